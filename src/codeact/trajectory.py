@@ -1,0 +1,97 @@
+"""A record of one agent run that serialises to a single JSON line and loads back."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STOP_REASONS = (
+    "solution",  # the model gave a final answer
+    "max_turns",
+    "max_tokens",
+    "time_limit",
+    "interrupted",
+    "error",  # the LLM or runtime failed; see Trajectory.error
+    "no_action",  # chat mode: a plain reply that goes back to the user
+)
+
+
+@dataclass
+class TurnRecord:
+    """One model turn: what it produced, what happened, what it cost."""
+
+    turn: int
+    completion: str
+    action: str  # "code" | "tool_call" | "solution" | "invalid" | "none"
+    code: str | None = None
+    tool: str | None = None
+    arguments: Any = None
+    observation: str | None = None
+    exec_ok: bool | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    llm_seconds: float = 0.0
+    prompt_seconds: float = 0.0
+    exec_seconds: float = 0.0
+
+
+@dataclass
+class Trajectory:
+    """Everything about one run: messages, turns, stop reason and outcome."""
+
+    task: str
+    model: str = ""
+    action_format: str = "code"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[TurnRecord] = field(default_factory=list)
+    stop_reason: str = ""
+    answer: str | None = None
+    error: str | None = None
+    started_at: float = field(default_factory=time.time)
+    wall_seconds: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(t.prompt_tokens for t in self.turns)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(t.completion_tokens for t in self.turns)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def solved(self) -> bool:
+        """True when the run ended with an answer (not whether the answer is right)."""
+        return self.stop_reason == "solution" and self.answer is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total_tokens"] = self.total_tokens
+        return data
+
+    def to_json(self) -> str:
+        """One line of JSON (no newlines inside), suitable for JSONL files."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trajectory:
+        data = dict(data)
+        data.pop("total_tokens", None)
+        turns = [TurnRecord(**t) for t in data.pop("turns", [])]
+        known = set(cls.__dataclass_fields__)
+        unknown = {k: data.pop(k) for k in list(data) if k not in known}
+        traj = cls(**data, turns=turns)
+        if unknown:
+            traj.metadata.setdefault("unknown_fields", unknown)
+        return traj
+
+    @classmethod
+    def from_json(cls, line: str) -> Trajectory:
+        return cls.from_dict(json.loads(line))
