@@ -1,0 +1,386 @@
+"""Action formats: how the model is told to act, when generation stops, how replies parse.
+
+Three formats share one interface so the benchmark can compare them on the same tasks:
+
+- ``code``: Python inside ``<execute>...</execute>``, run in the sandboxed kernel;
+- ``json``: one tool call per turn, ``{"tool": name, "arguments": {...}}`` in ``<execute>``;
+- ``text``: one tool call per turn, ``tool_name, arg1, arg2`` in ``<execute>``.
+
+Every format ends with ``<solution>...</solution>``. Parsing is tolerant of what small
+models actually write; anything unusable becomes :class:`Invalid` with a short message
+that tells the model what to do instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codeact.llm.base import Completion
+from codeact.tools import Tool
+
+EXECUTE_OPEN, EXECUTE_CLOSE = "<execute>", "</execute>"
+SOLUTION_OPEN, SOLUTION_CLOSE = "<solution>", "</solution>"
+
+
+@dataclass
+class CodeAction:
+    """Python to run. ``solution`` is an answer given in the same turn (used only if the
+    code runs cleanly); ``note`` is a corrective remark appended to the observation."""
+
+    code: str
+    solution: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ToolCall:
+    """One host-side tool call (json/text formats)."""
+
+    tool: str
+    arguments: Any
+    note: str | None = None
+
+
+@dataclass
+class FinalAnswer:
+    """The content of ``<solution>``."""
+
+    answer: str
+
+
+@dataclass
+class Invalid:
+    """An unusable reply; ``message`` is what the model is told."""
+
+    message: str
+
+
+@dataclass
+class NoAction:
+    """Plain text with neither an action nor a solution (a chat reply)."""
+
+    text: str
+
+
+Action = CodeAction | ToolCall | FinalAnswer | Invalid | NoAction
+
+_BLOCK = re.compile(
+    r"<execute>(?P<body>.*?)(?:</execute>|(?=<execute>)|(?=<solution>)|\Z)", re.S
+)
+_SOLUTION = re.compile(r"<solution>(?P<body>.*?)(?:</solution>|(?=<execute>)|\Z)", re.S)
+_FENCE = re.compile(r"```[ \t]*(?P<lang>[\w+-]*)[ \t]*\n(?P<body>.*?)(?:```|\Z)", re.S)
+_CODE_LANGS = {"", "python", "py", "python3", "ipython"}
+
+
+def _find_blocks(text: str) -> list[str]:
+    return [m.group("body") for m in _BLOCK.finditer(text)]
+
+
+def _find_solution(text: str) -> str | None:
+    m = _SOLUTION.search(text)
+    return m.group("body").strip() if m else None
+
+
+def _find_fenced_code(text: str) -> list[str]:
+    return [m.group("body") for m in _FENCE.finditer(text) if m.group("lang").lower()
+            in _CODE_LANGS]
+
+
+def _as_completion(reply: Completion | str) -> Completion:
+    return reply if isinstance(reply, Completion) else Completion(text=reply)
+
+
+def _cut_off(completion: Completion) -> bool:
+    return completion.finish_reason == "length"
+
+
+class ActionFormat:
+    """Base class: system prompt, stop sequences, parsing and observation wording."""
+
+    name = "base"
+    stop: list[str] = [EXECUTE_CLOSE, SOLUTION_CLOSE]
+
+    def system_prompt(self, tools: Sequence[Tool]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse(self, reply: Completion | str) -> Action:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def restore_stop(self, completion: Completion) -> str:
+        """The reply text as it belongs in the history: with the stop sequence that ended
+        it put back, so the conversation reads as well-formed tags."""
+        text = completion.text
+        if completion.stop_sequence in self.stop:
+            text += completion.stop_sequence
+        return text
+
+    def _solution_or_none(self, text: str) -> Action | None:
+        solution = _find_solution(text)
+        if solution is None:
+            return None
+        if not solution:
+            return Invalid("Your <solution> was empty. Put the final answer inside "
+                           "<solution>...</solution>.")
+        return FinalAnswer(solution)
+
+
+_CODE_PROMPT = """\
+You are a helpful assistant that solves tasks by writing and running Python code.
+
+You act by writing Python inside <execute> and </execute> tags. The code runs in a \
+persistent Jupyter (IPython) kernel: variables, imports and files persist between your \
+turns, the last expression's value is shown, and you may use IPython magics and `!` shell \
+lines. The kernel is sandboxed: it has no network access, and its working directory is a \
+private workspace. After each <execute> block you receive the output as an observation; \
+then decide the next step. Write one <execute> block per reply and wait for its result. \
+Do not invent observations.
+{tools}
+When you are sure of the answer, reply with it inside <solution> and </solution>, for \
+example <solution>42</solution>. Give the answer itself, concisely. If the task needs no \
+code, you may answer directly in <solution>.\
+"""
+
+_CODE_TOOLS = """
+These functions are already defined in the kernel; call them like any Python function:
+```python
+{stubs}
+```
+"""
+
+
+class CodeFormat(ActionFormat):
+    """Python code actions run in the sandboxed kernel."""
+
+    name = "code"
+
+    def system_prompt(self, tools: Sequence[Tool]) -> str:
+        stubs = "\n\n".join(t.python_stub() for t in tools)
+        return _CODE_PROMPT.format(tools=_CODE_TOOLS.format(stubs=stubs) if tools else "")
+
+    def parse(self, reply: Completion | str) -> Action:
+        completion = _as_completion(reply)
+        text = completion.text
+        blocks = _find_blocks(text)
+        source = "<execute>"
+        if not blocks and SOLUTION_OPEN not in text:
+            blocks = _find_fenced_code(text)
+            source = "fenced"
+        solution = _find_solution(text)
+        if not blocks:
+            if solution is not None:
+                return self._solution_or_none(text) or NoAction(text)
+            return NoAction(text)
+        blocks = [_strip_fence(b) for b in blocks]
+        non_empty = [b for b in blocks if b.strip()]
+        if not non_empty:
+            if _cut_off(completion):
+                return Invalid("Your reply was cut off before any code. Write a shorter "
+                               "<execute> block.")
+            return Invalid("Your <execute> block was empty. Put Python code between "
+                           "<execute> and </execute>, or answer with <solution>.")
+        code = "\n\n".join(b.strip("\n") for b in non_empty)
+        notes: list[str] = []
+        if len(non_empty) > 1:
+            notes.append(f"Note: your {len(non_empty)} code blocks were run together as "
+                         "one cell. Write one <execute> block per reply.")
+        closed_by_stop = completion.stop_sequence == EXECUTE_CLOSE
+        last_unclosed = source == "<execute>" and not text.rstrip().endswith(EXECUTE_CLOSE) \
+            and text.rfind(EXECUTE_OPEN) > text.rfind(EXECUTE_CLOSE)
+        if last_unclosed and not closed_by_stop and _cut_off(completion):
+            return Invalid("Your code was cut off by the length limit and was not run. "
+                           "Write shorter code, or split the work over several turns.")
+        if solution is not None and solution.strip():
+            return CodeAction(code, solution=solution.strip(), note=" ".join(notes) or None)
+        return CodeAction(code, note=" ".join(notes) or None)
+
+
+def _strip_fence(block: str) -> str:
+    """Models often wrap the code inside <execute> in a Markdown fence as well."""
+    m = re.fullmatch(r"\s*```[\w+-]*[ \t]*\n(.*?)\n?\s*(?:```)?\s*", block, re.S)
+    return m.group(1) if m else block
+
+
+def _tool_listing(tools: Sequence[Tool]) -> str:
+    lines = []
+    for t in tools:
+        doc = (t.description or "No description.").strip().replace("\n", "\n    ")
+        lines.append(f"- {t.name}{t.signature}\n    {doc}")
+    return "\n".join(lines)
+
+
+_JSON_PROMPT = """\
+You are a helpful assistant that solves tasks by calling tools.
+
+To call a tool, write exactly one JSON object inside <execute> and </execute>, like:
+<execute>{{"tool": "tool_name", "arguments": {{"param": "value"}}}}</execute>
+Call one tool per reply and wait for its result, which you receive as an observation. \
+Do not invent observations. Available tools:
+{tools}
+
+When you are sure of the answer, reply with it inside <solution> and </solution>, for \
+example <solution>42</solution>. Give the answer itself, concisely.\
+"""
+
+_TEXT_PROMPT = """\
+You are a helpful assistant that solves tasks by calling tools.
+
+To call a tool, write its name followed by its arguments, separated by commas, inside \
+<execute> and </execute>, like:
+<execute>tool_name, argument1, argument2</execute>
+Quote string arguments that contain commas. Call one tool per reply and wait for its \
+result, which you receive as an observation. Do not invent observations. Available tools:
+{tools}
+
+When you are sure of the answer, reply with it inside <solution> and </solution>, for \
+example <solution>42</solution>. Give the answer itself, concisely.\
+"""
+
+
+class _ToolCallFormat(ActionFormat):
+    """Shared parsing for the one-call-per-turn formats."""
+
+    prompt_template = ""
+
+    def __init__(self) -> None:
+        self._tool_names: set[str] | None = None
+
+    def system_prompt(self, tools: Sequence[Tool]) -> str:
+        self._tool_names = {t.name for t in tools}
+        listing = _tool_listing(tools) if tools else "(no tools are available)"
+        return self.prompt_template.format(tools=listing)
+
+    def parse(self, reply: Completion | str) -> Action:
+        completion = _as_completion(reply)
+        text = completion.text
+        blocks = [b.strip() for b in _find_blocks(text)]
+        if not blocks:
+            return self._solution_or_none(text) or NoAction(text)
+        if not any(blocks):
+            return Invalid("Your <execute> block was empty. Write one tool call inside it.")
+        blocks = [b for b in blocks if b]
+        note = None
+        if len(blocks) > 1:
+            note = (f"Note: you wrote {len(blocks)} tool calls; only the first was run. "
+                    "Call one tool per reply.")
+        action = self.parse_call(_strip_fence(blocks[0]).strip())
+        if isinstance(action, ToolCall):
+            if self._tool_names is not None and action.tool not in self._tool_names:
+                known = ", ".join(sorted(self._tool_names)) or "none"
+                return Invalid(f"Unknown tool {action.tool!r}. Available tools: {known}.")
+            action.note = note
+        return action
+
+    def parse_call(self, body: str) -> Action:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class JsonFormat(_ToolCallFormat):
+    """One ``{"tool": ..., "arguments": ...}`` object per turn."""
+
+    name = "json"
+    prompt_template = _JSON_PROMPT
+
+    def parse_call(self, body: str) -> Action:
+        data: Any
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError as exc:
+            try:
+                data = ast.literal_eval(body)
+            except (ValueError, SyntaxError):
+                return Invalid(f"Your tool call is not valid JSON ({exc.msg} at position "
+                               f"{exc.pos}). Write one object like "
+                               '{"tool": "name", "arguments": {...}}.')
+        if isinstance(data, list):
+            return Invalid("Write exactly one JSON object (one tool call) per reply, "
+                           "not a list.")
+        if not isinstance(data, dict):
+            return Invalid('The tool call must be a JSON object like '
+                           '{"tool": "name", "arguments": {...}}.')
+        name = data.get("tool", data.get("name"))
+        if not isinstance(name, str) or not name:
+            return Invalid('The JSON object needs a "tool" field naming the tool to call.')
+        arguments = data.get("arguments", data.get("args", {}))
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict | list):
+            return Invalid('"arguments" must be an object mapping parameter names to '
+                           "values.")
+        return ToolCall(name, arguments)
+
+
+class TextFormat(_ToolCallFormat):
+    """One ``tool_name, arg1, arg2`` line per turn."""
+
+    name = "text"
+    prompt_template = _TEXT_PROMPT
+
+    def parse_call(self, body: str) -> Action:
+        body = body.strip()
+        m = re.match(r"([A-Za-z_]\w*)\s*(?:\((.*)\)\s*$|,?(.*))", body, re.S)
+        if not m:
+            return Invalid("Write the tool name first, then its arguments separated by "
+                           "commas, e.g. <execute>tool_name, 1, two</execute>.")
+        name = m.group(1)
+        rest = m.group(2) if m.group(2) is not None else (m.group(3) or "")
+        return ToolCall(name, _split_text_arguments(rest.strip()))
+
+
+def _split_text_arguments(rest: str) -> list[Any]:
+    """Split ``a, "b, c", 3`` into values; literals are parsed, bare words stay strings."""
+    if not rest:
+        return []
+    try:
+        value = ast.literal_eval(f"({rest},)")
+        if isinstance(value, tuple):
+            return list(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        pass
+    parts: list[str] = []
+    buf: list[str] = []
+    quote: str | None = None
+    for ch in rest:
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                buf.append(ch)
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            parts.append("".join(buf).strip())
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf).strip())
+    values: list[Any] = []
+    for part in parts:
+        try:
+            values.append(ast.literal_eval(part))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            values.append(part)
+    return values
+
+
+FORMATS: dict[str, type[ActionFormat]] = {
+    "code": CodeFormat,
+    "json": JsonFormat,
+    "text": TextFormat,
+}
+
+
+def get_format(name: str | ActionFormat) -> ActionFormat:
+    """Return an ActionFormat instance for ``code``, ``json`` or ``text``."""
+    if isinstance(name, ActionFormat):
+        return name
+    try:
+        return FORMATS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown action format {name!r}; choose one of {', '.join(FORMATS)}"
+        ) from None

@@ -1,0 +1,165 @@
+"""Settings with one precedence rule: CLI flags, then environment variables, then the
+config file (``~/.config/codeact/config.toml``), then defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+
+class ConfigError(ValueError):
+    """A config file or variable is broken; the message names the file/variable and line."""
+
+
+@dataclass
+class Settings:
+    """Everything a run needs to know; ``sources`` says where each value came from."""
+
+    model: str = "qwen2.5-coder-1.5b"
+    base_url: str | None = None
+    api_key: str | None = None
+    max_turns: int = 10
+    action_format: str = "code"
+    exec_timeout: float = 60.0
+    max_new_tokens: int = 1024
+    temperature: float = 0.0
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    workspace: str | None = None
+    tools: list[str] = field(default_factory=list)
+    unsafe_no_sandbox: bool = False
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+
+# Environment variables and the setting each one feeds.
+ENV_VARS: dict[str, str] = {
+    "CODEACT_MODEL": "model",
+    "OPENAI_BASE_URL": "base_url",
+    "OPENAI_API_KEY": "api_key",
+    "CODEACT_MAX_TURNS": "max_turns",
+    "CODEACT_FORMAT": "action_format",
+    "CODEACT_EXEC_TIMEOUT": "exec_timeout",
+    "CODEACT_MAX_NEW_TOKENS": "max_new_tokens",
+    "CODEACT_TEMPERATURE": "temperature",
+    "CODEACT_N_CTX": "n_ctx",
+    "CODEACT_N_THREADS": "n_threads",
+    "CODEACT_WORKSPACE": "workspace",
+    "CODEACT_TOOLS": "tools",
+}
+
+_SETTING_FIELDS = {f.name: f for f in fields(Settings) if f.name != "sources"}
+
+
+def default_config_path() -> Path:
+    """``$CODEACT_CONFIG`` or ``~/.config/codeact/config.toml`` (platform equivalent)."""
+    explicit = os.environ.get("CODEACT_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir("codeact")) / "config.toml"
+
+
+def _convert(name: str, value: Any, origin: str) -> Any:
+    """Check and convert one value to the setting's type, naming ``origin`` on failure."""
+    kind = _SETTING_FIELDS[name].type
+    try:
+        if kind == "bool":
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(value)
+                return low in ("1", "true", "yes")
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+        if kind in ("int", "int | None"):
+            if isinstance(value, bool) or isinstance(value, float):
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if kind == "list[str]":
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(value)
+            return list(value)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
+    except (TypeError, ValueError):
+        expected = kind.replace(" | None", "").replace("list[str]", "list of strings")
+        raise ConfigError(f"{origin}: {name} must be {expected}, got {value!r}") from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse and check a TOML config file; errors name the file and the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _SETTING_FIELDS:
+            line = _line_of(text, key)
+            known = ", ".join(sorted(_SETTING_FIELDS))
+            raise ConfigError(f"{path}, line {line}: unknown setting {key!r} "
+                              f"(known settings: {known})")
+        result[key] = _convert(key, value, f"{path}, line {_line_of(text, key)}")
+    return result
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(key) and "=" in line:
+            return number
+    return 1
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> Settings:
+    """Merge defaults < config file < environment < ``overrides`` (CLI flags; None
+    values mean "not given")."""
+    env = os.environ if env is None else env
+    path = config_path if config_path is not None else default_config_path()
+    settings = Settings()
+    for name in _SETTING_FIELDS:
+        settings.sources[name] = "default"
+    for name, value in read_config_file(path).items():
+        setattr(settings, name, value)
+        settings.sources[name] = str(path)
+    for var, name in ENV_VARS.items():
+        raw = env.get(var)
+        if raw is not None and raw != "":
+            setattr(settings, name, _convert(name, raw, f"environment variable {var}"))
+            settings.sources[name] = f"${var}"
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in _SETTING_FIELDS:
+            raise ConfigError(f"unknown setting {name!r}")
+        setattr(settings, name, _convert(name, value, f"option --{name.replace('_', '-')}"))
+        settings.sources[name] = "command line"
+    if settings.action_format not in ("code", "json", "text"):
+        raise ConfigError(f"{settings.sources['action_format']}: action_format must be "
+                          f"code, json or text, got {settings.action_format!r}")
+    if settings.max_turns < 1:
+        raise ConfigError(f"{settings.sources['max_turns']}: max_turns must be at least 1")
+    return settings

@@ -1,0 +1,85 @@
+"""Turn an execution result into the observation text the model reads next."""
+
+from __future__ import annotations
+
+import re
+
+from codeact.runtime.observation import Observation
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FRAME_START = re.compile(r"^(Cell In\[\d+\]|File |Input In \[|<ipython-input)")
+_SEPARATOR = re.compile(r"^-{20,}\s*$")
+
+
+def trim_traceback(traceback: str) -> str:
+    """Keep the frames of the model's own cells and the final exception line.
+
+    IPython tracebacks interleave frames from the model's cells (``Cell In[3], line 2``)
+    with frames inside libraries; the model can only fix its own code, and long library
+    stacks waste context.
+    """
+    lines = [ln for ln in _ANSI.sub("", traceback).splitlines() if not _SEPARATOR.match(ln)]
+    frames: list[list[str]] = []
+    head: list[str] = []
+    for line in lines:
+        if _FRAME_START.match(line):
+            frames.append([line])
+        elif frames:
+            frames[-1].append(line)
+        else:
+            head.append(line)
+    if not frames:
+        return "\n".join(lines).strip()
+    own = [f for f in frames if f[0].startswith(("Cell In[", "Input In [", "<ipython-input"))]
+    last = frames[-1]
+    # The final exception line(s) sit at the end of the last frame.
+    tail: list[str] = []
+    for line in reversed(last):
+        if line and not line.startswith(" ") and not _FRAME_START.match(line):
+            tail.insert(0, line)
+        elif tail:
+            break
+    kept = own[:]
+    if last not in kept:
+        kept.append([ln for ln in last if ln not in tail])
+    body = "\n".join("\n".join(f).rstrip() for f in kept)
+    return (body + "\n" + "\n".join(tail)).strip()
+
+
+def render_observation(obs: Observation) -> str:
+    """The execution result as plain text: output, value, images, errors, markers."""
+    parts: list[str] = []
+    if obs.restarted:
+        parts.append(f"[The kernel was restarted ({obs.restart_reason or 'it died'}); "
+                     "all variables and imports were lost. Files in the workspace remain.]")
+    if obs.stdout:
+        parts.append(obs.stdout.rstrip("\n"))
+    if obs.stderr:
+        parts.append("[stderr]\n" + obs.stderr.rstrip("\n"))
+    if obs.result is not None:
+        parts.append(f"Out: {obs.result}")
+    if obs.images:
+        parts.append(f"[{len(obs.images)} image(s) displayed]")
+    if obs.timed_out:
+        parts.append(f"[Execution timed out after {obs.duration:.0f} s and was "
+                     "interrupted.]")
+    if obs.error is not None:
+        tb = trim_traceback(obs.error.traceback) if obs.error.traceback else ""
+        summary = f"{obs.error.name}: {obs.error.message}"
+        if tb and summary not in tb:
+            tb = f"{tb}\n{summary}"
+        parts.append(tb or summary)
+    if obs.truncated and "truncated" not in " ".join(parts):
+        parts.append("[Output was truncated.]")
+    if not parts:
+        parts.append("[Executed successfully with no output.]")
+    return "\n".join(parts)
+
+
+def turns_left_note(remaining: int) -> str:
+    """Tell the model how many turns it has left (it plans better when it knows)."""
+    if remaining <= 0:
+        return "You have no turns left; this was your last action."
+    if remaining == 1:
+        return "You have 1 turn left: give your final answer in <solution> now."
+    return f"You have {remaining} turns left."

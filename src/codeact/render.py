@@ -1,0 +1,135 @@
+"""Render agent events in the terminal with rich: streamed text, highlighted code,
+observations and the final answer."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text
+
+from codeact.events import (
+    CodeActionEvent,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    FinalAnswerEvent,
+    ObservationEvent,
+    OutputDelta,
+    TextDelta,
+    ToolCallEvent,
+    TurnStarted,
+)
+
+_TAGS = ("<execute>", "<solution>")
+
+
+class TagFilter:
+    """Pass model text through, holding back everything from ``<execute>`` or
+    ``<solution>`` on: those parts are shown as a code panel or an answer instead."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._hidden = False
+
+    def feed(self, text: str) -> str:
+        if self._hidden:
+            return ""
+        self._pending += text
+        for tag in _TAGS:
+            pos = self._pending.find(tag)
+            if pos != -1:
+                out, self._pending, self._hidden = self._pending[:pos], "", True
+                return out
+        # Keep back a tail that might be the start of a tag.
+        keep = 0
+        for tag in _TAGS:
+            for n in range(len(tag) - 1, 0, -1):
+                if self._pending.endswith(tag[:n]):
+                    keep = max(keep, n)
+                    break
+        out = self._pending[: len(self._pending) - keep]
+        self._pending = self._pending[len(self._pending) - keep:]
+        return out
+
+    def flush(self) -> str:
+        out = "" if self._hidden else self._pending
+        self._pending, self._hidden = "", False
+        return out
+
+
+class EventPrinter:
+    """Print a stream of agent events to a rich console as they arrive."""
+
+    def __init__(self, console: Console | None = None, *, show_turns: bool = True) -> None:
+        self.console = console or Console()
+        self.show_turns = show_turns
+        self._filter = TagFilter()
+        self._streamed_output = False
+        self._at_line_start = True
+
+    def _write(self, text: str, style: str | None = None) -> None:
+        if text:
+            self.console.print(Text(text, style=style or ""), end="", soft_wrap=True)
+            self._at_line_start = text.endswith("\n")
+
+    def _newline(self) -> None:
+        if not self._at_line_start:
+            self.console.print()
+            self._at_line_start = True
+
+    def handle(self, event: Event) -> None:
+        """Render one event."""
+        if isinstance(event, TurnStarted):
+            self._filter = TagFilter()
+            if self.show_turns:
+                self._newline()
+                self.console.rule(f"turn {event.turn}", style="dim")
+        elif isinstance(event, TextDelta):
+            self._write(self._filter.feed(event.text))
+        elif isinstance(event, CodeActionEvent):
+            self._write(self._filter.flush())
+            self._newline()
+            self.console.print(Panel(Syntax(event.code, "python", theme="monokai",
+                                            word_wrap=True),
+                                     title="code", title_align="left", border_style="blue"))
+            self._streamed_output = False
+        elif isinstance(event, ToolCallEvent):
+            self._write(self._filter.flush())
+            self._newline()
+            self.console.print(Text(f"→ {event.tool}({event.arguments!r})", style="bold blue"))
+        elif isinstance(event, OutputDelta):
+            self._streamed_output = True
+            self._write(event.text, "red" if event.stream == "stderr" else "dim")
+        elif isinstance(event, ObservationEvent):
+            self._newline()
+            text = event.text
+            if self._streamed_output and event.observation is not None:
+                # stdout/stderr were already shown live; show only what came after.
+                extra = text
+                for part in (event.observation.stdout, event.observation.stderr):
+                    if part:
+                        extra = extra.replace(part.rstrip("\n"), "", 1)
+                text = extra.replace("[stderr]\n", "").strip()
+            if text:
+                self.console.print(Panel(Text(text), title="observation", title_align="left",
+                                         border_style="yellow"))
+            self._streamed_output = False
+        elif isinstance(event, FinalAnswerEvent):
+            self._write(self._filter.flush())
+            self._newline()
+            self.console.print(Panel(Markdown(event.answer), title="answer",
+                                     title_align="left", border_style="green"))
+        elif isinstance(event, ErrorEvent):
+            self._newline()
+            self.console.print(Text(f"error: {event.message}", style="bold red"))
+        elif isinstance(event, DoneEvent):
+            self._write(self._filter.flush())
+            self._newline()
+            traj = event.trajectory
+            if self.show_turns:
+                self.console.print(
+                    Text(f"stopped: {traj.stop_reason} · {len(traj.turns)} turn(s) · "
+                         f"{traj.total_tokens} tokens · {traj.wall_seconds:.1f} s",
+                         style="dim"))

@@ -1,0 +1,217 @@
+"""Parsing of every odd model output we could think of, for all three formats."""
+
+import pytest
+
+from codeact.actions import (
+    CodeAction,
+    FinalAnswer,
+    Invalid,
+    NoAction,
+    ToolCall,
+    get_format,
+)
+from codeact.llm.base import Completion
+from codeact.tools import tool
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def greet(name: str, punctuation: str = "!") -> str:
+    """Greet someone."""
+    return f"hi {name}{punctuation}"
+
+
+def stopped(text: str, stop: str | None = "</execute>") -> Completion:
+    return Completion(text=text, stop_sequence=stop)
+
+
+code = get_format("code")
+
+
+def test_code_block_closed_by_stop_sequence():
+    action = code.parse(stopped("Let me compute.\n<execute>\nprint(1 + 1)\n"))
+    assert action == CodeAction("print(1 + 1)")
+
+
+def test_code_block_with_explicit_close():
+    action = code.parse(Completion(text="<execute>x = 2</execute>"))
+    assert isinstance(action, CodeAction) and action.code == "x = 2"
+
+
+def test_fenced_python_without_tags_is_code():
+    action = code.parse(Completion(text="Sure:\n```python\nprint('a')\n```\nDone."))
+    assert action == CodeAction("print('a')")
+
+
+def test_fenced_block_inside_execute_is_unwrapped():
+    action = code.parse(stopped("<execute>\n```python\nprint(3)\n```\n"))
+    assert isinstance(action, CodeAction) and action.code == "print(3)"
+
+
+def test_non_python_fence_is_not_code():
+    action = code.parse(Completion(text="Output:\n```text\nhello\n```"))
+    assert isinstance(action, NoAction)
+
+
+def test_solution_only():
+    action = code.parse(Completion(text="The answer is <solution>42</solution>"))
+    assert action == FinalAnswer("42")
+
+
+def test_solution_closed_by_stop_sequence():
+    action = code.parse(Completion(text="<solution> 8384727 ", stop_sequence="</solution>"))
+    assert action == FinalAnswer("8384727")
+
+
+def test_empty_solution_is_invalid():
+    assert isinstance(code.parse(Completion(text="<solution></solution>")), Invalid)
+
+
+def test_code_and_solution_runs_code_first():
+    action = code.parse(Completion(text="<solution>5</solution>\n<execute>print(5)"))
+    assert isinstance(action, CodeAction)
+    assert action.code == "print(5)" and action.solution == "5"
+
+
+def test_several_blocks_are_joined_with_a_note():
+    text = "<execute>a = 1</execute> then <execute>print(a)</execute>"
+    action = code.parse(Completion(text=text))
+    assert isinstance(action, CodeAction)
+    assert action.code == "a = 1\n\nprint(a)"
+    assert "one <execute> block" in action.note
+
+
+def test_empty_code_is_invalid():
+    action = code.parse(stopped("<execute>   \n"))
+    assert isinstance(action, Invalid) and "empty" in action.message
+
+
+def test_unclosed_block_cut_by_length_is_not_run():
+    action = code.parse(Completion(text="<execute>for i in range(", finish_reason="length"))
+    assert isinstance(action, Invalid) and "cut off" in action.message
+
+
+def test_unclosed_block_ended_by_eos_is_run():
+    action = code.parse(Completion(text="<execute>print(1)", stop_sequence=None))
+    assert action == CodeAction("print(1)")
+
+
+def test_plain_text_is_no_action():
+    assert code.parse("Hello! How can I help?") == NoAction("Hello! How can I help?")
+
+
+def test_restore_stop_puts_the_tag_back():
+    completion = stopped("<execute>print(1)\n")
+    assert code.restore_stop(completion).endswith("</execute>")
+    assert code.restore_stop(Completion(text="hi", stop_sequence="<|im_end|>")) == "hi"
+
+
+def test_code_prompt_lists_tools_as_python():
+    prompt = code.system_prompt([add, greet])
+    assert "def add(a: int, b: int) -> int:" in prompt
+    assert '"""Add two integers."""' in prompt
+    assert "<execute>" in prompt and "<solution>" in prompt
+    assert "persistent" in prompt
+
+
+def test_code_prompt_without_tools_has_no_tool_section():
+    assert "already defined" not in code.system_prompt([])
+
+
+def test_stop_sequences():
+    assert code.stop == ["</execute>", "</solution>"]
+
+
+def json_format():
+    fmt = get_format("json")
+    fmt.system_prompt([add, greet])
+    return fmt
+
+
+def test_json_call():
+    action = json_format().parse(stopped('<execute>{"tool": "add", "arguments": '
+                                         '{"a": 1, "b": 2}}'))
+    assert action == ToolCall("add", {"a": 1, "b": 2})
+
+
+def test_json_python_literal_fallback():
+    action = json_format().parse(stopped("<execute>{'tool': 'greet', 'arguments': "
+                                         "{'name': 'Bo'}}"))
+    assert action == ToolCall("greet", {"name": "Bo"})
+
+
+def test_json_in_fence():
+    action = json_format().parse(stopped('<execute>\n```json\n{"tool": "add", "arguments": '
+                                         '[1, 2]}\n```\n'))
+    assert action == ToolCall("add", [1, 2])
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("{not json", "not valid JSON"),
+    ('[{"tool": "add"}]', "not a list"),
+    ('"add"', "JSON object"),
+    ('{"arguments": {}}', '"tool" field'),
+    ('{"tool": "add", "arguments": 3}', "must be an object"),
+    ('{"tool": "nope", "arguments": {}}', "Unknown tool 'nope'"),
+])
+def test_json_invalid(body, fragment):
+    action = json_format().parse(stopped(f"<execute>{body}"))
+    assert isinstance(action, Invalid)
+    assert fragment in action.message
+
+
+def test_json_prompt_lists_signatures():
+    prompt = get_format("json").system_prompt([add])
+    assert "add(a: int, b: int) -> int" in prompt and '"tool"' in prompt
+
+
+def test_json_only_first_of_several_calls_runs():
+    text = ('<execute>{"tool": "add", "arguments": [1, 2]}</execute>'
+            '<execute>{"tool": "add", "arguments": [3, 4]}</execute>')
+    action = json_format().parse(Completion(text=text))
+    assert isinstance(action, ToolCall) and action.arguments == [1, 2]
+    assert "only the first" in action.note
+
+
+def text_format():
+    fmt = get_format("text")
+    fmt.system_prompt([add, greet])
+    return fmt
+
+
+@pytest.mark.parametrize("body,args", [
+    ("add, 1, 2", [1, 2]),
+    ("add 1, 2", [1, 2]),
+    ("add(1, 2)", [1, 2]),
+    ('greet, "Smith, J", "?"', ["Smith, J", "?"]),
+    ("greet, Bo", ["Bo"]),
+    ("greet, Bo Jr, ?", ["Bo Jr", "?"]),
+    ("greet", []),
+])
+def test_text_calls(body, args):
+    action = text_format().parse(stopped(f"<execute>{body}"))
+    assert isinstance(action, ToolCall)
+    assert action.arguments == args
+
+
+def test_text_unknown_tool():
+    action = text_format().parse(stopped("<execute>fly, 1"))
+    assert isinstance(action, Invalid) and "Available tools: add, greet" in action.message
+
+
+def test_text_garbage_is_invalid():
+    assert isinstance(text_format().parse(stopped("<execute>123 456")), Invalid)
+
+
+def test_text_solution():
+    assert text_format().parse(Completion(text="<solution>3</solution>")) == FinalAnswer("3")
+
+
+def test_unknown_format_name():
+    with pytest.raises(ValueError, match="choose one of code, json, text"):
+        get_format("yaml")

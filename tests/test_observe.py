@@ -1,0 +1,54 @@
+"""Observation text: output, values, errors with trimmed tracebacks, markers."""
+
+from codeact.observe import render_observation, trim_traceback, turns_left_note
+from codeact.runtime.observation import ExecutionError, Observation
+
+IPYTHON_TB = """\
+\x1b[0;31m---------------------------------------------------------------------------\x1b[0m
+\x1b[0;31mZeroDivisionError\x1b[0m                         Traceback (most recent call last)
+Cell \x1b[0;32mIn[3], line 2\x1b[0m
+\x1b[1;32m      1\x1b[0m x \x1b[38;5;241m=\x1b[39m \x1b[38;5;241m1\x1b[39m
+\x1b[0;32m----> 2\x1b[0m \x1b[43mf\x1b[49m\x1b[43m(\x1b[49m\x1b[43mx\x1b[49m\x1b[43m)\x1b[49m
+Cell In[2], line 2, in f(v)
+      1 def f(v):
+----> 2     return helper(v)
+File /usr/lib/python3/dist-packages/lib.py:10, in helper(v)
+      8 def helper(v):
+      9     # many library lines
+---> 10     return v / 0
+ZeroDivisionError: division by zero"""
+
+
+def test_trim_keeps_own_cells_and_exception():
+    out = trim_traceback(IPYTHON_TB)
+    assert "\x1b" not in out
+    assert "Cell In[3], line 2" in out and "Cell In[2], line 2" in out
+    assert out.endswith("ZeroDivisionError: division by zero")
+    assert "-----" not in out
+
+
+def test_render_everything():
+    obs = Observation(stdout="hello\n", stderr="warn\n", result="3", images=[b"png"],
+                      error=ExecutionError("ZeroDivisionError", "division by zero",
+                                           IPYTHON_TB))
+    text = render_observation(obs)
+    assert text.startswith("hello\n[stderr]\nwarn\nOut: 3\n[1 image(s) displayed]")
+    assert text.endswith("ZeroDivisionError: division by zero")
+
+
+def test_render_empty_and_restart_and_timeout():
+    assert render_observation(Observation()) == "[Executed successfully with no output.]"
+    text = render_observation(Observation(restarted=True, restart_reason="kernel died"))
+    assert "variables and imports were lost" in text and "kernel died" in text
+    assert "timed out" in render_observation(Observation(timed_out=True, duration=5))
+
+
+def test_error_without_traceback():
+    text = render_observation(Observation(error=ExecutionError("ValueError", "bad")))
+    assert text == "ValueError: bad"
+
+
+def test_turns_left():
+    assert turns_left_note(3) == "You have 3 turns left."
+    assert "<solution>" in turns_left_note(1)
+    assert "no turns left" in turns_left_note(0)
