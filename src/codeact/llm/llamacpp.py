@@ -1,0 +1,206 @@
+"""In-process llama.cpp backend (``llama-cpp-python``): the embedded default.
+
+- The chat template comes from the GGUF metadata (``tokenizer.chat_template``) and is
+  rendered here with llama_cpp's ``Jinja2ChatFormatter``, so the raw prompt is ours.
+- The template's end-of-turn / end-of-sequence tokens are stop tokens (``stop_tokens``).
+- One ``Llama`` instance lives as long as the backend, and every call goes through
+  ``Llama.generate``, which keeps the KV cache of the longest common token prefix with the
+  previous call and evaluates only the rest. A growing conversation therefore costs about
+  the new tokens per turn. The backend measures (it does not assume) how many prompt
+  tokens were really evaluated and reports the rest as ``cached_prompt_tokens``, together
+  with ``prompt_seconds``.
+- Stop sequences are applied to the decoded stream with a hold-back buffer, so partial
+  stop text is never emitted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .base import BaseLLM, Completion, LLMError, Message
+from .stops import StopScanner
+
+# Used only when a GGUF carries no chat template.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+    "message['content'] + '<|im_end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise LLMError(
+            "llama-cpp-python is not installed: pip install 'codeact[local]'"
+        ) from exc
+    return llama_cpp
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LlamaCppLLM(BaseLLM):
+    """A GGUF model run in-process, with KV-cache prefix reuse across calls."""
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        seed: int = 0,
+        chat_template: str | None = None,
+        name: str | None = None,
+        verbose: bool = False,
+        **llama_kwargs: Any,
+    ):
+        llama_cpp = _import_llama_cpp()
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise LLMError(f"model file not found: {path}")
+        threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=threads,
+                n_threads_batch=threads, n_batch=n_batch, seed=seed, verbose=verbose,
+                **llama_kwargs,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise LLMError(f"cannot load model {path}: {exc}") from exc
+        self._llama_cpp = llama_cpp
+        self.model_path = path
+        self.name = name or path.name
+        self.n_ctx = self._llm.n_ctx()
+        self.n_threads = threads
+        model = self._llm._model
+        self._vocab = model.vocab
+
+        def token_text(token_id: int) -> str:
+            return model.token_get_text(token_id) if token_id >= 0 else ""
+
+        self.eos_token = token_text(model.token_eos())
+        self.bos_token = token_text(model.token_bos())
+        template = chat_template or self._llm.metadata.get("tokenizer.chat_template")
+        self.chat_template = template or CHATML_TEMPLATE
+        self._formatter = Jinja2ChatFormatter(
+            template=self.chat_template, eos_token=self.eos_token, bos_token=self.bos_token,
+        )
+        self._add_bos = bool(model.add_bos_token())
+        ends = [self.eos_token, token_text(model.token_eot())]
+        if "<|im_end|>" in self.chat_template:
+            ends.append("<|im_end|>")
+        self.stop_tokens = [t for t in dict.fromkeys(ends) if t]
+        self._lock = threading.Lock()
+        self._evaluated: list[int] = []  # sizes of eval() batches during one call
+        real_eval = self._llm.eval
+
+        def counting_eval(tokens: Sequence[int]) -> None:
+            self._evaluated.append(len(tokens))
+            real_eval(tokens)
+
+        self._llm.eval = counting_eval  # type: ignore[method-assign]
+
+    # ------------------------------------------------------------------ prompt
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The raw prompt text the chat template makes of ``messages``."""
+        try:
+            return self._formatter(messages=[dict(m) for m in messages]).prompt
+        except Exception as exc:  # noqa: BLE001 - jinja errors become one line
+            raise LLMError(f"chat template of {self.name} failed: {exc}") from exc
+
+    def tokenize(self, prompt: str) -> list[int]:
+        add_bos = self._add_bos and not (self.bos_token and prompt.startswith(self.bos_token))
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenize(self.render(messages)))
+
+    def reset(self) -> None:
+        """Forget the KV cache (the next call evaluates its whole prompt)."""
+        with self._lock:
+            self._llm.reset()
+
+    # ------------------------------------------------------------------ generate
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+    ) -> Iterator[str | Completion]:
+        start = time.perf_counter()
+        tokens = self.tokenize(self.render(messages))
+        if len(tokens) >= self.n_ctx:
+            raise LLMError(
+                f"prompt is {len(tokens)} tokens but the context window is {self.n_ctx} "
+                f"(n_ctx): shorten the conversation or raise n_ctx"
+            )
+        budget = min(max(1, max_tokens), self.n_ctx - len(tokens))
+        scanner = StopScanner([*stop, *self.stop_tokens])
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        is_eog = self._llama_cpp.llama_vocab_is_eog
+        with self._lock:
+            self._evaluated = []
+            parts: list[str] = []
+            generated = 0
+            finish = "length"
+            stop_hit: str | None = None
+            prompt_seconds = 0.0
+            gen = self._llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95,
+                                     min_p=0.05, repeat_penalty=1.0)
+            try:
+                for token in gen:
+                    if generated == 0:
+                        prompt_seconds = time.perf_counter() - start
+                    generated += 1
+                    if is_eog(self._vocab, token):
+                        finish = "stop"
+                        stop_hit = self._llm._model.token_get_text(token) or None
+                        break
+                    piece = decoder.decode(self._llm.detokenize([token], special=True))
+                    safe = scanner.feed(piece) if piece else ""
+                    if safe:
+                        parts.append(safe)
+                        yield safe
+                    if scanner.stopped is not None:
+                        finish, stop_hit = "stop", scanner.stopped
+                        break
+                    if generated >= budget:
+                        break
+            finally:
+                gen.close()
+            evaluated_prompt = self._evaluated[0] if self._evaluated else len(tokens)
+        tail = "" if scanner.stopped else scanner.flush() + decoder.decode(b"", final=True)
+        if tail:
+            parts.append(tail)
+            yield tail
+        yield Completion(
+            text="".join(parts),
+            prompt_tokens=len(tokens),
+            completion_tokens=generated,
+            finish_reason=finish,
+            stop_sequence=stop_hit,
+            prompt_seconds=prompt_seconds,
+            total_seconds=time.perf_counter() - start,
+            cached_prompt_tokens=max(0, len(tokens) - evaluated_prompt),
+        )

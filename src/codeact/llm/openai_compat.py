@@ -1,0 +1,216 @@
+"""OpenAI-compatible HTTP backend (vLLM, Ollama, llama.cpp server, TGI, hosted APIs).
+
+Uses the official ``openai`` SDK with its own retries turned off: this module retries
+429, 5xx and timeouts itself, with exponential backoff (honouring ``Retry-After``), for a
+configurable number of attempts, and only before the first text has been streamed.
+A server that cannot be reached gives one ``LLMError`` line, not a traceback.
+
+Many servers accept at most 4 stop sequences: the first ``max_server_stops`` go to the
+server, and every stop is also applied client-side (which is also how ``stop_sequence``
+is known), closing the stream as soon as one appears.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .base import BaseLLM, Completion, LLMError, Message
+from .scripted import approx_tokens, messages_tokens
+from .stops import StopScanner
+
+try:  # the openai SDK depends on httpx, so this is always there with it
+    import httpx
+except ImportError:  # pragma: no cover
+    httpx = None  # type: ignore[assignment]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def _first_line(text: object) -> str:
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    return lines[0] if lines else ""
+
+
+class OpenAICompatLLM(BaseLLM):
+    """Chat completions over HTTP with the ``openai`` SDK, streaming."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_server_stops: int = 4,
+        stop_tokens: Sequence[str] = (),
+        include_usage: bool = True,
+        extra_body: dict[str, Any] | None = None,
+    ):
+        import openai
+
+        self.model = model
+        self.name = f"openai:{model}"
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        self.base_url = self.base_url.rstrip("/")
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_server_stops = max_server_stops
+        self.stop_tokens = list(stop_tokens)
+        self.include_usage = include_usage
+        self.extra_body = dict(extra_body or {})
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self._openai = openai
+        self.client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=key,
+            max_retries=0,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        )
+
+    # ------------------------------------------------------------------ errors
+
+    def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after ``exc``; None when not retryable."""
+        o = self._openai
+        if isinstance(exc, o.APITimeoutError):
+            pass
+        elif isinstance(exc, o.APIStatusError):
+            if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
+                return None
+            retry_after = exc.response.headers.get("retry-after") if exc.response else None
+            if retry_after:
+                try:
+                    return min(max(0.0, float(retry_after)), self.max_backoff)
+                except ValueError:
+                    pass
+        else:
+            return None
+        return min(self.backoff * (2 ** attempt), self.max_backoff)
+
+    def _as_llm_error(self, exc: Exception) -> LLMError:
+        o = self._openai
+        where = self.base_url
+        if isinstance(exc, o.APITimeoutError):
+            return LLMError(f"LLM server at {where} timed out")
+        if isinstance(exc, o.APIConnectionError):
+            cause = exc.__cause__ or exc
+            return LLMError(f"cannot reach LLM server at {where}: {_first_line(cause)}")
+        if isinstance(exc, o.AuthenticationError):
+            return LLMError(f"LLM server at {where} rejected the API key (HTTP 401)")
+        if isinstance(exc, o.NotFoundError):
+            return LLMError(f"LLM server at {where}: model {self.model!r} or endpoint not "
+                            f"found (HTTP 404): {_first_line(exc.message)}")
+        if isinstance(exc, o.APIStatusError):
+            return LLMError(f"LLM server at {where} returned HTTP {exc.status_code}: "
+                            f"{_first_line(exc.message)}")
+        return LLMError(f"LLM request to {where} failed: {type(exc).__name__}: "
+                        f"{_first_line(exc)}")
+
+    # ------------------------------------------------------------------ request
+
+    def _open(self, messages: list[Message], stop: list[str], max_tokens: int,
+              temperature: float) -> Any:
+        """Start the streaming request, retrying what is worth retrying."""
+        kwargs: dict[str, Any] = dict(model=self.model, messages=messages, stream=True,
+                                      max_tokens=max_tokens, temperature=temperature)
+        if stop and self.max_server_stops > 0:
+            kwargs["stop"] = stop[: self.max_server_stops]
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+        attempt = 0
+        while True:
+            if self.include_usage:
+                kwargs["stream_options"] = {"include_usage": True}
+            else:
+                kwargs.pop("stream_options", None)
+            try:
+                return self.client.chat.completions.create(**kwargs)
+            except self._openai.BadRequestError as exc:
+                if self.include_usage and "stream_options" in str(exc.message):
+                    self.include_usage = False  # an older server: ask without it
+                    continue
+                raise self._as_llm_error(exc) from None
+            except self._openai.OpenAIError as exc:
+                delay = self._retry_delay(exc, attempt)
+                attempt += 1
+                if delay is None or attempt >= self.max_attempts:
+                    raise self._as_llm_error(exc) from None
+                time.sleep(delay)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+    ) -> Iterator[str | Completion]:
+        start = time.perf_counter()
+        msgs = [dict(m) for m in messages]
+        stops = list(dict.fromkeys([*stop, *self.stop_tokens]))
+        scanner = StopScanner(stops)
+        response = self._open(msgs, stops, max_tokens, temperature)
+        parts: list[str] = []
+        finish = "stop"
+        usage = None
+        chunks = 0
+        first_token: float | None = None
+        server_stop: str | None = None
+        try:
+            for chunk in response:
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                delta = choice.delta.content if choice.delta else None
+                if delta:
+                    chunks += 1
+                    if first_token is None:
+                        first_token = time.perf_counter() - start
+                    safe = scanner.feed(delta)
+                    if safe:
+                        parts.append(safe)
+                        yield safe
+                    if scanner.stopped is not None:
+                        finish = "stop"
+                        break
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+                    reason = getattr(choice, "stop_reason", None)  # vLLM names the stop
+                    if isinstance(reason, str) and reason in stops:
+                        server_stop = reason
+        except (self._openai.OpenAIError, httpx.HTTPError) as exc:
+            raise self._as_llm_error(exc) from None
+        finally:
+            response.close()
+        tail = scanner.flush()
+        if tail:
+            parts.append(tail)
+            yield tail
+        text = "".join(parts)
+        yield Completion(
+            text=text,
+            prompt_tokens=(usage.prompt_tokens if usage else messages_tokens(msgs)),
+            completion_tokens=(usage.completion_tokens if usage else
+                               max(chunks, approx_tokens(text) if not chunks else 0)),
+            finish_reason="stop" if scanner.stopped else finish,
+            stop_sequence=scanner.stopped or server_stop,
+            prompt_seconds=first_token or 0.0,
+            total_seconds=time.perf_counter() - start,
+            cached_prompt_tokens=_cached_tokens(usage),
+        )
+
+
+def _cached_tokens(usage: Any) -> int:
+    details = getattr(usage, "prompt_tokens_details", None) if usage else None
+    return int(getattr(details, "cached_tokens", 0) or 0) if details else 0
