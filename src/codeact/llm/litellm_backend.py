@@ -1,0 +1,112 @@
+"""``litellm`` backend (extra ``litellm``): any provider litellm supports, streaming.
+
+``litellm`` is imported only when the backend is built, with a clear error if missing.
+Stops are sent to the provider and also applied client-side (for providers that cap or
+ignore them, and to know which stop ended the reply).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .base import BaseLLM, Completion, LLMError, Message
+from .scripted import approx_tokens, messages_tokens
+from .stops import StopScanner
+
+
+def _import_litellm() -> Any:
+    try:
+        import litellm
+    except ImportError as exc:
+        raise LLMError("the litellm backend needs litellm: pip install 'codeact[litellm]'") from exc
+    return litellm
+
+
+class LiteLLM(BaseLLM):
+    """``litellm.completion(model=..., stream=True)`` behind the LLM protocol."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_attempts: int = 4,
+        max_server_stops: int = 4,
+        stop_tokens: Sequence[str] = (),
+        **kwargs: Any,
+    ):
+        self._litellm = _import_litellm()
+        self.model = model
+        self.name = f"litellm:{model}"
+        self.base_url = base_url
+        self.api_key = api_key
+        self.max_attempts = max(1, max_attempts)
+        self.max_server_stops = max_server_stops
+        self.stop_tokens = list(stop_tokens)
+        self.kwargs = kwargs
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+    ) -> Iterator[str | Completion]:
+        start = time.perf_counter()
+        msgs = [dict(m) for m in messages]
+        stops = list(dict.fromkeys([*stop, *self.stop_tokens]))
+        kwargs: dict[str, Any] = dict(model=self.model, messages=msgs, stream=True,
+                                      max_tokens=max_tokens, temperature=temperature,
+                                      num_retries=self.max_attempts - 1, **self.kwargs)
+        if stops and self.max_server_stops > 0:
+            kwargs["stop"] = stops[: self.max_server_stops]
+        if self.base_url:
+            kwargs["api_base"] = self.base_url
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        scanner = StopScanner(stops)
+        parts: list[str] = []
+        finish = "stop"
+        chunks = 0
+        first: float | None = None
+        try:
+            response = self._litellm.completion(**kwargs)
+            for chunk in response:
+                choices = getattr(chunk, "choices", None) or []
+                if not choices:
+                    continue
+                delta = getattr(choices[0].delta, "content", None)
+                if delta:
+                    chunks += 1
+                    first = first or time.perf_counter() - start
+                    safe = scanner.feed(delta)
+                    if safe:
+                        parts.append(safe)
+                        yield safe
+                    if scanner.stopped is not None:
+                        break
+                if getattr(choices[0], "finish_reason", None):
+                    finish = choices[0].finish_reason
+        except LLMError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - provider errors become one line
+            line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise LLMError(f"litellm {self.model}: {type(exc).__name__}: {line}") from exc
+        tail = scanner.flush()
+        if tail:
+            parts.append(tail)
+            yield tail
+        text = "".join(parts)
+        yield Completion(
+            text=text,
+            prompt_tokens=messages_tokens(msgs),
+            completion_tokens=chunks or approx_tokens(text),
+            finish_reason="stop" if scanner.stopped else finish,
+            stop_sequence=scanner.stopped,
+            prompt_seconds=first or 0.0,
+            total_seconds=time.perf_counter() - start,
+        )

@@ -1,0 +1,159 @@
+"""In-process Hugging Face ``transformers`` backend (extra ``hf``).
+
+``AutoModelForCausalLM`` + the tokenizer's chat template; generation runs in a thread
+and streams through ``TextIteratorStreamer``. transformers and torch are imported only
+when a model is built, with a clear error when they are missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .base import BaseLLM, Completion, LLMError, Message
+from .stops import StopScanner
+
+
+def _import_hf() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise LLMError(
+            f"the transformers backend needs transformers and torch ({exc.name} is missing): "
+            "pip install 'codeact[hf]'"
+        ) from exc
+    return transformers, torch
+
+
+class TransformersLLM(BaseLLM):
+    """A Hugging Face checkpoint (hub repo id or local directory) run in-process."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str | None = None,
+        dtype: str | None = "auto",
+        n_threads: int | None = None,
+        trust_remote_code: bool = False,
+        name: str | None = None,
+        model_obj: Any = None,
+        tokenizer: Any = None,
+    ):
+        transformers, torch = _import_hf()
+        self._torch = torch
+        self._transformers = transformers
+        self.name = name or f"hf:{model}"
+        if n_threads:
+            torch.set_num_threads(n_threads)
+        try:
+            self.tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(
+                model, trust_remote_code=trust_remote_code)
+            self.model = model_obj or transformers.AutoModelForCausalLM.from_pretrained(
+                model, torch_dtype=dtype, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise LLMError(f"cannot load Hugging Face model {model}: {first}") from exc
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        if model_obj is None:
+            self.model.to(device)
+        self.model.eval()
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise LLMError(f"{model} has no chat template in its tokenizer config")
+        ends = [self.tokenizer.eos_token, "<|im_end|>" if "<|im_end|>" in
+                str(self.tokenizer.chat_template) else None]
+        self.stop_tokens = [t for t in dict.fromkeys(ends) if t]
+        self._lock = threading.Lock()
+
+    def render(self, messages: Sequence[Message]) -> str:
+        return self.tokenizer.apply_chat_template(
+            [dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        stop: Sequence[str] = (),
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+    ) -> Iterator[str | Completion]:
+        start = time.perf_counter()
+        prompt = self.render(messages)
+        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        n_prompt = int(inputs["input_ids"].shape[-1])
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit and n_prompt >= limit:
+            raise LLMError(f"prompt is {n_prompt} tokens but the model's context is {limit}")
+        streamer = self._transformers.TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=False)
+        scanner = StopScanner([*stop, *self.stop_tokens])
+        stop_event = threading.Event()
+        generated: dict[str, Any] = {}
+
+        class _Stop(self._transformers.StoppingCriteria):  # type: ignore[name-defined,misc]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return stop_event.is_set()
+
+        gen_kwargs: dict[str, Any] = dict(
+            **inputs, max_new_tokens=max_tokens, streamer=streamer,
+            stopping_criteria=self._transformers.StoppingCriteriaList([_Stop()]),
+            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        )
+        if temperature > 0:
+            gen_kwargs.update(do_sample=True, temperature=temperature)
+        else:
+            gen_kwargs.update(do_sample=False)
+
+        def run() -> None:
+            try:
+                with self._torch.no_grad():
+                    generated["out"] = self.model.generate(**gen_kwargs)
+            except Exception as exc:  # noqa: BLE001 - reported to the caller below
+                generated["error"] = exc
+                streamer.end()
+
+        parts: list[str] = []
+        prompt_seconds = 0.0
+        with self._lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            try:
+                for piece in streamer:
+                    if not prompt_seconds:
+                        prompt_seconds = time.perf_counter() - start
+                    safe = scanner.feed(piece)
+                    if safe:
+                        parts.append(safe)
+                        yield safe
+                    if scanner.stopped is not None:
+                        break
+            finally:
+                stop_event.set()
+                for _ in streamer:  # drain so the worker can finish
+                    pass
+                worker.join()
+        if "error" in generated:
+            exc = generated["error"]
+            raise LLMError(f"generation failed: {type(exc).__name__}: {exc}")
+        tail = scanner.flush()
+        if tail:
+            parts.append(tail)
+            yield tail
+        out = generated.get("out")
+        n_new = int(out.shape[-1]) - n_prompt if out is not None else 0
+        finish = "stop" if scanner.stopped or n_new < max_tokens else "length"
+        yield Completion(
+            text="".join(parts),
+            prompt_tokens=n_prompt,
+            completion_tokens=max(0, n_new),
+            finish_reason=finish,
+            stop_sequence=scanner.stopped,
+            prompt_seconds=prompt_seconds,
+            total_seconds=time.perf_counter() - start,
+        )
