@@ -21,6 +21,7 @@ class Observation:
     ``timed_out``: the cell ran past its timeout and was interrupted.
     ``restarted``: the kernel died or had to be killed and was restarted, so variables
     were lost (files in the workspace stay); ``restart_reason`` says why.
+    ``interrupted``: the cell was stopped by ``Session.interrupt()``.
     """
 
     stdout: str = ""
@@ -33,6 +34,7 @@ class Observation:
     timed_out: bool = False
     restarted: bool = False
     restart_reason: str | None = None
+    interrupted: bool = False  # stopped by Session.interrupt()
 
     @property
     def ok(self) -> bool:

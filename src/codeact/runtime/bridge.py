@@ -1,0 +1,112 @@
+"""The host side of the tool bridge: a unix socket server per session.
+
+The kernel sends one JSON line per call ``{"tool", "args", "kwargs"}``; the host runs the
+real callable (in a worker thread, so it may block on network or disk) and answers one
+JSON line ``{"ok": true, "result": ...}`` or ``{"ok": false, "type", "message"}``.
+Lines are capped in size so a hostile kernel cannot make the host buffer without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import json
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..tools import Tool
+
+log = logging.getLogger("codeact.runtime")
+
+MAX_LINE = 16 << 20  # 16 MiB per request
+_executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="codeact-tool")
+
+
+class ToolBridge:
+    """Serves tool calls for one session on ``path`` (runs on the runtime loop)."""
+
+    def __init__(self, path: str, tools: Sequence[Tool] = (), owner: tuple[int, int] | None = None):
+        self.path = path
+        self.tools: dict[str, Tool] = {t.name: t for t in tools}
+        self.owner = owner
+        self.calls = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._conns: set[asyncio.StreamWriter] = set()
+
+    def set_tools(self, tools: Sequence[Tool]) -> None:
+        self.tools = {t.name: t for t in tools}
+
+    async def start(self) -> None:
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self._server = await asyncio.start_unix_server(self._handle, path=self.path,
+                                                       limit=MAX_LINE)
+        os.chmod(self.path, 0o666)  # the dir (0700, session-private) is the access control
+        if self.owner is not None:
+            os.chown(self.path, *self.owner)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for w in list(self._conns):
+            w.close()
+        self._conns.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._conns.add(writer)
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except (asyncio.LimitOverrunError, ValueError):
+                    log.warning("tool bridge: request over %d bytes, closing", MAX_LINE)
+                    return
+                if not line:
+                    return
+                reply = await self._dispatch(line)
+                writer.write(reply)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            return
+        finally:
+            self._conns.discard(writer)
+            writer.close()
+
+    async def _dispatch(self, line: bytes) -> bytes:
+        self.calls += 1
+        try:
+            req = json.loads(line)
+            name = req["tool"]
+            args = req.get("args") or []
+            kwargs = req.get("kwargs") or {}
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise TypeError("bad tool request")
+        except Exception as exc:
+            return _err("ValueError", f"malformed tool request: {exc}")
+        tool = self.tools.get(name)
+        if tool is None:
+            return _err("NameError", f"no tool named {name!r}")
+        try:
+            if inspect.iscoroutinefunction(tool.fn):
+                result = await tool.fn(*args, **kwargs)
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(_executor, lambda: tool.fn(*args, **kwargs))
+                if inspect.isawaitable(result):
+                    result = await result
+        except Exception as exc:
+            return _err(type(exc).__name__, str(exc))
+        try:
+            return (json.dumps({"ok": True, "result": result}) + "\n").encode()
+        except (TypeError, ValueError) as exc:
+            return _err("TypeError",
+                        f"tool {name!r} returned a value that is not JSON-compatible "
+                        f"({type(result).__name__}): {exc}")
+
+
+def _err(etype: str, message: str) -> bytes:
+    return (json.dumps({"ok": False, "type": etype, "message": message}) + "\n").encode()
