@@ -13,6 +13,7 @@ is known), closing the stream as soon as one appears.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -33,6 +34,18 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 def _first_line(text: object) -> str:
     lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
     return lines[0] if lines else ""
+
+
+def _status_message(exc: Any) -> str:
+    """The server's own error message of an ``APIStatusError``, first line only."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        msg = inner.get("message") or inner.get("detail")
+        if msg:
+            return _first_line(msg)
+    msg = _first_line(getattr(exc, "message", exc))
+    return re.sub(r"^Error code: \d+ - ", "", msg)
 
 
 class OpenAICompatLLM(BaseLLM):
@@ -108,10 +121,10 @@ class OpenAICompatLLM(BaseLLM):
             return LLMError(f"LLM server at {where} rejected the API key (HTTP 401)")
         if isinstance(exc, o.NotFoundError):
             return LLMError(f"LLM server at {where}: model {self.model!r} or endpoint not "
-                            f"found (HTTP 404): {_first_line(exc.message)}")
+                            f"found (HTTP 404): {_status_message(exc)}")
         if isinstance(exc, o.APIStatusError):
             return LLMError(f"LLM server at {where} returned HTTP {exc.status_code}: "
-                            f"{_first_line(exc.message)}")
+                            f"{_status_message(exc)}")
         return LLMError(f"LLM request to {where} failed: {type(exc).__name__}: "
                         f"{_first_line(exc)}")
 
