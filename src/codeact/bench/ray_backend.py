@@ -1,0 +1,82 @@
+"""Run (task, format) pairs as Ray tasks: a local Ray instance or a cluster address.
+
+Each Ray task reloads the suite by its spec (tasks hold closures and host-side tool state,
+so they are looked up by name rather than shipped) and builds the model with the
+picklable ``llm_factory``, cached per worker process. At most ``cfg.workers`` run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from codeact.bench.runner import RunConfig, run_task
+from codeact.bench.task import Task
+
+_SUITES: dict[str, dict[str, Task]] = {}
+_LLMS: dict[str, Any] = {}
+
+
+def _factory_key(factory: Callable[[], Any]) -> str:
+    """A key that is the same for equal factories across deserialisations."""
+    try:
+        import hashlib
+
+        from ray import cloudpickle
+
+        return hashlib.sha256(cloudpickle.dumps(factory)).hexdigest()
+    except Exception:
+        return repr(factory)
+
+
+def _remote_run(suite: str, task_name: str, fmt: str, llm_factory: Callable[[], Any],
+                cfg: RunConfig) -> dict[str, Any]:
+    from codeact.bench.suites import load_suite
+
+    if suite not in _SUITES:
+        _SUITES[suite] = {t.name: t for t in load_suite(suite)}
+    key = _factory_key(llm_factory)
+    llm = _LLMS.get(key)
+    if llm is None:
+        llm = _LLMS[key] = llm_factory()
+    return run_task(_SUITES[suite][task_name], fmt, llm, cfg)
+
+
+def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: RunConfig,
+            emit: Callable[[dict[str, Any]], None], *, address: str | None = None) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("the ray backend needs ray: pip install 'codeact[ray]'") from None
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}
+        if address:
+            kwargs["address"] = address
+        else:
+            kwargs["include_dashboard"] = False
+        ray.init(**kwargs)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_remote_run)
+    factory_ref = ray.put(llm_factory)
+    items = iter(todo)
+    pending: dict[Any, tuple[Task, str]] = {}
+    while True:
+        while len(pending) < cfg.workers:
+            nxt = next(items, None)
+            if nxt is None:
+                break
+            task, fmt = nxt
+            ref = remote.remote(cfg.suite, task.name, fmt, factory_ref, cfg)
+            pending[ref] = nxt
+        if not pending:
+            break
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            task, fmt = pending.pop(ref)
+            try:
+                emit(ray.get(ref))
+            except Exception as exc:  # the worker died: record a crash, rerun on resume
+                emit({"suite": cfg.suite, "task": task.name, "domain": task.domain,
+                      "format": fmt, "status": "crashed", "success": False, "score": 0.0,
+                      "turns": 0, "total_tokens": 0, "wall_seconds": 0.0,
+                      "stop_reason": "crashed", "error": f"{type(exc).__name__}: {exc}",
+                      "trajectory": None})
