@@ -4,7 +4,7 @@
 
 - ``builtin`` (the 96-task multi-tool suite), ``builtin-quick`` (two tasks per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``);
-- ``my_pkg.my_suite:load``: a callable returning tasks (or an iterable of tasks itself);
+- ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning tasks (or an iterable of tasks itself);
 - ``my_pkg.my_suite``: a module with a ``load()`` function or a ``TASKS`` list;
 - the name of an entry point in the ``codeact.bench_suites`` group, so an installed
   package can register ``[project.entry-points."codeact.bench_suites"] mysuite =
@@ -16,7 +16,9 @@ Each item may be a :class:`~codeact.bench.task.Task` or a dict with the same fie
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from typing import Any
@@ -81,6 +83,9 @@ def _resolve(spec: str) -> Callable[[], Iterable[Any]] | Iterable[Any]:
         raise SuiteError(f"unknown suite {spec!r}; known: {', '.join(known)}, "
                          "or module:callable")
     module_name, _, attr = spec.partition(":")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)  # like `python -m`: suites in the current directory import
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -1,0 +1,65 @@
+"""Results JSONL: reading, the latest record wins, resume keys, truncated lines."""
+
+import json
+
+from codeact.bench.results import (
+    ResultsWriter,
+    finished_keys,
+    load_results,
+    read_records,
+    repair_tail,
+)
+
+
+def _rec(task, fmt="code", status="done", success=True):
+    return {"task": task, "format": fmt, "status": status, "success": success}
+
+
+def test_writer_appends_lines(tmp_path):
+    path = tmp_path / "sub" / "r.jsonl"
+    with ResultsWriter(path) as w:
+        w.write(_rec("a"))
+        w.write(_rec("b", "json"))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[0])["schema"] == 1
+
+
+def test_truncated_last_line_is_ignored_and_repaired(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(_rec("a")) + "\n" + '{"task": "b", "form')
+    assert [r["task"] for r in read_records(path)] == ["a"]
+    assert repair_tail(path)
+    assert path.read_text() == json.dumps(_rec("a")) + "\n"
+    assert not repair_tail(path)
+    with ResultsWriter(path) as w:  # appending after a crash starts on a clean line
+        w.write(_rec("c"))
+    assert [r["task"] for r in read_records(path)] == ["a", "c"]
+
+
+def test_truncated_only_line(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"task": "a"')
+    assert repair_tail(path)
+    assert path.read_text() == ""
+
+
+def test_latest_record_wins_and_crashes_rerun(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsWriter(path) as w:
+        w.write(_rec("a", status="crashed", success=False))
+        w.write(_rec("b", status="error", success=False))
+        w.write(_rec("c"))
+        w.write(_rec("c", "json", success=False))
+        w.write(_rec("a"))  # the rerun of a crashed task
+    results = load_results(path)
+    assert [(r["task"], r["format"]) for r in results] == [
+        ("b", "code"), ("c", "code"), ("c", "json"), ("a", "code")]
+    assert finished_keys(path) == {("a", "code"), ("c", "code"), ("c", "json")}
+
+
+def test_missing_file_and_junk(tmp_path):
+    assert load_results(tmp_path / "nope.jsonl") == []
+    path = tmp_path / "r.jsonl"
+    path.write_text("not json\n[1, 2]\n\n" + json.dumps(_rec("x")) + "\n")
+    assert [r["task"] for r in load_results(path)] == ["x"]
