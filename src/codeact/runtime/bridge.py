@@ -15,7 +15,6 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any
 
 from ..tools import Tool
 

@@ -57,6 +57,7 @@ class SessionManager:
         self._active: dict[str, Session] = {}
         self._pool: list[Session] = []
         self._starting = 0
+        self._reserved = 0
         self._refill: asyncio.Task[None] | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
@@ -177,9 +178,9 @@ class SessionManager:
     async def _acquire(self, tools: Sequence[Tool | Callable[..., Any]] | None,
                        workspace: Path | str | None) -> Session:
         await self._start()
-        if len(self._active) >= self.max_sessions:
+        if len(self._active) + self._reserved >= self.max_sessions:
             raise SessionLimitError(
-                f"{len(self._active)} sessions are live, the cap is max_sessions="
+                f"{len(self._active) + self._reserved} sessions are live, the cap is max_sessions="
                 f"{self.max_sessions}: close or release a session first")
         tool_list = as_tools(tools) if tools is not None else self.tools
         s: Session | None = None
@@ -191,13 +192,15 @@ class SessionManager:
             await cand._close()
         if s is None:
             s = self._new_session(tool_list, workspace)
-            self._active[s.id] = s  # reserve the slot while it starts
+            self._reserved += 1  # hold the slot while it starts
             try:
                 await s._start()
             except BaseException:
-                self._active.pop(s.id, None)
                 await s._close()
                 raise
+            finally:
+                self._reserved -= 1
+            self._active[s.id] = s
         else:
             self._active[s.id] = s
             try:

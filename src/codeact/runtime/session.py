@@ -187,7 +187,8 @@ class _Kernel:
             env["IPYTHONDIR"] = str(self.run_dir / "ipython")
             env["MPLCONFIGDIR"] = str(self.run_dir / "mpl")
             limits = [f"{k}={v}" for k, v in cfg.limits().items() if k != "RLIMIT_NPROC"]
-            argv = [sys.executable, "-s", "-c", sb.LAUNCHER, *limits, "--", *kargv]
+            argv = [sys.executable, "-s", "-c", sb.LAUNCHER, "--unsafe-no-sandbox", *limits, "--",
+                    *kargv]
             pass_fds, cwd = (), str(s.workspace)
         try:
             self.proc = subprocess.Popen(

@@ -1,0 +1,63 @@
+"""SandboxConfig and the bubblewrap command line."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeact.runtime import SandboxConfig, SandboxUnavailable, Session, check_bwrap
+from codeact.runtime import sandbox as sb
+
+
+def test_coerce_and_defaults():
+    assert SandboxConfig.coerce("bwrap").backend == "bwrap"
+    assert SandboxConfig.coerce("none").backend == "none"
+    cfg = SandboxConfig(memory_mb=100, max_processes=None)
+    assert SandboxConfig.coerce(cfg) is cfg
+    limits = cfg.limits()
+    assert limits["RLIMIT_AS"] == 100 << 20 and "RLIMIT_NPROC" not in limits
+    with pytest.raises(ValueError):
+        SandboxConfig.coerce("docker-maybe")
+
+
+def test_argv_hides_home_checkout_and_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
+    cmd = sb.build_bwrap_argv(SandboxConfig(), workspace=tmp_path / "ws", run_dir=tmp_path / "r",
+                              etc_dir=tmp_path / "etc", kernel_argv=["ipykernel"],
+                              userns_fd=None)
+    argv = cmd.argv
+    binds = {argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
+    assert "--unshare-net" in argv and "--unshare-pid" in argv and "--clearenv" in argv
+    assert "--die-with-parent" in argv
+    assert not any(b.startswith(str(Path(__file__).parent.parent)) for b in binds)
+    assert str(Path.home()) not in binds and "/" not in binds
+    assert "sk-host-secret" not in " ".join(argv)
+    assert "JPY_PARENT_PID" not in cmd.env
+    assert any(sys.base_prefix.startswith(b) or b.startswith("/usr") for b in binds)
+
+
+def test_check_bwrap_works_here():
+    ok, message = check_bwrap()
+    assert ok, message
+
+
+def test_missing_bwrap_gives_install_hint(monkeypatch):
+    monkeypatch.setattr(sb.shutil, "which", lambda name: None)
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        Session("bwrap")
+    ok, message = check_bwrap()
+    assert not ok and "apt-get install bubblewrap" in message
+
+
+def test_kernel_runs_as_unprivileged_user():
+    with Session() as s:
+        obs = s.execute("import os; print(os.getuid(), os.geteuid(), os.getcwd())")
+        uid, euid, cwd = obs.stdout.split()
+        assert uid != "0" and euid != "0" and cwd == "/workspace"
+        caps = s.execute("print(open('/proc/self/status').read())").stdout
+        eff = [ln.split()[1] for ln in caps.splitlines() if ln.startswith("CapEff")]
+        assert eff == ["0000000000000000"]
+        # files written inside belong to an unprivileged host user
+        s.execute("open('made.txt', 'w').write('x')")
+        assert os.stat(s.workspace / "made.txt").st_uid != 0 or os.geteuid() != 0
