@@ -91,8 +91,9 @@ def _check_kill(obs: Observation, h: Host) -> tuple[bool, str]:
 
 def _check_fork(obs: Observation, h: Host) -> tuple[bool, str]:
     ok = not obs.ok and (obs.timed_out or obs.restarted or obs.error is not None)
-    return ok, ("contained: " + (obs.restart_reason or (obs.error.name if obs.error else ""))
-                if ok else "fork bomb ran to completion")
+    how = ("killed at the timeout, kernel restarted" if obs.restarted
+           else obs.error.name if obs.error else "stopped")
+    return ok, f"contained ({how})" if ok else "fork bomb ran to completion"
 
 
 def _check_memory(obs: Observation, h: Host) -> tuple[bool, str]:
@@ -127,8 +128,8 @@ def _check_flood(obs: Observation, h: Host) -> tuple[bool, str]:
 
 def _check_crash(obs: Observation, h: Host) -> tuple[bool, str]:
     ok = obs.restarted or (obs.error is not None and obs.error.name == "RecursionError")
-    return ok, (obs.restart_reason or (obs.error.name if obs.error else ""))[:120] if ok else (
-        "no crash reported")
+    how = (obs.restart_reason or "").split(";")[0] or (obs.error.name if obs.error else "")
+    return ok, f"detected: {how}, kernel restarted" if ok else "no crash reported"
 
 
 ATTACKS: list[Attack] = [

@@ -1,0 +1,32 @@
+"""`codeact sandbox check` (the typer sub-app in codeact.runtime.cli)."""
+
+import pytest
+from typer.testing import CliRunner
+
+from codeact.runtime import cli
+from codeact.runtime import sandbox as sb
+
+
+@pytest.mark.slow
+def test_check_prints_all_attacks_blocked():
+    r = CliRunner().invoke(cli.app, ["check"], terminal_width=160)
+    assert r.exit_code == 0, r.output
+    assert "bubblewrap: ok" in r.output
+    assert "NOT BLOCKED" not in r.output and "attacks blocked" in r.output
+
+
+def test_check_without_bwrap_fails_with_hint(monkeypatch):
+    monkeypatch.setattr(sb.shutil, "which", lambda name: None)
+    r = CliRunner().invoke(cli.app, ["check"], terminal_width=200)
+    assert r.exit_code == 1
+    assert "apt-get install bubblewrap" in r.output
+
+
+def test_check_reports_not_blocked(monkeypatch):
+    from codeact.runtime import selftest
+
+    monkeypatch.setattr(sb, "check_bwrap", lambda: (True, "fake"))
+    monkeypatch.setattr(selftest, "run", lambda **kw: [
+        selftest.AttackResult("a", True, "ok"), selftest.AttackResult("b", False, "leak")])
+    r = CliRunner().invoke(cli.app, ["check"], terminal_width=200)
+    assert r.exit_code == 1 and "NOT BLOCKED" in r.output
