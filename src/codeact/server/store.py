@@ -1,0 +1,523 @@
+"""Persistence for the chat app: conversations, messages, code actions, observations, files.
+
+SQLAlchemy 2 on SQLite by default (a file under the user data directory) or PostgreSQL by
+URL (``postgresql://...``, driven by psycopg 3). Every item of a conversation carries a
+``seq`` (its place in the conversation's timeline) so the UI can replay it in order.
+
+All methods are synchronous and thread-safe (one short transaction each); the app calls
+them from worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+DEFAULT_DB_NAME = "server.db"
+
+
+def default_data_dir() -> Path:
+    """Where the SQLite file and the conversation workspaces live by default."""
+    return Path(platformdirs.user_data_dir("codeact"))
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_data_dir() / DEFAULT_DB_NAME}"
+
+
+def normalize_db_url(db: str | Path | None) -> str:
+    """Accept a URL, a plain file path, or None (the default SQLite file).
+
+    ``postgresql://`` and ``postgres://`` URLs are routed to psycopg 3.
+    """
+    if db is None or str(db) == "":
+        return default_db_url()
+    text = str(db)
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text[len("postgres://"):]
+    if text.startswith("postgresql://"):
+        return "postgresql+psycopg://" + text[len("postgresql://"):]
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    return text
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="New chat")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    share_token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[float] = mapped_column(Float, default=_now)
+    updated_at: Mapped[float] = mapped_column(Float, default=_now, index=True)
+    next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    # the agent's OpenAI-style history, restored with Agent.load_messages after a restart
+    agent_messages: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class Message(Base):
+    """A user message, the model's text for one turn, a final answer, an error or a notice."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant | system
+    kind: Mapped[str] = mapped_column(String(16))  # text | answer | error | notice
+    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="done")  # streaming | done
+    created_at: Mapped[float] = mapped_column(Float, default=_now)
+
+
+class CodeAction(Base):
+    __tablename__ = "code_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    code: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, default=_now)
+
+
+class ObservationRow(Base):
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_action_id: Mapped[int] = mapped_column(
+        ForeignKey("code_actions.id", ondelete="CASCADE"), unique=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    stdout: Mapped[str] = mapped_column(Text, default="")
+    stderr: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str] = mapped_column(Text, default="")  # what the model was shown
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    restarted: Mapped[bool] = mapped_column(Boolean, default=False)
+    restart_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=_now)
+
+
+class Image(Base):
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FileRow(Base):
+    """A file in a conversation's workspace (its bytes live on disk in the workspace)."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="upload")  # upload | agent
+    created_at: Mapped[float] = mapped_column(Float, default=_now)
+    updated_at: Mapped[float] = mapped_column(Float, default=_now)
+
+
+class NotFound(LookupError):
+    """No such conversation (or item)."""
+
+
+def _conversation_dict(c: Conversation) -> dict[str, Any]:
+    return {"id": c.id, "title": c.title, "model": c.model, "share_token": c.share_token,
+            "created_at": c.created_at, "updated_at": c.updated_at}
+
+
+def _message_dict(m: Message) -> dict[str, Any]:
+    return {"type": "message", "id": m.id, "seq": m.seq, "role": m.role, "kind": m.kind,
+            "turn": m.turn, "content": m.content, "status": m.status,
+            "created_at": m.created_at}
+
+
+def _observation_dict(o: ObservationRow, image_ids: list[int]) -> dict[str, Any]:
+    error = None
+    if o.error_name is not None:
+        error = {"name": o.error_name, "message": o.error_message or "",
+                 "traceback": o.traceback or ""}
+    return {"id": o.id, "status": o.status, "stdout": o.stdout, "stderr": o.stderr,
+            "result": o.result, "error": error, "text": o.text, "duration": o.duration,
+            "truncated": o.truncated, "timed_out": o.timed_out, "restarted": o.restarted,
+            "restart_reason": o.restart_reason, "images": image_ids}
+
+
+def _file_dict(f: FileRow) -> dict[str, Any]:
+    return {"name": f.name, "size": f.size, "source": f.source, "updated_at": f.updated_at}
+
+
+class Store:
+    """The chat app's database."""
+
+    def __init__(self, url: str | Path | None = None, *, echo: bool = False) -> None:
+        self.url = normalize_db_url(url)
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.url.startswith("sqlite"):
+            path = self.url.split("sqlite:///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # conversations -------------------------------------------------------------------
+
+    def create_conversation(self, title: str = "New chat", model: str = "") -> dict[str, Any]:
+        with self.session() as s:
+            c = Conversation(id=secrets.token_hex(16), title=title[:200], model=model,
+                             share_token=secrets.token_urlsafe(24), next_seq=1,
+                             agent_messages="[]")
+            s.add(c)
+            s.flush()
+            return _conversation_dict(c)
+
+    def list_conversations(self, limit: int = 200) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(Conversation)
+                             .order_by(Conversation.updated_at.desc()).limit(limit))
+            return [_conversation_dict(c) for c in rows]
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        with self.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound(conversation_id)
+            return _conversation_dict(c)
+
+    def conversation_by_share_token(self, token: str) -> dict[str, Any]:
+        with self.session() as s:
+            c = s.scalar(select(Conversation).where(Conversation.share_token == token))
+            if c is None:
+                raise NotFound(token)
+            return _conversation_dict(c)
+
+    def update_conversation(self, conversation_id: str, *, title: str | None = None,
+                            model: str | None = None) -> dict[str, Any]:
+        with self.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound(conversation_id)
+            if title is not None:
+                c.title = title[:200]
+            if model is not None:
+                c.model = model
+            c.updated_at = _now()
+            return _conversation_dict(c)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        with self.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound(conversation_id)
+            # explicit deletes: SQLite only cascades with foreign_keys on (we set it), and
+            # this keeps both backends identical
+            obs_ids = select(ObservationRow.id).join(
+                CodeAction, ObservationRow.code_action_id == CodeAction.id).where(
+                CodeAction.conversation_id == conversation_id)
+            s.execute(Image.__table__.delete().where(Image.observation_id.in_(obs_ids)))
+            s.execute(ObservationRow.__table__.delete().where(ObservationRow.id.in_(obs_ids)))
+            for table in (CodeAction, Message, FileRow):
+                s.execute(table.__table__.delete().where(
+                    table.conversation_id == conversation_id))
+            s.delete(c)
+
+    def save_agent_messages(self, conversation_id: str, messages: list[dict[str, Any]]) -> None:
+        with self.session() as s:
+            s.execute(update(Conversation).where(Conversation.id == conversation_id)
+                      .values(agent_messages=json.dumps(messages), updated_at=_now()))
+
+    def agent_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        with self.session() as s:
+            raw = s.scalar(select(Conversation.agent_messages)
+                           .where(Conversation.id == conversation_id))
+            if raw is None:
+                raise NotFound(conversation_id)
+            return json.loads(raw or "[]")
+
+    def has_code_actions(self, conversation_id: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(func.count(CodeAction.id))
+                            .where(CodeAction.conversation_id == conversation_id)) > 0
+
+    # timeline items --------------------------------------------------------------------
+
+    def _next_seq(self, s: Session, conversation_id: str) -> int:
+        # the UPDATE takes the row's write lock first, so concurrent writers serialize
+        result = s.execute(update(Conversation).where(Conversation.id == conversation_id)
+                           .values(next_seq=Conversation.next_seq + 1, updated_at=_now()))
+        if result.rowcount == 0:
+            raise NotFound(conversation_id)
+        return s.scalar(select(Conversation.next_seq)
+                        .where(Conversation.id == conversation_id)) - 1
+
+    def add_message(self, conversation_id: str, role: str, kind: str, content: str = "",
+                    *, turn: int | None = None, status: str = "done",
+                    s: Session | None = None) -> dict[str, Any]:
+        if s is None:
+            with self.session() as s2:
+                return self.add_message(conversation_id, role, kind, content, turn=turn,
+                                        status=status, s=s2)
+        m = Message(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
+                    role=role, kind=kind, turn=turn, content=content, status=status,
+                    created_at=_now())
+        s.add(m)
+        s.flush()
+        return _message_dict(m)
+
+    def append_message_text(self, message_id: int, text: str, *,
+                            s: Session | None = None) -> None:
+        if s is None:
+            with self.session() as s2:
+                return self.append_message_text(message_id, text, s=s2)
+        s.execute(update(Message).where(Message.id == message_id)
+                  .values(content=Message.content + text))
+
+    def finish_message(self, message_id: int, *, content: str | None = None,
+                       s: Session | None = None) -> None:
+        if s is None:
+            with self.session() as s2:
+                return self.finish_message(message_id, content=content, s=s2)
+        values: dict[str, Any] = {"status": "done"}
+        if content is not None:
+            values["content"] = content
+        s.execute(update(Message).where(Message.id == message_id).values(**values))
+
+    def add_code_action(self, conversation_id: str, code: str, *, turn: int | None = None,
+                        message_id: int | None = None,
+                        s: Session | None = None) -> tuple[dict[str, Any], int]:
+        """Store a code action with an empty running observation; returns (item, obs id)."""
+        if s is None:
+            with self.session() as s2:
+                return self.add_code_action(conversation_id, code, turn=turn,
+                                            message_id=message_id, s=s2)
+        a = CodeAction(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
+                       turn=turn, code=code, message_id=message_id, created_at=_now())
+        s.add(a)
+        s.flush()
+        o = ObservationRow(code_action_id=a.id, status="running", stdout="", stderr="",
+                           text="", created_at=_now())
+        s.add(o)
+        s.flush()
+        return self._code_dict(a, o, []), o.id
+
+    @staticmethod
+    def _code_dict(a: CodeAction, o: ObservationRow | None,
+                   image_ids: list[int]) -> dict[str, Any]:
+        return {"type": "code", "id": a.id, "seq": a.seq, "turn": a.turn, "code": a.code,
+                "message_id": a.message_id, "created_at": a.created_at,
+                "observation": _observation_dict(o, image_ids) if o else None}
+
+    def append_output(self, observation_id: int, stream: str, text: str, *,
+                      s: Session | None = None) -> None:
+        if s is None:
+            with self.session() as s2:
+                return self.append_output(observation_id, stream, text, s=s2)
+        column = ObservationRow.stderr if stream == "stderr" else ObservationRow.stdout
+        s.execute(update(ObservationRow).where(ObservationRow.id == observation_id)
+                  .values({column: column + text}))
+
+    def finish_observation(self, observation_id: int, conversation_id: str, *, text: str,
+                           observation: Any | None = None,
+                           s: Session | None = None) -> dict[str, Any]:
+        """Record the final observation (a runtime Observation, or None for tool calls)."""
+        if s is None:
+            with self.session() as s2:
+                return self.finish_observation(observation_id, conversation_id, text=text,
+                                               observation=observation, s=s2)
+        o = s.get(ObservationRow, observation_id)
+        if o is None:
+            raise NotFound(str(observation_id))
+        o.status = "done"
+        o.text = text
+        image_ids: list[int] = []
+        if observation is not None:
+            o.stdout = observation.stdout or ""
+            o.stderr = observation.stderr or ""
+            o.result = observation.result
+            err = observation.error
+            if err is not None:
+                o.error_name = err.name
+                o.error_message = err.message
+                o.traceback = err.traceback
+            o.duration = float(observation.duration or 0.0)
+            o.truncated = bool(observation.truncated)
+            o.timed_out = bool(observation.timed_out)
+            o.restarted = bool(observation.restarted)
+            o.restart_reason = observation.restart_reason
+            for i, png in enumerate(observation.images or []):
+                img = Image(observation_id=o.id, conversation_id=conversation_id,
+                            position=i, png=png)
+                s.add(img)
+                s.flush()
+                image_ids.append(img.id)
+        return _observation_dict(o, image_ids)
+
+    def close_dangling(self, conversation_id: str | None = None) -> int:
+        """Mark items left 'streaming'/'running' by a crash or restart as done."""
+        with self.session() as s:
+            q1 = update(Message).where(Message.status == "streaming")
+            if conversation_id:
+                q1 = q1.where(Message.conversation_id == conversation_id)
+            n = s.execute(q1.values(status="done")).rowcount
+            q2 = update(ObservationRow).where(ObservationRow.status == "running")
+            if conversation_id:
+                ids = select(CodeAction.id).where(CodeAction.conversation_id == conversation_id)
+                q2 = q2.where(ObservationRow.code_action_id.in_(ids))
+            n += s.execute(q2.values(status="done")).rowcount
+            return n
+
+    def timeline(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Every message and code action (with its observation) in order."""
+        with self.session() as s:
+            if s.get(Conversation, conversation_id) is None:
+                raise NotFound(conversation_id)
+            items: list[dict[str, Any]] = [
+                _message_dict(m) for m in s.scalars(
+                    select(Message).where(Message.conversation_id == conversation_id))]
+            images: dict[int, list[int]] = {}
+            for obs_id, img_id in s.execute(
+                    select(Image.observation_id, Image.id)
+                    .where(Image.conversation_id == conversation_id)
+                    .order_by(Image.observation_id, Image.position)):
+                images.setdefault(obs_id, []).append(img_id)
+            rows = s.execute(
+                select(CodeAction, ObservationRow)
+                .outerjoin(ObservationRow, ObservationRow.code_action_id == CodeAction.id)
+                .where(CodeAction.conversation_id == conversation_id))
+            for a, o in rows:
+                items.append(self._code_dict(a, o, images.get(o.id, []) if o else []))
+            items.sort(key=lambda item: item["seq"])
+            return items
+
+    def get_image(self, conversation_id: str, image_id: int) -> bytes:
+        with self.session() as s:
+            png = s.scalar(select(Image.png).where(Image.id == image_id,
+                                                   Image.conversation_id == conversation_id))
+            if png is None:
+                raise NotFound(str(image_id))
+            return png
+
+    # files -------------------------------------------------------------------------------
+
+    def upsert_file(self, conversation_id: str, name: str, size: int,
+                    source: str = "upload") -> dict[str, Any]:
+        with self.session() as s:
+            f = s.scalar(select(FileRow).where(FileRow.conversation_id == conversation_id,
+                                               FileRow.name == name))
+            if f is None:
+                f = FileRow(conversation_id=conversation_id, name=name, size=size,
+                            source=source, created_at=_now(), updated_at=_now())
+                s.add(f)
+            else:
+                f.size = size
+                f.updated_at = _now()
+            s.flush()
+            return _file_dict(f)
+
+    def sync_files(self, conversation_id: str, found: dict[str, int]) -> list[dict[str, Any]]:
+        """Make the files table match ``found`` (name -> size) from a workspace scan.
+
+        New names are recorded as written by the agent; names no longer on disk go.
+        """
+        with self.session() as s:
+            rows = {f.name: f for f in s.scalars(
+                select(FileRow).where(FileRow.conversation_id == conversation_id))}
+            for name, f in rows.items():
+                if name not in found:
+                    s.delete(f)
+                elif f.size != found[name]:
+                    f.size = found[name]
+                    f.updated_at = _now()
+            for name, size in found.items():
+                if name not in rows:
+                    s.add(FileRow(conversation_id=conversation_id, name=name, size=size,
+                                  source="agent", created_at=_now(), updated_at=_now()))
+            s.flush()
+            return [_file_dict(f) for f in sorted(
+                s.scalars(select(FileRow).where(FileRow.conversation_id == conversation_id)),
+                key=lambda f: f.name)]
+
+    def list_files(self, conversation_id: str) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(FileRow).where(FileRow.conversation_id == conversation_id)
+                             .order_by(FileRow.name))
+            return [_file_dict(f) for f in rows]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
