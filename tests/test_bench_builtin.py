@@ -8,7 +8,6 @@ import pytest
 from codeact.bench import builtin
 from codeact.bench.builtin import ledger
 from codeact.bench.builtin._common import Toolbox
-from codeact.bench.check import answers_match
 
 TASKS = builtin.load()
 

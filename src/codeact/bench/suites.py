@@ -4,7 +4,8 @@
 
 - ``builtin`` (the 96-task multi-tool suite), ``builtin-quick`` (two tasks per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``);
-- ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning tasks (or an iterable of tasks itself);
+- ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning
+  tasks (or an iterable of tasks itself);
 - ``my_pkg.my_suite``: a module with a ``load()`` function or a ``TASKS`` list;
 - the name of an entry point in the ``codeact.bench_suites`` group, so an installed
   package can register ``[project.entry-points."codeact.bench_suites"] mysuite =
@@ -16,6 +17,7 @@ Each item may be a :class:`~codeact.bench.task.Task` or a dict with the same fie
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -71,6 +73,9 @@ def _as_task(item: Any) -> Task:
 def _resolve(spec: str) -> Callable[[], Iterable[Any]] | Iterable[Any]:
     if spec in BUILTIN_SUITES:
         return BUILTIN_SUITES[spec]
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)  # like `python -m`: suites in the current directory import
     if ":" not in spec and "." not in spec:
         eps = entry_points(group=ENTRY_POINT_GROUP)
         for ep in eps:
@@ -79,13 +84,11 @@ def _resolve(spec: str) -> Callable[[], Iterable[Any]] | Iterable[Any]:
                     return ep.load()
                 except Exception as exc:
                     raise SuiteError(f"entry point {spec!r} failed to load: {exc}") from None
-        known = sorted([*BUILTIN_SUITES, *(ep.name for ep in eps)])
-        raise SuiteError(f"unknown suite {spec!r}; known: {', '.join(known)}, "
-                         "or module:callable")
+        if importlib.util.find_spec(spec) is None:
+            known = sorted([*BUILTIN_SUITES, *(ep.name for ep in eps)])
+            raise SuiteError(f"unknown suite {spec!r}; known: {', '.join(known)}, "
+                             "or module:callable")
     module_name, _, attr = spec.partition(":")
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.append(cwd)  # like `python -m`: suites in the current directory import
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
