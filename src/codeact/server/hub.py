@@ -193,8 +193,10 @@ class ChatHub:
         agent_factory: Callable[..., Any] | None = None,
         idle_timeout: float = 600.0,
         agent_options: dict[str, Any] | None = None,
+        evict_idle: bool = True,
     ) -> None:
         self.store = store
+        self.evict_idle = evict_idle
         self.data_dir = Path(data_dir)
         self.llm_factory = llm_factory
         self.kernels = kernels
@@ -272,7 +274,13 @@ class ChatHub:
                 live.last_used = time.monotonic()
                 return live
             workspace = self.workspace(conversation_id)
-            session = await self.kernels.acquire(conversation_id, workspace)
+            try:
+                session = await self.kernels.acquire(conversation_id, workspace)
+            except Busy:
+                # at the cap: take the kernel of the least recently used idle conversation
+                if not self.evict_idle or not await self._evict_one():
+                    raise
+                session = await self.kernels.acquire(conversation_id, workspace)
             try:
                 history = await asyncio.to_thread(self.store.agent_messages, conversation_id)
                 had_code = await asyncio.to_thread(self.store.has_code_actions,
@@ -307,6 +315,15 @@ class ChatHub:
                                        self.workspace(conversation_id))
         except Exception:  # pragma: no cover - best effort at shutdown
             log.exception("closing the kernel of %s failed", conversation_id)
+
+    async def _evict_one(self) -> bool:
+        idle = [live for cid, live in self.live.items() if not self.is_running(cid)]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda live: live.last_used)
+        log.info("kernel cap reached: closing the idle kernel of %s", victim.conversation_id)
+        await self._close_live(victim.conversation_id)
+        return True
 
     async def close_conversation(self, conversation_id: str) -> None:
         """Stop a run and close the kernel (when the conversation is deleted)."""
