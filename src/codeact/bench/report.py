@@ -145,6 +145,8 @@ def markdown(summary: Summary, title: str = "Benchmark results") -> str:
              "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADERS) - 2)) + "|"]
     for dom, fmt, st in _rows(summary):
         lines.append("| " + " | ".join(_cells(dom, fmt, st)) + " |")
+    if "humaneval" in summary.domains:
+        lines += ["", "For `humaneval`, success is pass@1 (one sample per problem)."]
     return "\n".join(lines) + "\n"
 
 
