@@ -69,3 +69,23 @@ def test_run_python_tool():
     out = tool.invoke(["print(6 * 7)"])
     assert "42" in out
     assert "ZeroDivisionError" in tool.invoke({"code": "1/0"})
+
+
+def test_agent_run_code_and_json():
+    from codeact.bench.runner import RunConfig, run_task
+    from codeact.llm.scripted import ScriptedLLM
+
+    task = humaneval.load()[0]
+    solution = P0["prompt"] + P0["canonical_solution"]
+    code_llm = ScriptedLLM([f"<execute>\n{solution}\nprint(has_close_elements([1.0, 1.05], 0.1))"
+                            "\n</execute>", f"<solution>\n{solution}\n</solution>"])
+    rec = run_task(task, "code", code_llm, RunConfig(exec_timeout=20))
+    assert rec["success"], rec["check_detail"]
+    assert "True" in rec["trajectory"]["turns"][0]["observation"]
+    json_llm = ScriptedLLM(['<execute>{"tool": "run_python", "arguments": {"code": '
+                            '"print(sorted([3, 1, 2]))"}}</execute>',
+                            "<solution>def has_close_elements(numbers, threshold):\n"
+                            "    return True\n</solution>"])
+    rec = run_task(task, "json", json_llm, RunConfig(exec_timeout=20))
+    assert "[1, 2, 3]" in rec["trajectory"]["turns"][0]["observation"]
+    assert rec["status"] == "done" and not rec["success"]
