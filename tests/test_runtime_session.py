@@ -211,3 +211,13 @@ def _pid_alive(pid):
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+async def test_cancelling_aexecute_interrupts_the_cell(s):
+    task = asyncio.create_task(s.aexecute("import time\ntime.sleep(30)\nlate = 1", timeout=60))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    obs = await s.aexecute("'late' in dir()", timeout=10)
+    assert obs.result == "False"

@@ -549,13 +549,21 @@ class Session:
             shutil.rmtree(self._workspace, ignore_errors=True)
 
     def __enter__(self) -> Session:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     async def __aenter__(self) -> Session:
-        return await self.astart()
+        try:
+            return await self.astart()
+        except BaseException:
+            await self.aclose()
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
@@ -639,8 +647,8 @@ class Session:
                                  "stop_on_error": True})
         k.pending[msg_id] = ex
         obs = Observation()
+        finished = asyncio.ensure_future(self._finished(ex, fut))
         try:
-            finished = asyncio.ensure_future(self._finished(ex, fut))
             intr = asyncio.ensure_future(ex.interrupt.wait())
             done, _ = await asyncio.wait({finished, k.died, intr}, timeout=max(timeout, 0),
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -670,7 +678,20 @@ class Session:
                     obs, f"the cell did not stop within {self.config.interrupt_grace:g}s "
                          f"after {stop_reason}, so the kernel was killed")
             finished.cancel()
+        except asyncio.CancelledError:
+            # the caller gave up (e.g. cancelled its task): stop the cell too
+            if not k.died.done() and k.sockets:
+                k.send("control", "interrupt_request", {})
+                # hold the session until the cell has stopped, so the next one is not
+                # aborted behind it; kill the kernel if it will not stop
+                done, _ = await asyncio.wait({finished, k.died},
+                                             timeout=self.config.interrupt_grace,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if finished not in done and not self._closed:
+                    await self._spawn()
+            raise
         finally:
+            finished.cancel()
             k.pending.pop(msg_id, None)
             k.replies.pop(msg_id, None)
             self._current = None
