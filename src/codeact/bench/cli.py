@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -110,8 +111,12 @@ def run(
     else:
         from codeact.llm.factory import make_llm
 
+        options = {}
+        if backend == "ray" and not spec.startswith(("openai:", "litellm:")):
+            # each Ray worker loads its own in-process model: split the cores between them
+            options["n_threads"] = max(1, (os.cpu_count() or 1) // workers)
         factory = functools.partial(make_llm, spec, base_url=settings.base_url,
-                                    api_key=settings.api_key)
+                                    api_key=settings.api_key, **options)
     cfg = RunConfig(formats=fmts, max_turns=max_turns, workers=workers, sandbox=sandbox,
                     exec_timeout=exec_timeout, task_timeout=task_timeout or None,
                     max_new_tokens=max_new_tokens, suite=suite)
