@@ -110,7 +110,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        where = str(exc)
+        if "at end of document" in where:
+            where = where.replace("at end of document",
+                                  f"at line {max(1, len(text.splitlines()))}, end of file")
+        raise ConfigError(f"config file {path} is not valid TOML: {where}") from None
     result: dict[str, Any] = {}
     for key, value in data.items():
         if key not in _SETTING_FIELDS:

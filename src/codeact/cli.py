@@ -1,0 +1,298 @@
+"""The ``codeact`` command: run, chat, serve, bench, models, sandbox."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from codeact.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="codeact",
+    help="LLM agents that act by writing Python, run in a sandboxed Jupyter kernel.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+UNSAFE_HELP = ("Run model-written code WITHOUT any sandbox, with your user's full access "
+               "to files, network and secrets. Only for code you would run yourself.")
+
+# Options shared by `run` and `chat`.
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", help="Registry name (qwen2.5-coder-1.5b, smollm2-135m), a .gguf path, "
+    "openai:NAME, hf:REPO or litellm:NAME. Env: CODEACT_MODEL.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    "--base-url", help="OpenAI-compatible server URL for openai:NAME. Env: OPENAI_BASE_URL.")]
+ApiKeyOpt = Annotated[str | None, typer.Option(
+    "--api-key", help="API key for the server. Env: OPENAI_API_KEY.")]
+MaxTurnsOpt = Annotated[int | None, typer.Option(
+    "--max-turns", help="Most model turns per task (default 10). Env: CODEACT_MAX_TURNS.")]
+ToolsOpt = Annotated[list[str] | None, typer.Option(
+    "--tools", help="Load tools from module:attr (repeatable). Env: CODEACT_TOOLS.")]
+WorkspaceOpt = Annotated[Path | None, typer.Option(
+    "--workspace", help="Directory the sandboxed kernel works in (default: a new temporary "
+    "one). Env: CODEACT_WORKSPACE.")]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", help="Action format: code, json or text. Env: CODEACT_FORMAT.")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--exec-timeout", help="Seconds one code action may run (default 60). "
+    "Env: CODEACT_EXEC_TIMEOUT.")]
+NCtxOpt = Annotated[int | None, typer.Option(
+    "--n-ctx", help="Context window for local GGUF models (default 8192). Env: CODEACT_N_CTX.")]
+NThreadsOpt = Annotated[int | None, typer.Option(
+    "--n-threads", help="CPU threads for local models (default: all cores). "
+    "Env: CODEACT_N_THREADS.")]
+TemperatureOpt = Annotated[float | None, typer.Option(
+    "--temperature", help="Sampling temperature (default 0). Env: CODEACT_TEMPERATURE.")]
+UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help=UNSAFE_HELP)]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _settings(**flags: Any) -> Settings:
+    if not flags.get("unsafe_no_sandbox"):
+        flags["unsafe_no_sandbox"] = None  # not given: let the config file decide
+    if flags.get("tools") == []:
+        flags["tools"] = None
+    if flags.get("workspace") is not None:
+        flags["workspace"] = str(flags["workspace"])
+    try:
+        return load_settings(flags)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _build_agent(settings: Settings, *, chat: bool) -> Any:
+    """Load the model, the tools and the agent; turn known failures into one line."""
+    from codeact.agent import Agent
+    from codeact.llm.base import LLMError
+    from codeact.llm.factory import make_llm
+    from codeact.tools import ToolLoadError, load_tools
+
+    if settings.unsafe_no_sandbox:
+        err_console.print("[bold red on yellow] UNSAFE: --unsafe-no-sandbox is set. Model-"
+                          "written code runs with YOUR full access to files, network and "
+                          "secrets. [/]")
+    else:
+        from codeact.runtime import check_bwrap
+
+        ok, message = check_bwrap()
+        if not ok:
+            raise _fail(f"the code sandbox does not work here: {message} (or pass "
+                        "--unsafe-no-sandbox to run model code unsandboxed)")
+    try:
+        tools = [t for spec in settings.tools for t in load_tools(spec)]
+    except ToolLoadError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        llm = make_llm(settings.model, base_url=settings.base_url, api_key=settings.api_key,
+                       n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+    except (LLMError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    return Agent(
+        llm, tools,
+        action_format=settings.action_format,
+        sandbox="none" if settings.unsafe_no_sandbox else "bwrap",
+        workspace=settings.workspace,
+        max_turns=settings.max_turns,
+        exec_timeout=settings.exec_timeout,
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        chat=chat,
+    )
+
+
+@app.command()
+def run(
+    task: Annotated[str, typer.Argument(help="What the agent should do.")],
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    max_turns: MaxTurnsOpt = None,
+    tools: ToolsOpt = None,
+    workspace: WorkspaceOpt = None,
+    action_format: FormatOpt = None,
+    exec_timeout: TimeoutOpt = None,
+    n_ctx: NCtxOpt = None,
+    n_threads: NThreadsOpt = None,
+    temperature: TemperatureOpt = None,
+    unsafe_no_sandbox: UnsafeOpt = False,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the trajectory as one JSON line to this file ('-': stdout).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="Print only the final answer.")] = False,
+) -> None:
+    """Solve one task; exit code 0 when the agent ended with an answer."""
+    from codeact.events import DoneEvent
+    from codeact.render import EventPrinter
+
+    settings = _settings(model=model, base_url=base_url, api_key=api_key,
+                         max_turns=max_turns, tools=tools, workspace=workspace,
+                         action_format=action_format, exec_timeout=exec_timeout, n_ctx=n_ctx,
+                         n_threads=n_threads, temperature=temperature,
+                         unsafe_no_sandbox=unsafe_no_sandbox)
+    agent = _build_agent(settings, chat=False)
+    printer = EventPrinter(Console(stderr=True) if json_out == Path("-") else console)
+    trajectory = None
+    try:
+        for event in agent.stream(task):
+            if isinstance(event, DoneEvent):
+                trajectory = event.trajectory
+            if not quiet:
+                printer.handle(event)
+    except KeyboardInterrupt:
+        agent.interrupt()
+        raise _fail("interrupted", 130) from None
+    finally:
+        agent.close()
+    assert trajectory is not None
+    if quiet and trajectory.answer is not None:
+        console.print(trajectory.answer)
+    if json_out is not None:
+        line = trajectory.to_json() + "\n"
+        if json_out == Path("-"):
+            sys.stdout.write(line)
+        else:
+            json_out.write_text(line, encoding="utf-8")
+    if trajectory.stop_reason == "error":
+        raise _fail(trajectory.error or "the run failed", 1)
+    raise typer.Exit(0 if trajectory.stop_reason == "solution" else 1)
+
+
+CHAT_HELP = "Commands: /reset (forget everything, restart the kernel), /save FILE, /exit."
+
+
+@app.command()
+def chat(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    max_turns: MaxTurnsOpt = None,
+    tools: ToolsOpt = None,
+    workspace: WorkspaceOpt = None,
+    exec_timeout: TimeoutOpt = None,
+    n_ctx: NCtxOpt = None,
+    n_threads: NThreadsOpt = None,
+    temperature: TemperatureOpt = None,
+    unsafe_no_sandbox: UnsafeOpt = False,
+) -> None:
+    """A multi-turn terminal chat with one persistent sandboxed session."""
+    from codeact.events import DoneEvent
+    from codeact.render import EventPrinter
+
+    settings = _settings(model=model, base_url=base_url, api_key=api_key,
+                         max_turns=max_turns, tools=tools, workspace=workspace,
+                         exec_timeout=exec_timeout, n_ctx=n_ctx, n_threads=n_threads,
+                         temperature=temperature, unsafe_no_sandbox=unsafe_no_sandbox)
+    agent = _build_agent(settings, chat=True)
+    printer = EventPrinter(console, show_turns=False)
+    console.print(f"[dim]codeact chat with {settings.model}. {CHAT_HELP}[/]")
+    try:
+        while True:
+            try:
+                line = console.input("[bold cyan]you>[/] ").strip()
+            except EOFError:
+                break
+            if not line:
+                continue
+            if line in ("/exit", "/quit"):
+                break
+            if line == "/reset":
+                agent.reset()
+                console.print("[dim]conversation and kernel reset[/]")
+                continue
+            if line.startswith("/save"):
+                _save_chat(agent, line.removeprefix("/save").strip())
+                continue
+            if line.startswith("/"):
+                console.print(f"[yellow]unknown command {line.split()[0]}.[/] {CHAT_HELP}")
+                continue
+            try:
+                for event in agent.stream(line):
+                    if not isinstance(event, DoneEvent):
+                        printer.handle(event)
+            except KeyboardInterrupt:
+                agent.interrupt()
+                console.print("[yellow]interrupted[/]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        agent.close()
+
+
+def _save_chat(agent: Any, target: str) -> None:
+    import json
+
+    if not target:
+        console.print("[yellow]usage: /save FILE[/]")
+        return
+    try:
+        Path(target).write_text(json.dumps(agent.messages, indent=2, ensure_ascii=False),
+                                encoding="utf-8")
+    except OSError as exc:
+        console.print(f"[red]could not save to {target}: {exc.strerror}[/]")
+        return
+    console.print(f"[dim]saved {len(agent.messages)} messages to {target}[/]")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Show the effective settings and where each one came from."""
+    from rich.table import Table
+
+    from codeact.config import default_config_path
+
+    settings = _settings()
+    table = Table(title=f"config file: {default_config_path()}")
+    table.add_column("setting")
+    table.add_column("value")
+    table.add_column("from")
+    for name, source in settings.sources.items():
+        value = getattr(settings, name)
+        if name == "api_key" and value:
+            value = value[:4] + "…"
+        table.add_row(name, repr(value), source)
+    console.print(table)
+
+
+def _mount_subcommands() -> None:
+    from codeact.llm.cli import app as models_app
+    from codeact.runtime.cli import app as sandbox_app
+
+    app.add_typer(models_app, name="models", help="List, pull and locate local models.")
+    app.add_typer(sandbox_app, name="sandbox", help="Check the code sandbox.")
+    try:
+        from codeact.bench.cli import app as bench_app
+
+        app.add_typer(bench_app, name="bench", help="Benchmark models and action formats.")
+    except ImportError:  # pragma: no cover - bench extras missing
+        pass
+    try:
+        from codeact.server.cli import serve
+
+        app.command("serve")(serve)
+    except ImportError:  # pragma: no cover - server deps missing
+        pass
+
+
+_mount_subcommands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The agent loop with the scripted backend and a real sandboxed kernel."""
+
+import threading
+import time
+
+import pytest
+
+from codeact.agent import Agent
+from codeact.events import (
+    CodeActionEvent,
+    DoneEvent,
+    ErrorEvent,
+    FinalAnswerEvent,
+    ObservationEvent,
+    OutputDelta,
+    TextDelta,
+    ToolCallEvent,
+    TurnStarted,
+)
+from codeact.llm.base import BaseLLM, LLMError
+from codeact.llm.scripted import ScriptedLLM
+from codeact.runtime import Session
+from codeact.tools import tool
+from codeact.trajectory import Trajectory
+
+
+@tool
+def lookup_price(item: str) -> float:
+    """Price of an item in euros."""
+    return {"apple": 0.5, "pear": 0.75}[item]
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session(sandbox="bwrap")
+    s.start()
+    yield s
+    s.close()
+
+
+def run(agent: Agent, task: str = "task") -> tuple[list, Trajectory]:
+    events = list(agent.stream(task))
+    assert isinstance(events[-1], DoneEvent)
+    return events, events[-1].trajectory
+
+
+def test_code_then_solution(session):
+    llm = ScriptedLLM(["Compute.\n<execute>\nx = sum(i * i for i in range(4))\nprint(x)\n"
+                       "</execute>", "<solution>14</solution>"])
+    agent = Agent(llm, session=session, max_turns=5)
+    events, traj = run(agent, "sum of squares below 4")
+    kinds = [type(e) for e in events]
+    assert kinds[:2] == [TurnStarted, TextDelta]
+    assert CodeActionEvent in kinds and ObservationEvent in kinds and FinalAnswerEvent in kinds
+    obs = next(e for e in events if isinstance(e, ObservationEvent))
+    assert obs.text.startswith("14\n") and "You have 4 turns left." in obs.text
+    assert any(isinstance(e, OutputDelta) and "14" in e.text for e in events)
+    assert traj.stop_reason == "solution" and traj.answer == "14"
+    assert [t.action for t in traj.turns] == ["code", "solution"]
+    assert traj.turns[0].exec_ok is True
+    # The history has the stop sequence restored and the observation as a user message.
+    assert traj.messages[2]["content"].endswith("</execute>")
+    assert traj.messages[3]["content"].startswith("Observation:\n14")
+    # The model saw its own earlier code and the observation on turn 2.
+    assert llm.calls[1][-1]["content"].startswith("Observation:")
+    assert Trajectory.from_json(traj.to_json()) == traj
+
+
+def test_state_persists_and_errors_are_trimmed(session):
+    llm = ScriptedLLM([
+        "<execute>def f(v):\n    return v / 0\n</execute>",
+        "<execute>f(1)</execute>",
+        "<solution>error</solution>",
+    ])
+    _, traj = run(Agent(llm, session=session))
+    error_obs = traj.turns[1].observation
+    assert "ZeroDivisionError: division by zero" in error_obs
+    assert "Cell In[" in error_obs and "\x1b" not in error_obs
+    assert traj.turns[1].exec_ok is False
+
+
+def test_tools_are_callable_in_the_kernel(session):
+    llm = ScriptedLLM(["<execute>print(lookup_price('pear') * 4)</execute>",
+                       "<solution>3.0</solution>"])
+    _, traj = run(Agent(llm, [lookup_price], session=session))
+    assert traj.turns[0].observation.startswith("3.0")
+    assert "def lookup_price(item: str) -> float:" in traj.messages[0]["content"]
+
+
+def test_code_with_solution_in_same_turn(session):
+    llm = ScriptedLLM(["<execute>print(3 + 4)\n<solution>7"])
+    _, traj = run(Agent(llm, session=session))
+    assert traj.stop_reason == "solution" and traj.answer == "7"
+    assert traj.turns[0].action == "code+solution"
+
+
+def test_solution_discarded_when_code_fails(session):
+    llm = ScriptedLLM(["<execute>1/0\n<solution>7", "<solution>8"])
+    _, traj = run(Agent(llm, session=session))
+    assert "ignored because the code failed" in traj.turns[0].observation
+    assert traj.answer == "8"
+
+
+def test_invalid_and_no_action_get_corrective_observations(session):
+    llm = ScriptedLLM(["<execute>  </execute>", "I think so.", "<solution>1</solution>"])
+    _, traj = run(Agent(llm, session=session))
+    assert "empty" in traj.turns[0].observation
+    assert "neither an <execute> action nor a <solution>" in traj.turns[1].observation
+    assert traj.stop_reason == "solution"
+
+
+def test_max_turns(session):
+    llm = ScriptedLLM(lambda messages: "<execute>print('again')</execute>")
+    _, traj = run(Agent(llm, session=session, max_turns=3))
+    assert traj.stop_reason == "max_turns" and len(traj.turns) == 3
+    assert "no turns left" in traj.turns[-1].observation
+
+
+def test_max_total_tokens(session):
+    llm = ScriptedLLM(lambda messages: "<execute>print(1)</execute>")
+    _, traj = run(Agent(llm, session=session, max_turns=50, max_total_tokens=500))
+    assert traj.stop_reason == "max_tokens" and traj.total_tokens >= 500
+
+
+def test_time_limit(session):
+    llm = ScriptedLLM(lambda messages: "<execute>import time; time.sleep(0.3)</execute>")
+    _, traj = run(Agent(llm, session=session, max_turns=50, time_limit=0.5))
+    assert traj.stop_reason == "time_limit" and len(traj.turns) < 50
+
+
+def test_exec_timeout_is_reported(session):
+    llm = ScriptedLLM(["<execute>import time; time.sleep(30)</execute>", "<solution>x"])
+    _, traj = run(Agent(llm, session=session, exec_timeout=1))
+    assert "timed out" in traj.turns[0].observation
+    assert traj.stop_reason == "solution"
+
+
+def test_interrupt_during_a_running_cell(session):
+    llm = ScriptedLLM(lambda messages: "<execute>import time\nfor i in range(100):\n"
+                                       "    time.sleep(0.1)</execute>")
+    agent = Agent(llm, session=session, exec_timeout=60)
+    seen: list = []
+
+    def consume():
+        seen.extend(agent.stream("loop"))
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not any(isinstance(e, CodeActionEvent) for e in seen):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)
+    agent.interrupt()
+    worker.join(30)
+    assert not worker.is_alive()
+    traj = seen[-1].trajectory
+    assert traj.stop_reason == "interrupted" and len(traj.turns) == 1
+    assert traj.turns[0].exec_seconds < 30
+
+
+class Unreachable(BaseLLM):
+    name = "down"
+
+    def stream(self, messages, **kwargs):
+        raise LLMError("cannot reach LLM server at http://127.0.0.1:9/v1")
+        yield  # pragma: no cover
+
+
+def test_llm_failure_ends_with_error_event():
+    events, traj = run(Agent(Unreachable(), sandbox="bwrap"))
+    assert isinstance(events[-2], ErrorEvent)
+    assert traj.stop_reason == "error" and "cannot reach" in traj.error
+
+
+def test_json_format_runs_tools_in_host():
+    llm = ScriptedLLM(['<execute>{"tool": "lookup_price", "arguments": {"item": "apple"}}'
+                       "</execute>",
+                       '<execute>{"tool": "lookup_price", "arguments": {"item": "kiwi"}}'
+                       "</execute>",
+                       '<execute>{"tool": "lookup_price", "arguments": {"thing": 1}}',
+                       "<solution>0.5</solution>"])
+    events, traj = run(Agent(llm, [lookup_price], action_format="json"))
+    assert any(isinstance(e, ToolCallEvent) and e.arguments == {"item": "apple"}
+               for e in events)
+    assert traj.turns[0].observation.startswith("0.5")
+    assert "lookup_price raised KeyError" in traj.turns[1].observation
+    assert "missing a required argument: 'item'" in traj.turns[2].observation
+    assert traj.answer == "0.5" and traj.action_format == "json"
+
+
+def test_text_format():
+    llm = ScriptedLLM(["<execute>lookup_price, pear</execute>", "<solution>0.75"])
+    _, traj = run(Agent(llm, [lookup_price], action_format="text"))
+    assert traj.turns[0].observation.startswith("0.75")
+
+
+def test_chat_mode_keeps_history_and_ends_on_plain_reply(session):
+    llm = ScriptedLLM(["<execute>n = 5</execute>", "Done, n is set.",
+                       "<execute>print(n * 2)</execute>", "It is 10."])
+    agent = Agent(llm, session=session, chat=True)
+    _, first = run(agent, "set n to 5")
+    assert first.stop_reason == "no_action" and first.answer == "Done, n is set."
+    _, second = run(agent, "double it")
+    assert second.answer == "It is 10."
+    assert second.turns[0].observation.startswith("10")
+    assert [m["role"] for m in agent.messages].count("user") == 4
+    agent.load_messages(agent.messages[3:])
+    assert agent.messages[0]["role"] == "system" and len(agent.messages) == 7
+
+
+def test_agent_owns_and_closes_its_session(tmp_path):
+    llm = ScriptedLLM(["<execute>open('out.txt', 'w').write('hi')</execute>",
+                       "<solution>ok"])
+    with Agent(llm, workspace=tmp_path) as agent:
+        traj = agent.run("write a file")
+    assert traj.answer == "ok"
+    assert (tmp_path / "out.txt").read_text() == "hi"
+    assert agent._session is None

@@ -1,0 +1,118 @@
+"""The `codeact` command end to end, with the scripted backend and a real sandbox."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import codeact.llm.factory as factory
+from codeact.cli import app
+from codeact.llm.scripted import ScriptedLLM
+from codeact.trajectory import Trajectory
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def scripted(monkeypatch, tmp_path):
+    """Make every --model resolve to a scripted backend with the given replies."""
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "config.toml"))
+    for var in ("CODEACT_MODEL", "CODEACT_TOOLS", "CODEACT_MAX_TURNS"):
+        monkeypatch.delenv(var, raising=False)
+    made: dict = {}
+
+    def use(replies):
+        def fake_make_llm(spec, **options):
+            made["spec"], made["options"] = spec, options
+            return ScriptedLLM(replies)
+
+        monkeypatch.setattr(factory, "make_llm", fake_make_llm)
+        return made
+
+    return use
+
+
+def test_run_streams_and_exits_zero(scripted, tmp_path):
+    made = scripted(["Let me compute.\n<execute>print(6 * 7)</execute>",
+                     "<solution>42</solution>"])
+    out = tmp_path / "traj.jsonl"
+    result = runner.invoke(app, ["run", "What is 6*7?", "--json", str(out),
+                                 "--workspace", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert "Let me compute." in result.output and "print(6 * 7)" in result.output
+    assert "42" in result.output and "stopped: solution" in result.output
+    traj = Trajectory.from_json(out.read_text())
+    assert traj.answer == "42" and traj.turns[0].observation.startswith("42")
+    assert made["spec"] == "qwen2.5-coder-1.5b"
+
+
+def test_run_without_answer_exits_one(scripted):
+    scripted(lambda messages: "<execute>print(1)</execute>")
+    result = runner.invoke(app, ["run", "loop", "--max-turns", "2", "--quiet"])
+    assert result.exit_code == 1
+
+
+def test_run_json_to_stdout(scripted):
+    scripted(["<solution>yes</solution>"])
+    result = runner.invoke(app, ["run", "ok?", "--json", "-", "--model", "smollm2-135m"])
+    assert result.exit_code == 0
+    line = [ln for ln in result.stdout.splitlines() if ln.startswith("{")][-1]
+    assert json.loads(line)["answer"] == "yes"
+
+
+def test_tools_option(scripted, tmp_path, monkeypatch):
+    (tmp_path / "cli_tools_mod.py").write_text(
+        "def triple(x: int) -> int:\n    '''Triple x.'''\n    return 3 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scripted(["<execute>print(triple(5))</execute>", "<solution>15"])
+    result = runner.invoke(app, ["run", "triple 5", "--tools", "cli_tools_mod:triple"])
+    assert result.exit_code == 0, result.output
+    assert "15" in result.output
+    bad = runner.invoke(app, ["run", "x", "--tools", "cli_tools_mod:nope"])
+    assert bad.exit_code == 2 and "has no attribute 'nope'" in bad.output
+
+
+def test_broken_config_is_one_clear_error(scripted, tmp_path):
+    (tmp_path / "config.toml").write_text("max_turns = [\n")
+    result = runner.invoke(app, ["run", "x"])
+    assert result.exit_code == 2
+    assert "config.toml" in result.output and "line" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_server_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "none.toml"))
+    result = runner.invoke(app, ["run", "x", "--model", "openai:test",
+                                 "--base-url", "http://127.0.0.1:9/v1", "--api-key", "k"])
+    assert result.exit_code == 1
+    assert "127.0.0.1:9" in result.output and "Traceback" not in result.output
+
+
+def test_unsafe_flag_warns_loudly(scripted):
+    scripted(["<execute>print('hi')</execute>", "<solution>hi"])
+    result = runner.invoke(app, ["run", "x", "--unsafe-no-sandbox"])
+    assert result.exit_code == 0
+    assert "UNSAFE" in result.output
+
+
+def test_chat_commands(scripted, tmp_path):
+    scripted(["<execute>n = 2</execute>", "n is 2.", "Hello again."])
+    saved = tmp_path / "chat.json"
+    result = runner.invoke(app, ["chat"], input=f"set n\n/bogus\n/save {saved}\n/reset\n"
+                                                "hi\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert "n is 2." in result.output and "unknown command /bogus" in result.output
+    assert "conversation and kernel reset" in result.output
+    assert "Hello again." in result.output
+    messages = json.loads(saved.read_text())
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user",
+                                             "assistant"]
+
+
+def test_config_command_shows_sources(monkeypatch, tmp_path):
+    (tmp_path / "c.toml").write_text('max_turns = 3\n')
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "c.toml"))
+    monkeypatch.setenv("CODEACT_MODEL", "smollm2-135m")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0
+    assert "$CODEACT_MODEL" in result.output and "c.toml" in result.output
