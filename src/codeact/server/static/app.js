@@ -148,10 +148,14 @@
     const m = $("#main-scroll");
     return m.scrollHeight - m.scrollTop - m.clientHeight < 120;
   }
+  let stick = true; // follow the bottom while the user has not scrolled up
   function scrollDown(force) {
     const m = $("#main-scroll");
-    if (force || nearBottom()) requestAnimationFrame(() => { m.scrollTop = m.scrollHeight; });
+    if (force || stick) requestAnimationFrame(() => { m.scrollTop = m.scrollHeight; stick = true; });
   }
+  $("#main-scroll").addEventListener("scroll", () => { stick = nearBottom(); });
+  // images arrive after their event: keep following the bottom when they load
+  $("#timeline").addEventListener("load", () => scrollDown(false), true);
 
   async function follow(runId, after) {
     stopStream();
@@ -167,7 +171,6 @@
       await CA.readSSE(r, (ev) => {
         if (!state.current || state.current.id !== cid) return;
         if (ev.i !== undefined) last = ev.i;
-        const stick = nearBottom();
         if (!timeline.apply(ev)) stale = true;
         if (ev.type === "item") $("#empty").hidden = true;
         if (ev.type === "files") renderFiles(ev.files);
@@ -176,7 +179,7 @@
           setRunning(false);
           loadConversations();
         }
-        if (stick) scrollDown(true);
+        scrollDown(false);
       }, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted) return;
@@ -286,7 +289,7 @@
     if (location.hash) location.hash = ""; else showEmpty();
   });
   $("#upload-btn").addEventListener("click", () => $("#upload").click());
-  $("#upload").addEventListener("change", (e) => { upload(e.target.files); e.target.value = ""; });
+  $("#upload").addEventListener("change", (e) => { upload([...e.target.files]); e.target.value = ""; });
   $("#files-toggle").addEventListener("click", () => $("#files").classList.toggle("open"));
   $("#share").addEventListener("click", () => {
     if (!state.current) return;
@@ -303,7 +306,7 @@
   main.addEventListener("dragover", (e) => { e.preventDefault(); main.classList.add("drop"); });
   main.addEventListener("dragleave", () => main.classList.remove("drop"));
   main.addEventListener("drop", (e) => {
-    e.preventDefault(); main.classList.remove("drop"); upload(e.dataTransfer.files);
+    e.preventDefault(); main.classList.remove("drop"); upload([...e.dataTransfer.files]);
   });
   document.querySelectorAll(".example").forEach((b) => b.addEventListener("click", () => {
     $("#input").value = b.dataset.prompt; autosize(); $("#input").focus();
