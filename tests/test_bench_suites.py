@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_builtin_names():
     assert len(load_suite("builtin")) >= 80
     assert len(load_suite("builtin-quick")) == 12
+    mini = load_suite("builtin-mini")
+    assert len(mini) == 6 and len({t.domain for t in mini}) == 6
 
 
 def test_example_suite_by_module_callable(monkeypatch):

@@ -3,6 +3,7 @@
 ``--suite`` accepts
 
 - ``builtin`` (the 96-task multi-tool suite), ``builtin-quick`` (two tasks per domain),
+  ``builtin-mini`` (one per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``);
 - ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning
   tasks (or an iterable of tasks itself);
@@ -46,6 +47,12 @@ def _builtin_quick() -> list[Task]:
     return builtin.load_quick()
 
 
+def _builtin_mini() -> list[Task]:
+    from codeact.bench import builtin
+
+    return builtin.load_mini()
+
+
 def _humaneval() -> list[Task]:
     from codeact.bench import humaneval
 
@@ -55,6 +62,7 @@ def _humaneval() -> list[Task]:
 BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "builtin": _builtin,
     "builtin-quick": _builtin_quick,
+    "builtin-mini": _builtin_mini,
     "humaneval": _humaneval,
 }
 

@@ -26,6 +26,11 @@ QUICK = [
 ]
 
 
+# A smaller fixed subset, one task per domain (the first of each QUICK pair), for slow
+# local models.
+MINI = QUICK[::2]
+
+
 def load() -> list[Task]:
     """All built-in tasks, domain by domain."""
     tasks: list[Task] = []
@@ -38,3 +43,9 @@ def load_quick() -> list[Task]:
     """The ``builtin-quick`` subset (:data:`QUICK`): two tasks per domain."""
     by_name = {t.name: t for t in load()}
     return [by_name[n] for n in QUICK]
+
+
+def load_mini() -> list[Task]:
+    """The ``builtin-mini`` subset (:data:`MINI`): one task per domain."""
+    by_name = {t.name: t for t in load()}
+    return [by_name[n] for n in MINI]
