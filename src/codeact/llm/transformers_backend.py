@@ -7,6 +7,7 @@ when a model is built, with a clear error when they are missing.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -91,7 +92,7 @@ class TransformersLLM(BaseLLM):
         if limit and n_prompt >= limit:
             raise LLMError(f"prompt is {n_prompt} tokens but the model's context is {limit}")
         streamer = self._transformers.TextIteratorStreamer(
-            self.tokenizer, skip_prompt=True, skip_special_tokens=False)
+            self.tokenizer, skip_prompt=True, skip_special_tokens=False, timeout=0.2)
         scanner = StopScanner([*stop, *self.stop_tokens])
         stop_event = threading.Event()
         generated: dict[str, Any] = {}
@@ -114,9 +115,20 @@ class TransformersLLM(BaseLLM):
             try:
                 with self._torch.no_grad():
                     generated["out"] = self.model.generate(**gen_kwargs)
-            except Exception as exc:  # noqa: BLE001 - reported to the caller below
+            except BaseException as exc:  # noqa: BLE001 - reported to the caller below
                 generated["error"] = exc
-                streamer.end()
+
+        def pieces() -> Iterator[str]:
+            """The streamer's text; ends when generation ends, however it ends."""
+            it = iter(streamer)
+            while True:
+                try:
+                    yield next(it)
+                except StopIteration:
+                    return
+                except queue.Empty:
+                    if not worker.is_alive():
+                        return
 
         parts: list[str] = []
         prompt_seconds = 0.0
@@ -124,7 +136,7 @@ class TransformersLLM(BaseLLM):
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
             try:
-                for piece in streamer:
+                for piece in pieces():
                     if not prompt_seconds:
                         prompt_seconds = time.perf_counter() - start
                     safe = scanner.feed(piece)
@@ -135,7 +147,7 @@ class TransformersLLM(BaseLLM):
                         break
             finally:
                 stop_event.set()
-                for _ in streamer:  # drain so the worker can finish
+                for _ in pieces():  # drain so the worker can finish
                     pass
                 worker.join()
         if "error" in generated:
