@@ -64,8 +64,12 @@ class KernelProvider:
     """
 
     def __init__(self, *, max_sessions: int = 8, pool_size: int = 1,
-                 sandbox: Any = "bwrap", output_limit: int = 10_000) -> None:
+                 sandbox: Any = "bwrap", output_limit: int = 10_000,
+                 start_concurrency: int = 4) -> None:
         from codeact.runtime import SessionManager
+
+        self.start_concurrency = start_concurrency
+        self._starts: asyncio.Semaphore | None = None
 
         self.manager = SessionManager(sandbox, pool_size=pool_size,
                                       max_sessions=max_sessions, idle_timeout=None,
@@ -78,10 +82,16 @@ class KernelProvider:
     async def acquire(self, conversation_id: str, workspace: Path) -> Any:
         from codeact.runtime import SessionLimitError
 
-        try:
-            session = await self.manager.acquire()
-        except SessionLimitError as exc:
-            raise Busy(str(exc)) from exc
+        if self._starts is None:
+            self._starts = asyncio.Semaphore(self.start_concurrency)
+        async with self._starts:  # many kernels starting at once thrash a small machine
+            try:
+                session = await self.manager.acquire()
+            except SessionLimitError as exc:
+                raise Busy(str(exc)) from exc
+            except Exception as exc:
+                log.warning("could not start a kernel: %s", exc)
+                raise Busy(f"could not start a sandboxed kernel: {exc}") from exc
         try:
             await asyncio.to_thread(_copy_in, workspace, session)
         except BaseException:
