@@ -22,8 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -185,34 +184,50 @@ class _Sink:
         self._advance(len(data))
 
 
-@contextmanager
-def _progress_bar(info: ModelInfo, enabled: bool) -> Iterator[tuple[Callable[[int], None],
-                                                                 Callable[[str], None]]]:
-    if not enabled:
-        yield (lambda n: None), (lambda s: None)
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+class _Progress:
+    """One rich progress bar for a whole pull (reset when a source fails), or nothing."""
 
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(f"{info.name}", total=info.size)
+    def __init__(self, info: ModelInfo, enabled: bool):
+        self.info = info
+        self.bar = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
 
-        def advance(n: int) -> None:
-            bar.advance(task, n)
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True))
+            self.task = self.bar.add_task(info.name, total=info.size)
 
-        def describe(text: str) -> None:
-            bar.update(task, description=f"{info.name} {text}")
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
 
-        yield advance, describe
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, n)
+
+    def describe(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.info.name} {text}")
+
+    def failed(self, source: str, reason: str) -> None:
+        """Say why a source failed (one dim line) and rewind the bar for the next one."""
+        if self.bar is not None:
+            self.bar.console.print(f"[dim]{self.info.name}: {source} failed: {reason}[/dim]")
+            self.bar.reset(self.task, total=self.info.size)
 
 
 def _from_hf(info: ModelInfo, sink: _Sink, describe: Callable[[str], None]) -> None:
@@ -302,28 +317,29 @@ def pull(name: str, progress: bool = True, sources: tuple[str, ...] | None = Non
     except OSError as exc:
         raise ModelError(f"cannot create model cache dir {dest.parent}: {exc}") from exc
     failures: list[str] = []
-    for source in sources or tuple(SOURCES):
-        fetch = SOURCES[source]
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{info.filename}.", suffix=".part",
-                                        dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as fh, _progress_bar(info, progress) as (advance, describe):
-                sink = _Sink(fh, advance)
-                fetch(info, sink, describe)
-                fh.flush()
-                os.fsync(fh.fileno())
-                describe("(verifying)")
-                _verify(info, sink)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-            return dest
-        except ModelError as exc:
-            failures.append(f"{source}: {exc}")
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one clear line for the user
-            failures.append(f"{source}: {type(exc).__name__}: {exc}")
-        finally:
-            tmp.unlink(missing_ok=True)
+    with _Progress(info, progress) as bar:
+        for source in sources or tuple(SOURCES):
+            fetch = SOURCES[source]
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{info.filename}.", suffix=".part",
+                                            dir=dest.parent)
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    sink = _Sink(fh, bar.advance)
+                    fetch(info, sink, bar.describe)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    bar.describe("(verifying)")
+                    _verify(info, sink)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, dest)
+                bar.describe("(verified)")
+                return dest
+            except ModelError as exc:
+                failures.append(f"{source}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - one clear line for the user
+                failures.append(f"{source}: {type(exc).__name__}: {exc}")
+            finally:
+                tmp.unlink(missing_ok=True)
+            bar.failed(source, failures[-1].split(": ", 1)[1])
     raise ModelError(f"could not pull {name}: " + "; ".join(failures))

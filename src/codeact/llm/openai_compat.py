@@ -7,7 +7,9 @@ A server that cannot be reached gives one ``LLMError`` line, not a traceback.
 
 Many servers accept at most 4 stop sequences: the first ``max_server_stops`` go to the
 server, and every stop is also applied client-side (which is also how ``stop_sequence``
-is known), closing the stream as soon as one appears.
+is known), closing the stream as soon as one appears. ``prompt_seconds`` is the time to the
+first streamed token (the server's prompt processing plus the network round trip), and
+``cached_prompt_tokens`` comes from ``usage.prompt_tokens_details`` when the server sends it.
 """
 
 from __future__ import annotations
