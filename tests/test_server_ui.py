@@ -47,8 +47,12 @@ def page(browser: Any) -> Iterator[Any]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: print("console:", m.type, m.text))
+    pg.on("response", lambda r: r.status >= 400 and print("HTTP", r.status, r.url))
     pg.set_default_timeout(TIMEOUT)
     yield pg
+    if pg.query_selector("#toast"):  # shown in the report when a test fails
+        print("last toast:", pg.text_content("#toast"))
     context.close()
     assert errors == [], errors
 
