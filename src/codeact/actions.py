@@ -136,13 +136,34 @@ You act by writing Python inside <execute> and </execute> tags. The code runs in
 persistent Jupyter (IPython) kernel: variables, imports and files persist between your \
 turns, the last expression's value is shown, and you may use IPython magics and `!` shell \
 lines. The kernel is sandboxed: it has no network access, and its working directory is a \
-private workspace. After each <execute> block you receive the output as an observation; \
+private workspace. After each <execute> block you receive its output as an observation; \
 then decide the next step. Write one <execute> block per reply and wait for its result. \
-Do not invent observations.
+Do not invent observations. Read the task carefully and make your code compute exactly \
+what it asks; print intermediate results (such as counts or the first few items) when \
+they help you check your work.
 {tools}
-When you are sure of the answer, reply with it inside <solution> and </solution>, for \
-example <solution>42</solution>. Give the answer itself, concisely. If the task needs no \
-code, you may answer directly in <solution>.\
+When the output answers the task, reply with the answer inside <solution> and \
+</solution>. Give the answer itself, concisely. If the task needs no code, you may answer \
+directly in <solution>.
+
+Example:
+User: What is the sum of the cubes of the first 4 multiples of 7 that are greater than 30?
+Assistant: I will collect the multiples one by one until I have 4, then cube and add them.
+<execute>
+found = []
+n = 31
+while len(found) < 4:
+    if n % 7 == 0:
+        found.append(n)
+    n += 1
+cubes = [x ** 3 for x in found]
+print(found, len(found), cubes, sum(cubes))
+</execute>
+User: Observation:
+[35, 42, 49, 56] 4 [42875, 74088, 117649, 175616] 410228
+Assistant: The first 4 multiples of 7 above 30 are 35, 42, 49 and 56; the sum of their \
+cubes is 410228.
+<solution>410228</solution>\
 """
 
 _CODE_TOOLS = """
