@@ -43,6 +43,12 @@
     return `${(n / 1024 / 1024).toFixed(1)} MB`;
   }
 
+  // the selected model, or none (the server's default) while the model list is loading
+  function newConversationBody() {
+    const model = $("#model").value;
+    return model ? { model } : {};
+  }
+
   // ------------------------------------------------------------ conversation list
   async function loadConversations() {
     const data = await api("GET", "/api/conversations");
@@ -204,7 +210,7 @@
     state.sending = true;
     try {
       if (!state.current) {
-        const conv = await api("POST", "/api/conversations", { model: $("#model").value });
+        const conv = await api("POST", "/api/conversations", newConversationBody());
         state.current = conv;
         history.replaceState(null, "", `#/c/${conv.id}`);
         $("#share").hidden = false;
@@ -255,7 +261,7 @@
   async function upload(fileList) {
     if (!fileList || !fileList.length) return;
     if (!state.current) {
-      state.current = await api("POST", "/api/conversations", { model: $("#model").value });
+      state.current = await api("POST", "/api/conversations", newConversationBody());
       history.replaceState(null, "", `#/c/${state.current.id}`);
       $("#share").hidden = false;
       loadConversations();
