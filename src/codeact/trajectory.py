@@ -24,7 +24,7 @@ class TurnRecord:
 
     turn: int
     completion: str
-    action: str  # "code" | "tool_call" | "solution" | "invalid" | "none"
+    action: str  # "code" | "code+solution" | "tool_call" | "solution" | "invalid" | "none"
     code: str | None = None
     tool: str | None = None
     arguments: Any = None
