@@ -128,6 +128,13 @@ def run(
             llm = factory()
         except (LLMError, ImportError, OSError, ValueError) as exc:
             _fail(f"cannot load model {spec!r}: {exc}")
+    if llm is not None and workers > 1:
+        from codeact.bench.runner import is_in_process
+
+        if is_in_process(llm):
+            console.print("[yellow]note:[/yellow] the workers share one in-process model "
+                          "behind a lock; interleaved conversations defeat its prompt cache, "
+                          "so --workers 1 is usually faster with a local model")
     console.print(f"[bold]{len(tasks)}[/bold] tasks x {len(fmts)} format(s) "
                   f"({', '.join(fmts)}) with [bold]{spec}[/bold], {workers} worker(s), "
                   f"results in {output}")
