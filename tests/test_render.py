@@ -42,6 +42,6 @@ def test_printer_output():
         printer.handle(event)
     text = buf.getvalue()
     assert "Thinking" in text and "<execute>" not in text
-    assert "print('hello')" in text and "observation" in text
+    assert "print('hello')" in text and "You have 9 turns left." in text
     assert text.count("hello") == 2  # once in the code panel, once streamed, not again
     assert "Out: 3" in text and "42" in text and "stopped: solution" in text

@@ -146,7 +146,7 @@ When the output answers the task, reply with the answer inside <solution> and \
 </solution>. Give the answer itself, concisely. If the task needs no code, you may answer \
 directly in <solution>.
 
-Example:
+An example of the format (a different task; never reuse its numbers):
 User: What is the sum of the cubes of the first 4 multiples of 7 that are greater than 30?
 Assistant: I will collect the multiples one by one until I have 4, then cube and add them.
 <execute>

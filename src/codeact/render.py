@@ -112,7 +112,9 @@ class EventPrinter:
                     if part:
                         extra = extra.replace(part.rstrip("\n"), "", 1)
                 text = extra.replace("[stderr]\n", "").strip()
-            if text:
+                if text:
+                    self.console.print(Text(text, style="yellow"))
+            elif text:
                 self.console.print(Panel(Text(text), title="observation", title_align="left",
                                          border_style="yellow"))
             self._streamed_output = False
