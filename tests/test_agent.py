@@ -243,3 +243,14 @@ def test_real_end_to_end_with_tiny_model(tmp_path, monkeypatch):
     assert traj.total_tokens > 0 and all(t.llm_seconds > 0 for t in traj.turns)
     assert traj.turns[1].cached_prompt_tokens > 0  # the KV cache of the prefix was reused
     assert Trajectory.from_json(traj.to_json()) == traj
+
+
+def test_sandbox_that_cannot_start_ends_the_run_with_an_error(tmp_path):
+    from codeact.runtime import SandboxConfig
+
+    config = SandboxConfig(start_timeout=0.001)
+    llm = ScriptedLLM(["<execute>print(1)</execute>", "<solution>1"])
+    with Agent(llm, sandbox=config, workspace=tmp_path) as agent:
+        events, traj = run(agent)
+    assert traj.stop_reason == "error" and "sandbox could not run the code" in traj.error
+    assert isinstance(events[-2], ErrorEvent) and len(traj.turns) == 1

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from codeact.runtime.observation import Observation
 
 TOOL_RESULT_LIMIT = 10_000
+SANDBOX_FAILURE = "SandboxFailure"  # the runtime itself failed: the run cannot go on
 
 
 class Agent:
@@ -239,6 +240,9 @@ class Agent:
                 record.code = action.code
                 yield CodeActionEvent(turn, action.code)
                 obs = yield from self._execute(turn, action.code)
+                if obs.error is not None and obs.error.name == SANDBOX_FAILURE:
+                    record.observation = obs.error.message
+                    return (yield from self._fail(traj, turn, obs.error.message))
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
                 text = render_observation(obs)
@@ -307,7 +311,8 @@ class Agent:
                     on_output=lambda stream, text: outputs.put((stream, text)))
             except Exception as exc:  # runtime unavailable or crashed beyond repair
                 result["obs"] = Observation(error=ExecutionError(
-                    type(exc).__name__, f"the sandbox could not run the code: {exc}"))
+                    SANDBOX_FAILURE, f"the sandbox could not run the code: "
+                                     f"{type(exc).__name__}: {exc}"))
             finally:
                 self._executing.clear()
                 outputs.put(None)
