@@ -114,6 +114,8 @@ def test_max_turns(session):
     _, traj = run(Agent(llm, session=session, max_turns=3))
     assert traj.stop_reason == "max_turns" and len(traj.turns) == 3
     assert "no turns left" in traj.turns[-1].observation
+    assert "already ran this exact code" not in traj.turns[0].observation
+    assert "already ran this exact code" in traj.turns[1].observation
 
 
 def test_max_total_tokens(session):

@@ -248,6 +248,10 @@ class Agent:
                 text = render_observation(obs)
                 if action.note:
                     text += "\n" + action.note
+                if obs.ok and any(t.code == action.code for t in traj.turns[:-1]):
+                    text += ("\nNote: you already ran this exact code and got this output. "
+                             "If it answers the task, reply with <solution>answer</solution>;"
+                             " otherwise try something different.")
                 if action.solution is not None and obs.ok:
                     record.action = "code+solution"
                     yield from self._observe(record, text, obs)
