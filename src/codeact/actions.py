@@ -146,9 +146,9 @@ When the output answers the task, reply with the answer inside <solution> and \
 </solution>. Give the answer itself, concisely. If the task needs no code, you may answer \
 directly in <solution>.
 
-An example of the format (a different task; never reuse its numbers):
-User: What is the sum of the cubes of the first 4 multiples of 7 that are greater than 30?
-Assistant: I will collect the multiples one by one until I have 4, then cube and add them.
+How to work, for example: asked for the sum of the cubes of the first 4 multiples of 7 \
+that are greater than 30, you would collect the multiples one by one until you have 4, \
+then cube and add them, printing the intermediate results to check them:
 <execute>
 found = []
 n = 31
@@ -159,11 +159,9 @@ while len(found) < 4:
 cubes = [x ** 3 for x in found]
 print(found, len(found), cubes, sum(cubes))
 </execute>
-User: Observation:
-[35, 42, 49, 56] 4 [42875, 74088, 117649, 175616] 410228
-Assistant: The first 4 multiples of 7 above 30 are 35, 42, 49 and 56; the sum of their \
-cubes is 410228.
-<solution>410228</solution>\
+and after reading the output you would reply with just the final number inside \
+<solution> and </solution>. That was only an illustration: work on the task you are \
+given.\
 """
 
 _CODE_TOOLS = """

@@ -173,6 +173,9 @@ def setup_code(limit: int, sock_path: str) -> str:
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"
+        # Model code sees a plain interpreter's argv, not the kernel's own flags, so
+        # argparse/unittest.main() in a cell do not choke on ipykernel's arguments.
+        + "__import__('sys').argv[:] = ['python']\n"
     )
 
 
