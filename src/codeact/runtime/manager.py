@@ -46,9 +46,7 @@ class SessionManager:
         tools: Sequence[Tool | Callable[..., Any]] = (),
         output_limit: int = 10_000,
     ) -> None:
-        self.config = sb.SandboxConfig.coerce(sandbox)
-        if self.config.backend == "bwrap" and sb.bwrap_path() is None:
-            raise sb.SandboxUnavailable("bubblewrap (bwrap) is not installed. " + sb.INSTALL_HINT)
+        self.config = sb.SandboxConfig.usable(sandbox)
         self.pool_size = max(0, int(pool_size))
         self.max_sessions = int(max_sessions)
         self.idle_timeout = idle_timeout

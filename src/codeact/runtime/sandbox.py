@@ -93,6 +93,14 @@ class SandboxConfig:
             raise ValueError(f"unknown sandbox backend {cfg.backend!r} (use 'bwrap' or 'none')")
         return cfg
 
+    @classmethod
+    def usable(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
+        """``coerce``, then fail early with an install hint when bwrap is missing."""
+        cfg = cls.coerce(sandbox)
+        if cfg.backend == "bwrap" and bwrap_path() is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed. " + INSTALL_HINT)
+        return cfg
+
     def limits(self) -> dict[str, int]:
         """rlimits for the launcher: name → value."""
         out: dict[str, int] = {"RLIMIT_CORE": 0}

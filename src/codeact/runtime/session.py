@@ -435,9 +435,7 @@ class Session:
         tools: Sequence[Tool | Callable[..., Any]] = (),
         output_limit: int = 10_000,
     ) -> None:
-        self.config = sb.SandboxConfig.coerce(sandbox)
-        if self.config.backend == "bwrap" and sb.bwrap_path() is None:
-            raise sb.SandboxUnavailable("bubblewrap (bwrap) is not installed. " + sb.INSTALL_HINT)
+        self.config = sb.SandboxConfig.usable(sandbox)
         self.output_limit = int(output_limit)
         self._tools = as_tools(tools)
         self._own_workspace = workspace is None
