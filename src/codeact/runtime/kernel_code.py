@@ -61,7 +61,24 @@ def __codeact_setup(limit, sock_path, mark):
             st["dropped"] += len(piece)
         return None
 
-    iostream.OutStream.write = write
+    class LimitedWrite:
+        """A data descriptor, so nothing can shadow the limiter with an instance attribute.
+
+        IPython 9 tees each cell's output (``stream.write = tee`` on entry, then restores
+        the bound method it saw, the unlimited one, on exit); with a plain class attribute
+        that restore bypassed the limit from the next cell on and a 50 MB print broke the
+        iopub channel. Assignments are ignored: the limiter stays in front, always.
+        """
+
+        def __get__(self, obj, objtype=None):
+            return write if obj is None else write.__get__(obj, objtype)
+
+        def __set__(self, obj, value):
+            pass
+
+    iostream.OutStream.write = LimitedWrite()
+    for stream in (sys.stdout, sys.stderr):
+        getattr(stream, "__dict__", {}).pop("write", None)
     ip.events.register("pre_execute", reset)
     ip.events.register("post_execute", flush_tails)
 
