@@ -221,3 +221,42 @@ async def test_cancelling_aexecute_interrupts_the_cell(s):
         await task
     obs = await s.aexecute("'late' in dir()", timeout=10)
     assert obs.result == "False"
+
+
+@pytest.mark.parametrize("how", ["print", "sys.stdout.write", "sys.stderr.write"])
+def test_output_flood_keeps_the_session_and_its_state(how):
+    """1 to 200 MB in one session: truncated with the marker, state kept, 1+1 still 2."""
+    with Session() as session:
+        assert session.execute("keep = 'set before the flood'").ok
+        for mb in (1, 10, 50, 200):
+            call = {"print": "print", "sys.stdout.write": "import sys; sys.stdout.write",
+                    "sys.stderr.write": "import sys; sys.stderr.write"}[how]
+            obs = session.execute(f"{call}('x' * {mb}_000_000)", timeout=120)
+            text = obs.stderr if how == "sys.stderr.write" else obs.stdout
+            assert not obs.restarted and obs.error is None, (mb, obs)
+            assert obs.truncated and "characters dropped" in text, mb
+            assert len(text) < 2 * session.output_limit, (mb, len(text))
+            assert session.execute("1+1").result == "2", mb
+            assert session.execute("keep").result == "'set before the flood'", mb
+
+
+def test_lost_output_channel_is_noticed_and_the_kernel_restarted():
+    """A reply without its iopub stream must not pass as an empty success."""
+    from codeact.runtime._loop import run_sync
+
+    with Session() as session:
+        assert session.execute("x = 1").ok
+        kernel = session._kernel
+
+        async def unsubscribe() -> None:
+            import zmq
+            kernel.sockets["iopub"].setsockopt(zmq.UNSUBSCRIBE, b"")
+
+        run_sync(unsubscribe())
+        obs = session.execute("print('hello')\n1+1")
+        assert obs.restarted and not obs.ok
+        assert obs.error is not None and obs.error.name == "KernelRestarted"
+        assert "output channel" in obs.restart_reason
+        assert "variables were lost" in obs.restart_reason
+        after = session.execute("1+1")
+        assert after.ok and after.result == "2"

@@ -44,6 +44,8 @@ OutputCallback = Callable[[str, str], Any]
 
 MAX_MSG_BYTES = 32 << 20  # a bigger zmq message from a kernel drops that connection
 MAX_IMAGES = 32
+IOPUB_GRACE = 2.0  # seconds iopub may trail an execute_reply before we probe the channel
+PROBE_TIMEOUT = 10.0  # seconds a healthy kernel needs to answer a probe on shell + iopub
 _DROP_RE = re.compile(re.escape(DROP_MARK) + r"(\d+)\x00")
 _ctx: zmq.asyncio.Context | None = None
 
@@ -88,6 +90,7 @@ class _Exec:
         self.on_output = on_output
         self.reply: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
         self.idle = asyncio.Event()
+        self.iopub_silent = False  # the reply came but its output stream never finished
         self.interrupt = asyncio.Event()
 
     def stream(self, name: str, text: str) -> None:
@@ -352,6 +355,22 @@ class _Kernel:
                                       tb[-20000:])
         elif t == "status" and c.get("execution_state") == "idle":
             ex.idle.set()
+
+    async def iopub_works(self, timeout: float = PROBE_TIMEOUT) -> bool:
+        """Probe both channels: a kernel_info_request must get its reply on shell and its
+        busy/idle status on iopub. False means the channels desynchronised (e.g. the host
+        dropped an oversized message and with it the subscription)."""
+        ex = _Exec(1000, None)
+        msg_id, fut = self.send_id("shell", "kernel_info_request", {})
+        self.pending[msg_id] = ex
+        try:
+            await asyncio.wait_for(asyncio.gather(fut, ex.idle.wait()), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.pending.pop(msg_id, None)
+            self.replies.pop(msg_id, None)
 
     async def run_silent(self, code: str, timeout: float) -> None:
         """Run setup code; raise if it fails."""
@@ -664,7 +683,10 @@ class Session:
                                              return_when=asyncio.FIRST_COMPLETED)
             intr.cancel()
             if finished in done:
-                pass
+                if ex.iopub_silent and not await k.iopub_works():
+                    await self._crashed(
+                        obs, "the kernel's output channel stopped delivering messages (the "
+                             "cell's reply came without its output), so the kernel was killed")
             elif k.died.done():
                 await asyncio.sleep(0.02)  # the last output may still be in flight
                 reason = _exit_reason(k.died.result())
@@ -719,9 +741,9 @@ class Session:
         elif content.get("status") == "aborted" and ex.error is None:
             ex.error = ExecutionError("Aborted", "execution was aborted")
         try:  # outputs on iopub may trail the reply on shell a little
-            await asyncio.wait_for(ex.idle.wait(), 2.0)
+            await asyncio.wait_for(ex.idle.wait(), IOPUB_GRACE)
         except TimeoutError:
-            log.debug("no idle status after execute_reply")
+            ex.iopub_silent = True
 
     async def _crashed(self, obs: Observation, reason: str) -> None:
         obs.restarted = True
