@@ -30,7 +30,13 @@ def test_argv_hides_home_checkout_and_env(tmp_path, monkeypatch):
     binds = {argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
     assert "--unshare-net" in argv and "--unshare-pid" in argv and "--clearenv" in argv
     assert "--die-with-parent" in argv
-    assert not any(b.startswith(str(Path(__file__).parent.parent)) for b in binds)
+    # the checkout is never bound; only the Python prefixes may lie inside it (a venv in
+    # the checkout is the common layout), and each prefix is bound exactly, not a parent
+    checkout = str(Path(__file__).resolve().parent.parent)
+    prefixes = set(sb.python_prefixes())
+    assert checkout not in binds
+    inside = {b for b in binds if b.startswith(checkout + "/")}
+    assert inside <= prefixes, inside - prefixes
     assert str(Path.home()) not in binds and "/" not in binds
     assert "sk-host-secret" not in " ".join(argv)
     assert "JPY_PARENT_PID" not in cmd.env

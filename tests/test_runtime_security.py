@@ -4,6 +4,7 @@ Each attack from ``codeact.runtime.selftest`` (the same list `codeact sandbox ch
 runs) is one test; after each, the same session must still run code.
 """
 
+import ast
 import os
 import threading
 from pathlib import Path
@@ -53,13 +54,44 @@ def test_secret_env_never_reaches_the_kernel(monkeypatch):
 
 
 def test_home_and_checkout_are_not_mounted():
-    with Session() as s:
-        obs = s.execute(f"import os\nprint(os.path.exists({str(CHECKOUT)!r}), "
-                        f"os.path.exists({str(Path.home() / '.bashrc')!r}), "
-                        "sorted(os.listdir('/')))")
-        assert obs.stdout.startswith("False False")
-        assert "'home'" not in obs.stdout and "'work'" not in obs.stdout
-        assert s.execute("import codeact").error.name == "ModuleNotFoundError"
+    """What must hold whatever the layout (a venv inside the checkout included): nothing of
+    the checkout but the Python prefix is visible, the secret beside the venv is not, and
+    the venv still works."""
+    secret = CHECKOUT / f".codeact-test-secret-{os.getpid()}"
+    secret.write_text("checkout secret")
+    try:
+        # negative control: the host can read it, so a False inside means hidden
+        assert secret.read_text() == "checkout secret"
+        with Session() as s:
+            obs = s.execute(
+                "import os\n"
+                f"print(os.path.exists({str(secret)!r}), "
+                f"os.path.exists({str(CHECKOUT / 'pyproject.toml')!r}), "
+                f"os.path.exists({str(CHECKOUT / 'src')!r}), "
+                f"os.path.exists({str(Path.home() / '.bashrc')!r}))")
+            assert obs.stdout.strip() == "False False False False", obs
+            if CHECKOUT.is_dir() and os.path.exists(CHECKOUT / ".git"):
+                listing = s.execute(f"import os\nprint(os.path.isdir({str(CHECKOUT)!r}) and "
+                                    f"sorted(os.listdir({str(CHECKOUT)!r})))")
+                visible = listing.stdout.strip()
+                # at most the venv's own directory (when it lives in the checkout)
+                assert visible in ("False", "[]") or visible.startswith("['"), visible
+                if visible.startswith("['"):
+                    names = ast.literal_eval(visible)
+                    for name in names:
+                        assert any(p.startswith(str(CHECKOUT / name))
+                                   for p in _python_prefixes()), (name, names)
+            assert s.execute("import codeact").error.name == "ModuleNotFoundError"
+            works = s.execute("import numpy, sys\nprint(sys.prefix, numpy.__name__)")
+            assert works.ok and "numpy" in works.stdout, works
+    finally:
+        secret.unlink()
+
+
+def _python_prefixes() -> list[str]:
+    from codeact.runtime import sandbox
+
+    return sandbox.python_prefixes()
 
 
 def _rss_kib():
