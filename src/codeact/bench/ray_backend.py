@@ -42,6 +42,24 @@ def _remote_run(suite: str, task_name: str, fmt: str, llm_factory: Callable[[], 
     return run_task(_SUITES[suite][task_name], fmt, llm, cfg)
 
 
+RAY_START_ATTEMPTS = 3
+
+
+def _init_ray(ray: Any, kwargs: dict[str, Any]) -> None:
+    """Start (or join) Ray, retrying a local start: Ray gives its raylet a fixed 30 s to
+    register, which a busy 2-core machine can miss ("The current node timed out during
+    startup"); a second try on a warmed-up machine succeeds."""
+    for attempt in range(1, RAY_START_ATTEMPTS + 1):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as exc:
+            if "address" in kwargs or attempt == RAY_START_ATTEMPTS or \
+                    "timed out during startup" not in str(exc):
+                raise
+            ray.shutdown()
+
+
 def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: RunConfig,
             emit: Callable[[dict[str, Any]], None], *, address: str | None = None) -> None:
     try:
@@ -54,7 +72,7 @@ def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: R
             kwargs["address"] = address
         else:
             kwargs["include_dashboard"] = False
-        ray.init(**kwargs)
+        _init_ray(ray, kwargs)
     remote = ray.remote(num_cpus=1, max_retries=0)(_remote_run)
     factory_ref = ray.put(llm_factory)
     items = iter(todo)
