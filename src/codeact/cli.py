@@ -266,6 +266,53 @@ def show_config() -> None:
     console.print(table)
 
 
+@app.command()
+def doctor(
+    selftest: Annotated[bool, typer.Option(
+        "--selftest/--no-selftest", help="Run the sandbox attack self-test (about 20 s).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Print versions, bubblewrap, namespace support and the sandbox check, for bug reports."""
+    import contextlib
+    import json
+    import logging
+
+    from rich.table import Table
+
+    from codeact.doctor import gather
+
+    logging.getLogger("codeact.runtime").setLevel(logging.ERROR)
+    busy = contextlib.nullcontext() if as_json else console.status("checking the sandbox...")
+    with busy:
+        report = gather(run_selftest=selftest)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table(title="codeact doctor", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("python", f"{report.python} on {report.platform}")
+    for name, version in report.packages.items():
+        table.add_row(name, version or "[dim]not installed[/]")
+    table.add_row("libzmq", report.libzmq or "?")
+    table.add_row("bubblewrap", report.bubblewrap or "[red]not installed[/]")
+    table.add_row("sandbox", ("[green]works[/] - " if report.bwrap_ok else "[red]unavailable[/] - ")
+                  + report.bwrap_message)
+    for knob, value in report.namespaces.items():
+        table.add_row(knob, "[dim]n/a[/]" if value is None else value)
+    table.add_row("running as root", str(report.is_root))
+    st = report.selftest
+    if "total" in st:
+        bad = st.get("not_blocked") or []
+        verdict = (f"[green]{st['blocked']}/{st['total']} attacks blocked[/]" if not bad else
+                   f"[bold red]{st['blocked']}/{st['total']} blocked; NOT blocked: "
+                   f"{', '.join(map(str, bad))}[/]")
+        table.add_row("sandbox self-test", verdict)
+    else:
+        table.add_row("sandbox self-test", f"[dim]skipped ({st.get('skipped')})[/]")
+    console.print(table)
+
+
 def _mount_subcommands() -> None:
     from codeact.llm.cli import app as models_app
     from codeact.runtime.cli import app as sandbox_app
