@@ -1,0 +1,140 @@
+"""Keep a conversation inside the model's context window.
+
+A long run must never end on "prompt is N tokens but the context window is M". The
+agent keeps the full history (the trajectory records everything); what the model sees
+is a view where older observations, then older actions, are shortened. The system
+prompt and the task are never touched. Shortening happens in blocks and, once done,
+stays done: the view's prefix then changes rarely, so a backend's KV prefix cache keeps
+being useful between turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Message = dict[str, Any]
+TokenCounter = Callable[[Sequence[Message]], int]
+
+OBSERVATION_PREFIX = "Observation:"
+KEEP_CHARS = 300  # head and tail kept of a shortened message
+BLOCK = 3  # messages shortened together, so the prefix changes rarely
+DROPPED_NOTE = ("Observation:\n[earlier turns were removed to fit the context window; the "
+                "variables and files they made still exist in the kernel]")
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """A conservative token count when the backend cannot tokenize: about 3 characters
+    per token (code and numbers tokenize densely), plus template overhead per message."""
+    return sum(len(str(m.get("content") or "")) // 3 + 8 for m in messages)
+
+
+def shorten(text: str, keep: int = KEEP_CHARS, what: str = "message") -> str:
+    """Head and tail of ``text`` with a note of how much was removed."""
+    if len(text) <= 2 * keep + 80:
+        return text
+    dropped = len(text) - 2 * keep
+    return (f"{text[:keep]}\n[... {dropped:,} characters of this older {what} removed to fit "
+            f"the context window ...]\n{text[-keep:]}")
+
+
+class ContextBudget:
+    """Builds the model's view of a conversation within ``budget`` tokens.
+
+    ``budget``: tokens the prompt may use (the context window minus the reply's room).
+    ``count``: the backend's token counter (or :func:`estimate_tokens`).
+    ``keep_last``: how many of the newest observations and actions are never shortened
+    (unless nothing else is left to shorten).
+    """
+
+    def __init__(self, budget: int, count: TokenCounter = estimate_tokens,
+                 keep_last: int = 2) -> None:
+        self.budget = int(budget)
+        self.count = count
+        self.keep_last = keep_last
+        self._short: dict[int, str] = {}  # message index -> its shortened content
+        self._dropped_before = 0  # messages [first_turn, this) are left out of the view
+        self.shortened_total = 0
+
+    def reset(self) -> None:
+        """Forget what was shortened (a new conversation)."""
+        self._short.clear()
+        self._dropped_before = 0
+
+    def view(self, messages: Sequence[Message]) -> list[Message]:
+        """The messages to send: unchanged when they fit, shortened when not."""
+        out = self._render(messages)
+        if self.count(out) <= self.budget:
+            return out
+        protected = _protected(messages)
+        for role, what in (("user", "observation"), ("assistant", "reply")):
+            while True:
+                picked = self._candidates(messages, protected, role, self.keep_last)
+                if not picked:
+                    break
+                for i in picked[:BLOCK]:
+                    self._short[i] = shorten(str(messages[i].get("content") or ""),
+                                             what=what)
+                    self.shortened_total += 1
+                out = self._render(messages)
+                if self.count(out) <= self.budget:
+                    return out
+        # still too long: leave out the oldest exchanges after the task, a block at a time
+        first = max(protected) + 1 if protected else 0
+        limit = len(messages) - 2 * self.keep_last  # keep the newest exchanges
+        limit -= (limit - first) % 2  # drop whole (reply, observation) pairs
+        while self.count(out) > self.budget:
+            nxt = min(max(self._dropped_before, first) + 2 * BLOCK, limit)
+            if nxt <= self._dropped_before:
+                break
+            self._dropped_before = nxt
+            out = self._render(messages)
+        # last resort: the newest messages themselves are too long
+        for keep in (KEEP_CHARS, 100, 30):
+            if self.count(out) <= self.budget:
+                break
+            for i in range(len(messages) - 1, first - 1, -1):
+                if i not in protected and i >= self._dropped_before:
+                    self._short[i] = shorten(str(messages[i].get("content") or ""), keep)
+            out = self._render(messages)
+        return out
+
+    def _candidates(self, messages: Sequence[Message], protected: set[int], role: str,
+                    keep_last: int) -> list[int]:
+        idx = [i for i, m in enumerate(messages)
+               if m.get("role") == role and i not in protected and i >= self._dropped_before
+               and (role != "user" or str(m.get("content", "")).startswith(OBSERVATION_PREFIX))]
+        newest = set(idx[-keep_last:]) if keep_last else set()
+        return [i for i in idx if i not in self._short and i not in newest
+                and len(str(messages[i].get("content") or "")) > 2 * KEEP_CHARS + 80]
+
+    def _render(self, messages: Sequence[Message]) -> list[Message]:
+        protected = _protected(messages)
+        out: list[Message] = []
+        note_added = False
+        for i, m in enumerate(messages):
+            if i not in protected and i < self._dropped_before:
+                if not note_added:
+                    out.append({"role": "user", "content": DROPPED_NOTE})
+                    note_added = True
+                continue
+            if i in self._short:
+                out.append({**m, "content": self._short[i]})
+            else:
+                out.append(dict(m))
+        return out
+
+
+def _protected(messages: Sequence[Message]) -> set[int]:
+    """The system prompt and the task: the leading system messages and the first user
+    message that is not an observation."""
+    keep: set[int] = set()
+    for i, m in enumerate(messages):
+        if m.get("role") == "system":
+            keep.add(i)
+            continue
+        if m.get("role") == "user" and not str(m.get("content", "")).startswith(
+                OBSERVATION_PREFIX):
+            keep.add(i)
+        break
+    return keep

@@ -1,0 +1,79 @@
+"""ContextBudget: the model's view always fits, the system prompt and task never change."""
+
+from codeact.history import DROPPED_NOTE, ContextBudget, estimate_tokens, shorten
+
+
+def _conversation(turns: int, obs_chars: int = 3000, code_chars: int = 200) -> list[dict]:
+    msgs = [{"role": "system", "content": "SYSTEM " * 50},
+            {"role": "user", "content": "TASK: add the numbers"}]
+    for t in range(turns):
+        msgs.append({"role": "assistant", "content": f"<execute>{t}" + "x" * code_chars
+                     + "</execute>"})
+        msgs.append({"role": "user", "content": f"Observation:\nturn {t} " + "o" * obs_chars})
+    return msgs
+
+
+def test_fits_untouched_when_small():
+    msgs = _conversation(2, obs_chars=100)
+    budget = ContextBudget(10_000)
+    assert budget.view(msgs) == msgs
+
+
+def test_old_observations_shortened_first_newest_kept():
+    msgs = _conversation(8)
+    total = estimate_tokens(msgs)
+    budget = ContextBudget(total // 2)
+    view = budget.view(msgs)
+    assert estimate_tokens(view) <= total // 2
+    assert view[0] == msgs[0] and view[1] == msgs[1]  # system prompt and task untouched
+    assert view[-1] == msgs[-1] and view[-3] == msgs[-3]  # newest observations whole
+    assert "removed to fit the context window" in view[3]["content"]
+    assert view[3]["content"].startswith("Observation:\nturn 0")
+    assert all(v["role"] == m["role"] for v, m in zip(view, msgs, strict=True))
+
+
+def test_shortening_is_stable_so_the_prefix_stays_cached():
+    msgs = _conversation(8)
+    budget = ContextBudget(estimate_tokens(msgs) // 2)
+    first = budget.view(msgs)
+    msgs += [{"role": "assistant", "content": "<execute>print(1)</execute>"},
+             {"role": "user", "content": "Observation:\n1"}]
+    second = budget.view(msgs)
+    # what was shortened before is shortened the same way: the old view is a prefix
+    # except for messages that newly left the protected tail
+    same = sum(1 for a, b in zip(first, second, strict=False) if a == b)
+    assert same >= len(first) - 2
+
+
+def test_replies_shortened_when_observations_are_not_enough():
+    msgs = _conversation(6, obs_chars=50, code_chars=4000)
+    budget = ContextBudget(estimate_tokens(msgs) // 2)
+    view = budget.view(msgs)
+    assert estimate_tokens(view) <= estimate_tokens(msgs) // 2
+    assert "older reply removed" in view[2]["content"]
+
+
+def test_drops_oldest_turns_as_a_last_resort_and_says_so():
+    msgs = _conversation(30, obs_chars=700, code_chars=700)
+    budget = ContextBudget(1200)
+    view = budget.view(msgs)
+    assert estimate_tokens(view) <= 1200
+    assert view[0] == msgs[0] and view[1] == msgs[1]
+    assert view[2]["content"] == DROPPED_NOTE
+    assert view[-1]["content"].startswith("Observation:\nturn 29")
+
+
+def test_a_single_huge_newest_observation_is_cut_to_fit():
+    msgs = _conversation(1, obs_chars=200_000)
+    budget = ContextBudget(3000)
+    view = budget.view(msgs)
+    assert estimate_tokens(view) <= 3000
+    assert view[1] == msgs[1]
+
+
+def test_shorten_keeps_head_and_tail():
+    text = "A" * 1000 + "B" * 1000
+    out = shorten(text, keep=100, what="observation")
+    assert out.startswith("A" * 100) and out.endswith("B" * 100)
+    assert "1,800 characters" in out
+    assert shorten("short") == "short"
