@@ -62,9 +62,21 @@ class LLM(Protocol):
 
 
 class BaseLLM:
-    """Mixin: derive ``complete`` from ``stream`` so backends write one method."""
+    """Mixin: derive ``complete`` from ``stream`` so backends write one method.
+
+    ``context_window``: the most tokens a prompt plus its reply may take, when the backend
+    knows it (llama.cpp: ``n_ctx``; transformers: the model's positions); None when it
+    does not (a remote server), in which case the agent's ``context_window`` setting
+    decides. ``count_tokens`` is exact where the backend can tokenize, else an estimate.
+    """
 
     name: str = "llm"
+    context_window: int | None = None
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        from codeact.history import estimate_tokens
+
+        return estimate_tokens(messages)
 
     def stream(
         self,

@@ -88,6 +88,7 @@ class LlamaCppLLM(BaseLLM):
         self.model_path = path
         self.name = name or path.name
         self.n_ctx = self._llm.n_ctx()
+        self.context_window = self.n_ctx
         self.n_threads = threads
         model = self._llm._model
         self._vocab = model.vocab

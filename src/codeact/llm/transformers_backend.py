@@ -70,10 +70,15 @@ class TransformersLLM(BaseLLM):
                 str(self.tokenizer.chat_template) else None]
         self.stop_tokens = [t for t in dict.fromkeys(ends) if t]
         self._lock = threading.Lock()
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        self.context_window = int(limit) if isinstance(limit, int) and limit > 0 else None
 
     def render(self, messages: Sequence[Message]) -> str:
         return self.tokenizer.apply_chat_template(
             [dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenizer(self.render(messages), add_special_tokens=False)["input_ids"])
 
     def stream(
         self,
