@@ -1,4 +1,4 @@
-"""The ``codeact`` command: run, chat, serve, bench, models, sandbox."""
+"""The ``codeact`` command: run, chat, serve, bench, collect, data, models, sandbox."""
 
 from __future__ import annotations
 
@@ -317,7 +317,7 @@ def _mount_subcommands() -> None:
     from codeact.llm.cli import app as models_app
     from codeact.runtime.cli import app as sandbox_app
 
-    app.add_typer(models_app, name="models", help="List, pull and locate local models.")
+    app.add_typer(models_app, name="models", help="List, pull, locate and add local models.")
     app.add_typer(sandbox_app, name="sandbox", help="Check the code sandbox.")
     try:
         from codeact.bench.cli import app as bench_app
@@ -326,10 +326,30 @@ def _mount_subcommands() -> None:
     except ImportError:  # pragma: no cover - bench extras missing
         pass
     try:
+        from codeact.data.cli import app as data_app
+        from codeact.data.cli import collect
+
+        app.command("collect")(collect)
+        app.add_typer(data_app, name="data",
+                      help="Training data: export, import, stats, show, generate.")
+    except ImportError:  # pragma: no cover - data extras missing
+        pass
+    try:
         from codeact.server.cli import serve
 
         app.command("serve")(serve)
     except ImportError:  # pragma: no cover - server deps missing
+        pass
+    from codeact.train.cli import app as train_app
+    from codeact.train.cli import self_distill_cmd
+
+    app.add_typer(train_app, name="train", help="Fine-tune a model on code-action "
+                  "trajectories; compare it with its base; export it.")
+    try:  # `codeact data self-distill` when the data sub-app exists (also `train self-distill`)
+        from codeact.data.cli import app as data_app
+
+        data_app.command("self-distill")(self_distill_cmd)
+    except ImportError:  # pragma: no cover - data sub-app not installed
         pass
 
 

@@ -1,4 +1,4 @@
-"""``codeact models list | pull | path``: the local model registry from the shell."""
+"""``codeact models list | pull | path | add``: the local model registry from the shell."""
 
 from __future__ import annotations
 
@@ -34,7 +34,28 @@ def list_cmd() -> None:
         path = models.model_path(info.name)
         table.add_row(info.name, _human(info.size), "yes" if path else "no",
                       str(path) if path else "", info.description)
+    try:
+        added = models.user_models()
+    except LLMError as exc:
+        err.print(f"[yellow]warning:[/yellow] {exc}")
+        added = {}
+    for name, target in sorted(added.items()):
+        table.add_row(name, "", "local", target, f"added ({models.user_models_path()})")
     console.print(table)
+
+
+@app.command("add")
+def add_cmd(
+    name: str = typer.Argument(..., help="name to use with --model / --base"),
+    path: str = typer.Argument(..., help="a .gguf file or a Hugging Face checkpoint directory"),
+) -> None:
+    """Register a local model under a name (kept in models.toml in the config dir)."""
+    try:
+        target = models.add_user_model(name, path)
+    except LLMError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"{name} → {target} (in {models.user_models_path()})")
 
 
 @app.command("pull")
@@ -55,6 +76,9 @@ def pull_cmd(
 def path_cmd(name: str = typer.Argument(..., help="registry model name or .gguf path")) -> None:
     """Print the cached file of a model (exit 1 when it is not pulled yet)."""
     try:
+        if name not in models.MODELS and (added := models.user_model(name)) is not None:
+            print(added)
+            return
         if name not in models.MODELS and models.is_gguf_path(name):
             print(models.resolve_model(name))
             return

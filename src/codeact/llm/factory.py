@@ -3,6 +3,8 @@
 - ``"qwen2.5-coder-1.5b"``, ``"smollm2-135m"``: a registry model, pulled on first use and
   run in-process with llama.cpp;
 - ``"./model.gguf"`` (any path to a ``.gguf`` file): llama.cpp on that file;
+- a Hugging Face checkpoint directory (e.g. one ``codeact train`` wrote): transformers;
+- a name added with ``codeact models add``: its .gguf file or checkpoint directory;
 - ``"openai:NAME"``: an OpenAI-compatible server (``base_url`` / ``OPENAI_BASE_URL``);
 - ``"hf:REPO_OR_PATH"``: transformers in-process;
 - ``"litellm:NAME"``: litellm;
@@ -11,10 +13,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .base import LLM, LLMError
-from .models import MODELS, is_gguf_path, resolve_model
+from .models import MODELS, is_gguf_path, resolve_model, user_model
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_N_CTX = 8192
@@ -47,7 +50,13 @@ def make_llm(
         from .litellm_backend import LiteLLM
 
         return LiteLLM(rest, base_url=base_url, api_key=api_key, **options)
-    if spec in MODELS or is_gguf_path(spec):
+    local = user_model(spec) or spec
+    if spec not in MODELS and Path(local).expanduser().is_dir():  # a checkpoint directory
+        from .transformers_backend import TransformersLLM
+
+        return TransformersLLM(str(Path(local).expanduser()), n_threads=n_threads,
+                               name=spec, **options)
+    if spec in MODELS or user_model(spec) or is_gguf_path(spec):
         path = resolve_model(spec, progress=progress)
         from .llamacpp import LlamaCppLLM
 

@@ -154,15 +154,83 @@ def is_gguf_path(spec: str) -> bool:
 
 
 def resolve_model(spec: str, *, progress: bool = True) -> Path:
-    """A registry name (pulled on first use) or a local ``.gguf`` path → a file path."""
+    """A registry name (pulled on first use), a name added with ``codeact models add`` or a
+    local ``.gguf`` path → a file path."""
     if spec in MODELS:
         return pull(spec, progress=progress)
+    user = user_model(spec)
+    if user is not None:
+        path = Path(user)
+        if not path.is_file():
+            raise ModelError(f"model {spec!r} points to {path}, which is not a file "
+                             f"(see {user_models_path()})")
+        return path
     if is_gguf_path(spec):
         path = Path(spec).expanduser()
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         return path.resolve()
     return pull(spec, progress=progress)  # raises the "unknown model" error
+
+
+# --------------------------------------------------------------------------- user models
+
+
+def user_models_path() -> Path:
+    """``models.toml`` beside the config file: names added with ``codeact models add``."""
+    from codeact.config import default_config_path
+
+    return default_config_path().parent / "models.toml"
+
+
+def user_models() -> dict[str, str]:
+    """Name → path of every locally registered model (a .gguf file or a checkpoint dir)."""
+    import tomllib
+
+    path = user_models_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}") from exc
+    table = data.get("models", {})
+    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def user_model(name: str) -> str | None:
+    return user_models().get(name)
+
+
+def add_user_model(name: str, target: str | Path) -> Path:
+    """Register ``target`` (a .gguf file or a Hugging Face checkpoint directory) as ``name``."""
+    import json
+
+    if not name or any(c in name for c in ":/\\ \t") or name.startswith("."):
+        raise ModelError(f"bad model name {name!r}: use letters, digits, '-', '_' or '.', "
+                         "without ':' or '/'")
+    if name in MODELS:
+        raise ModelError(f"{name!r} is a built-in registry model; choose another name")
+    path = Path(target).expanduser().resolve()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{path} is a directory without config.json (not a Hugging "
+                             "Face checkpoint)")
+    elif not path.is_file():
+        raise ModelError(f"model path not found: {path}")
+    elif path.suffix.lower() != ".gguf":
+        raise ModelError(f"{path} is not a .gguf file or a checkpoint directory")
+    entries = user_models()
+    entries[name] = str(path)
+    dest = user_models_path()
+    lines = ["# Local models added with `codeact models add NAME PATH`.", "[models]"]
+    lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(entries.items())]
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"cannot write {dest}: {exc}") from exc
+    return path
 
 
 # --------------------------------------------------------------------------- pull

@@ -1,0 +1,9 @@
+"""Supervised fine-tuning of code-action models (issue 11).
+
+Modules, one job each: ``data`` (read and mix conversation files), ``masking`` (chat
+template + assistant-only labels), ``base`` (load a base model from a registry name, GGUF,
+checkpoint or hub id), ``trainer`` (TRL SFTTrainer, LoRA or full), ``export`` (merge,
+GGUF via llama.cpp's converter), ``compare`` (base vs tuned), ``distill`` (self-distilled
+general data), ``cli`` (``codeact train``). Heavy imports (torch, transformers, trl, peft)
+happen inside functions, so ``codeact --help`` stays fast without the ``train`` extra.
+"""

@@ -1,0 +1,311 @@
+"""``codeact train compare BASE TUNED``: both models on the same held-out agent tasks and
+on a general check without tools, side by side with 95% confidence intervals.
+
+Agent tasks: the generator families' held-out split (held-out seeds over every kind,
+including the kinds never used for training) plus any bench suites (``builtin-quick`` by
+default), run through the bench runner (results files resume). Per model: success rate,
+valid-action rate (replies that parse as a code action or an answer) and average turns.
+General check: plain questions with known answers (arithmetic generated from a seed, and
+a shipped list of knowledge questions), asked without tools or a system prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+VALID_ACTIONS = ("code", "code+solution", "tool_call", "solution")
+GENERAL_FILE = "general_check.jsonl"
+
+
+@dataclass
+class Rate:
+    """k successes out of n, with a Wilson 95% interval."""
+
+    k: int
+    n: int
+
+    @property
+    def value(self) -> float:
+        return self.k / self.n if self.n else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson(self.k, self.n)
+
+    def cell(self) -> str:
+        lo, hi = self.interval
+        return f"{100 * self.value:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}] ({self.k}/{self.n})"
+
+    def as_dict(self) -> dict[str, Any]:
+        lo, hi = self.interval
+        return {"k": self.k, "n": self.n, "rate": self.value, "ci95": [lo, hi]}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (sound at 0% and 100%)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def diff_interval(a: Rate, b: Rate, z: float = 1.96) -> tuple[float, float, float]:
+    """b − a with Newcombe's interval (from the two Wilson intervals)."""
+    la, ua = a.interval
+    lb, ub = b.interval
+    d = b.value - a.value
+    lo = d - z * math.sqrt((b.value - lb) ** 2 / z ** 2 + (ua - a.value) ** 2 / z ** 2)
+    hi = d + z * math.sqrt((ub - b.value) ** 2 / z ** 2 + (a.value - la) ** 2 / z ** 2)
+    return d, lo, hi
+
+
+# --------------------------------------------------------------------------- general check
+
+
+def general_items(n_arithmetic: int = 30, seed: int = 0,
+                  path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Questions with known answers: seeded arithmetic plus the shipped knowledge list."""
+    rng = random.Random(f"general-check/{seed}")
+    items: list[dict[str, Any]] = []
+    for i in range(n_arithmetic):
+        a, b = rng.randint(2, 60), rng.randint(2, 40)
+        op = ("plus", "minus", "times")[i % 3]
+        value = a + b if op == "plus" else a - b if op == "minus" else a * b
+        items.append({"question": f"What is {a} {op} {b}? Reply with the number.",
+                      "answers": [str(value)], "kind": "arithmetic"})
+    src = Path(path) if path else Path(str(resources.files("codeact.train") / "prompts"
+                                           / GENERAL_FILE))
+    for line in src.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            items.append({"question": rec["question"], "answers": rec["answer"].split("|"),
+                          "kind": "knowledge"})
+    return items
+
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def grade_general(reply: str, answers: Sequence[str]) -> bool:
+    """Numbers: the reply's last number equals one of them. Words: one of them appears as
+    a whole word (case-insensitive)."""
+    text = reply.replace(",", "")
+    for ans in answers:
+        if _NUM.fullmatch(ans):
+            nums = _NUM.findall(text)
+            if nums and float(nums[-1]) == float(ans):
+                return True
+        elif re.search(rf"(?<!\w){re.escape(ans.lower())}(?!\w)", text.lower()):
+            return True
+    return False
+
+
+def run_general(llm: Any, items: list[dict[str, Any]], max_tokens: int = 96,
+                on_item: Callable[[dict[str, Any]], None] | None = None
+                ) -> list[dict[str, Any]]:
+    """Ask each question with no tools or system prompt; one graded record each."""
+    records = []
+    for item in items:
+        completion = llm.complete([{"role": "user", "content": item["question"]}],
+                                  max_tokens=max_tokens, temperature=0.0)
+        rec = {**item, "reply": completion.text,
+               "correct": grade_general(completion.text, item["answers"])}
+        records.append(rec)
+        if on_item is not None:
+            on_item(rec)
+    return records
+
+
+# --------------------------------------------------------------------------- agent tasks
+
+
+def heldout_tasks(n: int, seed: int | None = None) -> list[Any]:
+    """``n`` tasks from the held-out split of every generator family, spread evenly."""
+    from codeact.data import generators
+
+    seed = generators.HELDOUT_SEEDS.start if seed is None else seed
+    families = [generators.get(name) for name in generators.names()]
+    return generators.interleave(families, n, seed, split="heldout")
+
+
+def agent_stats(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Success rate, valid-action rate (over model turns) and average turns."""
+    turns_total = valid = 0
+    for rec in records:
+        traj = rec.get("trajectory") or {}
+        for turn in traj.get("turns", []):
+            turns_total += 1
+            valid += turn.get("action") in VALID_ACTIONS
+    n = len(records)
+    return {
+        "success": Rate(sum(bool(r.get("success")) for r in records), n),
+        "valid_actions": Rate(valid, turns_total),
+        "avg_turns": sum(r.get("turns", 0) for r in records) / n if n else 0.0,
+        "errors": sum(r.get("status") in ("error", "crashed") for r in records),
+    }
+
+
+@dataclass
+class CompareConfig:
+    """Options of ``codeact train compare``."""
+
+    out: Path
+    n_heldout: int = 100
+    suites: tuple[str, ...] = ("builtin-quick",)
+    n_arithmetic: int = 30
+    max_turns: int = 5
+    max_new_tokens: int = 512
+    exec_timeout: float = 30.0
+    sandbox: str = "bwrap"
+    heldout_seed: int | None = None
+    progress: bool = True
+
+
+def run_model(label: str, llm: Any, cfg: CompareConfig, tasks: list[Any]) -> dict[str, Any]:
+    """Agent tasks and the general check for one model; results files live in cfg.out."""
+    from codeact.bench.results import load_results
+    from codeact.bench.runner import RunConfig, run_suite
+
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / f"{label}.tasks.jsonl"
+    run_cfg = RunConfig(formats=["code"], max_turns=cfg.max_turns, sandbox=cfg.sandbox,
+                        exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
+                        suite="train-compare")
+    run_suite(tasks, llm, run_cfg, results, progress=cfg.progress)
+    names = {t.name for t in tasks}
+    records = [r for r in load_results(results) if r.get("task") in names]
+    general_file = out / f"{label}.general.jsonl"
+    items = general_items(cfg.n_arithmetic)
+    if general_file.is_file() and len(general_file.read_text().splitlines()) == len(items):
+        general = [json.loads(x) for x in general_file.read_text().splitlines()]
+    else:
+        general = run_general(llm, items)
+        general_file.write_text("".join(json.dumps(g) + "\n" for g in general))
+    heldout = [r for r in records if r.get("domain") in _families()]
+    suites = [r for r in records if r.get("domain") not in _families()]
+    return {
+        "model": getattr(llm, "name", label),
+        "heldout": agent_stats(heldout),
+        "unseen_kinds": agent_stats([r for r in heldout if _unseen(r, tasks)]),
+        "suites": agent_stats(suites),
+        "all_tasks": agent_stats(records),
+        "general": Rate(sum(g["correct"] for g in general), len(general)),
+    }
+
+
+def _families() -> set[str]:
+    from codeact.data import generators
+
+    return set(generators.names())
+
+
+def _unseen(record: dict[str, Any], tasks: list[Any]) -> bool:
+    by_name = {t.name: t for t in tasks}
+    task = by_name.get(record.get("task"))
+    return bool(task is not None and task.metadata.get("unseen_kind"))
+
+
+def load_tasks(cfg: CompareConfig) -> list[Any]:
+    from codeact.bench.suites import load_suite
+
+    tasks = heldout_tasks(cfg.n_heldout, cfg.heldout_seed) if cfg.n_heldout else []
+    for spec in cfg.suites:
+        tasks.extend(load_suite(spec))
+    if not tasks:
+        raise ValueError("no tasks to compare on (--heldout 0 and no --suite)")
+    return tasks
+
+
+ROWS = (
+    ("held-out tasks: success", "heldout", "success"),
+    ("held-out tasks: valid actions", "heldout", "valid_actions"),
+    ("held-out tasks: avg turns", "heldout", "avg_turns"),
+    ("  unseen kinds: success", "unseen_kinds", "success"),
+    ("suites: success", "suites", "success"),
+    ("suites: valid actions", "suites", "valid_actions"),
+    ("suites: avg turns", "suites", "avg_turns"),
+    ("general check (no tools)", "general", None),
+)
+
+
+def table_rows(base: dict[str, Any], tuned: dict[str, Any]) -> list[list[str]]:
+    """Rows of (metric, base, tuned, difference with its interval)."""
+    rows = []
+    for label, group, key in ROWS:
+        a = base[group] if key is None else base[group][key]
+        b = tuned[group] if key is None else tuned[group][key]
+        if isinstance(a, Rate):
+            if a.n == 0 and b.n == 0:
+                continue
+            d, lo, hi = diff_interval(a, b)
+            rows.append([label, a.cell(), b.cell(),
+                         f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"])
+        else:
+            rows.append([label, f"{a:.2f}", f"{b:.2f}", f"{b - a:+.2f}"])
+    return rows
+
+
+def markdown(rows: list[list[str]], base_name: str, tuned_name: str) -> str:
+    head = f"| metric | {base_name} | {tuned_name} | difference (points, 95% CI) |"
+    lines = [head, "|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def plot(base: dict[str, Any], tuned: dict[str, Any], path: Path, names: tuple[str, str]
+         ) -> Path:
+    """Grouped bars of the rates with their 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [(label.strip(), group, key) for label, group, key in ROWS
+               if key != "avg_turns"]
+    metrics = [m for m in metrics if _rate(base, m).n or _rate(tuned, m).n]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(metrics)), 4), dpi=120)
+    width = 0.38
+    for j, (res, name) in enumerate(((base, names[0]), (tuned, names[1]))):
+        rates = [_rate(res, m) for m in metrics]
+        xs = [i + (j - 0.5) * width for i in range(len(metrics))]
+        vals = [100 * r.value for r in rates]
+        errs = [[100 * (r.value - r.interval[0]) for r in rates],
+                [100 * (r.interval[1] - r.value) for r in rates]]
+        ax.bar(xs, vals, width, yerr=errs, capsize=3, label=name)
+    ax.set_xticks(range(len(metrics)))
+    ax.set_xticklabels([m[0] for m in metrics], rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("% (95% CI)")
+    ax.set_ylim(0, 105)
+    ax.legend()
+    ax.set_title("codeact train compare")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _rate(res: dict[str, Any], metric: tuple[str, str, str | None]) -> Rate:
+    _, group, key = metric
+    return res[group] if key is None else res[group][key]
+
+
+def to_json(res: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        if isinstance(v, Rate):
+            return v.as_dict()
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        return v
+
+    return conv(res)

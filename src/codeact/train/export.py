@@ -1,0 +1,149 @@
+"""Using a trained model: merge LoRA into a plain checkpoint, convert it to GGUF.
+
+GGUF conversion runs llama.cpp's own ``convert_hf_to_gguf.py`` (with its ``conversion``
+package and the ``gguf-py`` it was written against) taken from the llama.cpp sources that
+``llama-cpp-python``'s sdist vendors: the sdist of the *installed* llama-cpp-python version
+is fetched once with ``pip download`` (a registry client, never a build) and the three
+pieces are unpacked into the codeact cache, so the converter always matches the llama.cpp
+that will load the file.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+GGUF_TYPES = ("f32", "f16", "bf16", "q8_0", "auto")
+_PIECES = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
+
+
+class ExportError(RuntimeError):
+    """Merging or conversion failed (one clear line)."""
+
+
+def save_merged(model: Any, tokenizer: Any, dest: Path) -> Path:
+    """Save ``model`` as a plain checkpoint: LoRA weights folded in when it has them."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, "use_cache"):
+        config.use_cache = True
+    dest.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(dest)
+    tokenizer.save_pretrained(dest)
+    return dest
+
+
+def merge_adapter(adapter_dir: Path, dest: Path, base: str | None = None) -> Path:
+    """Merge a saved LoRA adapter into its base (read from the adapter config when not
+    given) and save the result as a checkpoint directory."""
+    import torch
+    from peft import PeftConfig, PeftModel
+
+    from codeact.train.base import load_model, load_tokenizer, resolve_base
+
+    if base is None:
+        base = PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path
+        if not base:
+            raise ExportError(f"{adapter_dir} does not name its base model; pass --base")
+    source = resolve_base(base)
+    tokenizer, _ = load_tokenizer(source)
+    try:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(adapter_dir))  # the trained template
+    except (OSError, ValueError):
+        pass
+    model = load_model(source, torch.float32, resize_to=len(tokenizer))
+    model = PeftModel.from_pretrained(model, str(adapter_dir))
+    return save_merged(model, tokenizer, dest)
+
+
+def llama_cpp_version() -> str:
+    try:
+        return importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        raise ExportError("GGUF export needs llama-cpp-python (pip install 'codeact[local]'): "
+                          "its llama.cpp sources provide the converter") from None
+
+
+def converter_dir(version: str | None = None) -> Path:
+    """The unpacked converter for the installed llama-cpp-python (fetched on first use)."""
+    from codeact.llm.models import cache_dir
+
+    version = version or llama_cpp_version()
+    root = cache_dir().parent / "llama.cpp-convert" / version
+    script = root / "convert_hf_to_gguf.py"
+    if script.is_file():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="codeact-sdist-") as tmp:
+        sdist = _download_sdist(version, Path(tmp))
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root.parent))
+        try:
+            _extract(sdist, staging)
+            if root.exists():
+                shutil.rmtree(staging)
+            else:
+                os.replace(staging, root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return root
+
+
+def _download_sdist(version: str, dest: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+           "--disable-pip-version-check", "-q", "--dest", str(dest),
+           f"llama-cpp-python=={version}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    found = sorted(dest.glob("llama_cpp_python-*.tar.gz"))
+    if not found:  # pip saves the sdist before preparing its metadata, which may fail
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        raise ExportError(f"could not fetch the llama-cpp-python {version} sdist for its "
+                          f"GGUF converter: {lines[-1] if lines else proc.returncode}")
+    return found[0]
+
+
+def _extract(sdist: Path, dest: Path) -> None:
+    with tarfile.open(sdist) as tar:
+        members = []
+        for m in tar.getmembers():
+            parts = m.name.split("/vendor/llama.cpp/", 1)
+            if len(parts) != 2 or not (m.isfile() or m.isdir()):
+                continue
+            rel = parts[1]
+            if any(rel == p or rel.startswith(p) for p in _PIECES):
+                m.name = rel
+                members.append(m)
+        if not any(m.name == "convert_hf_to_gguf.py" for m in members):
+            raise ExportError(f"{sdist.name} has no vendor/llama.cpp/convert_hf_to_gguf.py")
+        tar.extractall(dest, members=members, filter="data")
+
+
+def export_gguf(model_dir: Path, dest: Path, outtype: str = "q8_0") -> Path:
+    """Convert a checkpoint directory to one GGUF file with llama.cpp's converter."""
+    if outtype not in GGUF_TYPES:
+        raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise ExportError(f"{model_dir} is not a checkpoint directory (no config.json)")
+    conv = converter_dir()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(conv / "convert_hf_to_gguf.py"), str(model_dir),
+           "--outfile", str(dest), "--outtype", outtype]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(conv), str(conv / "gguf-py")])}
+    env.pop("NO_LOCAL_GGUF", None)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=conv)
+    if proc.returncode != 0 or not dest.is_file():
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        tail = " | ".join(lines[-3:]) if lines else f"exit code {proc.returncode}"
+        raise ExportError(f"convert_hf_to_gguf.py failed for {model_dir}: {tail}")
+    return dest

@@ -1,0 +1,294 @@
+"""Supervised fine-tuning: conversations → assistant-masked tokens → TRL SFTTrainer (LoRA
+by default, full fine-tuning as an option) → adapter, merged checkpoint, logs and a chart.
+
+Runs the same under ``accelerate launch`` (DDP, DeepSpeed or FSDP from an accelerate
+config): only the main process writes logs, merges and exports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codeact.train import data as data_mod
+from codeact.train.base import BaseSource, load_model, load_tokenizer, resolve_base
+from codeact.train.masking import tokenize_conversation
+
+LOG_FILE = "train_log.json"
+LOSS_PNG = "loss.png"
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``codeact train`` takes. Defaults suit LoRA on a small base."""
+
+    data: list[Path]
+    base: str
+    out: Path
+    mix: list[tuple[Path, float]] = field(default_factory=list)
+    full: bool = False  # full fine-tuning instead of LoRA
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: str = "all-linear"
+    epochs: float = 1.0
+    max_steps: int = -1
+    learning_rate: float | None = None  # default: 2e-4 with LoRA, 2e-5 full
+    batch_size: int = 1
+    grad_accum: int = 8
+    max_length: int = 2048
+    warmup_ratio: float = 0.03
+    packing: bool = False
+    gradient_checkpointing: bool = True
+    resume: bool = False
+    save_steps: int = 200
+    logging_steps: int = 1
+    seed: int = 0
+    chat_template: str = "base"
+    threads: int | None = None
+    merge: bool = True
+    gguf: str | None = None  # export DIR/model.gguf in this type (f16, q8_0, ...)
+    progress: bool = True
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 2e-5 if self.full else 2e-4
+
+
+class TrainError(ValueError):
+    """Bad options or data for training (one clear line)."""
+
+
+def build_examples(cfg: TrainConfig) -> tuple[list[data_mod.Example], dict[str, Any]]:
+    """Read the training files and the --mix files and mix them; stats for the log."""
+    main: list[data_mod.Example] = []
+    skipped: list[str] = []
+    for path in cfg.data:
+        examples, bad = data_mod.load_file(path)
+        main.extend(examples)
+        skipped.extend(bad)
+    extras = []
+    for path, ratio in cfg.mix:
+        examples, bad = data_mod.load_file(path)
+        extras.append((examples, ratio))
+        skipped.extend(bad)
+    mixed, counts = data_mod.mix(main, extras, seed=cfg.seed)
+    return mixed, {"examples_by_source": counts, "skipped_records": len(skipped),
+                   "skipped_first": skipped[:5]}
+
+
+def tokenize_examples(tokenizer: Any, examples: list[data_mod.Example], max_length: int
+                      ) -> tuple[list[dict[str, list[int]]], dict[str, int]]:
+    """Rows of input_ids/labels; examples left with nothing to learn are dropped."""
+    rows: list[dict[str, list[int]]] = []
+    stats = {"tokens": 0, "learned_tokens": 0, "truncated": 0, "dropped_no_assistant": 0}
+    for ex in examples:
+        tok = tokenize_conversation(tokenizer, ex.messages, max_length=max_length)
+        if tok.n_learned == 0:
+            stats["dropped_no_assistant"] += 1
+            continue
+        stats["tokens"] += len(tok.input_ids)
+        stats["learned_tokens"] += tok.n_learned
+        stats["truncated"] += tok.truncated
+        rows.append({"input_ids": tok.input_ids, "labels": tok.labels})
+    if not rows:
+        raise TrainError("no example has an assistant token left to learn (check --max-length)")
+    return rows, stats
+
+
+def _device_dtype() -> tuple[str, Any]:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    return "cpu", torch.float32
+
+
+
+
+def _log_callback(out: Path, meta: dict[str, Any]) -> Any:
+    from transformers import TrainerCallback
+
+    class JsonLog(TrainerCallback):
+        """Writes DIR/train_log.json at every log and the loss chart at the end."""
+
+        def _write(self, state: Any) -> None:
+            payload = {**meta, "history": state.log_history,
+                       "tokens_seen": getattr(state, "num_input_tokens_seen", None)}
+            (out / LOG_FILE).write_text(json.dumps(payload, indent=1, default=str))
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
+                   **kw: Any) -> None:
+            if state.is_world_process_zero:
+                self._write(state)
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if state.is_world_process_zero:
+                self._write(state)
+                plot_loss(state.log_history, out / LOSS_PNG, title=meta.get("base", ""))
+
+    return JsonLog()
+
+
+def plot_loss(history: list[dict[str, Any]], path: Path, title: str = "") -> Path | None:
+    """A PNG of the training loss per step (None when nothing was logged)."""
+    points = [(h["step"], h["loss"]) for h in history if "loss" in h and "step" in h]
+    if not points:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
+    ax.plot([p[0] for p in points], [p[1] for p in points], marker="." if len(points) < 50
+            else None)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (assistant tokens)")
+    ax.set_title(f"codeact train {title}".strip())
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def last_checkpoint(out: Path) -> Path | None:
+    """The newest ``checkpoint-N`` directory in ``out``."""
+    ckpts = [p for p in out.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+
+
+def train(cfg: TrainConfig, *, source: BaseSource | None = None,
+          model: Any = None, tokenizer: Any = None) -> dict[str, Any]:
+    """Train; returns the summary that is also written to ``DIR/train_log.json``.
+
+    ``model``/``tokenizer`` may be given directly (tests build tiny ones in memory).
+    """
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    resume_from = None
+    if cfg.resume:
+        resume_from = last_checkpoint(out)
+        if resume_from is None:
+            raise TrainError(f"--resume: no checkpoint-* directory in {out}")
+    device, dtype = _device_dtype()
+    added = False
+    if tokenizer is None:
+        source = source or resolve_base(cfg.base, progress=cfg.progress)
+        tokenizer, added = load_tokenizer(source, cfg.chat_template)
+    examples, data_stats = build_examples(cfg)
+    rows, tok_stats = tokenize_examples(tokenizer, examples, cfg.max_length)
+    if model is None:
+        assert source is not None
+        model = load_model(source, dtype, resize_to=len(tokenizer) if added else None)
+    if getattr(model.config, "use_cache", None):
+        model.config.use_cache = False
+    peft_config = None
+    if not cfg.full:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+                                 lora_dropout=cfg.lora_dropout,
+                                 target_modules=cfg.lora_targets if cfg.lora_targets ==
+                                 "all-linear" else cfg.lora_targets.split(","),
+                                 task_type="CAUSAL_LM")
+    args = SFTConfig(
+        output_dir=str(out),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup_ratio,
+        logging_steps=cfg.logging_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        seed=cfg.seed,
+        bf16=dtype == torch.bfloat16,
+        fp16=dtype == torch.float16,
+        use_cpu=device == "cpu",
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        max_length=cfg.max_length,
+        packing=cfg.packing,
+        packing_strategy="bfd",  # padding-free: per-example positions, no cross attention
+        train_sampling_strategy="random" if cfg.packing else "group_by_length",
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        disable_tqdm=not cfg.progress,
+        dataloader_num_workers=0,
+    )
+    meta = {
+        "base": cfg.base,
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+        "method": "full" if cfg.full else "lora",
+        "device": device,
+        "dtype": str(dtype).removeprefix("torch."),
+        "data": {**data_stats, **tok_stats, "examples": len(rows)},
+    }
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                         processing_class=tokenizer, peft_config=peft_config,
+                         callbacks=[_log_callback(out, meta)])
+    start = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    wall = time.perf_counter() - start
+    seen = int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0)
+    summary = {
+        **meta,
+        "steps": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "wall_seconds": round(wall, 2),
+        "tokens_seen": seen,
+        "tokens_per_second": round(seen / wall, 1) if wall > 0 else None,
+        "first_loss": next((h["loss"] for h in trainer.state.log_history if "loss" in h),
+                           None),
+        "last_loss": next((h["loss"] for h in reversed(trainer.state.log_history)
+                           if "loss" in h), None),
+    }
+    if trainer.is_world_process_zero():
+        summary.update(_save(trainer, tokenizer, cfg, out))
+        summary["history"] = trainer.state.log_history
+        (out / LOG_FILE).write_text(json.dumps(summary, indent=1, default=str))
+    trainer.accelerator.wait_for_everyone()
+    return summary
+
+
+def _save(trainer: Any, tokenizer: Any, cfg: TrainConfig, out: Path) -> dict[str, Any]:
+    """Adapter (LoRA), merged checkpoint in DIR/model, and optionally DIR/model.gguf."""
+    from codeact.train.export import export_gguf, save_merged
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    paths: dict[str, Any] = {}
+    if not cfg.full:
+        model.save_pretrained(out / "adapter")
+        tokenizer.save_pretrained(out / "adapter")
+        paths["adapter"] = str(out / "adapter")
+    if cfg.merge or cfg.full or cfg.gguf:
+        paths["model"] = str(save_merged(model, tokenizer, out / "model"))
+    if cfg.gguf:
+        paths["gguf"] = str(export_gguf(out / "model", out / "model.gguf", cfg.gguf))
+    return paths
+
+
+def describe_speed(summary: dict[str, Any]) -> str:
+    """One line for the terminal: steps, tokens, wall time, tokens/s, loss first → last."""
+    tps = summary.get("tokens_per_second")
+    first, last = summary.get("first_loss"), summary.get("last_loss")
+    loss = f"loss {first:.3f} → {last:.3f}" if first is not None and last is not None else ""
+    return (f"{summary['steps']} steps, {summary['tokens_seen']:,} tokens in "
+            f"{summary['wall_seconds']:.0f} s ({tps if tps is not None else math.nan} tok/s) "
+            f"{loss}").strip()
