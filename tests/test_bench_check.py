@@ -37,6 +37,10 @@ def test_bool_answers():
     assert answers_match("true", True)
     assert not answers_match("yes", False)
     assert not answers_match("maybe", True)
+    assert not answers_match("no idea", False)  # not knowing is not a "no"
+    assert not answers_match("No idea.", False)
+    assert not answers_match("not sure", False)
+    assert answers_match("False - the site holds only 38", False)
 
 
 def test_strings_ignore_case_whitespace_quotes():

@@ -2,7 +2,8 @@
 
 The expected value's type decides how the answer is read:
 
-- ``bool``: yes/no/true/false (and a few synonyms);
+- ``bool``: yes/no/true/false (and a few synonyms), alone or opening a sentence followed
+  by punctuation (``"No, it is closed"``; ``"no idea"`` is not a no);
 - ``int``/``float``: a number within tolerance (an ``int`` must round to it); thousands
   separators, currency signs, percent signs and units around the number are ignored.
   When the answer is a sentence, its first or last number counts (``"The total is 42 km"``);
@@ -127,9 +128,11 @@ def answers_match(answer: Any, expected: Any, *, rel_tol: float = REL_TOL,
             return expected is True
         if word in _FALSE:
             return expected is False
-        first = re.match(r"[a-z]+", word)
-        if first and first.group(0) in ("yes", "true", "no", "false"):
-            return (first.group(0) in ("yes", "true")) == expected
+        # A sentence counts when it opens with the word and a break ("No, it is closed"),
+        # so "no idea" or "not sure" never reads as a "no".
+        first = re.match(r"(yes|true|no|false)\s*(?:[,.;:!\-–—(]|$)", word)
+        if first:
+            return (first.group(1) in ("yes", "true")) == expected
         return False
     if isinstance(expected, int | float):
         if isinstance(answer, bool):

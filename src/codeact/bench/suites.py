@@ -4,6 +4,8 @@
 
 - ``builtin`` (the 96-task multi-tool suite), ``builtin-quick`` (two tasks per domain),
   ``builtin-mini`` (one per domain),
+  ``thirdparty`` (36 tasks, 5 domains, tools written as external suites write them) and
+  ``thirdparty-quick`` (two tasks per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``);
 - ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning
   tasks (or an iterable of tasks itself);
@@ -53,6 +55,18 @@ def _builtin_mini() -> list[Task]:
     return builtin.load_mini()
 
 
+def _thirdparty() -> list[Task]:
+    from codeact.bench import thirdparty
+
+    return thirdparty.load()
+
+
+def _thirdparty_quick() -> list[Task]:
+    from codeact.bench import thirdparty
+
+    return thirdparty.load_quick()
+
+
 def _humaneval() -> list[Task]:
     from codeact.bench import humaneval
 
@@ -63,6 +77,8 @@ BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "builtin": _builtin,
     "builtin-quick": _builtin_quick,
     "builtin-mini": _builtin_mini,
+    "thirdparty": _thirdparty,
+    "thirdparty-quick": _thirdparty_quick,
     "humaneval": _humaneval,
 }
 
