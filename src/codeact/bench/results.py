@@ -4,14 +4,15 @@ A line is written only when a run finishes (success, failure or a caught crash),
 and fsynced, so a killed run leaves at most one truncated last line. On resume that line
 is cut off, finished runs (``status == "done"``) are skipped, and runs that ended in a
 harness crash or an LLM/runtime error are run again. Later lines for the same
-(task, format) supersede earlier ones.
+(task, format, model, prompt hash) supersede earlier ones.
 
 Fields of a line (``schema`` 1)::
 
     schema, suite, task, domain, format, model, status ("done" | "error" | "crashed"),
     success, score, answer, expected, check_detail, turns, prompt_tokens,
     completion_tokens, total_tokens, wall_seconds, stop_reason, timed_out, error,
-    finished_at, trajectory (Trajectory.to_dict(), or null after a crash)
+    finished_at, prompt (variant name), prompt_sha (12 hex digits of the prompt's SHA-256),
+    trajectory (Trajectory.to_dict(), or null after a crash)
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ SCHEMA = 1
 STATUSES = ("done", "error", "crashed")
 
 
-def key_of(record: dict[str, Any]) -> tuple[str, str]:
-    return (str(record.get("task")), str(record.get("format")))
+def key_of(record: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(task, format, model, prompt hash): runs that differ in any of them are different
+    runs, so two models or two prompts can share one results file."""
+    return (str(record.get("task")), str(record.get("format")), str(record.get("model") or ""),
+            str(record.get("prompt_sha") or ""))
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -52,8 +56,8 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 
 
 def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The last record for each (task, format), in first-seen order."""
-    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    """The last record for each (task, format, model, prompt), in first-seen order."""
+    by_key: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for rec in records:
         k = key_of(rec)
         by_key.pop(k, None)
@@ -62,13 +66,25 @@ def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def load_results(path: str | Path) -> list[dict[str, Any]]:
-    """The effective results of a file: the latest record per (task, format)."""
+    """The effective results of a file: the latest record per (task, format, model,
+    prompt)."""
     return latest(read_records(path))
 
 
-def finished_keys(path: str | Path) -> set[tuple[str, str]]:
-    """(task, format) pairs that need no rerun."""
-    return {key_of(r) for r in load_results(path) if r.get("status") == "done"}
+def finished_keys(path: str | Path, *, model: str | None = None,
+                  prompt_sha: str | None = None) -> set[tuple[str, str]]:
+    """(task, format) pairs that need no rerun for this model and prompt (None: any)."""
+    out = set()
+    for r in load_results(path):
+        if r.get("status") != "done":
+            continue
+        if model is not None and str(r.get("model") or "") != model:
+            continue
+        if prompt_sha is not None and r.get("format") == "code" and \
+                str(r.get("prompt_sha") or "") != prompt_sha:
+            continue
+        out.add((str(r.get("task")), str(r.get("format"))))
+    return out
 
 
 def repair_tail(path: str | Path) -> bool:
