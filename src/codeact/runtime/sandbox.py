@@ -64,6 +64,11 @@ class SandboxConfig:
     else of the host environment is); ``env``: extra variables set inside.
     ``interrupt_grace``: seconds an interrupted cell gets to stop before the kernel is
     killed and restarted. ``start_timeout``: seconds a kernel gets to come up.
+    ``cgroups``: per-session cgroup limits (see ``runtime/cgroups.py``): ``"auto"`` (use
+    them where the host allows, else rlimits only, with a warning), ``"off"``, or
+    ``"required"`` (fail rather than run without them); default ``$CODEACT_CGROUPS`` or
+    ``"auto"``. With cgroups, ``memory_mb`` also caps all processes of the session
+    together and ``max_processes`` counts them in the group; sessions get equal CPU weights.
     """
 
     backend: str = "bwrap"
@@ -78,6 +83,7 @@ class SandboxConfig:
     interrupt_grace: float = 3.0
     start_timeout: float = 30.0
     threads: int = 4  # OMP/OpenBLAS/MKL thread count inside
+    cgroups: str = field(default_factory=lambda: os.environ.get("CODEACT_CGROUPS", "auto"))
 
     @classmethod
     def coerce(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
@@ -91,6 +97,9 @@ class SandboxConfig:
             raise TypeError(f"sandbox must be 'bwrap', 'none' or a SandboxConfig, not {sandbox!r}")
         if cfg.backend not in ("bwrap", "none"):
             raise ValueError(f"unknown sandbox backend {cfg.backend!r} (use 'bwrap' or 'none')")
+        if cfg.cgroups not in ("auto", "off", "required"):
+            raise ValueError(f"unknown cgroups setting {cfg.cgroups!r} "
+                             "(use 'auto', 'off' or 'required')")
         return cfg
 
     @classmethod

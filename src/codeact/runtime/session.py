@@ -31,6 +31,7 @@ import zmq.asyncio
 from jupyter_client.session import Session as JupyterSession
 
 from ..tools import Tool, as_tools
+from . import cgroups as cg
 from . import sandbox as sb
 from ._loop import run_async, run_sync, runtime_loop
 from .bridge import ToolBridge
@@ -150,6 +151,8 @@ class _Kernel:
         self.saw_iopub = asyncio.Event()
         self.bridge: ToolBridge | None = None
         self._fds: list[int] = []
+        self.cgroup: cg.SessionCgroup | None = None  # this kernel's cgroup, if in force
+        self.stop_note: str | None = None  # why we stopped the whole session, if we did
 
     # -- start ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -193,6 +196,7 @@ class _Kernel:
             argv = [sys.executable, "-s", "-c", sb.LAUNCHER, "--unsafe-no-sandbox", *limits, "--",
                     *kargv]
             pass_fds, cwd = (), str(s.workspace)
+        argv = self._join_cgroup(argv)
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -203,6 +207,8 @@ class _Kernel:
                 os.close(fd)
             self._fds.clear()
         self._watch_process(loop)
+        if self.cgroup is not None:
+            self.tasks.append(loop.create_task(self._watch_oom()))
         self.jsession = JupyterSession(key=key.encode(), signature_scheme="hmac-sha256",
                                        username="codeact", check_pid=False)
         ctx = _zmq_ctx()
@@ -224,6 +230,57 @@ class _Kernel:
         if s._tools:
             code += tools_code(s._tools)
         await self.run_silent(code, 30.0)
+
+    # -- session cgroup (runtime/cgroups.py) ---------------------------------------------
+    def _join_cgroup(self, argv: list[str]) -> list[str]:
+        """Create this kernel's cgroup and return ``argv`` wrapped to start inside it."""
+        cfg = self.s.config
+        try:
+            plan = cg.plan_for(cfg.cgroups)
+        except cg.CgroupUnavailable as exc:
+            raise sb.SandboxUnavailable(str(exc)) from None
+        if not plan.active:
+            cg.warn_fallback(plan)
+            return argv
+        limits = cg.Limits(memory_bytes=(cfg.memory_mb << 20) if cfg.memory_mb else None,
+                           pids=cfg.max_processes)
+        group = cg.SessionCgroup(plan, f"{self.s.id}-{uuid.uuid4().hex[:6]}", limits)
+        try:
+            group.create()
+        except OSError as exc:
+            group.remove()
+            if cfg.cgroups == "required":
+                raise sb.SandboxUnavailable(f"cannot create the session cgroup: {exc}") from None
+            cg.warn_fallback(cg.Plan("off", f"creating the session cgroup failed: {exc}"))
+            return argv
+        self.cgroup = group
+        return group.wrap(argv)
+
+    def _oom_note(self) -> str:
+        mb = self.s.config.memory_mb
+        return (f"the session went over its memory cap ({mb} MB for all its processes "
+                f"together) and the out-of-memory killer stopped a process, so all its "
+                "processes were stopped")
+
+    async def _watch_oom(self) -> None:
+        """An OOM kill in the group stops the whole session (v1 kills only one process)."""
+        g = self.cgroup
+        assert g is not None
+        while not self.died.done():
+            await asyncio.sleep(0.2)
+            if g.new_oom_kills():
+                self.stop_note = self._oom_note()
+                log.warning("session %s: %s", self.s.id, self.stop_note)
+                g.kill_all()
+                return
+
+    def exit_reason(self) -> str:
+        """Why the kernel died: the session's memory cap, or its exit status."""
+        if self.stop_note is None and self.cgroup is not None and self.cgroup.new_oom_kills():
+            self.stop_note = self._oom_note()
+        if self.stop_note is not None:
+            return self.stop_note
+        return _exit_reason(self.died.result() if self.died.done() else None)
 
     def _watch_process(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self.proc is not None
@@ -391,6 +448,8 @@ class _Kernel:
     # -- stop ----------------------------------------------------------------------------
     async def kill(self) -> None:
         proc = self.proc
+        if self.cgroup is not None:  # everything in the session, setsid'd processes too
+            self.cgroup.kill_all()
         if proc is not None and proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -429,6 +488,9 @@ class _Kernel:
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
+        if self.cgroup is not None:
+            group, self.cgroup = self.cgroup, None
+            await asyncio.to_thread(group.remove)
 
 
 def _run_base() -> str:
@@ -487,6 +549,12 @@ class Session:
     @property
     def sandboxed(self) -> bool:
         return self.config.backend == "bwrap"
+
+    @property
+    def cgroup(self) -> cg.SessionCgroup | None:
+        """The running kernel's cgroup (None: no cgroup limits in force, or no kernel)."""
+        k = self._kernel
+        return k.cgroup if k is not None else None
 
     def kernel_pid(self) -> int | None:
         """Host pid of the process started for the kernel (bwrap, or the kernel itself)."""
@@ -689,7 +757,7 @@ class Session:
                              "cell's reply came without its output), so the kernel was killed")
             elif k.died.done():
                 await asyncio.sleep(0.02)  # the last output may still be in flight
-                reason = _exit_reason(k.died.result())
+                reason = k.exit_reason()
                 if stop_reason is not None:
                     reason = f"the cell stopped ({stop_reason}) and {reason}"
                 await self._crashed(obs, reason)
