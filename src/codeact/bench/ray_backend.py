@@ -1,8 +1,10 @@
 """Run (task, format) pairs as Ray tasks: a local Ray instance or a cluster address.
 
-Each Ray task reloads the suite by its spec (tasks hold closures and host-side tool state,
-so they are looked up by name rather than shipped) and builds the model with the
-picklable ``llm_factory``, cached per worker process. At most ``cfg.workers`` run at once.
+Each Ray task reloads the suite by its spec, or by a picklable ``task_loader`` for tasks
+that come from no suite (generated training tasks); tasks hold closures and host-side
+tool state, so they are looked up by name rather than shipped. Each builds the model with
+the picklable ``llm_factory``, cached per worker process. At most ``cfg.workers`` run
+at once.
 """
 
 from __future__ import annotations
@@ -29,17 +31,20 @@ def _factory_key(factory: Callable[[], Any]) -> str:
         return repr(factory)
 
 
-def _remote_run(suite: str, task_name: str, fmt: str, llm_factory: Callable[[], Any],
-                cfg: RunConfig) -> dict[str, Any]:
+def _remote_run(suite: str | Callable[[], Any], task_name: str, fmt: str,
+                llm_factory: Callable[[], Any], cfg: RunConfig) -> dict[str, Any]:
+    """``suite``: a suite spec, or a picklable callable returning the tasks."""
     from codeact.bench.suites import load_suite
 
-    if suite not in _SUITES:
-        _SUITES[suite] = {t.name: t for t in load_suite(suite)}
-    key = _factory_key(llm_factory)
-    llm = _LLMS.get(key)
+    suite_key = suite if isinstance(suite, str) else _factory_key(suite)
+    if suite_key not in _SUITES:
+        tasks = load_suite(suite) if isinstance(suite, str) else suite()
+        _SUITES[suite_key] = {t.name: t for t in tasks}
+    llm_key = _factory_key(llm_factory)
+    llm = _LLMS.get(llm_key)
     if llm is None:
-        llm = _LLMS[key] = llm_factory()
-    return run_task(_SUITES[suite][task_name], fmt, llm, cfg)
+        llm = _LLMS[llm_key] = llm_factory()
+    return run_task(_SUITES[suite_key][task_name], fmt, llm, cfg)
 
 
 RAY_START_ATTEMPTS = 3
@@ -61,7 +66,9 @@ def _init_ray(ray: Any, kwargs: dict[str, Any]) -> None:
 
 
 def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: RunConfig,
-            emit: Callable[[dict[str, Any]], None], *, address: str | None = None) -> None:
+            emit: Callable[[dict[str, Any]], None], *, address: str | None = None,
+            should_stop: Callable[[], bool] | None = None,
+            task_loader: Callable[[], Any] | None = None) -> None:
     try:
         import ray
     except ImportError:
@@ -75,15 +82,16 @@ def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: R
         _init_ray(ray, kwargs)
     remote = ray.remote(num_cpus=1, max_retries=0)(_remote_run)
     factory_ref = ray.put(llm_factory)
+    suite_ref = cfg.suite if task_loader is None else ray.put(task_loader)
     items = iter(todo)
     pending: dict[Any, tuple[Task, str]] = {}
     while True:
-        while len(pending) < cfg.workers:
+        while len(pending) < cfg.workers and not (should_stop is not None and should_stop()):
             nxt = next(items, None)
             if nxt is None:
                 break
             task, fmt = nxt
-            ref = remote.remote(cfg.suite, task.name, fmt, factory_ref, cfg)
+            ref = remote.remote(suite_ref, task.name, fmt, factory_ref, cfg)
             pending[ref] = nxt
         if not pending:
             break

@@ -10,6 +10,8 @@ reloads the suite by its spec and builds its own LLM from a picklable factory; a
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from codeact.bench.results import ResultsWriter, finished_keys
-from codeact.bench.task import CheckContext, Task, ToolContext
+from codeact.bench.task import CheckContext, Task, ToolContext, to_jsonable
 from codeact.llm.base import LLM, BaseLLM, Completion, Message
 
 FORMATS = ("code", "json", "text")
@@ -96,12 +98,19 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         "model": getattr(llm, "name", type(llm).__name__),
         "expected": task.expected_json(),
     }
+    if task.metadata:
+        base["task_metadata"] = to_jsonable(task.metadata)
     agent = None
     timer = None
+    workspace = None
     timed_out = threading.Event()
     try:
         tools = task.make_tools(ToolContext(action_format=action_format, sandbox=cfg.sandbox))
+        if task.files is not None:  # the task's files go into the workspace before the run
+            workspace = tempfile.mkdtemp(prefix="codeact-task-")
+            task.write_files(workspace)
         agent = Agent(llm, tools, action_format=action_format, sandbox=cfg.sandbox,
+                      workspace=workspace,
                       max_turns=cfg.max_turns, time_limit=cfg.task_timeout,
                       exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
                       temperature=cfg.temperature)
@@ -177,6 +186,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                 agent.close()
             except Exception:
                 pass
+        if workspace is not None:
+            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def plan(tasks: Sequence[Task], formats: Sequence[str],
@@ -234,9 +245,16 @@ def run_suite(
     ray_address: str | None = None,
     llm_factory: Callable[[], LLM] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    task_loader: Callable[[], Sequence[Task]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``tasks`` in every format of ``cfg``; append one line per finished run to
-    ``output``; return the new records. With ``resume`` finished runs are skipped."""
+    ``output``; return the new records. With ``resume`` finished runs are skipped.
+
+    ``should_stop()`` is asked before each new run starts (a time budget): once it says
+    True no new run starts and the runs in flight finish. ``task_loader`` (picklable,
+    for the Ray backend) rebuilds the tasks in a worker when they do not come from a
+    suite spec (generated tasks); by default workers load ``cfg.suite``."""
     skip = finished_keys(output) if resume else set()
     todo = plan(tasks, cfg.formats, skip)
     n_skipped = len(tasks) * len(cfg.formats) - len(todo)
@@ -259,13 +277,14 @@ def run_suite(
                     raise ValueError("the ray backend needs llm_factory (a picklable callable)")
                 from codeact.bench.ray_backend import run_ray
 
-                run_ray(todo, llm_factory, cfg, emit, address=ray_address)
+                run_ray(todo, llm_factory, cfg, emit, address=ray_address,
+                        should_stop=should_stop, task_loader=task_loader)
             elif backend == "local":
                 if llm is None:
                     if llm_factory is None:
                         raise ValueError("give an llm or an llm_factory")
                     llm = llm_factory()
-                _run_local(todo, share(llm, cfg.workers), cfg, emit)
+                _run_local(todo, share(llm, cfg.workers), cfg, emit, should_stop)
             else:
                 raise ValueError(f"unknown backend {backend!r}; choose local or ray")
         finally:
@@ -274,9 +293,15 @@ def run_suite(
 
 
 def _run_local(todo: list[tuple[Task, str]], llm: LLM, cfg: RunConfig,
-               emit: Callable[[dict[str, Any]], None]) -> None:
+               emit: Callable[[dict[str, Any]], None],
+               should_stop: Callable[[], bool] | None = None) -> None:
+    def stopping() -> bool:
+        return should_stop is not None and should_stop()
+
     if cfg.workers == 1:
         for task, fmt in todo:
+            if stopping():
+                return
             emit(run_task(task, fmt, llm, cfg))
         return
     pending: set[Future[dict[str, Any]]] = set()
@@ -284,7 +309,7 @@ def _run_local(todo: list[tuple[Task, str]], llm: LLM, cfg: RunConfig,
     with ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="bench") as pool:
         try:
             while True:
-                while len(pending) < cfg.workers:
+                while len(pending) < cfg.workers and not stopping():
                     nxt = next(items, None)
                     if nxt is None:
                         break

@@ -16,6 +16,10 @@ Tools always run in the host process: in the code format the agent's sandboxed k
 reaches them through the runtime's tool bridge (``Tool(pure=False)``), so their state
 behaves the same in the code, json and text formats.
 
+``files`` puts files into the run's workspace before the agent starts (data tasks: a CSV
+to analyse, logs to parse): a mapping ``{relative path: bytes | str}``, or a callable
+``files(root)`` that writes them under the directory ``root``.
+
 ``checker(answer, ctx)`` (or ``checker(answer)``) returns a bool, a score in [0, 1]
 (success when >= 1), or ``(bool, detail)``. Without one, :func:`answers_match` compares
 the answer with ``expected``. When ``expected`` is not given but ``reference`` is, the
@@ -29,6 +33,7 @@ import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codeact.bench.check import answers_match
@@ -76,6 +81,7 @@ class Task:
     reset: Callable[[], Any] | None = None
     reference: Callable[[dict[str, Tool]], Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    files: Mapping[str, bytes | str] | Callable[[Path], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -104,6 +110,28 @@ class Task:
                 n_params = 0
             items = items(ctx or ToolContext()) if n_params else items()
         return normalize_tools(items)
+
+    def write_files(self, root: str | Path) -> list[str]:
+        """Write the task's workspace files under ``root``; return their relative paths."""
+        root = Path(root)
+        if self.files is None:
+            return []
+        if callable(self.files):
+            self.files(root)
+            return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        written = []
+        for rel, content in self.files.items():
+            path = PurePosixPath(str(rel))
+            if path.is_absolute() or ".." in path.parts or not path.parts:
+                raise ValueError(f"task {self.name!r}: workspace file path {rel!r} must be "
+                                 "relative and stay inside the workspace")
+            target = root.joinpath(*path.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str):
+                content = content.encode("utf-8")
+            target.write_bytes(content)
+            written.append(str(path))
+        return sorted(written)
 
     def tools_by_name(self) -> dict[str, Tool]:
         return {t.name: t for t in self.make_tools()}

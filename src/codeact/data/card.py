@@ -1,0 +1,105 @@
+"""The dataset card: a README.md next to the exported data.
+
+Says what is in the data (counts by source, marked generated / jsonl / hf-dataset /
+imported; by kind; by turns), token statistics with the teacher's tokenizer, the filters
+and what each removed, decontamination, the teacher, its settings, the seed and prompt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codeact.data.stats import Stats
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render(st: Stats, *, run: dict[str, Any] | None = None,
+           report: dict[str, Any] | None = None, filters: dict[str, Any] | None = None,
+           prompts: dict[str, str] | None = None, files: dict[str, str] | None = None,
+           title: str = "codeact trajectories") -> str:
+    """The card's Markdown text."""
+    run = run or {}
+    report = report or {}
+    tok = st.summary(st.tokens)
+    turns = st.summary(st.turns)
+    size = "n<1K" if st.records < 1000 else ("1K<n<10K" if st.records < 10_000
+                                             else "10K<n<100K")
+    out = [
+        "---",
+        f"pretty_name: {title}",
+        "tags: [codeact, agents, code-actions, multi-turn, synthetic]",
+        f"size_categories: [{size}]",
+        "---",
+        f"# {title}",
+        "",
+        f"{st.records} multi-turn trajectories of a CodeAct agent (actions are Python in "
+        "`<execute>`, answers in `<solution>`, observations are user turns), in the "
+        "CodeActInstruct schema: `{\"id\", \"conversations\": [{\"role\", \"content\"}], "
+        "\"metadata\"}`. Made with `codeact collect` / `codeact data export`.",
+        "",
+        "## Teacher and settings",
+        "",
+        _table(["setting", "value"], [
+            ["teacher", run.get("teacher", "?")],
+            ["sources", ", ".join(run.get("sources") or []) or "?"],
+            ["seed", run.get("seed", "?")],
+            ["split", run.get("split", "?")],
+            ["tasks asked for (--n)", run.get("n", "?")],
+            ["samples per task", run.get("samples", "?")],
+            ["temperature", run.get("temperature", "?")],
+            ["max turns", run.get("max_turns", "?")],
+            ["action format", run.get("action_format", "code")],
+            ["prompt (name: sha256)", "; ".join(f"{k}: {v}" for k, v in
+                                                (prompts or {}).items()) or "?"],
+        ]),
+        "",
+        "## Contents",
+        "",
+        _table(["source", "type", "records"], [
+            [s, run.get("source_types", {}).get(s, ""), n] for s, n in st.by_source.items()]),
+        "",
+        _table(["kind", "records"], [[k, n] for k, n in st.by_kind.items()]),
+        "",
+        _table(["assistant turns", "records"], [[t, n] for t, n in st.by_turns.items()]),
+        "",
+        f"Tokens (message contents, chat template not included), counted with "
+        f"`{st.tokenizer}`: {st.total_tokens} in all; per trajectory mean {tok['mean']}, "
+        f"median {tok['median']}, p90 {tok['p90']}, max {tok['max']}. Assistant turns per "
+        f"trajectory: mean {turns['mean']}, median {turns['median']}, max {turns['max']}.",
+        "",
+        "## Filters",
+        "",
+    ]
+    if filters:
+        out += [_table(["filter", "setting"], [[k, v] for k, v in filters.items()]), ""]
+    if report.get("funnel"):
+        out += [f"Collected runs: {report.get('total', '?')}.", "",
+                _table(["after rule", "remaining"],
+                       [[f["rule"], f["remaining"]] for f in report["funnel"]]), ""]
+    if report.get("repaired"):
+        out += [f"Trajectories repaired (invalid turns cut out): {report['repaired']}.", ""]
+    dec = run.get("decontamination") or {}
+    out += ["## Decontamination", "",
+            "Tasks whose instruction shares a 13-gram (lower-cased, whitespace collapsed) "
+            "with any instruction of an evaluation suite are dropped."]
+    if dec:
+        out += ["", f"Suites checked: {', '.join(f'{k} ({v} tasks)' for k, v in (dec.get('suites') or {}).items()) or 'none'}."]  # noqa: E501
+        if dec.get("skipped"):
+            out += [f"Suites that could not load (not checked): "
+                    f"{', '.join(dec['skipped'])}."]
+        out += [f"Tasks dropped before collection: {len(dec.get('hits') or [])}."]
+    out += [f"Trajectories dropped at export: {len(report.get('decontamination') or [])}.",
+            "", "See `decontamination.json` for each dropped task and the shared n-gram.", ""]
+    if files:
+        out += ["## Files", "", _table(["format", "path"], [[k, v] for k, v in files.items()]),
+                ""]
+    out += ["## Load", "", "```python", "from datasets import load_dataset",
+            "ds = load_dataset(\"json\", data_files=\"data.jsonl\", split=\"train\")",
+            "```", ""]
+    return "\n".join(out)

@@ -1,0 +1,382 @@
+"""Family ``tools``: multi-tool tasks over host tools of new domains, randomised per task.
+
+Kinds (domains disjoint from the built-in bench's units/travel/codec/ledger/web/
+directory): ``warehouse`` (stateful stock moves), ``library`` (stateful loans with a
+limit), ``weather`` (station readings to aggregate) and, held out, ``calendar``
+(stateful room bookings that return confirmation codes). Each task's world (names,
+numbers, limits) comes from the task's seed; the tools are a factory, so every run
+starts from a fresh copy of that world. The expected answer is computed by a reference
+solution that calls the same tools on another fresh copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from typing import Any
+
+from codeact.bench.task import Task
+from codeact.data.checkers import number_checker
+from codeact.data.generators import Generator, Spec, register
+from codeact.tools import Tool
+
+GIVEN = ["Amara", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ines",
+         "Jonas", "Kenji", "Leila", "Mateo", "Nadia", "Oskar", "Priya"]
+SURNAMES = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Haddad", "Novak", "Silva", "Kowal"]
+NOUNS = ["River", "Lantern", "Orchard", "Compass", "Harbour", "Meadow", "Signal", "Ember",
+         "Quarry", "Willow", "Atlas", "Tide"]
+ADJ = ["Silent", "Crimson", "Hidden", "Northern", "Paper", "Glass", "Last", "Golden"]
+PLACES = ["Alder", "Birch", "Cedar", "Dune", "Elm", "Fjord", "Grove", "Heath", "Iris",
+          "Juniper", "Kestrel", "Lark"]
+
+
+class Warehouse:
+    """Bins holding stock of SKUs; moving stock changes what the bins report."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.bins = [f"{chr(65 + i)}{rng.randrange(1, 9)}" for i in range(3 + 2 * difficulty)]
+        self.skus = {f"SKU-{rng.randrange(100, 999)}{chr(97 + i)}":
+                     round(rng.randrange(5, 400) / 100, 2) for i in range(4 + 2 * difficulty)}
+        self.stock = {b: {s: rng.randrange(0, 40) for s in rng.sample(list(self.skus),
+                                                                      rng.randrange(2, 5))}
+                      for b in self.bins}
+
+    def list_bins(self) -> list[str]:
+        """Ids of all storage bins."""
+        return list(self.bins)
+
+    def bin_contents(self, bin_id: str) -> dict:
+        """Stock held in one bin, as {sku: units} (SKUs with 0 units omitted)."""
+        if bin_id not in self.stock:
+            raise KeyError(f"unknown bin {bin_id!r}")
+        return {s: q for s, q in self.stock[bin_id].items() if q}
+
+    def sku_info(self, sku: str) -> dict:
+        """Name and unit weight (kg) of a SKU."""
+        if sku not in self.skus:
+            raise KeyError(f"unknown sku {sku!r}")
+        return {"sku": sku, "weight_kg": self.skus[sku]}
+
+    def move_stock(self, sku: str, from_bin: str, to_bin: str, units: int) -> dict:
+        """Move `units` of `sku` from one bin to another. Fails if the source holds fewer."""
+        held = self.bin_contents(from_bin).get(sku, 0)
+        self.bin_contents(to_bin)
+        if units <= 0 or units > held:
+            raise ValueError(f"{from_bin} holds {held} units of {sku}; cannot move {units}")
+        self.stock[from_bin][sku] = held - units
+        self.stock[to_bin][sku] = self.stock[to_bin].get(sku, 0) + units
+        return {"moved": units, "sku": sku, "from": from_bin, "to": to_bin}
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.list_bins, self.bin_contents,
+                                                self.sku_info, self.move_stock)]
+
+
+def warehouse(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    w = Warehouse(seed, d)
+    target = rng.choice(w.bins)
+    variant = rng.randrange(3)
+    if variant == 0:
+        sku = rng.choice([s for s in w.skus if any(s in c for c in w.stock.values())])
+
+        def ref(t: dict[str, Tool]) -> int:
+            for b in t["list_bins"].fn():
+                held = t["bin_contents"].fn(b).get(sku, 0)
+                if b != target and held:
+                    t["move_stock"].fn(sku, b, target, held)
+            return t["bin_contents"].fn(target).get(sku, 0)
+        text = (f"Consolidate {sku}: use the warehouse tools to move every unit of it from "
+                f"the other bins into bin {target}. Afterwards, how many units of {sku} does "
+                f"bin {target} hold?")
+        return _int_ref(Warehouse, seed, d, text, ref)
+    if variant == 1:
+        def ref(t: dict[str, Tool]) -> float:
+            return round(sum(q * t["sku_info"].fn(s)["weight_kg"]
+                             for s, q in t["bin_contents"].fn(target).items()), 2)
+        text = (f"What is the total weight in kg of everything stored in bin {target}? Look up "
+                "each SKU's unit weight. Round to 2 decimals.")
+        return _dec_ref(Warehouse, seed, d, text, ref)
+    limit = rng.randrange(3, 15)
+
+    def ref(t: dict[str, Tool]) -> int:
+        moved = 0
+        for b in t["list_bins"].fn():
+            if b == target:
+                continue
+            for s, q in t["bin_contents"].fn(b).items():
+                if q < limit:
+                    t["move_stock"].fn(s, b, target, q)
+                    moved += q
+        return sum(t["bin_contents"].fn(target).values())
+    text = (f"Tidy the warehouse: in every bin except {target}, any SKU with fewer than {limit} "
+            f"units should be moved entirely to bin {target}. Do the moves, then report the "
+            f"total number of units (all SKUs) in bin {target}.")
+    return _int_ref(Warehouse, seed, d, text, ref)
+
+
+class Library:
+    """Books with copies, members with loans and a loan limit."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.limit = rng.randrange(3, 6)
+        authors = [f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}" for _ in range(2 + difficulty)]
+        self.books = {}
+        for i in range(8 + 5 * difficulty):
+            self.books[f"B{100 + i}"] = {
+                "id": f"B{100 + i}", "title": f"The {rng.choice(ADJ)} {rng.choice(NOUNS)}",
+                "author": rng.choice(authors), "year": rng.randrange(1950, 2024),
+                "copies": rng.choice([0, 1, 1, 2])}
+        self.members = {f"M{rng.randrange(10, 99)}{i}": [] for i in range(3)}
+        for m in self.members:
+            self.members[m] = rng.sample(list(self.books), rng.randrange(0, 3))
+
+    def search_books(self, author: str) -> list[dict]:
+        """Books whose author contains `author` (case-insensitive): id, title, year."""
+        a = author.lower()
+        return [{k: b[k] for k in ("id", "title", "year")} for b in self.books.values()
+                if a in b["author"].lower()]
+
+    def availability(self, book_id: str) -> int:
+        """Copies of a book that are on the shelf now."""
+        if book_id not in self.books:
+            raise KeyError(f"unknown book {book_id!r}")
+        return self.books[book_id]["copies"]
+
+    def member_loans(self, member_id: str) -> list[str]:
+        """Ids of the books a member has on loan."""
+        if member_id not in self.members:
+            raise KeyError(f"unknown member {member_id!r}")
+        return list(self.members[member_id])
+
+    def checkout(self, book_id: str, member_id: str) -> dict:
+        """Lend a book to a member. Fails when no copy is on the shelf, when the member
+        already has this book, or when the member is at the loan limit."""
+        loans = self.member_loans(member_id)
+        if self.availability(book_id) < 1:
+            raise ValueError(f"no copy of {book_id} is available")
+        if book_id in loans:
+            raise ValueError(f"{member_id} already has {book_id}")
+        if len(loans) >= self.limit:
+            raise ValueError(f"{member_id} is at the loan limit of {self.limit}")
+        self.books[book_id]["copies"] -= 1
+        self.members[member_id].append(book_id)
+        return {"book": book_id, "member": member_id, "loans": len(loans) + 1}
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.search_books, self.availability,
+                                                self.member_loans, self.checkout)]
+
+
+def library(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    lib = Library(seed, d)
+    member = rng.choice(list(lib.members))
+    author = rng.choice(sorted({b["author"] for b in lib.books.values()}))
+    surname = author.split()[-1]
+    year = rng.randrange(1975, 2015)
+
+    def ref(t: dict[str, Tool]) -> int:
+        books = sorted((b for b in t["search_books"].fn(surname) if b["year"] < year),
+                       key=lambda b: (b["year"], b["id"]))
+        for b in books:
+            try:
+                t["checkout"].fn(b["id"], member)
+            except ValueError:
+                continue
+        return len(t["member_loans"].fn(member))
+    text = (f"Member {member} wants to borrow every book by an author named {surname} "
+            f"published before {year}, oldest first. Check out each one that can be "
+            "checked out (skip any that fail: no copy, already borrowed, or the member's "
+            f"loan limit). How many books does {member} have on loan afterwards?")
+    return _int_ref(Library, seed, d, text, ref)
+
+
+class WeatherNetwork:
+    """Stations in regions with daily readings for days 1-30."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.regions = rng.sample(["Valley", "Coast", "Plateau", "Delta", "Ridge"], 2)
+        self.stations = {}
+        for i in range(4 + 2 * difficulty):
+            self.stations[f"{rng.choice(PLACES)}-{i}"] = {
+                "region": rng.choice(self.regions), "elevation_m": rng.randrange(0, 2500),
+                "base": rng.randrange(-5, 25)}
+        self.readings = {s: [{"temp_c": round(v["base"] + rng.gauss(0, 4), 1),
+                              "rain_mm": round(max(0.0, rng.gauss(2, 6)), 1)}
+                             for _ in range(30)] for s, v in self.stations.items()}
+
+    def list_stations(self, region: str) -> list[str]:
+        """Station ids in a region (one of the network's regions)."""
+        found = [s for s, v in self.stations.items() if v["region"].lower() == region.lower()]
+        if not found:
+            raise KeyError(f"no stations in {region!r}; regions: {', '.join(self.regions)}")
+        return found
+
+    def station_info(self, station: str) -> dict:
+        """Region and elevation (m) of a station."""
+        if station not in self.stations:
+            raise KeyError(f"unknown station {station!r}")
+        v = self.stations[station]
+        return {"station": station, "region": v["region"], "elevation_m": v["elevation_m"]}
+
+    def daily_reading(self, station: str, day: int) -> dict:
+        """Mean temperature (C) and rainfall (mm) of a station on a day from 1 to 30."""
+        self.station_info(station)
+        if not 1 <= int(day) <= 30:
+            raise ValueError("day must be from 1 to 30")
+        return dict(self.readings[station][int(day) - 1])
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.list_stations, self.station_info,
+                                                self.daily_reading)]
+
+
+def weather(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    net = WeatherNetwork(seed, d)
+    region = rng.choice([r for r in net.regions
+                         if sum(v["region"] == r for v in net.stations.values()) >= 2]
+                        or net.regions)
+    d1 = rng.randrange(1, 20)
+    d2 = d1 + rng.randrange(3, 10)
+    variant = rng.randrange(3)
+    if variant == 0 and sum(v["region"] == region for v in net.stations.values()) >= 2:
+        def mean_temp(t: dict[str, Tool], s: str) -> float:
+            return sum(t["daily_reading"].fn(s, k)["temp_c"] for k in range(d1, d2 + 1))
+
+        def ref(t: dict[str, Tool]) -> str:
+            return max(t["list_stations"].fn(region), key=lambda s: mean_temp(t, s))
+        probe = {s: mean_temp(_tools_by_name(net), s)
+                 for s in net.list_stations(region)}
+        ranked = sorted(probe, key=lambda s: -probe[s])
+        if abs(probe[ranked[0]] - probe[ranked[1]]) > 0.05:
+            text = (f"Which weather station in the {region} region had the highest mean "
+                    f"temperature over days {d1} to {d2} (inclusive)? Answer with the "
+                    "station id.")
+            expected = ref(_tools_by_name(WeatherNetwork(seed, d)))
+            return Spec(instruction=text, expected=expected,
+                        tools=_factory(WeatherNetwork, seed, d), reference_answer=expected,
+                        near_miss=ranked[1])
+    if variant == 1:
+        station = rng.choice(list(net.stations))
+        mm = rng.choice([1, 2, 5])
+
+        def ref(t: dict[str, Tool]) -> int:
+            return sum(1 for k in range(1, 31) if t["daily_reading"].fn(station, k)["rain_mm"]
+                       > mm)
+        text = (f"On how many of the 30 days did station {station} record more than {mm} mm "
+                "of rain?")
+        return _int_ref(WeatherNetwork, seed, d, text, ref)
+    elev = rng.randrange(200, 1500)
+    day = rng.randrange(1, 31)
+
+    def ref(t: dict[str, Tool]) -> float:
+        temps = [t["daily_reading"].fn(s, day)["temp_c"] for s in t["list_stations"].fn(region)
+                 if t["station_info"].fn(s)["elevation_m"] < elev]
+        return round(sum(temps) / len(temps), 2) if temps else 0.0
+    text = (f"On day {day}, what was the average temperature across the {region} stations "
+            f"located below {elev} m elevation? Round to 2 decimals (0 if there are none).")
+    return _dec_ref(WeatherNetwork, seed, d, text, ref)
+
+
+class RoomBooking:
+    """Meeting rooms with capacities and an hourly booking grid; bookings return codes."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.seed = seed
+        self.rooms = {f"{rng.choice(NOUNS)} {i + 1}": rng.randrange(2, 30)
+                      for i in range(4 + 2 * difficulty)}
+        self.booked = {(r, day, h) for r in self.rooms for day in ("Mon", "Tue", "Wed")
+                       for h in range(9, 17) if rng.random() < 0.4}
+
+    def list_rooms(self) -> list[dict]:
+        """All rooms with their seating capacity."""
+        return [{"room": r, "capacity": c} for r, c in self.rooms.items()]
+
+    def is_free(self, room: str, day: str, hour: int) -> bool:
+        """Whether a room is free on a day (Mon, Tue or Wed) at an hour from 9 to 16."""
+        if room not in self.rooms:
+            raise KeyError(f"unknown room {room!r}")
+        return (room, day, int(hour)) not in self.booked
+
+    def book(self, room: str, day: str, hour: int) -> dict:
+        """Book a room for one hour. Returns a confirmation code; fails if taken."""
+        if not self.is_free(room, day, hour):
+            raise ValueError(f"{room} is already booked on {day} at {hour}")
+        self.booked.add((room, day, int(hour)))
+        code = hashlib.sha256(f"{self.seed}/{room}/{day}/{hour}".encode()).hexdigest()[:6]
+        return {"room": room, "day": day, "hour": int(hour), "confirmation": code.upper()}
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.list_rooms, self.is_free, self.book)]
+
+
+def calendar(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    people = rng.randrange(3, 20)
+    day = rng.choice(["Mon", "Tue", "Wed"])
+    hour = rng.randrange(9, 17)
+
+    def ref(t: dict[str, Tool]) -> str:
+        rooms = sorted((r for r in t["list_rooms"].fn() if r["capacity"] >= people),
+                       key=lambda r: (r["capacity"], r["room"]))
+        for r in rooms:
+            if t["is_free"].fn(r["room"], day, hour):
+                return t["book"].fn(r["room"], day, hour)["confirmation"]
+        return "none"
+    text = (f"Book a room for {people} people on {day} at {hour}:00: pick the smallest room "
+            "that seats them and is free then (on equal capacity, the alphabetically first). "
+            "Answer with the booking's confirmation code, or none if no room fits.")
+    expected = ref(_tools_by_name(RoomBooking(seed, d)))
+    return Spec(instruction=text, expected=expected, tools=_factory(RoomBooking, seed, d),
+                reference_answer=expected,
+                near_miss="none" if expected != "none" else "A1B2C3")
+
+
+def _tools_by_name(world: Any) -> dict[str, Tool]:
+    return {t.name: t for t in world.tools()}
+
+
+def _factory(cls: type, seed: int, d: int) -> Callable[[], list[Tool]]:
+    def make_tools() -> list[Tool]:
+        return cls(seed, d).tools()
+    return make_tools
+
+
+def _expected(cls: type, seed: int, d: int, ref: Callable[[dict[str, Tool]], Any]) -> Any:
+    return ref(Task(name="probe", instruction="", tools=_factory(cls, seed, d),
+                    expected=None).tools_by_name())
+
+
+def _int_ref(cls: type, seed: int, d: int, text: str, ref: Callable[..., Any]) -> Spec:
+    value = int(_expected(cls, seed, d, ref))
+    return Spec(instruction=text, expected=value, tools=_factory(cls, seed, d),
+                reference_answer=str(value), near_miss=str(value + 1))
+
+
+def _dec_ref(cls: type, seed: int, d: int, text: str, ref: Callable[..., Any]) -> Spec:
+    value = round(float(_expected(cls, seed, d, ref)), 2)
+    return Spec(instruction=text, expected=value, tools=_factory(cls, seed, d),
+                checker=number_checker(value, abs_tol=0.01, rel_tol=0.0),
+                reference_answer=f"{value:.2f}", near_miss=f"{value + 1:.2f}")
+
+
+class ToolsGenerator(Generator):
+    name = "tools"
+    description = "multi-tool tasks over host tools (warehouse, library, weather, calendar)"
+    kinds = ("warehouse", "library", "weather", "calendar")
+    heldout_kinds = ("calendar",)
+    _MAKERS = {"warehouse": warehouse, "library": library, "weather": weather,
+               "calendar": calendar}
+
+    def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
+        return self._MAKERS[kind](rng, difficulty)
+
+
+register("tools", ToolsGenerator)
