@@ -68,8 +68,8 @@ def test_numbers(results_file):
 def test_markdown_and_table(results_file):
     s = report.summarize_file(results_file)
     md = report.markdown(s, "T")
-    assert "| all | code | 3/4 | 75.0% | 2.00 | 150 | 2.0 | 0 |" in md
-    assert "| all | json | 1/4 | 25.0% | 4.75 | 300 | 3.2 | 1 |" in md
+    assert "| all | code | 3/4 | 75.0% | 30-95% | 2.00 | 150 | 2.0 |" in md
+    assert "| all | json | 1/4 | 25.0% | 5-70% | 4.75 | 300 | 3.2 |" in md
     assert "| b | json | 1/2 | 50.0% |" in md
     console = Console(record=True, width=120)
     console.print(report.rich_table(s))
@@ -97,3 +97,23 @@ def test_compare_on_common_tasks(results_file, tmp_path):
     assert overall["json"].b is None and overall["json"].common == 0
     md = report.compare_markdown(rows, "A", "B")
     assert "| all | code | 4 | 3 | 3 | 66.7% | 100.0% | +33.3 |" in md
+
+
+def test_wilson_interval():
+    lo, hi = report.wilson_interval(3, 4)
+    assert 0.30 < lo < 0.31 and 0.95 < hi < 0.96
+    assert report.wilson_interval(0, 10)[0] == 0.0 and report.wilson_interval(0, 10)[1] > 0.25
+    assert report.wilson_interval(0, 0) == (0.0, 0.0)
+
+
+def test_two_prompts_in_one_file_are_grouped_apart():
+    recs = [{"task": "t1", "format": "code", "model": "m", "prompt": "default",
+             "prompt_sha": "aaaaaa111111", "success": True, "stop_reason": "solution"},
+            {"task": "t1", "format": "code", "model": "m", "prompt": "v0",
+             "prompt_sha": "bbbbbb222222", "success": False, "stop_reason": "stuck"},
+            {"task": "t1", "format": "json", "model": "m", "prompt": "default",
+             "prompt_sha": "cccccc333333", "success": False, "stop_reason": "max_turns"}]
+    s = report.summarize(recs)
+    assert set(s.formats) == {"code [default aaaaaa]", "code [v0 bbbbbb]", "json"}
+    assert s.by_format["code [v0 bbbbbb]"].stuck == 1
+    assert s.by_format["json"].at_limit == 1

@@ -26,6 +26,8 @@ class Stats:
     successes: int = 0
     errors: int = 0
     timeouts: int = 0
+    at_limit: int = 0  # ended at the turn limit
+    stuck: int = 0  # ended by stuck detection
     turns: float = 0.0  # sums until finalised, then averages
     tokens: float = 0.0
     wall: float = 0.0
@@ -35,6 +37,8 @@ class Stats:
         self.successes += bool(rec.get("success"))
         self.errors += rec.get("status") in ("error", "crashed")
         self.timeouts += bool(rec.get("timed_out"))
+        self.at_limit += rec.get("stop_reason") == "max_turns"
+        self.stuck += rec.get("stop_reason") == "stuck"
         self.turns += float(rec.get("turns") or 0)
         self.tokens += float(rec.get("total_tokens") or 0)
         self.wall += float(rec.get("wall_seconds") or 0)
@@ -42,6 +46,11 @@ class Stats:
     @property
     def success_rate(self) -> float:
         return self.successes / self.n if self.n else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """95% Wilson interval of the success rate."""
+        return wilson_interval(self.successes, self.n)
 
     @property
     def avg_turns(self) -> float:
@@ -59,11 +68,34 @@ class Stats:
         return {"n": self.n, "successes": self.successes, "success_rate": self.success_rate,
                 "avg_turns": self.avg_turns, "avg_tokens": self.avg_tokens,
                 "avg_wall_seconds": self.avg_wall, "errors": self.errors,
-                "timeouts": self.timeouts}
+                "timeouts": self.timeouts, "at_limit": self.at_limit, "stuck": self.stuck,
+                "success_ci95": list(self.interval)}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% by default): sound at small n and at 0% or 100%."""
+    if n <= 0:
+        return (0.0, 0.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _format_key(fmt: str) -> tuple[int, str]:
-    return (FORMAT_ORDER.index(fmt) if fmt in FORMAT_ORDER else len(FORMAT_ORDER), fmt)
+    base = fmt.split(" ", 1)[0]
+    return (FORMAT_ORDER.index(base) if base in FORMAT_ORDER else len(FORMAT_ORDER), fmt)
+
+
+def group_label(rec: dict[str, Any], several_prompts: set[str]) -> str:
+    """The format, plus the prompt variant and hash when a file holds several prompts for
+    that format: ``code [default 1a2b3c]``."""
+    fmt = str(rec.get("format"))
+    if fmt in several_prompts:
+        name = Path(str(rec.get("prompt") or "?")).stem
+        return f"{fmt} [{name} {str(rec.get('prompt_sha') or '')[:6]}]".replace(" ]", "]")
+    return fmt
 
 
 @dataclass
@@ -84,11 +116,17 @@ class Summary:
 
 
 def summarize(records: Iterable[dict[str, Any]]) -> Summary:
+    """Statistics per format (per format and prompt when a file holds several prompts)."""
+    records = list(records)
+    prompts: dict[str, set[str]] = {}
+    for rec in records:
+        prompts.setdefault(str(rec.get("format")), set()).add(str(rec.get("prompt_sha") or ""))
+    several = {fmt for fmt, shas in prompts.items() if len(shas) > 1}
     by_format: dict[str, Stats] = {}
     by_domain: dict[tuple[str, str], Stats] = {}
     models: list[str] = []
     for rec in records:
-        fmt = str(rec.get("format"))
+        fmt = group_label(rec, several)
         dom = str(rec.get("domain") or "general")
         by_format.setdefault(fmt, Stats()).add(rec)
         by_domain.setdefault((dom, fmt), Stats()).add(rec)
@@ -112,13 +150,15 @@ def _rows(summary: Summary) -> list[tuple[str, str, Stats]]:
     return rows
 
 
-HEADERS = ("domain", "format", "solved", "success", "turns", "tokens", "wall s", "errors")
+HEADERS = ("domain", "format", "solved", "success", "95% CI", "turns", "tokens", "wall s",
+           "at limit", "stuck", "errors")
 
 
 def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
+    lo, hi = st.interval
     return [dom, fmt, f"{st.successes}/{st.n}", f"{100 * st.success_rate:.1f}%",
-            f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}", f"{st.avg_wall:.1f}",
-            str(st.errors)]
+            f"{100 * lo:.0f}-{100 * hi:.0f}%", f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}",
+            f"{st.avg_wall:.1f}", str(st.at_limit), str(st.stuck), str(st.errors)]
 
 
 def rich_table(summary: Summary, title: str = "Benchmark results"):
