@@ -30,6 +30,8 @@ class Settings:
     max_new_tokens: int = 1024
     temperature: float = 0.0
     n_ctx: int = 8192
+    context_window: int | None = None
+    prompt: str | None = None
     n_threads: int | None = None
     workspace: str | None = None
     tools: list[str] = field(default_factory=list)
@@ -48,6 +50,8 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_MAX_NEW_TOKENS": "max_new_tokens",
     "CODEACT_TEMPERATURE": "temperature",
     "CODEACT_N_CTX": "n_ctx",
+    "CODEACT_CONTEXT_WINDOW": "context_window",
+    "CODEACT_PROMPT": "prompt",
     "CODEACT_N_THREADS": "n_threads",
     "CODEACT_WORKSPACE": "workspace",
     "CODEACT_TOOLS": "tools",
