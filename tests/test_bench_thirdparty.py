@@ -57,6 +57,7 @@ def test_tools_are_written_as_external_suites_write_them():
             assert sig.startswith(f"{name}("), sig  # the signature string repeats the name
             assert isinstance(desc, str) and len(desc) > 15
             assert inspect.getdoc(fn) is None, name  # described by the string only
+            assert not getattr(fn, "__annotations__", None), name  # no type hints either
             seen_sigs[name] = sig
     sigs = list(seen_sigs.values())
     assert sum("*" in s.split("->")[0] for s in sigs) >= 3  # *args tools
