@@ -47,6 +47,9 @@ ConversationId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$",
                                           description="conversation id (32 hex digits)")]
 ShareToken = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{16,64}$",
                                       description="the share token of a conversation")]
+# database ids are signed 64-bit: a bigger number is a 422, not an overflow (found by fuzzing)
+MAX_DB_INT = 2**63 - 1
+ImageId = Annotated[int, PathParam(ge=0, le=MAX_DB_INT, description="image id")]
 
 
 class NewConversation(BaseModel):
@@ -374,7 +377,7 @@ def create_app(
              response_class=StreamingResponse,
              description="Server-sent events of the conversation's current (or last) run, "
                          "from index `after`. Each `data:` line is one JSON event.")
-    async def events(cid: ConversationId, after: Annotated[int, Query(ge=0)] = 0,
+    async def events(cid: ConversationId, after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
                      run_id: Annotated[str | None, Query(max_length=32)] = None
                      ) -> StreamingResponse:
         await asyncio.to_thread(conversation_or_404, cid)
@@ -462,7 +465,7 @@ def create_app(
         raise HTTPException(404, "no such file in the workspace")
 
     @app.get("/api/conversations/{cid}/images/{image_id}", tags=["files"])
-    async def image(cid: ConversationId, image_id: int) -> Response:
+    async def image(cid: ConversationId, image_id: ImageId) -> Response:
         try:
             png = await asyncio.to_thread(the_store.get_image, cid, image_id)
         except NotFound:
@@ -483,7 +486,7 @@ def create_app(
                 "items": items, "read_only": True}
 
     @app.get("/api/share/{share_token}/images/{image_id}", tags=["share"])
-    async def shared_image(share_token: ShareToken, image_id: int) -> Response:
+    async def shared_image(share_token: ShareToken, image_id: ImageId) -> Response:
         try:
             conv = await asyncio.to_thread(the_store.conversation_by_share_token, share_token)
             png = await asyncio.to_thread(the_store.get_image, conv["id"], image_id)
