@@ -29,7 +29,8 @@ def write_codeact_jsonl(path: Path, n: int = 24) -> Path:
     """``n`` records in the published CodeActInstruct schema."""
     with path.open("w") as fh:
         for i in range(n):
-            rec = {"id": f"math/mul/{i}/teacher/code", "conversations": conversation(i + 2, i % 7 + 3)}
+            rec = {"id": f"math/mul/{i}/teacher/code",
+                   "conversations": conversation(i + 2, i % 7 + 3)}
             fh.write(json.dumps(rec) + "\n")
     return path
 

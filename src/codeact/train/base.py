@@ -89,9 +89,22 @@ def load_model(source: BaseSource, dtype: Any, *, resize_to: int | None = None) 
                                                      **source.kwargs())
     except (OSError, ValueError, RuntimeError) as exc:
         raise BaseModelError(f"cannot load the model {source.spec}: {_first_line(exc)}") from exc
+    if source.gguf_file:
+        _forget_gguf_quantization(model)
     if resize_to is not None and model.get_input_embeddings().weight.shape[0] < resize_to:
         model.resize_token_embeddings(resize_to)
     return model
+
+
+def _forget_gguf_quantization(model: Any) -> None:
+    """transformers dequantises GGUF weights to ordinary tensors but keeps a GGUF marker
+    that makes Trainer refuse the model and save_pretrained write a quantization config;
+    the weights are plain floats, so drop the marker."""
+    model.hf_quantizer = None
+    model.is_quantized = False
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
 
 
 def _first_line(exc: BaseException) -> str:

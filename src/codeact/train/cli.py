@@ -200,6 +200,9 @@ def export_cmd(
     from codeact.train.base import BaseModelError
     from codeact.train.export import ExportError, export_gguf, merge_adapter
 
+    log = directory / "train_log.json"
+    if base is None and log.is_file():
+        base = json.loads(log.read_text()).get("base")
     try:
         if (directory / "model" / "config.json").is_file():
             model_dir, dest = directory / "model", directory / "model.gguf"

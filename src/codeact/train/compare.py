@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-VALID_ACTIONS = ("code", "code+solution", "tool_call", "solution")
+VALID_ACTIONS = ("code", "code+solution", "code+final_answer", "tool_call", "solution")
 GENERAL_FILE = "general_check.jsonl"
 
 

@@ -159,6 +159,13 @@ def plot_loss(history: list[dict[str, Any]], path: Path, title: str = "") -> Pat
     return path
 
 
+def _checkpointing_field(config_cls: Any) -> str:
+    """transformers 5.2x renamed ``gradient_checkpointing`` to ``activation_checkpointing``."""
+    fields = getattr(config_cls, "__dataclass_fields__", {})
+    return "activation_checkpointing" if "activation_checkpointing" in fields \
+        else "gradient_checkpointing"
+
+
 def last_checkpoint(out: Path) -> Path | None:
     """The newest ``checkpoint-N`` directory in ``out``."""
     ckpts = [p for p in out.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
@@ -222,7 +229,7 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
         bf16=dtype == torch.bfloat16,
         fp16=dtype == torch.float16,
         use_cpu=device == "cpu",
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        **{_checkpointing_field(SFTConfig): cfg.gradient_checkpointing},
         max_length=cfg.max_length,
         packing=cfg.packing,
         packing_strategy="bfd",  # padding-free: per-example positions, no cross attention
