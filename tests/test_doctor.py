@@ -21,6 +21,9 @@ def test_gather_without_selftest():
     assert report.packages["jupyter_client"] and report.libzmq
     assert report.namespaces["kernel"]
     assert report.selftest == {"skipped": "--no-selftest"}
+    assert report.cgroups["mode"] in ("v1", "v2", "systemd", "off")
+    assert report.cgroups["mode"] in report.cgroups["detail"] or report.cgroups["mode"] == \
+        "systemd"
 
 
 def test_doctor_json_runs_the_selftest():
@@ -37,3 +40,4 @@ def test_doctor_table():
     assert result.exit_code == 0, result.output
     assert "bubblewrap" in result.output and "ipykernel" in result.output
     assert "skipped" in result.output
+    assert "session cgroups" in result.output

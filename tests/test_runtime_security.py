@@ -45,6 +45,24 @@ def test_attack_is_blocked(attack, session, host, bystander):
     assert host.victim.poll() is None
 
 
+@pytest.mark.skipif(not selftest.cgroup_plan().active,
+                    reason="per-session cgroups are not in force here: these attacks could "
+                           "take the host down")
+@pytest.mark.parametrize("attack", selftest.CGROUP_ATTACKS,
+                         ids=[a.name for a in selftest.CGROUP_ATTACKS])
+def test_cgroup_attack_is_stopped(attack, host, bystander):
+    import dataclasses
+
+    cfg = dataclasses.replace(selftest.selftest_config(),
+                              memory_mb=selftest.CGROUP_ATTACK_MEMORY_MB)
+    with Session(cfg) as capped:
+        result = selftest.run_attack(capped, attack, host)
+    assert result.blocked, f"{attack.name}: {result.detail}"
+    assert result.recovered
+    assert bystander.execute("state").result == "'intact'"
+    assert host.victim.poll() is None
+
+
 def test_secret_env_never_reaches_the_kernel(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-do-not-leak")
     with Session() as s:

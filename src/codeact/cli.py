@@ -301,6 +301,10 @@ def doctor(
     for knob, value in report.namespaces.items():
         table.add_row(knob, "[dim]n/a[/]" if value is None else value)
     table.add_row("running as root", str(report.is_root))
+    cgm = report.cgroups.get("mode", "off")
+    table.add_row("session cgroups", ("[green]" if cgm != "off" else "[yellow]")
+                  + report.cgroups.get("detail", "") + "[/]"
+                  + ("" if cgm != "off" else " (memory and CPU limited per process only)"))
     st = report.selftest
     if "total" in st:
         bad = st.get("not_blocked") or []

@@ -39,6 +39,7 @@ class Report:
     bwrap_message: str
     namespaces: dict[str, str | None]
     is_root: bool
+    cgroups: dict[str, str] = field(default_factory=dict)
     selftest: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -89,6 +90,14 @@ def namespace_settings() -> dict[str, str | None]:
     return out
 
 
+def cgroup_mode() -> dict[str, str]:
+    """Which per-session cgroup kind sessions get here (``off``: rlimits only)."""
+    from codeact.runtime import selftest
+
+    plan = selftest.cgroup_plan()
+    return {"mode": plan.mode, "detail": plan.describe()}
+
+
 def selftest_summary() -> dict[str, object]:
     """Run the attack self-test; blocked/total and the names of any attack not blocked."""
     from codeact.runtime import selftest
@@ -107,7 +116,7 @@ def gather(*, run_selftest: bool = True) -> Report:
         python=sys.version.split()[0], platform=platform.platform(),
         packages=package_versions(), libzmq=libzmq_version(),
         bubblewrap=bubblewrap_version(), bwrap_ok=ok, bwrap_message=message,
-        namespaces=namespace_settings(), is_root=os.geteuid() == 0)
+        namespaces=namespace_settings(), is_root=os.geteuid() == 0, cgroups=cgroup_mode())
     if run_selftest and ok:
         report.selftest = selftest_summary()
     elif run_selftest:

@@ -30,6 +30,13 @@ def check() -> None:
     if not ok:
         raise typer.Exit(1)
     logging.getLogger("codeact.runtime").setLevel(logging.ERROR)
+    plan = selftest.cgroup_plan()
+    console.print("[bold]session cgroups:[/] "
+                  + ("[green]on[/] - " if plan.active else "[yellow]off[/] - ")
+                  + plan.describe())
+    if not plan.active:
+        console.print("  rlimits only: memory and CPU time are limited per process, not per "
+                      "session; the session-wide attacks are skipped")
     table = Table(title="sandbox attack self-test")
     table.add_column("attack")
     table.add_column("result")

@@ -8,6 +8,7 @@ blocked; after every attack the same session must still run ``1+1``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import resource
 import secrets
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cgroups
 from .observation import Observation
 from .sandbox import SandboxConfig
 from .session import Session
@@ -221,6 +223,64 @@ ATTACKS: list[Attack] = [
 ]
 
 
+# Attacks that would hurt the host without a session-wide cap: run only when per-session
+# cgroups are in force, in a session with this (small) memory cap.
+CGROUP_ATTACK_MEMORY_MB = 512
+SMALL_FILE = 4096
+
+
+def _check_session_memory(obs: Observation, h: Host) -> tuple[bool, str]:
+    reason = obs.restart_reason or ""
+    ok = obs.restarted and "memory cap" in reason and "ALL8" not in obs.stdout
+    ok = ok and h.victim.poll() is None
+    return ok, (f"session stopped at its {CGROUP_ATTACK_MEMORY_MB} MB cap and reported"
+                if ok else f"not stopped: {reason or obs.stdout[-200:]}")
+
+
+def _check_many_files(obs: Observation, h: Host) -> tuple[bool, str]:
+    line = [ln for ln in obs.stdout.splitlines() if ln.startswith("FILES ")]
+    try:
+        _, n, secs, why = line[-1].split(maxsplit=3)
+        count, took = int(n), float(secs)
+    except (IndexError, ValueError):
+        return False, f"no report: {obs.stdout[-200:]} {obs.error}"
+    mib = count * SMALL_FILE / 2**20
+    if obs.timed_out:
+        return True, (f"no per-workspace quota: stopped at the {took:.0f}s cell timeout after "
+                      f"{count:,} files ({mib:.0f} MiB, {count / max(took, 1e-9):,.0f} "
+                      "files/s); the bound is that rate x the cell timeout")
+    return "OSError" in why or "Quota" in why, (
+        f"stopped by the filesystem after {count:,} files ({mib:.0f} MiB): {why}")
+
+
+CGROUP_ATTACKS: list[Attack] = [
+    Attack("8 processes over the session memory cap",
+           lambda h: ("import os, time\n"
+                      f"n = {CGROUP_ATTACK_MEMORY_MB} * 2**20 // 6\nkids = []\n"
+                      "for i in range(8):\n"
+                      "    pid = os.fork()\n"
+                      "    if pid == 0:\n"
+                      "        b = bytearray(n)\n"
+                      "        b[::4096] = b'x' * len(b[::4096])\n"
+                      "        time.sleep(60)\n"
+                      "        os._exit(0)\n"
+                      "    kids.append(pid)\n"
+                      "for p in kids:\n    os.waitpid(p, 0)\nprint('ALL8')\n"),
+           _check_session_memory, timeout=60.0),
+    Attack("fill the workspace with small files",
+           lambda h: ("import os, time\nos.makedirs('many', exist_ok=True)\n"
+                      f"n, t0, blob = 0, time.monotonic(), b'x' * {SMALL_FILE}\n"
+                      "try:\n"
+                      "    while True:\n"
+                      "        with open(f'many/{n}', 'wb') as f:\n"
+                      "            f.write(blob)\n"
+                      "        n += 1\n"
+                      "except BaseException as e:\n"
+                      "    print('FILES', n, time.monotonic() - t0, type(e).__name__, e)\n"),
+           _check_many_files, timeout=10.0),
+]
+
+
 @contextlib.contextmanager
 def host_bait(checkout: Path | None = None) -> Iterator[Host]:
     """Create the secrets, files, listening port and victim process attacks aim at."""
@@ -304,25 +364,50 @@ def selftest_config() -> SandboxConfig:
 
 def run(config: SandboxConfig | None = None, *, checkout: Path | None = None,
         on_result: Callable[[AttackResult], None] | None = None) -> list[AttackResult]:
-    """Run every attack; returns one result per attack (``blocked`` says it all)."""
+    """Run every attack; returns one result per attack (``blocked`` says it all).
+
+    The attacks in ``CGROUP_ATTACKS`` run only when per-session cgroups are in force
+    (:func:`cgroup_plan`): without a session-wide cap they could take the host down.
+    """
     config = config or selftest_config()
     results: list[AttackResult] = []
+
+    def bystander_ok(r: AttackResult, bystander: Session) -> AttackResult:
+        if bystander.execute("1+1", timeout=30).result == "2":
+            return r
+        return AttackResult(r.name, False, r.detail + "; another session broke", r.recovered)
+
     with host_bait(checkout) as host, Session(config) as s, Session(config) as bystander:
         for attack in ATTACKS:
             r = run_attack(s, attack, host)
             if attack.check is _check_fork:
-                ok = bystander.execute("1+1", timeout=30).result == "2"
-                if not ok:
-                    r = AttackResult(r.name, False, r.detail + "; another session broke",
-                                     r.recovered)
+                r = bystander_ok(r, bystander)
             results.append(r)
             if on_result is not None:
                 on_result(r)
+        if cgroup_plan(config).active:
+            small = dataclasses.replace(config, memory_mb=CGROUP_ATTACK_MEMORY_MB)
+            with Session(small) as capped:
+                for attack in CGROUP_ATTACKS:
+                    r = bystander_ok(run_attack(capped, attack, host), bystander)
+                    results.append(r)
+                    if on_result is not None:
+                        on_result(r)
     return results
+
+
+def cgroup_plan(config: SandboxConfig | None = None) -> cgroups.Plan:
+    """The per-session cgroup mode sessions made with ``config`` get."""
+    config = config or selftest_config()
+    try:
+        return cgroups.plan_for(config.cgroups)
+    except cgroups.CgroupUnavailable as exc:
+        return cgroups.Plan("off", str(exc))
 
 
 def main() -> int:  # pragma: no cover - `python -m codeact.runtime.selftest`
     bad = 0
+    print("session cgroups:", cgroup_plan().describe())
     for r in run():
         bad += not r.blocked
         print(f"{'blocked' if r.blocked else 'NOT BLOCKED':12} {r.name}: {r.detail}")
