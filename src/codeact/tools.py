@@ -7,13 +7,23 @@ callable itself (run in the host, or shipped into the kernel when marked ``pure`
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import json
+import keyword
 import textwrap
-import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
+
+from codeact.signatures import (
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    ToolSignature,
+    from_inspect,
+    parse_signature,
+)
 
 
 class ToolArgumentError(ValueError):
@@ -24,20 +34,16 @@ class ToolLoadError(ValueError):
     """A ``module:attr`` tool spec could not be loaded."""
 
 
-_PY_TYPES: dict[str, type | tuple[type, ...]] = {
-    "int": int,
-    "float": (int, float),
-    "str": str,
-    "bool": bool,
-    "list": list,
-    "dict": dict,
-}
+RESERVED_NAMES = frozenset({"final_answer"})  # defined by the kernel itself
 
 
 @dataclass
 class Tool:
     """A callable plus what a model needs to know to call it.
 
+    ``signature`` may be given as loose text (``"f(x: int) -> int/float"``); it is parsed
+    once (:mod:`codeact.signatures`) and this attribute then holds the valid Python
+    rendering, the one every prompt format shows and every call is checked against.
     ``pure`` tools have no host state and need nothing outside the sandbox: their
     source is shipped into the kernel and called there, skipping the bridge round trip.
     """
@@ -45,9 +51,20 @@ class Tool:
     name: str
     fn: Callable[..., Any]
     description: str = ""
-    signature: str = "(*args)"
+    signature: str = "(*args, **kwargs)"
     pure: bool = False
-    _sig: inspect.Signature | None = field(default=None, repr=False)
+    _sig: ToolSignature | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._sig is None:
+            self._sig = parse_signature(self.signature)
+        self.signature = self._sig.text
+
+    @property
+    def parsed_signature(self) -> ToolSignature:
+        """The parsed signature behind stubs, the kernel-side function and ``bind``."""
+        assert self._sig is not None
+        return self._sig
 
     @classmethod
     def from_function(
@@ -59,19 +76,9 @@ class Tool:
         pure: bool = False,
     ) -> Tool:
         """Build a tool from a function's own name, signature and docstring."""
-        try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            sig = None
         doc = description if description is not None else inspect.getdoc(fn) or ""
-        return cls(
-            name=name or getattr(fn, "__name__", "tool"),
-            fn=fn,
-            description=doc.strip(),
-            signature=_render_signature(fn, sig) if sig is not None else "(*args)",
-            pure=pure,
-            _sig=sig,
-        )
+        return cls(name=name or getattr(fn, "__name__", "tool"), fn=fn,
+                   description=doc.strip(), pure=pure, _sig=_function_signature(fn))
 
     @classmethod
     def from_spec(
@@ -81,27 +88,37 @@ class Tool:
         description: str,
         signature: str | None = None,
     ) -> Tool:
-        """Wrap a third-party callable whose signature and docs come as strings."""
-        try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            sig = None
-        if signature is None:
-            signature = _render_signature(fn, sig) if sig is not None else "(*args)"
-        signature = signature.strip()
-        if not signature.startswith("("):
-            signature = f"({signature})"
-        return cls(name=name, fn=fn, description=description.strip(), signature=signature,
-                   _sig=sig)
+        """Wrap a third-party callable whose signature and docs come as strings.
+
+        The signature may include the function's name, leave out the parentheses or
+        use non-Python type names; without one, the callable's own is used.
+        """
+        if signature is not None and not isinstance(signature, str):
+            raise ToolLoadError(f"tool {name!r}: the signature must be a string, got "
+                                f"{type(signature).__name__}")
+        sig = (parse_signature(signature) if signature and signature.strip()
+               else _function_signature(fn))
+        return cls(name=name, fn=fn, description=(description or "").strip(), _sig=sig)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
 
+    def doc(self) -> str:
+        """The description, plus the signature as the spec wrote it when the rendered
+        one had to differ (e.g. a non-Python type name was left out)."""
+        doc = self.description or "No description."
+        note = self.parsed_signature.note(self.name)
+        return f"{doc}\n\n{note}" if note else doc
+
     def python_stub(self) -> str:
         """The tool as a Python ``def`` with its docstring, as shown in prompts."""
-        doc = self.description or "No description."
-        body = textwrap.indent(f'"""{_escape_doc(doc)}"""', "    ")
+        body = textwrap.indent(_docstring(self.doc()), "    ")
         return f"def {self.name}{self.signature}:\n{body}"
+
+    def listing(self) -> str:
+        """The tool as a list entry (json/text formats): signature line, indented doc."""
+        doc = self.doc().strip().replace("\n", "\n    ")
+        return f"- {self.name}{self.signature}\n    {doc}"
 
     def source(self) -> str:
         """Source code of a pure tool, for shipping into the kernel."""
@@ -119,7 +136,8 @@ class Tool:
         """Validate arguments from a json/text action and return (args, kwargs).
 
         ``arguments`` is a dict (keyword arguments), a list (positional), or a single
-        value (one positional argument).
+        value (one positional argument). Values are checked and obvious strings
+        converted ("3" for an int) against the parsed signature's types.
         """
         if isinstance(arguments, Mapping):
             args: tuple[Any, ...] = ()
@@ -130,29 +148,42 @@ class Tool:
             args, kwargs = (), {}
         else:
             args, kwargs = (arguments,), {}
-        if self._sig is None:
-            return args, kwargs
+        sig = self.parsed_signature
+        by_name = {p.name: p for p in sig.params}
+        renamed = {p.source_name: p.name for p in sig.params if p.source_name}
+        kwargs = {renamed.get(k, k): v for k, v in kwargs.items()}
         try:
-            bound = self._sig.bind(*args, **kwargs)
+            bound = sig.to_inspect().bind(*args, **kwargs)
         except TypeError as exc:
-            raise ToolArgumentError(
-                f"{self.name}{self.signature}: {exc}"
-            ) from None
-        hints = _safe_hints(self.fn)
+            raise ToolArgumentError(f"{self.name}{self.signature}: {exc}") from None
         for pname, value in bound.arguments.items():
-            param = self._sig.parameters[pname]
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                continue
-            expected = hints.get(pname)
-            coerced = _coerce(value, expected)
-            if coerced is _MISMATCH:
-                tname = getattr(expected, "__name__", str(expected))
-                raise ToolArgumentError(
-                    f"{self.name}: argument {pname!r} must be {tname}, "
-                    f"got {type(value).__name__} {value!r}"
-                )
-            bound.arguments[pname] = coerced
-        return bound.args, bound.kwargs
+            param = by_name[pname]
+            if param.kind == VAR_POSITIONAL:
+                bound.arguments[pname] = tuple(
+                    self._coerce(pname, v, param.accepts, f"{pname}[{i}]")
+                    for i, v in enumerate(value))
+            elif param.kind == VAR_KEYWORD:
+                bound.arguments[pname] = {k: self._coerce(k, v, param.accepts, k)
+                                          for k, v in value.items()}
+            elif not (value is None and param.default == "None"):
+                bound.arguments[pname] = self._coerce(pname, value, param.accepts, pname)
+        out_kwargs = {by_name[k].source_name or k if k in by_name else k: v
+                      for k, v in bound.kwargs.items()}
+        return bound.args, out_kwargs
+
+    def _coerce(self, pname: str, value: Any, accepts: tuple[type, ...] | None,
+                label: str) -> Any:
+        if accepts is None:
+            return value
+        coerced = _coerce(value, accepts)
+        if coerced is _MISMATCH:
+            tname = " or ".join(t.__name__ if t is not type(None) else "None"
+                                for t in accepts)
+            raise ToolArgumentError(
+                f"{self.name}: argument {label!r} must be {tname}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        return coerced
 
     def invoke(self, arguments: Any) -> Any:
         """Validate ``arguments`` then call the tool in this process."""
@@ -163,20 +194,29 @@ class Tool:
 _MISMATCH = object()
 
 
-def _coerce(value: Any, expected: Any) -> Any:
-    """Accept a value for a simple annotated type, converting obvious strings."""
-    if expected is None or expected is inspect.Parameter.empty or expected is Any:
-        return value
-    if not isinstance(expected, type):
-        return value  # unions, generics: trust the tool to complain
-    if expected is bool:
-        if isinstance(value, bool):
+def _coerce(value: Any, accepts: tuple[type, ...]) -> Any:
+    """Accept a value for the allowed types, converting obvious strings and numbers."""
+    for t in accepts:
+        if t is bool and isinstance(value, bool) or t is type(None) and value is None:
             return value
+        if t is not bool and isinstance(value, t) and not isinstance(value, bool):
+            return value
+    for t in accepts:
+        coerced = _coerce_one(value, t)
+        if coerced is not _MISMATCH:
+            return coerced
+    return _MISMATCH
+
+
+def _coerce_one(value: Any, expected: type) -> Any:
+    if expected is bool:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
         return _MISMATCH
+    if isinstance(value, bool):
+        return _MISMATCH
     if expected is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int):
             return float(value)
         if isinstance(value, str):
             try:
@@ -185,8 +225,6 @@ def _coerce(value: Any, expected: Any) -> Any:
                 return _MISMATCH
         return _MISMATCH
     if expected is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, str):
@@ -196,13 +234,23 @@ def _coerce(value: Any, expected: Any) -> Any:
                 return _MISMATCH
         return _MISMATCH
     if expected is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float):
             return str(value)
         return _MISMATCH
-    if isinstance(value, expected):
-        return value
+    if expected in (list, dict):
+        if expected is list and isinstance(value, tuple | set | frozenset):
+            return list(value)
+        if isinstance(value, str):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                try:
+                    parsed = ast.literal_eval(value.strip())
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    return _MISMATCH
+            if expected is list and isinstance(parsed, tuple):
+                parsed = list(parsed)
+            return parsed if isinstance(parsed, expected) else _MISMATCH
     return _MISMATCH
 
 
@@ -213,46 +261,24 @@ def _safe_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
-def _render_signature(fn: Callable[..., Any], sig: inspect.Signature) -> str:
-    """Render a signature with readable annotations (``int``, not ``<class 'int'>``)."""
-    hints = _safe_hints(fn)
-    params = []
-    for p in sig.parameters.values():
-        ann = hints.get(p.name, p.annotation)
-        ann_s = _type_name(ann) if ann is not inspect.Parameter.empty else ""
-        prefix = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
-        text = prefix + p.name + (f": {ann_s}" if ann_s else "")
-        if p.default is not inspect.Parameter.empty:
-            text += (" = " if ann_s else "=") + repr(p.default)
-        params.append((p.kind, text))
-    parts: list[str] = []
-    seen_kw_only = False
-    for i, (kind, text) in enumerate(params):
-        if kind == inspect.Parameter.KEYWORD_ONLY and not seen_kw_only:
-            if not any(k == inspect.Parameter.VAR_POSITIONAL for k, _ in params[:i]):
-                parts.append("*")
-            seen_kw_only = True
-        parts.append(text)
-        if kind == inspect.Parameter.POSITIONAL_ONLY and (
-            i + 1 == len(params) or params[i + 1][0] != inspect.Parameter.POSITIONAL_ONLY
-        ):
-            parts.append("/")
-    ret = hints.get("return", sig.return_annotation)
-    ret_s = f" -> {_type_name(ret)}" if ret is not inspect.Signature.empty else ""
-    return f"({', '.join(parts)}){ret_s}"
+def _function_signature(fn: Callable[..., Any]) -> ToolSignature:
+    """A real callable's signature; ``(*args, **kwargs)`` when it has none to read."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return parse_signature("(*args, **kwargs)")
+    return from_inspect(sig, _safe_hints(fn))
 
 
-def _type_name(ann: Any) -> str:
-    if ann is None or ann is type(None):
-        return "None"
-    if isinstance(ann, type) and not isinstance(ann, types.GenericAlias):
-        return ann.__name__
-    text = str(ann).replace("typing.", "")
-    return text
-
-
-def _escape_doc(doc: str) -> str:
-    return doc.replace('"""', r"\"\"\"")
+def _docstring(doc: str) -> str:
+    """A docstring literal that keeps the stub valid Python whatever the text holds
+    (raw when it has backslashes, so the model reads them as written)."""
+    if "\\" in doc and '"""' not in doc and not doc.endswith(("\\", '"')):
+        return f'r"""{doc}"""'
+    doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if doc.endswith('"'):
+        doc = doc[:-1] + '\\"'
+    return f'"""{doc}"""'
 
 
 def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
@@ -273,8 +299,12 @@ def as_tools(items: Iterable[Any]) -> list[Tool]:
         t = item if isinstance(item, Tool) else Tool.from_function(item)
         if t.name in seen:
             raise ToolLoadError(f"two tools are named {t.name!r}")
-        if not t.name.isidentifier():
+        if not t.name.isidentifier() or keyword.iskeyword(t.name):
             raise ToolLoadError(f"tool name {t.name!r} is not a Python identifier")
+        if t.name in RESERVED_NAMES:
+            raise ToolLoadError(
+                f"a tool may not be named {t.name!r}: the code format's kernel defines "
+                f"{t.name}(value) itself, to end the run with an answer; rename the tool")
         seen.add(t.name)
         result.append(t)
     return result
