@@ -71,3 +71,18 @@ def test_path_of_a_gguf_file(tmp_path: Path) -> None:
     gguf.write_bytes(b"GGUF")
     out = CliRunner().invoke(app, ["path", str(gguf)])
     assert out.exit_code == 0 and out.output.strip() == str(gguf.resolve())
+
+
+def test_add_then_list_and_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "config.toml"))
+    gguf = tmp_path / "tuned.gguf"
+    gguf.write_bytes(b"GGUF")
+    runner = CliRunner()
+    added = runner.invoke(app, ["add", "my-tuned", str(gguf)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["list"], terminal_width=250)
+    assert "my-tuned" in listed.output and "local" in listed.output
+    found = runner.invoke(app, ["path", "my-tuned"])
+    assert found.exit_code == 0 and found.output.strip() == str(gguf)
+    bad = runner.invoke(app, ["add", "x", str(tmp_path / "missing.gguf")])
+    assert bad.exit_code == 2 and "not found" in bad.output

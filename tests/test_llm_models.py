@@ -263,3 +263,47 @@ def test_resolve_model_paths_and_names(tmp_path: Path, wheels: Path,
     with pytest.raises(ModelError, match="unknown model"):
         models.model_path("nope")
 
+
+
+# --------------------------------------------------------------------------- user models
+
+
+def test_add_user_model_gguf_and_checkpoint_dir(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "cfg" / "config.toml"))
+    gguf = tmp_path / "tuned.gguf"
+    gguf.write_bytes(b"GGUF")
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "config.json").write_text("{}")
+    models.add_user_model("my-tuned", gguf)
+    models.add_user_model("my-dir", ckpt)
+    assert models.user_models_path() == tmp_path / "cfg" / "models.toml"
+    assert models.user_models() == {"my-tuned": str(gguf), "my-dir": str(ckpt)}
+    assert models.resolve_model("my-tuned") == gguf
+    models.add_user_model("my-tuned", ckpt)  # re-adding replaces
+    assert models.user_model("my-tuned") == str(ckpt)
+
+
+@pytest.mark.parametrize("name,error", [
+    ("smollm2-135m", "built-in"), ("openai:x", "bad model name"), ("a/b", "bad model name"),
+])
+def test_add_user_model_rejects_bad_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                          name: str, error: str) -> None:
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "config.toml"))
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    with pytest.raises(ModelError, match=error):
+        models.add_user_model(name, gguf)
+
+
+def test_add_user_model_rejects_bad_paths(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("CODEACT_CONFIG", str(tmp_path / "config.toml"))
+    with pytest.raises(ModelError, match="not found"):
+        models.add_user_model("x", tmp_path / "missing.gguf")
+    with pytest.raises(ModelError, match="without config.json"):
+        models.add_user_model("x", tmp_path)
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(ModelError, match="not a .gguf"):
+        models.add_user_model("x", tmp_path / "notes.txt")

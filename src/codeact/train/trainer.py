@@ -192,11 +192,11 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
         if resume_from is None:
             raise TrainError(f"--resume: no checkpoint-* directory in {out}")
     device, dtype = _device_dtype()
+    examples, data_stats = build_examples(cfg)  # bad data fails before any model loads
     added = False
     if tokenizer is None:
         source = source or resolve_base(cfg.base, progress=cfg.progress)
         tokenizer, added = load_tokenizer(source, cfg.chat_template)
-    examples, data_stats = build_examples(cfg)
     rows, tok_stats = tokenize_examples(tokenizer, examples, cfg.max_length)
     if model is None:
         assert source is not None
@@ -257,6 +257,7 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
     summary = {
         **meta,
         "steps": trainer.state.global_step,
+        "world_size": args.world_size,
         "train_loss": result.training_loss,
         "wall_seconds": round(wall, 2),
         "tokens_seen": seen,

@@ -1,0 +1,98 @@
+"""``codeact train`` from the shell: option errors, accelerate launch, and a real base."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from train_helpers import tiny_checkpoint, write_codeact_jsonl
+from typer.testing import CliRunner
+
+from codeact.cli import app
+
+runner = CliRunner()
+pytest.importorskip("trl")
+
+
+def test_missing_options_and_bad_mix_are_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2
+    assert "missing --base, --out" in result.output
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 2)
+    result = runner.invoke(app, ["train", "--data", str(data), "--base", str(tmp_path),
+                                 "--out", str(tmp_path / "o"), "--mix", "g.jsonl:2"])
+    assert result.exit_code == 2 and "between 0 and 1" in result.output
+
+
+def test_unknown_base_and_missing_data_are_clear(tmp_path):
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 2)
+    result = runner.invoke(app, ["train", "--data", str(data), "--base", "./nope.gguf",
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "base model not found" in result.output
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "none.jsonl"), "--base",
+                                 str(tmp_path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "training file not found" in result.output
+
+
+def test_cli_trains_a_tiny_checkpoint(tmp_path):
+    base = tiny_checkpoint(tmp_path / "base")
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 4)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["train", "--data", str(data), "--base", str(base), "--out",
+                                 str(out), "--max-steps", "2", "--grad-accum", "1",
+                                 "--no-gradient-checkpointing", "--no-merge", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "trained 2 steps" in result.output
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    assert not (out / "model").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_accelerate_launch_two_cpu_processes(tmp_path):
+    base = tiny_checkpoint(tmp_path / "base")
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 8)
+    out = tmp_path / "out"
+    accelerate = Path(sys.executable).with_name("accelerate")
+    cmd = [str(accelerate), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
+           str(_free_port()), "-m", "codeact.train", "--data", str(data), "--base", str(base),
+           "--out", str(out), "--max-steps", "3", "--batch-size", "2", "--grad-accum", "1",
+           "--no-gradient-checkpointing", "-q"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["world_size"] == 2 and log["steps"] == 3
+    assert (out / "model" / "config.json").is_file()
+
+
+@pytest.mark.slow
+def test_smollm2_trains_and_its_gguf_loads_in_llama_cpp(tmp_path):
+    """The registry GGUF base, dequantised by transformers, a few LoRA steps, exported
+    with llama.cpp's converter, loaded and run by llama.cpp."""
+    pytest.importorskip("llama_cpp")
+    from codeact.llm.factory import make_llm
+
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 6)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["train", "--data", str(data), "--base", "smollm2-135m",
+                                 "--out", str(out), "--max-steps", "2", "--grad-accum", "2",
+                                 "--max-length", "512", "--gguf", "q8_0", "-q"])
+    assert result.exit_code == 0, result.output
+    gguf = out / "model.gguf"
+    assert gguf.read_bytes()[:4] == b"GGUF"
+    llm = make_llm(str(gguf), n_ctx=1024, progress=False)
+    completion = llm.complete([{"role": "user", "content": "What is 2 plus 2?"}],
+                              max_tokens=16)
+    assert completion.completion_tokens > 0 and completion.text.strip()

@@ -1,0 +1,96 @@
+"""Base-vs-tuned comparison: intervals, the general check, stats, table and chart."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeact.llm.scripted import ScriptedLLM
+from codeact.train import compare as cmp
+
+
+def test_wilson_interval_known_values():
+    lo, hi = cmp.wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
+    lo, hi = cmp.wilson(0, 20)
+    assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-3)
+    assert cmp.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_difference_interval_contains_the_difference():
+    d, lo, hi = cmp.diff_interval(cmp.Rate(10, 100), cmp.Rate(30, 100))
+    assert d == pytest.approx(0.2) and lo < 0.2 < hi and lo > 0  # clearly better
+    d, lo, hi = cmp.diff_interval(cmp.Rate(5, 10), cmp.Rate(6, 10))
+    assert lo < 0 < hi  # too few to tell
+
+
+def test_general_items_are_at_least_50_with_answers():
+    items = cmp.general_items()
+    assert len(items) >= 50
+    assert {i["kind"] for i in items} == {"arithmetic", "knowledge"}
+    assert items == cmp.general_items()  # seeded
+    arith = items[0]
+    a, op, b = arith["question"].split()[2:5]
+    b = b.rstrip("?")
+    expected = {"plus": int(a) + int(b), "minus": int(a) - int(b), "times": int(a) * int(b)}[op]
+    assert arith["answers"] == [str(expected)]
+
+
+@pytest.mark.parametrize("reply,answers,ok", [
+    ("The answer is 1,234.", ["1234"], True),
+    ("12 + 3 = 15", ["15"], True),
+    ("15 is close but it is 16", ["15"], False),
+    ("It is Paris, of course.", ["Paris"], True),
+    ("Parisian food", ["Paris"], False),
+    ("CO2 is absorbed", ["carbon dioxide", "CO2"], True),
+    ("", ["7", "seven"], False),
+])
+def test_grade_general(reply, answers, ok):
+    assert cmp.grade_general(reply, answers) is ok
+
+
+def test_run_general_with_a_scripted_model():
+    items = cmp.general_items(n_arithmetic=2)[:3]
+    answers = [f"It is {i['answers'][0]}." for i in items[:2]] + ["No idea."]
+    records = cmp.run_general(ScriptedLLM(answers), items)
+    assert [r["correct"] for r in records] == [True, True, False]
+
+
+def _record(success, actions):
+    return {"success": success, "turns": len(actions), "status": "done",
+            "trajectory": {"turns": [{"action": a} for a in actions]}}
+
+
+def test_agent_stats_counts_valid_actions_per_turn():
+    stats = cmp.agent_stats([_record(True, ["code", "solution"]),
+                             _record(False, ["invalid", "none", "code"])])
+    assert (stats["success"].k, stats["success"].n) == (1, 2)
+    assert (stats["valid_actions"].k, stats["valid_actions"].n) == (3, 5)
+    assert stats["avg_turns"] == 2.5
+
+
+def test_table_markdown_and_chart(tmp_path):
+    def result(k):
+        s = cmp.agent_stats([_record(i < k, ["code", "solution"]) for i in range(10)])
+        return {"heldout": s, "unseen_kinds": s, "suites": cmp.agent_stats([]),
+                "all_tasks": s, "general": cmp.Rate(40 + k, 60)}
+
+    base, tuned = result(2), result(7)
+    rows = cmp.table_rows(base, tuned)
+    labels = [r[0] for r in rows]
+    assert "held-out tasks: success" in labels and "general check (no tools)" in labels
+    assert not any(label.startswith("suites: success") for label in labels)  # no suite runs
+    success = rows[labels.index("held-out tasks: success")]
+    assert success[1].startswith("20.0%") and success[2].startswith("70.0%")
+    assert success[3].startswith("+50.0")
+    md = cmp.markdown(rows, "base", "tuned")
+    assert md.splitlines()[0].startswith("| metric | base | tuned |")
+    png = cmp.plot(base, tuned, tmp_path / "c.png", ("base", "tuned"))
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert cmp.to_json(base)["general"]["k"] == 42
+
+
+def test_heldout_tasks_come_from_the_heldout_split():
+    tasks = cmp.heldout_tasks(8)
+    assert len(tasks) == 8
+    assert all(t.metadata["split"] == "heldout" for t in tasks)
+    assert len({t.domain for t in tasks}) >= 4  # every family

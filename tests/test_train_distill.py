@@ -1,0 +1,59 @@
+"""Self-distillation: the base answers general prompts; output resumes and filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codeact.llm.base import Completion
+from codeact.llm.scripted import ScriptedLLM
+from codeact.train.data import load_file
+from codeact.train.distill import (
+    DistillError,
+    default_prompts_path,
+    load_prompts,
+    self_distill,
+)
+
+
+def test_shipped_prompt_list_loads():
+    prompts = load_prompts(default_prompts_path())
+    assert len(prompts) >= 50
+    assert not any(p.startswith("#") for p in prompts)
+
+
+def test_prompts_from_jsonl_and_errors(tmp_path):
+    p = tmp_path / "p.jsonl"
+    p.write_text('{"prompt": "a"}\n{"instruction": "b"}\n')
+    assert load_prompts(p) == ["a", "b"]
+    p.write_text('{"text": "a"}\n')
+    with pytest.raises(DistillError, match="no 'prompt'"):
+        load_prompts(p)
+    with pytest.raises(DistillError, match="not found"):
+        load_prompts(tmp_path / "missing.txt")
+
+
+def test_writes_trainable_conversations_and_resumes(tmp_path):
+    out = tmp_path / "general.jsonl"
+    stats = self_distill(ScriptedLLM(["Blue.", "", "Green."], name="base"),
+                         ["Colour?", "Empty?", "Another?"], out)
+    assert stats["written"] == 2 and stats["dropped_empty"] == 1
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert lines[0]["messages"][-1] == {"role": "assistant", "content": "Blue."}
+    examples, skipped = load_file(out)  # the trainer reads it as general data
+    assert len(examples) == 2 and not skipped
+    again = self_distill(ScriptedLLM(["Red."], name="base"),
+                         ["Colour?", "Empty?", "Another?"], out)
+    assert again["skipped_done"] == 2 and again["written"] == 1  # only "Empty?" retried
+    assert again["dropped_empty"] == 0 and len(out.read_text().splitlines()) == 3
+
+
+def test_cut_off_replies_are_dropped(tmp_path):
+    class CutOff(ScriptedLLM):
+        def complete(self, messages, **kw):
+            return Completion(text="a very long", finish_reason="length",
+                              completion_tokens=512)
+
+    stats = self_distill(CutOff([""]), ["q"], tmp_path / "o.jsonl")
+    assert stats["dropped_cut_off"] == 1 and stats["written"] == 0
