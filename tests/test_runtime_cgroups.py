@@ -189,3 +189,14 @@ def test_processes_over_the_session_cap_stop_the_session_only() -> None:
         assert "ALL8" not in obs.stdout
         assert s.execute("1+1").result == "2"
         assert bystander.execute("keep + 1").result == "42"
+
+
+def test_sweep_removes_groups_of_dead_processes_only(tmp_path: Path) -> None:
+    parent = tmp_path / "codeact"
+    dead = parent / "999999999.abc-123456"  # no such pid
+    alive = parent / cg.group_name("def", "654321")
+    foreign = parent / "not-ours"
+    for d in (dead, alive, foreign):
+        d.mkdir(parents=True)
+    removed = cg.sweep_stale(cg.Plan("v1", "test", {"memory": parent}))
+    assert removed == 1 and not dead.exists() and alive.exists() and foreign.exists()

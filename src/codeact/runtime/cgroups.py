@@ -222,10 +222,52 @@ def detect(root: Path = CGROUP_ROOT, proc_cgroup: str | None = None,
 
 @functools.cache
 def host_plan() -> Plan:
-    """:func:`detect` for this process, once (it may move us into a v2 leaf)."""
+    """:func:`detect` for this process, once (it may move us into a v2 leaf); also
+    removes the groups a killed codeact process left behind."""
     plan = detect()
     log.info("session cgroups: %s", plan.describe())
+    sweep_stale(plan)
     return plan
+
+
+def group_name(session_id: str, suffix: str) -> str:
+    """``PID.SESSION-SUFFIX``: the creating process's pid lets a later one sweep it."""
+    return f"{os.getpid()}.{session_id}-{suffix}"
+
+
+def sweep_stale(plan: Plan) -> int:
+    """Remove session groups whose creating process is gone (it was killed with -9).
+
+    Their kernels died with it (bwrap's --die-with-parent); anything left is killed.
+    Returns how many groups were removed.
+    """
+    removed = 0
+    for parent in plan.parents.values():
+        try:
+            children = [d for d in parent.iterdir() if d.is_dir()]
+        except OSError:
+            continue
+        for d in children:
+            pid, dot, _ = d.name.partition(".")
+            if not dot or not pid.isdigit() or Path(f"/proc/{pid}").exists():
+                continue
+            for tok in _read(d / "cgroup.procs").split():
+                try:
+                    os.kill(int(tok), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError, ValueError):
+                    pass
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    removed += 1
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+    if removed:
+        log.info("removed %d session cgroups left by processes that are gone", removed)
+    return removed
 
 
 def plan_for(setting: str) -> Plan:

@@ -35,7 +35,7 @@ from . import cgroups as cg
 from . import sandbox as sb
 from ._loop import run_async, run_sync, runtime_loop
 from .bridge import ToolBridge
-from .kernel_code import DROP_MARK, setup_code, tools_code
+from .kernel_code import DROP_MARK, final_answer_from_payload, setup_code, tools_code
 from .observation import ExecutionError, Observation
 from .output import BoundedText, strip_ansi
 
@@ -93,6 +93,7 @@ class _Exec:
         self.idle = asyncio.Event()
         self.iopub_silent = False  # the reply came but its output stream never finished
         self.interrupt = asyncio.Event()
+        self.final_answer: str | None = None  # what final_answer(...) submitted
 
     def stream(self, name: str, text: str) -> None:
         buf = self.stderr if name == "stderr" else self.stdout
@@ -244,7 +245,7 @@ class _Kernel:
             return argv
         limits = cg.Limits(memory_bytes=(cfg.memory_mb << 20) if cfg.memory_mb else None,
                            pids=cfg.max_processes)
-        group = cg.SessionCgroup(plan, f"{self.s.id}-{uuid.uuid4().hex[:6]}", limits)
+        group = cg.SessionCgroup(plan, cg.group_name(self.s.id, uuid.uuid4().hex[:6]), limits)
         try:
             group.create()
         except OSError as exc:
@@ -789,6 +790,7 @@ class Session:
         obs.result = ex.result
         obs.images = ex.images
         obs.error = ex.error
+        obs.final_answer = ex.final_answer
         if obs.restarted and obs.error is None:
             obs.error = ExecutionError("KernelRestarted", obs.restart_reason or "")
         elif obs.timed_out and obs.error is not None and obs.error.name == "KeyboardInterrupt":
@@ -802,6 +804,7 @@ class Session:
     async def _finished(self, ex: _Exec, fut: asyncio.Future[dict]) -> None:
         reply = await fut
         content = reply.get("content") or {}
+        ex.final_answer = final_answer_from_payload(content.get("payload"))
         if content.get("status") == "error" and ex.error is None:
             ex.error = ExecutionError(str(content.get("ename", "Error")),
                                       str(content.get("evalue", "")),
