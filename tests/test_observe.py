@@ -27,6 +27,17 @@ def test_trim_keeps_own_cells_and_exception():
     assert "-----" not in out
 
 
+def test_error_in_the_models_own_cell_is_stated_once():
+    tb = ("-" * 75 + "\nZeroDivisionError                         Traceback (most recent call "
+          "last)\nCell In[5], line 2\n      1 x = 1\n----> 2 x / 0\n\n"
+          "ZeroDivisionError: division by zero")
+    out = trim_traceback(tb)
+    assert out == ("Cell In[5], line 2\n      1 x = 1\n----> 2 x / 0\n"
+                   "ZeroDivisionError: division by zero")
+    obs = Observation(error=ExecutionError("ZeroDivisionError", "division by zero", tb))
+    assert render_observation(obs).count("ZeroDivisionError: division by zero") == 1
+
+
 def test_render_everything():
     obs = Observation(stdout="hello\n", stderr="warn\n", result="3", images=[b"png"],
                       error=ExecutionError("ZeroDivisionError", "division by zero",

@@ -61,11 +61,12 @@ def test_tool_looks_like_a_plain_function(s):
 
 def test_tool_exceptions_are_raised_in_the_kernel_with_host_message(s):
     obs = s.execute("lookup('Atlantis')")
-    assert obs.error.name == "KeyError" and "no such city: Atlantis" in obs.error.message
+    assert obs.error.name == "KeyError" and obs.error.message == "'no such city: Atlantis'"
     obs = s.execute("lookup('Nowhere')")
-    assert obs.error.name == "ToolError" and "upstream API is down" in obs.error.message
-    obs = s.execute("try:\n    lookup('Nowhere')\nexcept Exception as e:\n    print('caught', e)")
-    assert "caught UpstreamDown: upstream API is down" in obs.stdout
+    assert obs.error.name == "UpstreamDown" and obs.error.message == "upstream API is down"
+    obs = s.execute("try:\n    lookup('Nowhere')\nexcept Exception as e:\n"
+                    "    print('caught', type(e).__name__, e)")
+    assert "caught UpstreamDown upstream API is down" in obs.stdout
 
 
 def test_bad_arguments_fail_in_the_kernel(s):
@@ -75,7 +76,8 @@ def test_bad_arguments_fail_in_the_kernel(s):
 
 def test_non_json_result_is_a_clear_error(s):
     obs = s.execute("opaque()")
-    assert obs.error.name == "TypeError" and "JSON" in obs.error.message
+    assert obs.error.name == "TypeError"
+    assert "the value returned by tool 'opaque' has type object" in obs.error.message
 
 
 def test_pure_tool_runs_inside_without_the_bridge(s):
@@ -119,3 +121,135 @@ async def test_async_tool():
     async with Session(tools=[fetch]) as t:
         assert (await t.aexecute("fetch(1)")).result == "2"
     assert inspect.iscoroutinefunction(fetch)
+
+
+# --- the failures a third-party suite met, reproduced in a real sandboxed kernel -------
+
+class QuotaExceeded(ValueError):
+    pass
+
+
+def _minimum(*args):
+    return min(args)
+
+
+def _stats(values, *, scale=1):
+    if not values:
+        raise QuotaExceeded("no values left today")
+    if scale == 0:
+        raise ZeroDivisionError("scale must not be 0")
+    return {"n": len(values), "first": values[0], "kinds": sorted({type(v).__name__
+                                                                    for v in values})}
+
+
+def _histogram(words):
+    counts: dict = {}
+    for w in words:
+        counts[len(w)] = counts.get(len(w), 0) + 1
+    return counts  # int keys
+
+
+def _echo(*args, **kwargs):
+    return {"args": list(args), "kwargs": kwargs}
+
+
+def _period(start, days):
+    import datetime
+
+    d = datetime.date.fromisoformat(start)
+    return (d, d + datetime.timedelta(days=days))  # a tuple of dates
+
+
+THIRD_PARTY = [
+    Tool.from_spec("minimum_value", _minimum, "Smallest of the numbers.",
+                   "minimum_value(*args: float) -> int/float"),
+    Tool.from_spec("stats", _stats, "Statistics of values.",
+                   "stats(values: list of float, *, scale: int = 1) -> dict"),
+    Tool.from_spec("histogram", _histogram, "Word lengths.", "histogram(words) -> dict"),
+    Tool.from_spec("route", _echo, "A route.", "route(from: str, to: str, *stops: str)"),
+    Tool.from_spec("period", _period, "A date range.", "(start: str, days: int) -> tuple"),
+]
+
+
+@pytest.fixture(scope="module")
+def tp():
+    with Session(sandbox="bwrap", tools=THIRD_PARTY) as session:
+        yield session
+
+
+def _frames(tb: str) -> list[str]:
+    return [ln for ln in tb.splitlines() if ln.startswith(("Cell In[", "File "))]
+
+
+def test_generator_and_odd_arguments_reach_the_host_as_lists(tp):
+    obs = tp.execute("msgs = ['hi', 'hello', 'hey']\n"
+                     "print(minimum_value(*(len(m) for m in msgs)))\n"
+                     "stats(len(m) for m in msgs)")
+    assert obs.ok, obs.error
+    assert obs.stdout == "2\n"
+    assert obs.result == "{'n': 3, 'first': 2, 'kinds': ['int']}"
+    obs = tp.execute("import numpy as np\nfrom dataclasses import dataclass\n"
+                     "@dataclass\nclass P:\n    x: int\n"
+                     "stats((np.float64(1.5), {2, 1}, range(2), P(3), np.arange(2)))")
+    assert obs.result == "{'n': 5, 'first': 1.5, 'kinds': ['dict', 'float', 'list']}", \
+        obs.error
+
+
+def test_a_value_that_cannot_be_sent_is_a_typeerror_naming_tool_parameter_and_type(tp):
+    obs = tp.execute("import threading\nstats([1, threading.Lock()])")
+    assert obs.error.name == "TypeError"
+    assert obs.error.message.startswith(
+        "stats(): argument 'values' contains a value of type _thread.lock at [1]")
+    obs = tp.execute("minimum_value(1, object())")
+    assert "minimum_value(): argument 'args'[1] has type object" in obs.error.message
+
+
+def test_return_values_keep_non_string_keys_and_convert_tuples_and_dates(tp):
+    obs = tp.execute("h = histogram(['a', 'bb', 'cc'])\nprint(h[2], sorted(h))\n"
+                     "period('2024-02-27', 3)")
+    assert obs.stdout == "2 [1, 2]\n" and obs.result == "['2024-02-27', '2024-03-01']"
+
+
+def test_odd_signatures_bind_in_the_kernel_as_they_say(tp):
+    obs = tp.execute("import inspect\nprint(inspect.signature(route))\n"
+                     "print(route('A', 'B', 'C', 'D'))\nprint(route(from_='A', to='B'))")
+    assert obs.ok, obs.error
+    lines = obs.stdout.splitlines()
+    assert lines[0] == "(from_: 'str', to: 'str', *stops: 'str')"
+    assert lines[1] == "{'args': ['A', 'B', 'C', 'D'], 'kwargs': {}}"
+    assert lines[2] == "{'args': ['A', 'B'], 'kwargs': {}}"
+    obs = tp.execute("stats([1], 2)")
+    assert obs.error.name == "TypeError"
+    assert obs.error.message == "stats(): too many positional arguments"
+    obs = tp.execute("help(minimum_value)")
+    assert "Signature as given: minimum_value(*args: float) -> int/float" in obs.stdout
+
+
+def test_host_exceptions_keep_type_message_and_builtin_base(tp):
+    obs = tp.execute("stats([], scale=1)")
+    assert (obs.error.name, obs.error.message) == ("QuotaExceeded", "no values left today")
+    obs = tp.execute("stats([1], scale=0)")
+    assert (obs.error.name, obs.error.message) == ("ZeroDivisionError", "scale must not be 0")
+    obs = tp.execute("import codeact_tools\ntry:\n    stats([])\nexcept ValueError as e:\n"
+                     "    print(type(e).__name__, isinstance(e, codeact_tools.ToolError))")
+    assert obs.ok and obs.stdout == "QuotaExceeded True\n", obs
+
+
+@pytest.mark.parametrize("code,ename", [
+    ("msgs = ['a']\nminimum_value(len(m) for m in msgs) + stats([], scale=1)", "QuotaExceeded"),
+    ("def go():\n    return stats([1], scale=0)\ngo()", "ZeroDivisionError"),
+    ("minimum_value(1, object())", "TypeError"),
+    ("stats()", "TypeError"),
+    ("histogram(['a'])[5]", "KeyError"),
+])
+def test_tracebacks_stop_at_the_models_own_line(tp, code, ename):
+    obs = tp.execute(code)
+    assert obs.error.name == ename
+    tb = obs.error.traceback
+    frames = _frames(tb)
+    assert frames and all(f.startswith("Cell In[") for f in frames), tb
+    for internal in ("__codeact", "codeact_tools", "<codeact_convert>", "json/", "call(",
+                     "payload", "skipping hidden"):
+        assert internal not in tb, tb
+    last_line = [ln for ln in tb.splitlines() if ln.startswith("---->")][-1]
+    assert last_line.split(None, 2)[-1] in code

@@ -39,9 +39,9 @@ def trim_traceback(traceback: str) -> str:
             tail.insert(0, line)
         elif tail:
             break
-    kept = own[:]
-    if last not in kept:
-        kept.append([ln for ln in last if ln not in tail])
+    # the last frame without the exception line(s), which come once, at the end
+    kept = [f for f in own if f is not last]
+    kept.append([ln for ln in last if ln not in tail])
     body = "\n".join("\n".join(f).rstrip() for f in kept)
     return (body + "\n" + "\n".join(tail)).strip()
 

@@ -2,21 +2,25 @@
 
 The kernel sends one JSON line per call ``{"tool", "args", "kwargs"}``; the host runs the
 real callable (in a worker thread, so it may block on network or disk) and answers one
-JSON line ``{"ok": true, "result": ...}`` or ``{"ok": false, "type", "message"}``.
+JSON line ``{"ok": true, "result": ...}`` or ``{"ok": false, "type", "message", "args",
+"base"}``. Values on both sides go through :mod:`codeact.runtime.convert`.
 Lines are capped in size so a hostile kernel cannot make the host buffer without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import concurrent.futures
 import inspect
 import json
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from ..tools import Tool
+from . import convert
 
 log = logging.getLogger("codeact.runtime")
 
@@ -78,17 +82,19 @@ class ToolBridge:
     async def _dispatch(self, line: bytes) -> bytes:
         self.calls += 1
         try:
-            req = json.loads(line)
+            req = convert.loads(line)
             name = req["tool"]
             args = req.get("args") or []
             kwargs = req.get("kwargs") or {}
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise TypeError("bad tool request")
         except Exception as exc:
-            return _err("ValueError", f"malformed tool request: {exc}")
+            return _reply({"ok": False, "type": "ValueError",
+                           "message": f"malformed tool request: {exc}"})
         tool = self.tools.get(name)
         if tool is None:
-            return _err("NameError", f"no tool named {name!r}")
+            return _reply({"ok": False, "type": "NameError",
+                           "message": f"no tool named {name!r}"})
         try:
             if inspect.iscoroutinefunction(tool.fn):
                 result = await tool.fn(*args, **kwargs)
@@ -97,15 +103,43 @@ class ToolBridge:
                 result = await loop.run_in_executor(_executor, lambda: tool.fn(*args, **kwargs))
                 if inspect.isawaitable(result):
                     result = await result
-        except Exception as exc:
-            return _err(type(exc).__name__, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # SystemExit in a tool must not stop the host loop
+            return _reply(error_reply(exc))
         try:
-            return (json.dumps({"ok": True, "result": result}) + "\n").encode()
-        except (TypeError, ValueError) as exc:
-            return _err("TypeError",
-                        f"tool {name!r} returned a value that is not JSON-compatible "
-                        f"({type(result).__name__}): {exc}")
+            return _reply({"ok": True, "result": convert.to_json(
+                result, f"the value returned by tool {name!r}")})
+        except (TypeError, ValueError, RecursionError) as exc:
+            return _reply({"ok": False, "type": "TypeError", "message": str(exc)})
 
 
-def _err(etype: str, message: str) -> bytes:
-    return (json.dumps({"ok": False, "type": etype, "message": message}) + "\n").encode()
+def error_reply(exc: BaseException) -> dict[str, Any]:
+    """How a host tool's exception travels: its type name and message; its arguments
+    when the type is a builtin the kernel can rebuild exactly; and the nearest builtin
+    base, so ``except ValueError`` in model code still catches a ``ValueError`` subclass.
+    """
+    etype = type(exc)
+    message = str(exc)
+    builtin = getattr(builtins, etype.__name__, None) is etype
+    args: list[Any] | None = None
+    if builtin:
+        try:
+            args = convert.to_json(list(exc.args))
+            if str(etype(*exc.args)) != message:
+                args = None
+        except Exception:
+            args = None
+    base = next((c.__name__ for c in etype.__mro__
+                 if getattr(builtins, c.__name__, None) is c), "Exception")
+    return {"ok": False, "type": etype.__name__, "message": message, "args": args,
+            "base": base}
+
+
+def _reply(obj: dict[str, Any]) -> bytes:
+    try:
+        text = json.dumps(obj, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        text = json.dumps({"ok": False, "type": "TypeError",
+                           "message": f"the tool's reply could not be encoded: {exc}"})
+    return (text + "\n").encode()

@@ -1,20 +1,31 @@
 """Source code run inside the kernel at start (the kernel cannot import codeact).
 
-``setup_code`` installs the output limiter and the tool-bridge client; ``tools_code``
-defines the tools as plain functions in the user namespace.
+``setup_code`` installs the output limiter, the tool-bridge client (values converted by
+:mod:`.convert`, host exceptions rebuilt by type name), the traceback pruning that keeps
+our own frames out of what the model sees, and ``final_answer``; ``tools_code`` defines
+the tools as plain functions in the user namespace. The kernel reports a final answer as
+a payload of the cell's execute reply (see :func:`final_answer_from_payload`): a
+structured channel that printing cannot imitate.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import types
 from collections.abc import Sequence
 
 from ..tools import Tool
+from . import convert, submission
 
 DROP_MARK = "\x00codeact-dropped:"  # + count + "\x00": chars dropped inside the kernel
+FINAL_ANSWER_SOURCE = "codeact.final_answer"  # payload source of final_answer(...)
+MAX_ANSWER = 200_000  # characters a final answer may have
 
 _SETUP = r'''
-def __codeact_setup(limit, sock_path, mark):
+def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_source,
+                    max_answer):
     import builtins, collections, json, os, socket, sys, threading
     import ipykernel.iostream as iostream
     ip = get_ipython()
@@ -82,12 +93,94 @@ def __codeact_setup(limit, sock_path, mark):
     ip.events.register("pre_execute", reset)
     ip.events.register("post_execute", flush_tails)
 
+    # --- our own code: never shown in the model's tracebacks ---
+    internal = {sys._getframe().f_code.co_filename}
+
+    def load(name, src):
+        import types
+        module = types.ModuleType(name)
+        filename = f"<{name}>"
+        exec(compile(src, filename, "exec"), module.__dict__)
+        internal.add(filename)
+        return module
+
+    conv = load("codeact_convert", convert_src)
+    sub = load("codeact_submission", submission_src)
+
+    def prune(tb):
+        """Cut a traceback where it enters our code: the model's line that called a
+        tool (or final_answer) is the last frame it sees."""
+        prev, cur = None, tb
+        while cur is not None:
+            if cur.tb_frame.f_code.co_filename in internal:
+                if prev is not None:
+                    prev.tb_next = None
+                return
+            prev, cur = cur, cur.tb_next
+
+    tbfmt = ip.InteractiveTB
+    orig_structured = tbfmt.structured_traceback
+
+    def structured_traceback(etype, evalue, etb=None, *args, **kwargs):
+        __tracebackhide__ = True
+        try:
+            todo, seen = [evalue], set()
+            while todo:
+                e = todo.pop()
+                if e is None or id(e) in seen:
+                    continue
+                seen.add(id(e))
+                if e.__traceback__ is not None:
+                    prune(e.__traceback__)
+                todo += [e.__cause__, e.__context__]
+            if etb is not None:
+                prune(etb)
+        except Exception:
+            pass
+        return orig_structured(etype, evalue, etb, *args, **kwargs)
+
+    tbfmt.structured_traceback = structured_traceback
+
     # --- tool bridge client ---
     lock = threading.Lock()
     conn = {"sock": None, "file": None, "pid": None}
 
     class ToolError(Exception):
         """A tool failed on the host."""
+
+    ToolError.__module__ = "builtins"  # shown as plain ``ToolError``, like ``KeyError``
+    error_classes = {}
+
+    def error_class(etype, base):
+        """The ToolError subclass standing for a host exception type of that name (also
+        a subclass of its builtin base, so ``except ValueError`` still catches it)."""
+        key = (etype, base)
+        if key not in error_classes:
+            name = etype if isinstance(etype, str) and etype.isidentifier() else "ToolError"
+            bases = (ToolError,)
+            b = getattr(builtins, base or "", None)
+            if isinstance(b, type) and issubclass(b, Exception) and b is not Exception:
+                bases = (ToolError, b)
+            try:
+                cls = type(name, bases, {"__module__": "builtins"})
+            except TypeError:
+                cls = type(name, (ToolError,), {"__module__": "builtins"})
+            error_classes[key] = cls
+        return error_classes[key]
+
+    def rebuild(reply):
+        etype = reply.get("type") or "ToolError"
+        msg = reply.get("message", "")
+        args = reply.get("args")
+        cls = getattr(builtins, etype, None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            try:
+                return cls(*args) if isinstance(args, list) else cls(msg)
+            except Exception:
+                pass
+        elif isinstance(cls, type) and issubclass(cls, BaseException):
+            return ToolError(f"{etype}: {msg}" if msg else etype)
+        return error_class(etype, reply.get("base"))(msg)
 
     def _connect():
         if conn["sock"] is not None and conn["pid"] == os.getpid():
@@ -105,7 +198,9 @@ def __codeact_setup(limit, sock_path, mark):
         conn.update(sock=None, file=None, pid=None)
 
     def call(name, args, kwargs):
-        payload = json.dumps({"tool": name, "args": list(args), "kwargs": kwargs}) + "\n"
+        """Run host tool ``name``; args and kwargs are already JSON-safe."""
+        payload = json.dumps({"tool": name, "args": list(args), "kwargs": kwargs},
+                             ensure_ascii=False) + "\n"
         with lock:
             try:
                 _connect()
@@ -117,77 +212,117 @@ def __codeact_setup(limit, sock_path, mark):
             if not line:
                 _drop()
                 raise ToolError(f"tool {name!r}: the host closed the connection")
-        reply = json.loads(line)
+        reply = conv.loads(line)
         if reply.get("ok"):
             return reply.get("result")
-        etype = reply.get("type", "ToolError")
-        msg = reply.get("message", "")
-        exc_cls = getattr(builtins, etype, None)
-        if isinstance(exc_cls, type) and issubclass(exc_cls, Exception) and etype not in (
-                "SystemExit", "KeyboardInterrupt"):
-            try:
-                exc = exc_cls(msg)
-            except Exception:
-                exc = ToolError(f"{etype}: {msg}")
-        else:
-            exc = ToolError(f"{etype}: {msg}" if msg else etype)
-        raise exc
+        raise rebuild(reply)
+
+    # --- final_answer: a structured marker in the execute reply, not printed text ---
+    def final_answer(value):
+        """End the run with ``value`` as the answer once this cell has finished.
+
+        A string is the answer as it is; any other value is given as its Python literal
+        (``repr``). A function or class defined here is submitted as its source code,
+        together with the imports and helper functions it uses.
+        """
+        __tracebackhide__ = True
+        text = sub.answer_text(value, ip.user_ns, list(ip.history_manager.input_hist_parsed),
+                               ip.user_ns_hidden)
+        if len(text) > max_answer:
+            raise ValueError(f"final_answer: the answer is {len(text):,} characters long; "
+                             f"the limit is {max_answer:,}. Submit something shorter.")
+        ip.payload_manager.write_payload({"source": answer_source, "answer": text})
+
+    ip.user_ns["final_answer"] = final_answer
+    ip.user_ns_hidden["final_answer"] = final_answer
 
     import types
     mod = types.ModuleType("codeact_tools")
     mod.call = call
     mod.ToolError = ToolError
+    mod.convert = conv
+    mod.internal = internal
     mod.tools = []
     sys.modules["codeact_tools"] = mod
 '''
 
-_MAKE_TOOLS = r'''
+_MAKE_TOOLS = r"""
 def __codeact_tools(specs, pure_src):
     import inspect, sys
     mod = sys.modules["codeact_tools"]
+    mod.internal.add(sys._getframe().f_code.co_filename)
+    to_json = mod.convert.to_json
     ns = get_ipython().user_ns
     for old in mod.tools:
         ns.pop(old, None)
     mod.tools = []
+    P = inspect.Parameter
 
-    def make(name, sig_src, doc):
-        sig = None
-        try:
-            tmp = {}
-            exec(compile("from __future__ import annotations\ndef _f" + sig_src + ": pass",
-                         "<tool>", "exec"), tmp)
-            sig = inspect.signature(tmp["_f"])
-        except Exception:
-            sig = None
+    class Default:
+        def __init__(self, text):
+            self.text = text
+
+        def __repr__(self):
+            return self.text
+
+    def make(name, sig_spec, doc):
+        params, returns = sig_spec
+        sig = inspect.Signature(
+            [P(p, inspect._ParameterKind(kind),
+               default=P.empty if default is None else Default(default),
+               annotation=P.empty if ann is None else ann)
+             for p, kind, ann, default, _ in params],
+            return_annotation=inspect.Signature.empty if returns is None else returns)
+        spec_names = {p: src for p, _, _, _, src in params if src != p}
 
         def f(*args, **kwargs):
-            if sig is not None:
-                try:
-                    sig.bind(*args, **kwargs)
-                except TypeError as exc:
-                    raise TypeError(f"{name}{sig_src}: {exc}") from None
-            return mod.call(name, args, kwargs)
+            __tracebackhide__ = True
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{name}(): {exc}") from None
+            for pname, value in bound.arguments.items():
+                kind = sig.parameters[pname].kind
+                if kind == P.VAR_POSITIONAL:
+                    value = tuple(to_json(v, f"{name}(): argument {pname!r}[{i}]")
+                                  for i, v in enumerate(value))
+                elif kind == P.VAR_KEYWORD:
+                    value = {k: to_json(v, f"{name}(): argument {k!r}")
+                             for k, v in value.items()}
+                else:
+                    value = to_json(value, f"{name}(): argument {pname!r}")
+                bound.arguments[pname] = value
+            kw = {spec_names.get(k, k): v for k, v in bound.kwargs.items()}
+            return mod.call(name, bound.args, kw)
 
         f.__name__ = f.__qualname__ = name
         f.__doc__ = doc
         f.__module__ = "codeact_tools"
-        if sig is not None:
-            f.__signature__ = sig
+        f.__signature__ = sig
         return f
 
-    for name, sig_src, doc in specs:
-        ns[name] = make(name, sig_src, doc)
+    for name, sig_spec, doc in specs:
+        ns[name] = make(name, sig_spec, doc)
         mod.tools.append(name)
     for name, src in pure_src:
         exec(compile(src, f"<tool {name}>", "exec"), ns)
         mod.tools.append(name)
-'''
+"""
+
+
+@functools.cache
+def _module_source(module: types.ModuleType) -> str:
+    return inspect.getsource(module)
 
 
 def setup_code(limit: int, sock_path: str) -> str:
+    """Kernel start-up code: output limiter, tool-bridge client, traceback pruning and
+    ``final_answer``."""
     return (
         _SETUP
-        + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r})\n"
+        + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
+        + f"{_module_source(convert)!r}, {_module_source(submission)!r}, "
+        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"
         # Model code sees a plain interpreter's argv, not the kernel's own flags, so
@@ -197,7 +332,9 @@ def setup_code(limit: int, sock_path: str) -> str:
 
 
 def tools_code(tools: Sequence[Tool]) -> str:
-    specs = [(t.name, t.signature, t.description) for t in tools if not t.pure]
+    """Code that defines the host tools (bridged, checked against their parsed
+    signature) and the pure tools (their own source) in the user namespace."""
+    specs = [(t.name, t.parsed_signature.to_spec(), t.doc()) for t in tools if not t.pure]
     pure = [(t.name, t.source()) for t in tools if t.pure]
     return (
         _MAKE_TOOLS
@@ -205,3 +342,16 @@ def tools_code(tools: Sequence[Tool]) -> str:
         + f"__import__('json').loads({json.dumps(json.dumps(pure))}))\n"
         + "del __codeact_tools\n"
     )
+
+
+def final_answer_from_payload(payload: object) -> str | None:
+    """The answer ``final_answer(...)`` submitted during a cell, read from the payload of
+    its execute reply (the last call wins); None when it was not called."""
+    answer = None
+    if isinstance(payload, list):
+        for item in payload:
+            if isinstance(item, dict) and item.get("source") == FINAL_ANSWER_SOURCE:
+                value = item.get("answer")
+                if isinstance(value, str):
+                    answer = value
+    return answer

@@ -22,6 +22,8 @@ class Observation:
     ``restarted``: the kernel died or had to be killed and was restarted, so variables
     were lost (files in the workspace stay); ``restart_reason`` says why.
     ``interrupted``: the cell was stopped by ``Session.interrupt()``.
+    ``final_answer``: the answer the cell submitted by calling ``final_answer(value)``
+    (a structured marker in the kernel's reply, not parsed from output), else None.
     """
 
     stdout: str = ""
@@ -35,6 +37,7 @@ class Observation:
     restarted: bool = False
     restart_reason: str | None = None
     interrupted: bool = False  # stopped by Session.interrupt()
+    final_answer: str | None = None  # what the cell submitted with final_answer(...)
 
     @property
     def ok(self) -> bool:
