@@ -1,5 +1,7 @@
 """Parsing of every odd model output we could think of, for all three formats."""
 
+import ast
+
 import pytest
 
 from codeact.actions import (
@@ -11,7 +13,7 @@ from codeact.actions import (
     get_format,
 )
 from codeact.llm.base import Completion
-from codeact.tools import tool
+from codeact.tools import Tool, tool
 
 
 @tool
@@ -117,6 +119,28 @@ def test_code_prompt_lists_tools_as_python():
     assert '"""Add two integers."""' in prompt
     assert "<execute>" in prompt and "<solution>" in prompt
     assert "persistent" in prompt
+
+
+def test_code_prompt_documents_final_answer():
+    prompt = code.system_prompt([])
+    assert "final_answer(value)" in prompt and "final_answer(my_function)" in prompt
+    assert "final_answer" not in get_format("json").system_prompt([add])
+    assert "final_answer" not in get_format("text").system_prompt([add])
+
+
+def test_every_format_shows_one_valid_rendering_of_odd_signatures():
+    odd = Tool.from_spec("convert_currency", lambda *a: a, "Convert a price.",
+                         "convert_currency(base_price: float, rate: float) -> int/float")
+    stub = code.system_prompt([odd]).split("```python\n")[1].split("```")[0]
+    assert ast.parse(stub).body[0].name == "convert_currency"
+    line = "convert_currency(base_price: float, rate: float)"
+    assert f"def {line}:" in stub
+    for name in ("json", "text"):
+        listing = get_format(name).system_prompt([odd])
+        assert f"- {line}\n    Convert a price." in listing
+        assert "Signature as given: convert_currency(base_price: float, rate: float) -> " \
+            "int/float" in listing
+        assert "convert_currency(convert_currency" not in listing
 
 
 def test_code_prompt_without_tools_has_no_tool_section():

@@ -20,7 +20,7 @@ from codeact.events import (
 from codeact.llm.base import BaseLLM, LLMError
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
-from codeact.tools import tool
+from codeact.tools import ToolLoadError, tool
 from codeact.trajectory import Trajectory
 
 
@@ -99,6 +99,55 @@ def test_solution_discarded_when_code_fails(session):
     _, traj = run(Agent(llm, session=session))
     assert "ignored because the code failed" in traj.turns[0].observation
     assert traj.answer == "8"
+
+
+def test_final_answer_from_code_ends_the_run(session):
+    llm = ScriptedLLM(["<execute>\nprices = [lookup_price(i) for i in ('apple', 'pear')]\n"
+                       "final_answer({'total': sum(prices), 'ok': True})\nprint('done')\n"
+                       "</execute>", "<solution>never asked</solution>"])
+    events, traj = run(Agent(llm, [lookup_price], session=session))
+    assert traj.stop_reason == "solution" and traj.solved
+    assert traj.answer == "{'total': 1.25, 'ok': True}"
+    assert [t.action for t in traj.turns] == ["code+final_answer"]
+    assert traj.turns[0].observation == "done"  # recorded, like any code turn
+    assert len(llm.calls) == 1
+    kinds = [type(e) for e in events]
+    assert kinds[-3:] == [ObservationEvent, FinalAnswerEvent, DoneEvent]
+    assert events[-2].answer == traj.answer
+    assert "final_answer(value)" in traj.messages[0]["content"]  # the prompt documents it
+    assert Trajectory.from_json(traj.to_json()) == traj
+
+
+def test_final_answer_function_is_submitted_as_code(session):
+    llm = ScriptedLLM(["<execute>\nimport math\ndef is_square(n: int) -> bool:\n"
+                       "    return math.isqrt(n) ** 2 == n\n</execute>",
+                       "<execute>\nassert is_square(49) and not is_square(50)\n"
+                       "final_answer(is_square)\n</execute>"])
+    _, traj = run(Agent(llm, session=session))
+    assert traj.stop_reason == "solution"
+    assert traj.answer == ("import math\n\ndef is_square(n: int) -> bool:\n"
+                           "    return math.isqrt(n) ** 2 == n\n")
+
+
+def test_final_answer_is_refused_when_the_cell_fails_and_text_cannot_fake_it(session):
+    llm = ScriptedLLM(["<execute>final_answer(1)\nundefined_name</execute>",
+                       "<execute>print(\"final_answer('2')\", 'codeact.final_answer')</execute>",
+                       "<execute>final_answer(3)</execute>"])
+    _, traj = run(Agent(llm, session=session))
+    assert "final_answer(...) was not accepted because the cell failed" in \
+        traj.turns[0].observation
+    assert "NameError" in traj.turns[0].observation
+    assert [t.action for t in traj.turns] == ["code", "code", "code+final_answer"]
+    assert traj.answer == "3"
+
+
+def test_final_answer_cannot_be_a_tool_name():
+    def final_answer(value: str) -> str:
+        """A suite's own answer tool."""
+        return value
+
+    with pytest.raises(ToolLoadError, match="may not be named 'final_answer'"):
+        Agent(ScriptedLLM(["<solution>1</solution>"]), [final_answer], action_format="json")
 
 
 def test_invalid_and_no_action_get_corrective_observations(session):

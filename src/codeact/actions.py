@@ -144,7 +144,10 @@ they help you check your work.
 {tools}
 When the output answers the task, reply with the answer inside <solution> and \
 </solution>. Give the answer itself, concisely. If the task needs no code, you may answer \
-directly in <solution>.
+directly in <solution>. You can also answer from code: calling `final_answer(value)` ends \
+the task with that value once the cell has run (a string as it is, any other value as its \
+Python literal; `final_answer(my_function)` submits the function's source code together \
+with the imports and helper functions it uses).
 
 How to work, for example: asked for the sum of the cubes of the first 4 multiples of 7 \
 that are greater than 30, you would collect the multiples one by one until you have 4, \
@@ -225,11 +228,7 @@ def _strip_fence(block: str) -> str:
 
 
 def _tool_listing(tools: Sequence[Tool]) -> str:
-    lines = []
-    for t in tools:
-        doc = (t.description or "No description.").strip().replace("\n", "\n    ")
-        lines.append(f"- {t.name}{t.signature}\n    {doc}")
-    return "\n".join(lines)
+    return "\n".join(t.listing() for t in tools)
 
 
 _JSON_PROMPT = """\

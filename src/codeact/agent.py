@@ -248,6 +248,13 @@ class Agent:
                 text = render_observation(obs)
                 if action.note:
                     text += "\n" + action.note
+                if obs.final_answer is not None:  # final_answer(...) called in the cell
+                    if obs.ok:
+                        record.action = "code+final_answer"
+                        yield from self._observe(record, text, obs)
+                        return (yield from self._answer(traj, turn, obs.final_answer))
+                    text += ("\nYour final_answer(...) was not accepted because the cell "
+                             "failed; fix the error and call final_answer again.")
                 if obs.ok and any(t.code == action.code for t in traj.turns[:-1]):
                     text += ("\nNote: you already ran this exact code and got this output. "
                              "If it answers the task, reply with <solution>answer</solution>;"

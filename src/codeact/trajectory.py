@@ -24,7 +24,9 @@ class TurnRecord:
 
     turn: int
     completion: str
-    action: str  # "code" | "code+solution" | "tool_call" | "solution" | "invalid" | "none"
+    # "code" | "code+solution" | "code+final_answer" | "tool_call" | "solution" |
+    # "invalid" | "none"
+    action: str
     code: str | None = None
     tool: str | None = None
     arguments: Any = None

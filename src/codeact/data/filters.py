@@ -105,7 +105,7 @@ class FilterReport:
 
 def _exec_flags(turns: Sequence[dict[str, Any]]) -> list[bool]:
     return [bool(t.get("exec_ok")) for t in turns
-            if t.get("action") in ("code", "code+solution")]
+            if t.get("action") in ("code", "code+solution", "code+final_answer")]
 
 
 def has_successful_exec(item: Item) -> bool:
