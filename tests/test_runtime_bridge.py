@@ -1,5 +1,6 @@
 """Tools inside the sandbox: host callables over the unix-socket bridge, pure tools."""
 
+import ast
 import inspect
 
 import pytest
@@ -182,6 +183,10 @@ def _frames(tb: str) -> list[str]:
 
 
 def test_generator_and_odd_arguments_reach_the_host_as_lists(tp):
+    # The call from the issue: once "TypeError: " with an empty message and bridge frames;
+    # now the generator arrives as a list (one positional argument, as Python passes it).
+    obs = tp.execute("msgs = ['hi', 'hello', 'hey']\nminimum_value(len(m) for m in msgs)")
+    assert obs.ok and obs.result == "[2, 5, 3]", obs.error
     obs = tp.execute("msgs = ['hi', 'hello', 'hey']\n"
                      "print(minimum_value(*(len(m) for m in msgs)))\n"
                      "stats(len(m) for m in msgs)")
@@ -253,3 +258,29 @@ def test_tracebacks_stop_at_the_models_own_line(tp, code, ename):
         assert internal not in tb, tb
     last_line = [ln for ln in tb.splitlines() if ln.startswith("---->")][-1]
     assert last_line.split(None, 2)[-1] in code
+
+
+def test_kernel_functions_bind_every_corpus_signature_as_the_host_does():
+    from test_signatures import CALLS
+
+    specs = sorted({spec for spec, *_ in CALLS})
+    tools = [Tool.from_spec(f"t{i}", _echo, "Echo.", spec) for i, spec in enumerate(specs)]
+    by_spec = dict(zip(specs, tools, strict=True))
+    cells = []
+    for spec, args, kwargs, _ in CALLS:
+        t = by_spec[spec]
+        call = f"{t.name}(*{args!r}, **{kwargs!r})"
+        cells.append(f"try:\n    print(repr({call}))\nexcept TypeError as e:\n"
+                     f"    print('TypeError')")
+    with Session(sandbox="bwrap", tools=tools) as k:
+        obs = k.execute("\n".join(cells))
+    assert obs.ok, obs.error
+    lines = obs.stdout.splitlines()
+    assert len(lines) == len(CALLS)
+    for line, (spec, args, kwargs, expected) in zip(lines, CALLS, strict=True):
+        if expected is None:
+            assert line == "TypeError", (spec, args, kwargs, line)
+            continue
+        host = by_spec[spec].parsed_signature.to_inspect().bind(*args, **kwargs)
+        echoed = ast.literal_eval(line)  # what the host function received
+        assert echoed == {"args": list(host.args), "kwargs": host.kwargs}, (spec, line)
