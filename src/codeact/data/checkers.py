@@ -16,7 +16,8 @@ A JSONL source line may name one (``{"instruction", "expected", "checker": "numb
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from codeact.bench.check import answers_match, normalize_text, numbers_in, parse_number
@@ -35,6 +36,27 @@ def number_checker(expected: float, *, abs_tol: float = 0.0,
             candidates = [found[0], found[-1]] if found else []
         return any(math.isclose(v, float(expected), rel_tol=rel_tol, abs_tol=abs_tol + 1e-9)
                    for v in candidates)
+    return check
+
+
+def choice_checker(expected: str, candidates: Iterable[str]) -> Callable[[str | None], bool]:
+    """Accept an answer that names ``expected`` and no other candidate (a region, a
+    product): "The answer is North." passes, "North or South" does not."""
+    names = {str(c) for c in candidates} | {str(expected)}
+
+    def mentioned(answer: str) -> set[str]:
+        text = normalize_text(answer)
+        return {n for n in names if re.search(rf"(?<![\w-]){re.escape(n.lower())}(?![\w-])",
+                                              text)}
+
+    def check(answer: str | None) -> bool:
+        if answer is None:
+            return False
+        found = mentioned(answer)
+        # a longer name that contains a shorter one ("Dune-10" vs "Dune-1") is not both
+        found = {n for n in found if not any(n != m and n.lower() in m.lower()
+                                             for m in found)}
+        return found == {str(expected)}
     return check
 
 

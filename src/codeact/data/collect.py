@@ -48,8 +48,11 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         from codeact.data.generators import parse_sources
+        from codeact.data.sources import check_source
 
         self.sources = parse_sources(self.sources)
+        for name in self.sources:
+            check_source(name)
         if self.n < 1:
             raise ValueError("--n must be at least 1")
         if self.samples < 1:

@@ -35,7 +35,9 @@ def model_slug(model: str) -> str:
 
 
 def setting_of(action_format: str, max_turns: Any, sample: Any) -> str:
-    return f"{action_format}-max{max_turns}-s{sample}"
+    """``code-max5-s0``: format, turn limit (left out when unknown), sample index."""
+    limit = f"-max{max_turns}" if max_turns not in (None, "") else ""
+    return f"{action_format}{limit}-s{sample}"
 
 
 def teacher_tokens(record: dict[str, Any]) -> int:

@@ -15,9 +15,10 @@ import io
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
-from codeact.data.checkers import number_checker
+from codeact.data.checkers import choice_checker, number_checker
 from codeact.data.generators import Generator, Spec, register
 
 REGIONS = ["North", "South", "East", "West", "Central", "Coastal", "Highlands"]
@@ -36,8 +37,10 @@ def _rows(d: int) -> int:
     return {1: 20, 2: 60, 3: 150}[d]
 
 
-def _name_spec(instruction: str, files: dict[str, bytes], answer: str, runner_up: str) -> Spec:
+def _name_spec(instruction: str, files: dict[str, bytes], answer: str, runner_up: str,
+               candidates: Iterable[str]) -> Spec:
     return Spec(instruction=instruction, expected=answer, files=files,
+                checker=choice_checker(answer, candidates),
                 reference_answer=answer, near_miss=runner_up)
 
 
@@ -98,10 +101,11 @@ def csv_sales(rng: random.Random, d: int) -> Spec:
             if variant == 1:
                 return _name_spec(f"Using `{name}` in the workspace, which region brought in "
                                   "the most revenue (units x unit_price summed over its "
-                                  "orders)? Answer with the region name.", files, *top)
+                                  "orders)? Answer with the region name.", files, *top,
+                                  by)
             return _name_spec(f"Read `{name}` from the workspace. In month {month} of 2024, "
                               "which product sold the most units in total? Give the product "
-                              "name only.", files, *top)
+                              "name only.", files, *top, by)
     threshold = rng.randrange(50, 300)
     count = sum(1 for r in rows if int(r["units"]) * float(r["unit_price"]) > threshold)
     return _int_spec(f"How many orders in the workspace file `{name}` are worth more than "
@@ -150,7 +154,7 @@ def json_inventory(rng: random.Random, d: int) -> Spec:
         return _int_spec(f"How many items in the workspace file `{name}` belong to the {cat} "
                          "category?", files, len(prices))
     return _name_spec(f"In the workspace file `{name}`, which item of the {cat} category has "
-                      "the highest price? Answer with its sku.", files, *top)
+                      "the highest price? Answer with its sku.", files, *top, prices)
 
 
 def text_logs(rng: random.Random, d: int) -> Spec:
@@ -196,7 +200,8 @@ def text_logs(rng: random.Random, d: int) -> Spec:
         top = _ranked(dict(users))
         if top is not None:
             return _name_spec(f"Which user appears most often in WARN or ERROR lines of the "
-                              f"log `{name}` (workspace)? Answer like u7.", files, *top)
+                              f"log `{name}` (workspace)? Answer like u7.", files, *top,
+                              users)
     hours = Counter(p["hour"] for p in parsed)
     top = _ranked({str(h): c for h, c in hours.items()})
     if top is not None:
@@ -234,7 +239,8 @@ def csv_join(rng: random.Random, d: int) -> Spec:
         if top is not None:
             return _name_spec("The workspace has `employees.csv` and `departments.csv` "
                               "(linked by dept_id). Which department has the largest total "
-                              "salary bill? Answer with the department name.", files, *top)
+                              "salary bill? Answer with the department name.", files, *top,
+                              payroll)
     over = sum(1 for name, row in ((r["dept_name"], r) for r in dps.values())
                if payroll.get(name, 0) > int(row["budget"]))
     return _int_spec("Join `employees.csv` with `departments.csv` (both in the workspace) on "

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codeact.bench.task import Task
-from codeact.data.checkers import number_checker
+from codeact.data.checkers import choice_checker, number_checker
 from codeact.data.generators import Generator, Spec, register
 from codeact.tools import Tool
 
@@ -261,7 +261,7 @@ def weather(rng: random.Random, d: int) -> Spec:
             expected = ref(_tools_by_name(WeatherNetwork(seed, d)))
             return Spec(instruction=text, expected=expected,
                         tools=_factory(WeatherNetwork, seed, d), reference_answer=expected,
-                        near_miss=ranked[1])
+                        checker=choice_checker(expected, net.stations), near_miss=ranked[1])
     if variant == 1:
         station = rng.choice(list(net.stations))
         mm = rng.choice([1, 2, 5])
@@ -335,7 +335,7 @@ def calendar(rng: random.Random, d: int) -> Spec:
             "Answer with the booking's confirmation code, or none if no room fits.")
     expected = ref(_tools_by_name(RoomBooking(seed, d)))
     return Spec(instruction=text, expected=expected, tools=_factory(RoomBooking, seed, d),
-                reference_answer=expected,
+                checker=choice_checker(expected, ["none"]), reference_answer=expected,
                 near_miss="none" if expected != "none" else "A1B2C3")
 
 

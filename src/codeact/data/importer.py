@@ -66,6 +66,8 @@ def convert(row: dict[str, Any], *, kind: str, source: str, line: int) -> dict[s
     """One line → ``{"id", "conversations", "metadata"}``."""
     form = detect(row) if kind == "auto" else kind
     if form == "messages":
+        if not isinstance(row.get("messages"), list):
+            raise ValueError("no 'messages' list")
         conv = _turns(row["messages"], "role", "content", None)
     elif form == "sharegpt":
         conv = _turns(row.get("conversations") or [], "from", "value", _SHAREGPT_ROLES)

@@ -45,7 +45,8 @@ def _task_from_row(row: dict[str, Any], *, source: str, source_type: str, index:
         raise SourceError(f"{source}: item {index + 1}: 'files' must map paths to text")
     return Task(name=f"{stem}/{task_id}", instruction=str(row["instruction"]),
                 domain=stem, expected=expected, checker=checker, files=files,
-                metadata={"source": source, "source_type": source_type, "family": stem,
+                metadata={"source": Path(source).name, "source_path": source,
+                          "source_type": source_type, "family": stem,
                           "kind": str(row.get("kind") or source_type), "task_id": task_id,
                           "seed": None, "index": index, "difficulty": None,
                           "split": "train", "unseen_kind": False,
@@ -86,6 +87,19 @@ def load_hf_tasks(path: str | Path) -> list[Task]:
             row["expected"] = json.loads(row["expected"])
     return [_task_from_row(r, source=str(path), source_type="hf-dataset", index=i)
             for i, r in enumerate(rows)]
+
+
+def check_source(name: str) -> None:
+    """Raise :class:`SourceError` unless ``name`` is a generator, a file or a dataset."""
+    if name in generators.names():
+        return
+    path = Path(name.removeprefix("hf-disk:"))
+    if name.startswith("hf-disk:") and not path.is_dir():
+        raise SourceError(f"no dataset directory at {path}")
+    if not path.exists():
+        raise SourceError(f"unknown source {name!r}: not a generator "
+                          f"({', '.join(generators.names())}), a .jsonl file or a "
+                          "datasets directory")
 
 
 @dataclass

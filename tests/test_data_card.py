@@ -1,0 +1,27 @@
+"""The dataset card names counts, tokenizer, filters, decontamination and teacher."""
+
+from codeact.data import card, stats
+
+
+def test_card_contents() -> None:
+    recs = [{"id": "a", "conversations": [{"role": "assistant", "content": "abcd"}] * 3,
+             "metadata": {"source": "extra.jsonl", "family": "extra", "kind": "jsonl"}}]
+    st = stats.compute(recs)
+    text = card.render(
+        st, run={"teacher": "qwen2.5-coder-1.5b", "seed": 7, "sources": ["math", "extra.jsonl"],
+                 "source_types": {"extra.jsonl": "jsonl"}, "temperature": 0.0,
+                 "decontamination": {"suites": {"builtin": 96, "humaneval": 164},
+                                     "skipped": {"thirdparty": "ImportError"},
+                                     "hits": [{"task": "x"}]}},
+        report={"total": 10, "funnel": [{"rule": "solved", "remaining": 4}],
+                "decontamination": []},
+        filters={"solved": True, "min_turns": 3}, prompts={"code": "ab" * 32},
+        files={"jsonl": "out/data.jsonl"})
+    assert text.startswith("---\npretty_name:")
+    for needle in ("| teacher | qwen2.5-coder-1.5b |", "| seed | 7 |",
+                   "| extra.jsonl | jsonl | 1 |", "| 3 | 1 |", "approx: 4 chars/token",
+                   "| solved | 4 |", "| min_turns | 3 |", "builtin (96 tasks)",
+                   "humaneval (164 tasks)", "not checked): thirdparty",
+                   "Tasks dropped before collection: 1.", "code: " + "ab" * 32,
+                   "out/data.jsonl", "load_dataset"):
+        assert needle in text, needle

