@@ -8,16 +8,28 @@ errors, and the peak resident memory of the server process plus its kernels.
 
     python benchmarks/server_load.py                 # 10 and 50 conversations, 5 turns
     python benchmarks/server_load.py --sizes 5 --turns 2
+
+``--kill-restart``: the server runs as ``codeact serve`` in a subprocess; once about half
+the turns are done it is killed with SIGKILL mid-run, restarted on the same database,
+and every conversation carries on. Afterwards every acknowledged thing (a message
+answered 202, every SSE event a client received) is checked against the database, and
+a last "recall" turn checks that the model sees everything the user saw.
+
+    python benchmarks/server_load.py --kill-restart --sizes 50 --turns 4
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
+import signal
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -46,6 +58,30 @@ def factory(spec: str) -> ScriptedLLM:
     return ScriptedLLM(reply, chunk_size=4, name=spec)
 
 
+RECALL = "recall"
+
+
+def slow_reply(messages: list[dict[str, Any]]) -> str:
+    """Like ``reply``, with a cell that prints, sleeps, then prints (so a kill lands
+    mid-output); ``recall`` answers with everything the model sees (base64 JSON)."""
+    last = str(messages[-1]["content"])
+    if last.endswith(RECALL):
+        seen = [{"role": m["role"], "content": str(m["content"])} for m in messages[1:-1]]
+        blob = base64.b64encode(json.dumps(seen).encode()).decode()
+        return f"<solution>{blob}</solution>"
+    if last.startswith("Observation:"):
+        return reply(messages)
+    turn = last.rsplit(" ", 1)[-1]
+    return ("Computing slowly.\n<execute>\nimport time\n"
+            f"print('start {turn}', flush=True)\ntime.sleep(1.0)\n"
+            f"total = globals().get('total', 0) + {turn}\n"
+            "print('total', total)\n</execute>")
+
+
+def slow_factory(spec: str) -> ScriptedLLM:
+    return ScriptedLLM(slow_reply, chunk_size=4, name=spec)
+
+
 def tree_rss(pid: int) -> int:
     """Resident memory (bytes) of ``pid`` and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
@@ -72,14 +108,15 @@ def tree_rss(pid: int) -> int:
 
 
 class Sampler(threading.Thread):
-    def __init__(self) -> None:
+    def __init__(self, pid: Any = os.getpid) -> None:
         super().__init__(daemon=True)
         self.peak = 0
         self.stop = threading.Event()
+        self.pid = pid
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self.peak = max(self.peak, tree_rss(self.pid()))
             self.stop.wait(0.25)
 
 
@@ -149,13 +186,295 @@ async def load(url: str, n: int, turns: int) -> dict[str, Any]:
             "wall_s": wall}
 
 
+# -- --kill-restart ----------------------------------------------------------------------
+class ServerProcess:
+    """``codeact serve`` in a subprocess that can be killed -9 and started again."""
+
+    def __init__(self, db: str, data_dir: Path, max_sessions: int, pool_size: int) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.argv = [sys.executable, "-m", "codeact.server.cli", "--port", str(self.port),
+                     "--db", db, "--data-dir", str(data_dir), "--model", "scripted",
+                     "--max-sessions", str(max_sessions), "--pool-size", str(pool_size),
+                     "--llm-factory", "server_load:slow_factory", "--log-level", "warning"]
+        here = str(Path(__file__).resolve().parent)
+        self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [here, os.environ.get("PYTHONPATH", "")])}
+        self.log_path = data_dir.parent / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.up = asyncio.Event()
+        self.kills = 0
+
+    def pid(self) -> int:
+        return self.proc.pid if self.proc is not None else os.getpid()
+
+    async def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 120
+        async with httpx.AsyncClient(timeout=2) as c:
+            while True:
+                try:
+                    if (await c.get(f"{self.url}/api/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start: see {self.log_path}")
+                await asyncio.sleep(0.1)
+        self.up.set()
+
+    async def kill_and_restart(self) -> float:
+        """SIGKILL (no cleanup at all), then start again; returns the outage in s."""
+        assert self.proc is not None
+        t0 = time.perf_counter()
+        self.up.clear()
+        os.kill(self.proc.pid, signal.SIGKILL)
+        await asyncio.to_thread(self.proc.wait)
+        self.kills += 1
+        await self.start()
+        return time.perf_counter() - t0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class KillRun:
+    """Shared state of a --kill-restart run."""
+
+    def __init__(self, server: ServerProcess, kill_after: int) -> None:
+        self.server = server
+        self.kill_after = kill_after
+        self.turns_done = 0
+        self.kill_now = asyncio.Event()
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.cut_turns = 0
+        self.lost: list[str] = []  # acknowledged things missing after the restart
+        self.unseen: list[str] = []  # things the user saw that the model does not see
+        self.outage_s = 0.0
+        self.conversations: list[Conversation] = []
+
+
+class Conversation:
+    def __init__(self) -> None:
+        self.cid = ""
+        self.acked: list[dict[str, Any]] = []  # user items answered 202
+        self.events: list[dict[str, Any]] = []  # every SSE event received
+        self.before_recall = 0  # events before the recall turn (what the model can know)
+
+
+async def _post(client: httpx.AsyncClient, kr: KillRun, url: str,
+                body: dict[str, Any]) -> httpx.Response:
+    """POST until the server answers (a request lost in the kill was never acked)."""
+    while True:
+        await kr.server.up.wait()
+        try:
+            r = await client.post(url, json=body)
+        except httpx.TransportError:
+            await asyncio.sleep(0.2)
+            continue
+        if r.status_code == 503:  # kernel cap or shutting down: not acked, retry
+            await asyncio.sleep(1.0)
+            continue
+        return r
+
+
+async def _follow(client: httpx.AsyncClient, conv: Conversation, cid: str,
+                  run_id: str) -> dict[str, Any] | None:
+    async with client.stream("GET", f"/api/conversations/{cid}/events",
+                             params={"run_id": run_id}) as s:
+        async for line in s.aiter_lines():
+            if line.startswith("data:"):
+                ev = json.loads(line[5:])
+                conv.events.append(ev)
+                if ev["type"] in ("done", "idle"):
+                    return ev
+    return None
+
+
+async def kill_conversation(client: httpx.AsyncClient, kr: KillRun, turns: int) -> None:
+    conv = Conversation()
+    kr.conversations.append(conv)
+    r = await _post(client, kr, "/api/conversations", {})
+    conv.cid = cid = r.json()["id"]
+    for t in [*range(1, turns + 1), RECALL]:
+        content = f"add {t}" if t != RECALL else RECALL
+        if t == RECALL:
+            conv.before_recall = len(conv.events)
+        r = await _post(client, kr, f"/api/conversations/{cid}/messages", {"content": content})
+        if r.status_code != 202:
+            kr.errors.append(f"{r.status_code}: {r.text[:80]}")
+            continue
+        conv.acked += [i for i in r.json()["items"] if i.get("role") == "user"]
+        start = time.perf_counter()
+        try:
+            done = await _follow(client, conv, cid, r.json()["run_id"])
+        except httpx.TransportError:  # the server was killed under this turn
+            kr.cut_turns += 1
+            done = None
+        else:
+            if done is None or done.get("stop_reason") != "solution":
+                kr.errors.append(f"turn ended with {done}")
+            else:
+                kr.latencies.append(time.perf_counter() - start)
+        if t != RECALL:
+            kr.turns_done += 1
+            if kr.turns_done >= kr.kill_after:
+                kr.kill_now.set()
+
+
+def check_acknowledged(kr: KillRun, conv: Conversation, items: list[dict[str, Any]]) -> None:
+    """Every acked message and every received event must be in the database."""
+    messages = {i["id"]: i for i in items if i["type"] == "message"}
+    codes = {i["id"]: i for i in items if i["type"] == "code"}
+    where = conv.cid[:8]
+    for u in conv.acked:
+        if messages.get(u["id"], {}).get("content") != u["content"]:
+            kr.lost.append(f"{where}: acked user message {u['content']!r} missing")
+    for ev in conv.events:
+        kind = ev["type"]
+        if kind == "item":
+            it = ev["item"]
+            table = codes if it["type"] == "code" else messages
+            if it["id"] not in table:
+                kr.lost.append(f"{where}: item {it['type']} {it['id']} missing")
+        elif kind == "text":
+            got = messages.get(ev["message_id"], {}).get("content", "")
+            if got[ev["offset"]:ev["offset"] + len(ev["text"])] != ev["text"]:
+                kr.lost.append(f"{where}: text of message {ev['message_id']} at "
+                               f"{ev['offset']} missing")
+        elif kind == "output":
+            obs = (codes.get(ev["code_action_id"]) or {}).get("observation") or {}
+            got = obs.get(ev["stream"], "")
+            if got[ev["offset"]:ev["offset"] + len(ev["text"])] != ev["text"]:
+                kr.lost.append(f"{where}: output of code {ev['code_action_id']} at "
+                               f"{ev['offset']} missing")
+        elif kind == "observation":
+            obs = (codes.get(ev["code_action_id"]) or {}).get("observation") or {}
+            if obs.get("text") != ev["observation"]["text"]:
+                kr.lost.append(f"{where}: observation of code {ev['code_action_id']} differs")
+
+
+def check_model_view(kr: KillRun, conv: Conversation, items: list[dict[str, Any]]) -> None:
+    """The recall answer lists the model's messages: the user's view must be in them."""
+    where = conv.cid[:8]
+    answers = [i for i in items if i["type"] == "message" and i["role"] == "assistant"
+               and i["kind"] == "answer"]
+    try:
+        seen = json.loads(base64.b64decode(answers[-1]["content"]))
+    except (IndexError, ValueError):
+        kr.unseen.append(f"{where}: no recall answer")
+        return
+    users = "\n".join(m["content"] for m in seen if m["role"] == "user")
+    assistants = "\n".join(m["content"] for m in seen if m["role"] == "assistant")
+    for u in conv.acked:
+        if u["content"] != RECALL and u["content"] not in users:
+            kr.unseen.append(f"{where}: the model does not see {u['content']!r}")
+    texts: dict[int, str] = {}
+    for ev in conv.events[:conv.before_recall]:
+        if ev["type"] == "item" and ev["item"]["type"] == "message" and \
+                ev["item"]["role"] == "assistant":
+            texts[ev["item"]["id"]] = ev["item"]["content"]
+        elif ev["type"] == "text" and ev["message_id"] in texts:
+            texts[ev["message_id"]] += ev["text"]
+        elif ev["type"] == "output" and ev["text"].strip() and \
+                ev["text"].strip() not in users:
+            kr.unseen.append(f"{where}: the model does not see output {ev['text']!r}")
+    for mid, text in texts.items():
+        if text.strip() and text.strip() not in assistants:
+            kr.unseen.append(f"{where}: the model does not see reply {mid}: {text[:60]!r}")
+
+
+async def kill_load(server: ServerProcess, n: int, turns: int) -> KillRun:
+    kr = KillRun(server, kill_after=max(1, n * turns // 2))
+    limits = httpx.Limits(max_connections=2 * n + 10, max_keepalive_connections=2 * n + 10)
+
+    async def killer() -> None:
+        await kr.kill_now.wait()
+        await asyncio.sleep(0.5)  # into the next turns, some of them mid-output
+        kr.outage_s = await server.kill_and_restart()
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=300, limits=limits) as client:
+        kill_task = asyncio.create_task(killer())
+        await asyncio.gather(*(kill_conversation(client, kr, turns) for _ in range(n)))
+        if not kill_task.done():  # fewer turns than expected: kill at the end anyway
+            kr.kill_now.set()
+        await kill_task
+        await server.up.wait()
+        for conv in kr.conversations:
+            items = (await client.get(f"/api/conversations/{conv.cid}")).json()["items"]
+            check_acknowledged(kr, conv, items)
+            check_model_view(kr, conv, items)
+    return kr
+
+
+def main_kill(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="codeact-kill-"))
+    n = max(args.sizes)
+    server = ServerProcess(args.db or f"sqlite:///{tmp / 'load.db'}", tmp / "data", n,
+                           args.pool_size)
+
+    async def go() -> tuple[KillRun, int]:
+        await server.start()
+        sampler = Sampler(server.pid)
+        sampler.start()
+        try:
+            return await kill_load(server, n, args.turns), sampler.peak
+        finally:
+            sampler.stop.set()
+            sampler.join()
+
+    print(f"codeact serve in a subprocess (--max-sessions {n}), {os.cpu_count()} CPUs, "
+          f"scripted model, bwrap sandboxes, pool {args.pool_size}; SIGKILL once mid-run")
+    try:
+        t0 = time.perf_counter()
+        kr, _ = asyncio.run(go())
+        wall = time.perf_counter() - t0
+    finally:
+        server.stop()
+    lat = kr.latencies
+    print(f"conversations {n}, turns {n * (args.turns + 1)} (incl. a recall turn each), "
+          f"ok {len(lat)}, cut by the kill {kr.cut_turns}, errors {len(kr.errors)}")
+    print(f"turn latency p50 {percentile(lat, 50):.3f} s, p99 {percentile(lat, 99):.3f} s; "
+          f"wall {wall:.1f} s; kills {server.kills}, restart outage {kr.outage_s:.1f} s")
+    print(f"lost after the kill: {len(kr.lost)} acknowledged things "
+          f"(messages answered 202 + SSE events received: "
+          f"{sum(len(c.acked) + len(c.events) for c in kr.conversations)} checked); "
+          f"model misses {len(kr.unseen)} things the user saw")
+    for line in (kr.errors[:3] + kr.lost[:5] + kr.unseen[:5]):
+        print("   ", line)
+    bad = kr.lost or kr.unseen or kr.errors or server.kills != 1
+    return 1 if bad else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--pool-size", type=int, default=4)
     parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite)")
+    parser.add_argument("--kill-restart", action="store_true",
+                        help="run the server in a subprocess, SIGKILL it once mid-run, "
+                             "restart it and check nothing acknowledged was lost "
+                             "(uses the largest --sizes; --max-sessions is that size)")
+    parser.add_argument("--max-sessions", type=int, default=None,
+                        help="with --kill-restart: the number of conversations")
     args = parser.parse_args()
+    if args.max_sessions:
+        args.sizes = [args.max_sessions]
+    if args.kill_restart:
+        raise SystemExit(main_kill(args))
 
     tmp = Path(tempfile.mkdtemp(prefix="codeact-load-"))
     app = create_app(db=args.db or f"sqlite:///{tmp / 'load.db'}", data_dir=tmp / "data",

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from codeact.server import workspace as ws
+from codeact.server.resume import model_history
 from codeact.server.store import Store
 
 log = logging.getLogger("codeact.server")
@@ -37,6 +38,19 @@ KERNEL_LOST_NOTICE = ("The Python kernel of this conversation was closed (idle t
 KERNEL_LOST_HINT = ("[Note: the Python kernel was restarted since the last message: earlier "
                     "variables and imports are gone; files in the working directory remain.]"
                     "\n\n")
+
+
+@dataclass
+class Snapshot:
+    """The model's messages at a turn boundary, queued in order with the run's events.
+
+    ``open_code``: taken right after a code action, whose observation the model has not
+    seen yet. Saved in the same transaction as the events before it, so after a crash
+    the timeline past the snapshot is exactly what the model has not been shown.
+    """
+
+    messages: list[dict[str, Any]]
+    open_code: bool = False
 
 
 class Busy(RuntimeError):
@@ -292,7 +306,7 @@ class ChatHub:
                     raise
                 session = await self.kernels.acquire(conversation_id, workspace)
             try:
-                history = await asyncio.to_thread(self.store.agent_messages, conversation_id)
+                history = await asyncio.to_thread(self.model_history, conversation_id)
                 had_code = await asyncio.to_thread(self.store.has_code_actions,
                                                    conversation_id)
                 agent = await asyncio.to_thread(self._make_agent, model, session, history)
@@ -302,6 +316,13 @@ class ChatHub:
             live = Live(conversation_id, agent, session, model, announce_lost_kernel=had_code)
             self.live[conversation_id] = live
             return live
+
+    def model_history(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The model's messages: the last snapshot plus whatever the user saw after it
+        (a run cut off by a crash or kill -9), see ``resume.py``."""
+        snapshot = self.store.agent_snapshot(conversation_id)
+        timeline = self.store.timeline(conversation_id) if snapshot["seq"] is not None else []
+        return model_history(snapshot, timeline, KERNEL_LOST_HINT)
 
     def _make_agent(self, model: str, session: Any, history: Sequence[dict[str, Any]]) -> Any:
         llm = self.llm_factory(model)
@@ -398,12 +419,29 @@ class ChatHub:
 
     def _run_agent(self, run: Run, task: str) -> None:
         """Worker thread: iterate the agent and queue its events for the writer."""
-        from codeact.events import DoneEvent, ErrorEvent
+        from codeact.events import (
+            CodeActionEvent,
+            DoneEvent,
+            ErrorEvent,
+            ToolCallEvent,
+            TurnStarted,
+        )
 
         done = False
+        agent = run.live.agent
+
+        def snapshot(open_code: bool = False) -> Snapshot:
+            # the generator is paused at its yield: the list is consistent right now
+            msgs = [dict(m) for m in agent.messages if m.get("role") != "system"]
+            return Snapshot(msgs, open_code)
+
         try:
-            for event in run.live.agent.stream(task):
+            for event in agent.stream(task):
+                if isinstance(event, TurnStarted):  # everything before this turn
+                    self._queue.put((run, snapshot()))
                 self._queue.put((run, event))
+                if isinstance(event, CodeActionEvent | ToolCallEvent):  # the reply, not
+                    self._queue.put((run, snapshot(open_code=True)))  # its observation
                 if isinstance(event, DoneEvent):
                     done = True
         except Exception as exc:  # the agent promises not to raise; be safe anyway
@@ -502,6 +540,10 @@ class ChatHub:
 
         cid = run.conversation_id
         store = self.store
+        if isinstance(event, Snapshot):
+            store.save_agent_messages(cid, event.messages, s=s,
+                                      open_code=run.code_action_id if event.open_code else None)
+            return []
         if isinstance(event, TurnStarted):
             run.turn = event.turn
             return [*self._finish_message(run, s), {"type": "turn", "turn": event.turn}]
@@ -588,13 +630,7 @@ class ChatHub:
             if isinstance(event, DoneEvent):
                 reason = event.trajectory.stop_reason or "done"
                 messages = [m for m in event.trajectory.messages if m.get("role") != "system"]
-                from sqlalchemy import update
-
-                from codeact.server.store import Conversation
-
-                s.execute(update(Conversation).where(Conversation.id == cid)
-                          .values(agent_messages=json.dumps(messages, default=str),
-                                  updated_at=time.time()))
+                store.save_agent_messages(cid, messages, s=s)
             if reason == "interrupted":
                 item = store.add_message(cid, "system", "notice", "Stopped.", s=s)
                 out.append({"type": "item", "item": item})

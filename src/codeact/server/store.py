@@ -291,18 +291,42 @@ class Store:
                     table.conversation_id == conversation_id))
             s.delete(c)
 
-    def save_agent_messages(self, conversation_id: str, messages: list[dict[str, Any]]) -> None:
-        with self.session() as s:
-            s.execute(update(Conversation).where(Conversation.id == conversation_id)
-                      .values(agent_messages=json.dumps(messages), updated_at=_now()))
+    def save_agent_messages(self, conversation_id: str, messages: list[dict[str, Any]], *,
+                            open_code: int | None = None, s: Session | None = None) -> None:
+        """Save the model's messages as a snapshot of the timeline made so far.
 
-    def agent_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        The snapshot records ``seq``, the timeline position it covers (every item made
+        before it, in the same transaction), and ``open_code``: a code action whose
+        observation the model has not seen yet. After a crash the items past ``seq`` are
+        what the model still has to be shown (see ``server/resume.py``).
+        """
+        if s is None:
+            with self.session() as s2:
+                return self.save_agent_messages(conversation_id, messages,
+                                                 open_code=open_code, s=s2)
+        seq = s.scalar(select(Conversation.next_seq).where(Conversation.id == conversation_id))
+        if seq is None:
+            raise NotFound(conversation_id)
+        payload = {"messages": messages, "seq": seq, "open_code": open_code}
+        s.execute(update(Conversation).where(Conversation.id == conversation_id)
+                  .values(agent_messages=json.dumps(payload, default=str), updated_at=_now()))
+
+    def agent_snapshot(self, conversation_id: str) -> dict[str, Any]:
+        """``{"messages", "seq", "open_code"}`` (``seq`` None: saved before snapshots)."""
         with self.session() as s:
             raw = s.scalar(select(Conversation.agent_messages)
                            .where(Conversation.id == conversation_id))
             if raw is None:
                 raise NotFound(conversation_id)
-            return json.loads(raw or "[]")
+            data = json.loads(raw or "[]")
+        if isinstance(data, list):  # the format before per-turn snapshots
+            return {"messages": data, "seq": None, "open_code": None}
+        return {"messages": list(data.get("messages") or []), "seq": data.get("seq"),
+                "open_code": data.get("open_code")}
+
+    def agent_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The model's messages as last saved (without what happened since)."""
+        return self.agent_snapshot(conversation_id)["messages"]
 
     def has_code_actions(self, conversation_id: str) -> bool:
         with self.session() as s:
