@@ -96,3 +96,19 @@ def test_smollm2_trains_and_its_gguf_loads_in_llama_cpp(tmp_path):
     completion = llm.complete([{"role": "user", "content": "What is 2 plus 2?"}],
                               max_tokens=16)
     assert completion.completion_tokens > 0 and completion.text.strip()
+
+
+def test_shipped_accelerate_configs_parse():
+    """The GPU configs cannot run here; at least accelerate must read them as intended."""
+    from importlib import resources
+
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    root = resources.files("codeact.train") / "configs"
+    kinds = {}
+    for name in ("single_gpu.yaml", "multi_gpu_zero2.yaml", "multi_gpu_fsdp.yaml"):
+        cfg = load_config_from_file(str(root / name))
+        kinds[name] = (str(cfg.distributed_type).rsplit(".", 1)[-1], cfg.mixed_precision)
+    assert kinds == {"single_gpu.yaml": ("NO", "bf16"),
+                     "multi_gpu_zero2.yaml": ("DEEPSPEED", "bf16"),
+                     "multi_gpu_fsdp.yaml": ("FSDP", "bf16")}
