@@ -327,3 +327,35 @@ def test_real_run_with_smollm2(tmp_path):
         assert rec["total_tokens"] > 0
         assert rec["model"]
     assert len(load_results(out)) == 4
+
+
+def test_task_files_are_in_the_workspace_before_the_run(tmp_path):
+    """The runner writes a task's files into the agent's workspace, grades, and cleans up."""
+    task = Task(name="files/sum", instruction="Add the numbers in nums.txt.", expected=6,
+                files={"nums.txt": "1\n2\n3\n"}, metadata={"kind": "demo"})
+    llm = ScriptedLLM(["<execute>\nprint(sum(int(x) for x in open('nums.txt')))\n</execute>",
+                       "<solution>6</solution>"])
+    cfg = RunConfig(sandbox="bwrap" if _bwrap() else "none")
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("codeact-task-*"))
+    rec = run_task(task, "code", llm, cfg)
+    assert rec["success"], rec
+    assert rec["trajectory"]["turns"][0]["observation"].startswith("6")
+    assert rec["task_metadata"] == {"kind": "demo"}
+    assert set(Path(tempfile.gettempdir()).glob("codeact-task-*")) <= before
+
+
+def test_should_stop_prevents_new_runs(tmp_path):
+    tasks = [Task(name=f"t{i}", instruction=f"q{i}", expected=1) for i in range(3)]
+    llm = ScriptedLLM(lambda m: "<solution>1</solution>")
+    done = []
+    records = run_suite(tasks, llm, RunConfig(), tmp_path / "r.jsonl", progress=False,
+                        on_result=done.append, should_stop=lambda: len(done) >= 2)
+    assert [r["task"] for r in records] == ["t0", "t1"]
+
+
+def _bwrap():
+    from codeact.runtime import check_bwrap
+
+    return check_bwrap()[0]

@@ -103,3 +103,28 @@ def test_checker_forms():
 def test_expected_json_for_sets():
     task = Task("t/set", "x", expected={"b", "a"})
     assert task.expected_json() == ["a", "b"]
+
+
+def test_workspace_files_mapping_and_callable(tmp_path):
+    t = Task(name="f", instruction="read", expected=1,
+             files={"data/a.csv": "x,y\n1,2\n", "b.bin": b"\x00\x01"})
+    assert t.write_files(tmp_path / "ws") == ["b.bin", "data/a.csv"]
+    assert (tmp_path / "ws" / "data" / "a.csv").read_text() == "x,y\n1,2\n"
+    assert (tmp_path / "ws" / "b.bin").read_bytes() == b"\x00\x01"
+
+    def writer(root):
+        (root / "log.txt").write_text("hello")
+
+    t2 = Task(name="g", instruction="read", expected=1, files=writer)
+    assert t2.write_files(tmp_path / "ws2") == ["log.txt"]
+    assert Task(name="h", instruction="x", expected=1).write_files(tmp_path) == []
+
+
+def test_workspace_file_paths_must_stay_inside(tmp_path):
+    import pytest
+
+    for bad in ("../escape.txt", "/etc/passwd", "a/../../b"):
+        t = Task(name="f", instruction="read", expected=1, files={bad: "x"})
+        with pytest.raises(ValueError, match="must be relative"):
+            t.write_files(tmp_path / "ws")
+    assert not (tmp_path / "escape.txt").exists()

@@ -210,3 +210,29 @@ def test_real_collection_with_smollm(tmp_path: Path) -> None:
     rec = json.loads(data[0])
     assert "/smollm2-135m/code-max3-s0" in rec["id"]
     assert "gguf:" in (tmp_path / "README.md").read_text()
+
+
+def test_ray_backend_rebuilds_generated_tasks(tmp_path: Path) -> None:
+    """With --backend ray the workers rebuild the generated tasks from the picklable
+    source spec; results land in the same raw file and resume the same way."""
+    import functools
+
+    ray = pytest.importorskip("ray")
+    from codeact.bench.oracle import OracleLLM
+    from codeact.data.sources import SourceSpec
+
+    spec = SourceSpec(sources=["math", "tools"], n=4, seed=21)
+    factory = functools.partial(OracleLLM, spec.base_tasks())
+    cfg = CollectConfig(sources=["math", "tools"], n=4, seed=21, workers=2, backend="ray",
+                        sandbox=SANDBOX)
+    try:
+        result = collect(cfg, tmp_path, llm_factory=factory, progress=False,
+                         fcfg=filters.FilterConfig(min_turns=0, exec_success=False))
+        assert result.ran == 4
+        raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
+        assert all(r["success"] for r in raw), [r["check_detail"] for r in raw]
+        assert len(result.build.records) == 4
+        again = collect(cfg, tmp_path, llm_factory=factory, progress=False, export=False)
+        assert again.ran == 0
+    finally:
+        ray.shutdown()

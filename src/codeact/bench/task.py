@@ -116,6 +116,7 @@ class Task:
         root = Path(root)
         if self.files is None:
             return []
+        root.mkdir(parents=True, exist_ok=True)
         if callable(self.files):
             self.files(root)
             return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
