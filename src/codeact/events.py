@@ -63,7 +63,8 @@ class ObservationEvent:
 
 @dataclass
 class FinalAnswerEvent:
-    """The agent's answer (the content of ``<solution>``), or a chat reply."""
+    """The agent's answer (the content of ``<solution>``, or what a cell submitted with
+    ``final_answer(...)``), or a chat reply."""
 
     turn: int
     answer: str
