@@ -41,7 +41,6 @@ _TYPE_WORDS: dict[str, tuple[type, ...]] = {
     "dict": (dict,), "Dict": (dict,), "object": (dict,), "Mapping": (dict,),
     "None": (type(None),), "NoneType": (type(None),), "null": (type(None),),
 }
-_ANY_WORDS = {"Any", "any", "object_", "typing.Any"}
 
 
 @dataclass(frozen=True)
