@@ -38,7 +38,7 @@ _TYPE_WORDS: dict[str, tuple[type, ...]] = {
     "double": (float, int), "str": (str,), "string": (str,), "bool": (bool,),
     "boolean": (bool,), "list": (list,), "List": (list,), "array": (list,),
     "Sequence": (list,), "tuple": (list,), "Tuple": (list,), "set": (list,),
-    "dict": (dict,), "Dict": (dict,), "object": (dict,), "Mapping": (dict,),
+    "dict": (dict,), "Dict": (dict,), "Mapping": (dict,),
     "None": (type(None),), "NoneType": (type(None),), "null": (type(None),),
 }
 
