@@ -64,7 +64,9 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     data = write_codeact_jsonl(tmp_path / "d.jsonl", 8)
     out = tmp_path / "out"
     accelerate = Path(sys.executable).with_name("accelerate")
-    cmd = [str(accelerate), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+    # accelerate 1.x starts ONE process for `--cpu --num_processes 2` (multi-CPU goes via
+    # mpirun); `--multi_gpu` on a machine without GPUs starts 2 processes on gloo.
+    cmd = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
            str(_free_port()), "-m", "codeact.train", "--data", str(data), "--base", str(base),
            "--out", str(out), "--max-steps", "3", "--batch-size", "2", "--grad-accum", "1",
@@ -74,6 +76,7 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = json.loads((out / "train_log.json").read_text())
     assert log["world_size"] == 2 and log["steps"] == 3
+    assert proc.stdout.count("trained 3 steps") == 1  # only rank 0 reports
     assert (out / "model" / "config.json").is_file()
 
 

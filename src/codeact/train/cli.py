@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -110,6 +111,8 @@ def train_cmd(
         summary = train(cfg)
     except (DataError, BaseModelError, TemplateError, TrainError, ExportError) as exc:
         raise _fail(str(exc)) from None
+    if os.environ.get("RANK", "0") != "0":  # under accelerate/torchrun: rank 0 reports
+        return
     console.print(f"[green]trained[/] {describe_speed(summary)}")
     for key in ("adapter", "model", "gguf"):
         if key in summary:
