@@ -123,7 +123,7 @@ def test_code_prompt_lists_tools_as_python():
 
 def test_code_prompt_documents_final_answer():
     prompt = code.system_prompt([])
-    assert "final_answer(value)" in prompt and "final_answer(my_function)" in prompt
+    assert "final_answer(value)" in prompt and "final_answer(the_function)" in prompt
     assert "final_answer" not in get_format("json").system_prompt([add])
     assert "final_answer" not in get_format("text").system_prompt([add])
 

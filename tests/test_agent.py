@@ -163,8 +163,9 @@ def test_max_turns(session):
     _, traj = run(Agent(llm, session=session, max_turns=3))
     assert traj.stop_reason == "max_turns" and len(traj.turns) == 3
     assert "no turns left" in traj.turns[-1].observation
-    assert "already ran this exact code" not in traj.turns[0].observation
-    assert "already ran this exact code" in traj.turns[1].observation
+    assert "Note:" not in traj.turns[0].observation
+    assert "second time this same action gave this same output" in traj.turns[1].observation
+    assert "<solution>answer</solution>" not in traj.turns[1].observation
 
 
 def test_max_total_tokens(session):
@@ -305,3 +306,116 @@ def test_sandbox_that_cannot_start_ends_the_run_with_an_error(tmp_path):
         events, traj = run(agent)
     assert traj.stop_reason == "error" and "sandbox could not run the code" in traj.error
     assert isinstance(events[-2], ErrorEvent) and len(traj.turns) == 1
+
+
+def test_repeats_get_a_note_then_the_run_stops_as_stuck(session):
+    llm = ScriptedLLM(lambda messages: "<execute>print('same')</execute>")
+    traj = Agent(llm, session=session, max_turns=10).run("loop")
+    assert traj.stop_reason == "stuck" and len(traj.turns) == 4
+    assert "Note:" not in traj.turns[0].observation
+    assert "second time" in traj.turns[1].observation
+    assert "If it happens once more, the run stops" in traj.turns[2].observation
+    assert "final_answer()" in traj.turns[1].observation
+
+
+def test_same_code_with_new_output_is_not_a_repeat(session):
+    session.execute("counter = 0")
+    llm = ScriptedLLM(lambda messages: "<execute>counter += 1\nprint(counter)</execute>")
+    traj = Agent(llm, session=session, max_turns=4).run("count")
+    assert traj.stop_reason == "max_turns"
+    assert not any("Note: this is" in (t.observation or "") for t in traj.turns)
+
+
+def test_same_output_from_different_code_counts(session):
+    replies = iter(["<execute>print(42)</execute>", "<execute>print(6 * 7)</execute>",
+                    "<execute>print(84 // 2)</execute>", "<execute>print(int('42'))</execute>"])
+    llm = ScriptedLLM(lambda messages: next(replies))
+    traj = Agent(llm, session=session, max_turns=10).run("answer")
+    assert "exactly this output, from different actions" in traj.turns[1].observation
+    assert traj.stop_reason == "stuck" and len(traj.turns) == 4
+
+
+def test_silent_cells_do_not_count_as_repeats(session):
+    replies = iter([f"<execute>def helper_{i}():\n    return {i}</execute>" for i in range(5)])
+    llm = ScriptedLLM(lambda messages: next(replies, "<solution>done</solution>"))
+    traj = Agent(llm, session=session, max_turns=10).run("define")
+    assert traj.stop_reason == "solution"
+    assert not any("Note: this is" in (t.observation or "") for t in traj.turns)
+
+
+def test_json_format_repeats_stop_too():
+    llm = ScriptedLLM(lambda m: '<execute>{"tool": "lookup_price", "arguments": '
+                                '{"item": "apple"}}</execute>')
+    traj = Agent(llm, [lookup_price], action_format="json", max_turns=10).run("price?")
+    assert traj.stop_reason == "stuck" and len(traj.turns) == 4
+    assert "call a different tool" in traj.turns[1].observation
+    assert "final_answer" not in traj.turns[1].observation
+
+
+class _WindowedLLM(BaseLLM):
+    """Fails like llama.cpp when the prompt does not fit its window."""
+
+    name = "windowed"
+
+    def __init__(self, window: int, reply):
+        self.context_window = window
+        self.reply = reply
+        self.prompts: list[int] = []
+
+    def stream(self, messages, *, stop=(), max_tokens=1024, temperature=0.0):
+        from codeact.llm.base import Completion
+
+        n = self.count_tokens(messages)
+        self.prompts.append(n)
+        if n + max_tokens > self.context_window:
+            raise LLMError(f"prompt is {n} tokens but the context window is "
+                           f"{self.context_window}")
+        text = self.reply(messages)
+        yield text
+        yield Completion(text=text, prompt_tokens=n, completion_tokens=10)
+
+
+def test_long_runs_stay_inside_the_context_window(session):
+    turn = iter(range(100))
+    llm = _WindowedLLM(4000, lambda m: f"<execute>print('{next(turn)}' * 5000)</execute>")
+    agent = Agent(llm, session=session, max_turns=12, max_new_tokens=256)
+    traj = agent.run("flood the context")
+    assert traj.stop_reason == "max_turns", traj.error
+    assert max(llm.prompts) <= 4000 - 256
+    # the full history is kept in the trajectory; only the model's view was shortened
+    assert all("removed to fit the context window" not in m["content"]
+               for m in traj.messages)
+    assert traj.messages[1]["content"] == "flood the context"
+
+
+def test_context_window_setting_overrides_an_unknown_backend(session):
+    from codeact.history import estimate_tokens
+
+    seen = []
+
+    def reply(messages):
+        seen.append(estimate_tokens(messages))
+        return f"<execute>print('{len(seen)}' * 20000)</execute>"
+
+    llm = ScriptedLLM(reply)
+    agent = Agent(llm, session=session, max_turns=4, context_window=3000,
+                  max_new_tokens=200)
+    assert agent.context_window == 3000
+    agent.run("x")
+    assert len(seen) == 4 and max(seen) <= 3000 - 200
+
+
+def test_prompt_variant_and_hash_are_recorded(session):
+    from codeact.prompts import load_prompt
+
+    llm = ScriptedLLM(lambda m: "<solution>1</solution>")
+    traj = Agent(llm, session=session, prompt="v0").run("one")
+    assert traj.metadata["prompt"] == "v0"
+    assert traj.metadata["prompt_sha"] == load_prompt("v0").sha
+    assert "final_answer" not in traj.messages[0]["content"]  # the old prompt
+    traj = Agent(llm, session=session).run("one")
+    assert traj.metadata["prompt"] == "default"
+    js = Agent(llm, action_format="json", prompt="v0").run("one")
+    assert js.metadata["prompt"] == "default"  # json keeps its frozen prompt
+    custom = Agent(llm, session=session, system_prompt="Be brief.").run("one")
+    assert custom.metadata["prompt"] == "custom"

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.llm.base import Completion
+from codeact.prompts import Prompt, load_prompt
+from codeact.prompts import part as prompt_part
 from codeact.tools import Tool
 
 EXECUTE_OPEN, EXECUTE_CLOSE = "<execute>", "</execute>"
@@ -105,8 +107,14 @@ class ActionFormat:
     name = "base"
     stop: list[str] = [EXECUTE_CLOSE, SOLUTION_CLOSE]
 
-    def system_prompt(self, tools: Sequence[Tool]) -> str:  # pragma: no cover - abstract
+    def system_prompt(self, tools: Sequence[Tool],
+                      prompt: Prompt | None = None) -> str:  # pragma: no cover - abstract
+        """The system prompt for ``tools``, from ``prompt`` (default: the format's
+        ``default`` prompt file under ``codeact/prompts/<format>/``)."""
         raise NotImplementedError
+
+    def default_prompt(self) -> Prompt:
+        return load_prompt(None, self.name)
 
     def parse(self, reply: Completion | str) -> Action:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -129,60 +137,16 @@ class ActionFormat:
         return FinalAnswer(solution)
 
 
-_CODE_PROMPT = """\
-You are a helpful assistant that solves tasks by writing and running Python code.
-
-You act by writing Python inside <execute> and </execute> tags. The code runs in a \
-persistent Jupyter (IPython) kernel: variables, imports and files persist between your \
-turns, the last expression's value is shown, and you may use IPython magics and `!` shell \
-lines. The kernel is sandboxed: it has no network access, and its working directory is a \
-private workspace. After each <execute> block you receive its output as an observation; \
-then decide the next step. Write one <execute> block per reply and wait for its result. \
-Do not invent observations. Read the task carefully and make your code compute exactly \
-what it asks; print intermediate results (such as counts or the first few items) when \
-they help you check your work.
-{tools}
-When the output answers the task, reply with the answer inside <solution> and \
-</solution>. Give the answer itself, concisely. If the task needs no code, you may answer \
-directly in <solution>. You can also answer from code: calling `final_answer(value)` ends \
-the task with that value once the cell has run (a string as it is, any other value as its \
-Python literal; `final_answer(my_function)` submits the function's source code together \
-with the imports and helper functions it uses).
-
-How to work, for example: asked for the sum of the cubes of the first 4 multiples of 7 \
-that are greater than 30, you would collect the multiples one by one until you have 4, \
-then cube and add them, printing the intermediate results to check them:
-<execute>
-found = []
-n = 31
-while len(found) < 4:
-    if n % 7 == 0:
-        found.append(n)
-    n += 1
-cubes = [x ** 3 for x in found]
-print(found, len(found), cubes, sum(cubes))
-</execute>
-and after reading the output you would reply with just the final number inside \
-<solution> and </solution>. That was only an illustration: work on the task you are \
-given.\
-"""
-
-_CODE_TOOLS = """
-These functions are already defined in the kernel; call them like any Python function:
-```python
-{stubs}
-```
-"""
-
-
 class CodeFormat(ActionFormat):
     """Python code actions run in the sandboxed kernel."""
 
     name = "code"
 
-    def system_prompt(self, tools: Sequence[Tool]) -> str:
+    def system_prompt(self, tools: Sequence[Tool], prompt: Prompt | None = None) -> str:
+        prompt = prompt or self.default_prompt()
         stubs = "\n\n".join(t.python_stub() for t in tools)
-        return _CODE_PROMPT.format(tools=_CODE_TOOLS.format(stubs=stubs) if tools else "")
+        section = ("\n" + prompt_part("code", "tools").replace("{stubs}", stubs)) if tools else ""
+        return prompt.render(section)
 
     def parse(self, reply: Completion | str) -> Action:
         completion = _as_completion(reply)
@@ -231,46 +195,16 @@ def _tool_listing(tools: Sequence[Tool]) -> str:
     return "\n".join(t.listing() for t in tools)
 
 
-_JSON_PROMPT = """\
-You are a helpful assistant that solves tasks by calling tools.
-
-To call a tool, write exactly one JSON object inside <execute> and </execute>, like:
-<execute>{{"tool": "tool_name", "arguments": {{"param": "value"}}}}</execute>
-Call one tool per reply and wait for its result, which you receive as an observation. \
-Do not invent observations. Available tools:
-{tools}
-
-When you are sure of the answer, reply with it inside <solution> and </solution>, for \
-example <solution>42</solution>. Give the answer itself, concisely.\
-"""
-
-_TEXT_PROMPT = """\
-You are a helpful assistant that solves tasks by calling tools.
-
-To call a tool, write its name followed by its arguments, separated by commas, inside \
-<execute> and </execute>, like:
-<execute>tool_name, argument1, argument2</execute>
-Quote string arguments that contain commas. Call one tool per reply and wait for its \
-result, which you receive as an observation. Do not invent observations. Available tools:
-{tools}
-
-When you are sure of the answer, reply with it inside <solution> and </solution>, for \
-example <solution>42</solution>. Give the answer itself, concisely.\
-"""
-
-
 class _ToolCallFormat(ActionFormat):
     """Shared parsing for the one-call-per-turn formats."""
-
-    prompt_template = ""
 
     def __init__(self) -> None:
         self._tool_names: set[str] | None = None
 
-    def system_prompt(self, tools: Sequence[Tool]) -> str:
+    def system_prompt(self, tools: Sequence[Tool], prompt: Prompt | None = None) -> str:
         self._tool_names = {t.name for t in tools}
         listing = _tool_listing(tools) if tools else "(no tools are available)"
-        return self.prompt_template.format(tools=listing)
+        return (prompt or self.default_prompt()).render(listing)
 
     def parse(self, reply: Completion | str) -> Action:
         completion = _as_completion(reply)
@@ -301,7 +235,6 @@ class JsonFormat(_ToolCallFormat):
     """One ``{"tool": ..., "arguments": ...}`` object per turn."""
 
     name = "json"
-    prompt_template = _JSON_PROMPT
 
     def parse_call(self, body: str) -> Action:
         data: Any
@@ -336,7 +269,6 @@ class TextFormat(_ToolCallFormat):
     """One ``tool_name, arg1, arg2`` line per turn."""
 
     name = "text"
-    prompt_template = _TEXT_PROMPT
 
     def parse_call(self, body: str) -> Action:
         body = body.strip()

@@ -37,8 +37,11 @@ from codeact.events import (
     ToolCallEvent,
     TurnStarted,
 )
+from codeact.history import ContextBudget, estimate_tokens
 from codeact.llm.base import LLM, Completion, LLMError
+from codeact.loopguard import RepeatGuard
 from codeact.observe import render_observation, turns_left_note
+from codeact.prompts import Prompt, load_prompt
 from codeact.tools import Tool, ToolArgumentError, as_tools
 from codeact.trajectory import Trajectory, TurnRecord
 
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
 TOOL_RESULT_LIMIT = 10_000
 SANDBOX_FAILURE = "SandboxFailure"  # the runtime itself failed: the run cannot go on
+CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
 
 
 class Agent:
@@ -70,6 +74,8 @@ class Agent:
         temperature: float = 0.0,
         chat: bool = False,
         system_prompt: str | None = None,
+        prompt: str | Prompt | None = None,
+        context_window: int | None = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -84,7 +90,26 @@ class Agent:
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.chat = chat
-        self.system_prompt = system_prompt or self.format.system_prompt(self.tools)
+        # --prompt applies to the code format; json and text keep their frozen prompts so
+        # the comparison between formats stays fair
+        if isinstance(prompt, Prompt):
+            self.prompt = prompt
+        else:
+            self.prompt = load_prompt(prompt if self.format.name == "code" else None,
+                                      self.format.name)
+        self.system_prompt = system_prompt or self.format.system_prompt(self.tools,
+                                                                        self.prompt)
+        # recorded in every trajectory: which prompt (variant name, hash of its template)
+        self.prompt_name, self.prompt_sha = self.prompt.name, self.prompt.sha
+        if system_prompt is not None:
+            self.prompt_name, self.prompt_sha = "custom", Prompt("custom", system_prompt).sha
+        self.context_window = context_window or getattr(llm, "context_window", None)
+        self._budget: ContextBudget | None = None
+        if self.context_window:
+            count = getattr(llm, "count_tokens", None) or estimate_tokens
+            room = max(256, int(self.context_window) - max_new_tokens - CONTEXT_MARGIN)
+            self._budget = ContextBudget(room, count=count)
+        self._guard = RepeatGuard(code_format=self.format.name == "code")
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
         self._session = session
@@ -121,6 +146,8 @@ class Agent:
     def reset(self) -> None:
         """Forget the conversation and restart the kernel (files in the workspace stay)."""
         self.messages = [{"role": "system", "content": self.system_prompt}]
+        if self._budget is not None:
+            self._budget.reset()
         if self._session is not None:
             self._session.restart()
             self._session_tools_set = False
@@ -155,11 +182,15 @@ class Agent:
     def stream(self, task: str) -> Iterator[Event]:
         """Run the loop, yielding events as they happen; the last is a DoneEvent."""
         self._interrupted.clear()
+        self._guard.reset()
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
+            if self._budget is not None:
+                self._budget.reset()
         self.messages.append({"role": "user", "content": task})
         traj = Trajectory(task=task, model=getattr(self.llm, "name", type(self.llm).__name__),
                           action_format=self.format.name)
+        traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha)
         start = time.monotonic()
         try:
             yield from self._loop(traj, start)
@@ -186,7 +217,9 @@ class Agent:
             record = TurnRecord(turn=turn, completion="", action="none")
             t0 = time.monotonic()
             try:
-                for item in self.llm.stream(self.messages, stop=self.format.stop,
+                view = self.messages if self._budget is None else \
+                    self._budget.view(self.messages)
+                for item in self.llm.stream(view, stop=self.format.stop,
                                             max_tokens=self.max_new_tokens,
                                             temperature=self.temperature):
                     if isinstance(item, Completion):
@@ -255,10 +288,12 @@ class Agent:
                         return (yield from self._answer(traj, turn, obs.final_answer))
                     text += ("\nYour final_answer(...) was not accepted because the cell "
                              "failed; fix the error and call final_answer again.")
-                if obs.ok and any(t.code == action.code for t in traj.turns[:-1]):
-                    text += ("\nNote: you already ran this exact code and got this output. "
-                             "If it answers the task, reply with <solution>answer</solution>;"
-                             " otherwise try something different.")
+                note, stuck = self._guard.check(action.code, render_observation(obs))
+                if note:
+                    text += "\n" + note
+                if stuck:
+                    yield from self._observe(record, text, obs)
+                    return self._stop(traj, "stuck")
                 if action.solution is not None and obs.ok:
                     record.action = "code+solution"
                     yield from self._observe(record, text, obs)
@@ -276,8 +311,15 @@ class Agent:
                 text, ok = self._call_tool(action)
                 record.exec_seconds = time.monotonic() - t1
                 record.exec_ok = ok
+                call = json.dumps([action.tool, action.arguments], sort_keys=True, default=str)
+                note, stuck = self._guard.check(call, text)
                 if action.note:
                     text += "\n" + action.note
+                if note:
+                    text += "\n" + note
+                if stuck:
+                    yield from self._observe(record, text, obs)
+                    return self._stop(traj, "stuck")
             if self._interrupted.is_set():
                 yield from self._observe(record, text, obs)
                 return self._stop(traj, "interrupted")

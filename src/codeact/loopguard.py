@@ -1,0 +1,74 @@
+"""Repeat and stuck detection: small models re-run a step that already worked.
+
+Seen in trajectories of a 1.5B model: it computes the answer in its first turn, then
+re-runs the same cell word for word, or re-applies its last step to its own output,
+until the turn limit. The guard counts, per run, how often an action produced the same
+output (and how often an informative output came back at all). On the 2nd time it adds
+a plain note of what happened and what to do; on the 4th the run stops as ``stuck``.
+The note names no placeholder a model could copy into its answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+NOTE_AT = 2
+STOP_AT = 4
+_UNINFORMATIVE = ("[Executed successfully with no output.]", "")
+
+
+def _informative(output: str) -> bool:
+    """Outputs that say nothing (no output at all) repeat without being a loop: defining
+    three helper functions prints nothing three times."""
+    return output.strip() not in _UNINFORMATIVE
+
+
+class RepeatGuard:
+    """Counts repeats within one run. ``code_format`` picks the advice's wording."""
+
+    def __init__(self, *, code_format: bool = True, stop_at: int = STOP_AT) -> None:
+        self.code_format = code_format
+        self.stop_at = stop_at
+        self._pairs: Counter[tuple[str, str]] = Counter()
+        self._outputs: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        self._pairs.clear()
+        self._outputs.clear()
+
+    def check(self, action: str, output: str) -> tuple[str | None, bool]:
+        """Record one (action, output); return (a note for the model or None, stop?)."""
+        action, output = action.strip(), output.strip()
+        self._pairs[(action, output)] += 1
+        same_pair = self._pairs[(action, output)]
+        same_output = 0
+        if _informative(output):
+            self._outputs[output] += 1
+            same_output = self._outputs[output]
+        times = max(same_pair, same_output)
+        if times < NOTE_AT:
+            return None, False
+        if same_pair >= same_output:
+            what = (f"Note: this is the {_ordinal(times)} time this same action gave this same "
+                    "output, so repeating it will not change anything.")
+        else:
+            what = (f"Note: this is the {_ordinal(times)} time you got exactly this output, "
+                    "from different actions.")
+        if self.code_format:
+            advice = ("If your work already answers the task, give the answer now: call "
+                      "final_answer() with the result (or with the function, when the task "
+                      "asks you to write one), or write the answer between <solution> and "
+                      "</solution>. If it does not, take a different approach; do not "
+                      "transform a finished result again.")
+        else:
+            advice = ("If the results so far answer the task, give the answer now between "
+                      "<solution> and </solution>. If they do not, call a different tool or "
+                      "use different arguments.")
+        stop = times >= self.stop_at
+        warn = "" if stop or times < self.stop_at - 1 else \
+            " If it happens once more, the run stops."
+        return f"{what} {advice}{warn}", stop
+
+
+def _ordinal(n: int) -> str:
+    return {2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")
