@@ -258,12 +258,15 @@ class KillRun:
         self.turns_done = 0
         self.kill_now = asyncio.Event()
         self.latencies: list[float] = []
+        self.later: list[float] = []  # turns 2+ (the first also starts a kernel)
         self.errors: list[str] = []
         self.cut_turns = 0
         self.lost: list[str] = []  # acknowledged things missing after the restart
         self.unseen: list[str] = []  # things the user saw that the model does not see
         self.outage_s = 0.0
         self.conversations: list[Conversation] = []
+        self.in_cell: set[str] = set()  # conversations whose cell has printed, not ended
+        self.in_cell_at_kill = 0
 
 
 class Conversation:
@@ -290,16 +293,23 @@ async def _post(client: httpx.AsyncClient, kr: KillRun, url: str,
         return r
 
 
-async def _follow(client: httpx.AsyncClient, conv: Conversation, cid: str,
+async def _follow(client: httpx.AsyncClient, kr: KillRun, conv: Conversation, cid: str,
                   run_id: str) -> dict[str, Any] | None:
-    async with client.stream("GET", f"/api/conversations/{cid}/events",
-                             params={"run_id": run_id}) as s:
-        async for line in s.aiter_lines():
-            if line.startswith("data:"):
-                ev = json.loads(line[5:])
-                conv.events.append(ev)
-                if ev["type"] in ("done", "idle"):
-                    return ev
+    try:
+        async with client.stream("GET", f"/api/conversations/{cid}/events",
+                                 params={"run_id": run_id}) as s:
+            async for line in s.aiter_lines():
+                if line.startswith("data:"):
+                    ev = json.loads(line[5:])
+                    conv.events.append(ev)
+                    if ev["type"] == "output":
+                        kr.in_cell.add(cid)
+                    elif ev["type"] in ("observation", "done"):
+                        kr.in_cell.discard(cid)
+                    if ev["type"] in ("done", "idle"):
+                        return ev
+    finally:
+        kr.in_cell.discard(cid)
     return None
 
 
@@ -312,14 +322,14 @@ async def kill_conversation(client: httpx.AsyncClient, kr: KillRun, turns: int) 
         content = f"add {t}" if t != RECALL else RECALL
         if t == RECALL:
             conv.before_recall = len(conv.events)
+        start = time.perf_counter()  # POST (kernel start included) to done, as above
         r = await _post(client, kr, f"/api/conversations/{cid}/messages", {"content": content})
         if r.status_code != 202:
             kr.errors.append(f"{r.status_code}: {r.text[:80]}")
             continue
         conv.acked += [i for i in r.json()["items"] if i.get("role") == "user"]
-        start = time.perf_counter()
         try:
-            done = await _follow(client, conv, cid, r.json()["run_id"])
+            done = await _follow(client, kr, conv, cid, r.json()["run_id"])
         except httpx.TransportError:  # the server was killed under this turn
             kr.cut_turns += 1
             done = None
@@ -328,6 +338,8 @@ async def kill_conversation(client: httpx.AsyncClient, kr: KillRun, turns: int) 
                 kr.errors.append(f"turn ended with {done}")
             else:
                 kr.latencies.append(time.perf_counter() - start)
+                if t != 1:
+                    kr.later.append(kr.latencies[-1])
         if t != RECALL:
             kr.turns_done += 1
             if kr.turns_done >= kr.kill_after:
@@ -402,7 +414,12 @@ async def kill_load(server: ServerProcess, n: int, turns: int) -> KillRun:
 
     async def killer() -> None:
         await kr.kill_now.wait()
-        await asyncio.sleep(0.5)  # into the next turns, some of them mid-output
+        # kill while as many conversations as possible are mid-cell (output shown, no
+        # observation yet): the hardest moment to lose nothing
+        deadline = time.monotonic() + 10
+        while len(kr.in_cell) < max(1, n // 2) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        kr.in_cell_at_kill = len(kr.in_cell)
         kr.outage_s = await server.kill_and_restart()
 
     async with httpx.AsyncClient(base_url=server.url, timeout=300, limits=limits) as client:
@@ -439,15 +456,19 @@ def main_kill(args: argparse.Namespace) -> int:
           f"scripted model, bwrap sandboxes, pool {args.pool_size}; SIGKILL once mid-run")
     try:
         t0 = time.perf_counter()
-        kr, _ = asyncio.run(go())
+        kr, peak = asyncio.run(go())
         wall = time.perf_counter() - t0
     finally:
         server.stop()
     lat = kr.latencies
     print(f"conversations {n}, turns {n * (args.turns + 1)} (incl. a recall turn each), "
-          f"ok {len(lat)}, cut by the kill {kr.cut_turns}, errors {len(kr.errors)}")
-    print(f"turn latency p50 {percentile(lat, 50):.3f} s, p99 {percentile(lat, 99):.3f} s; "
-          f"wall {wall:.1f} s; kills {server.kills}, restart outage {kr.outage_s:.1f} s")
+          f"ok {len(lat)}, cut by the kill {kr.cut_turns} ({kr.in_cell_at_kill} mid-cell), "
+          f"errors {len(kr.errors)}")
+    print(f"turn latency p50 {percentile(lat, 50):.3f} s, p99 {percentile(lat, 99):.3f} s "
+          f"(turns 2+: p50 {percentile(kr.later, 50):.3f} s, "
+          f"p99 {percentile(kr.later, 99):.3f} s); "
+          f"wall {wall:.1f} s; kills {server.kills}, restart outage {kr.outage_s:.1f} s; "
+          f"peak RSS of the server and its kernels {peak / 2**20:.0f} MiB")
     print(f"lost after the kill: {len(kr.lost)} acknowledged things "
           f"(messages answered 202 + SSE events received: "
           f"{sum(len(c.acked) + len(c.events) for c in kr.conversations)} checked); "

@@ -241,7 +241,8 @@ class _Kernel:
         except cg.CgroupUnavailable as exc:
             raise sb.SandboxUnavailable(str(exc)) from None
         if not plan.active:
-            cg.warn_fallback(plan)
+            if cfg.cgroups == "auto":  # "off" was asked for: no need to warn
+                cg.warn_fallback(plan)
             return argv
         limits = cg.Limits(memory_bytes=(cfg.memory_mb << 20) if cfg.memory_mb else None,
                            pids=cfg.max_processes)
