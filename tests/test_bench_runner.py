@@ -359,3 +359,28 @@ def _bwrap():
     from codeact.runtime import check_bwrap
 
     return check_bwrap()[0]
+
+
+def test_two_prompts_share_one_results_file(tmp_path):
+    """The results key is (task, format, model, prompt hash): a second prompt runs every
+    task again into the same file, and each prompt resumes on its own."""
+    from codeact.bench.oracle import OracleLLM
+    from codeact.bench.report import summarize
+    from codeact.prompts import load_prompt
+
+    tasks = builtin.load()[:2]
+    out = tmp_path / "r.jsonl"
+    first = run_suite(tasks, OracleLLM(tasks), RunConfig(formats=["code"]), out,
+                      progress=False)
+    assert {r["prompt"] for r in first} == {"default"}
+    assert {r["prompt_sha"] for r in first} == {load_prompt("default").sha}
+    assert run_suite(tasks, OracleLLM(tasks), RunConfig(formats=["code"]), out,
+                     progress=False) == []  # resumed: nothing left for this prompt
+    old = run_suite(tasks, OracleLLM(tasks), RunConfig(formats=["code"], prompt="v0"), out,
+                    progress=False)
+    assert len(old) == 2 and {r["prompt"] for r in old} == {"v0"}
+    assert "final_answer" not in old[0]["trajectory"]["messages"][0]["content"]
+    results = load_results(out)
+    assert len(results) == 4
+    labels = set(summarize(results).formats)
+    assert len(labels) == 2 and all(label.startswith("code [") for label in labels)

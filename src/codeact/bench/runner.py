@@ -43,6 +43,8 @@ class RunConfig:
     temperature: float = 0.0
     suite: str = "builtin"
     keep_trajectory: bool = True
+    prompt: str | None = None  # code-format prompt variant or file (None: default)
+    context_window: int | None = None  # None: what the backend knows
 
     def __post_init__(self) -> None:
         bad = [f for f in self.formats if f not in FORMATS]
@@ -59,7 +61,12 @@ class LockedLLM(BaseLLM):
         self.inner = llm
         self.name = getattr(llm, "name", type(llm).__name__)
         self.stop_tokens = list(getattr(llm, "stop_tokens", []) or [])
+        self.context_window = getattr(llm, "context_window", None)
         self._lock = threading.Lock()
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        count = getattr(self.inner, "count_tokens", None)
+        return count(messages) if count else super().count_tokens(messages)
 
     def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (),
                max_tokens: int = 1024, temperature: float = 0.0
@@ -84,6 +91,15 @@ def share(llm: LLM, workers: int) -> LLM:
     return llm
 
 
+def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
+    """The prompt a run of this format uses: its variant name and hash (the results key
+    includes the hash, so two prompts can share a results file)."""
+    from codeact.prompts import load_prompt
+
+    prompt = load_prompt(cfg.prompt if action_format == "code" else None, action_format)
+    return {"prompt": prompt.name, "prompt_sha": prompt.sha}
+
+
 def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[str, Any]:
     """Run one task in one format and grade it; never raises (crashes become records)."""
     from codeact.agent import Agent
@@ -97,6 +113,7 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         "format": action_format,
         "model": getattr(llm, "name", type(llm).__name__),
         "expected": task.expected_json(),
+        **prompt_fields(cfg, action_format),
     }
     if task.metadata:
         base["task_metadata"] = to_jsonable(task.metadata)
@@ -113,7 +130,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                       workspace=workspace,
                       max_turns=cfg.max_turns, time_limit=cfg.task_timeout,
                       exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
-                      temperature=cfg.temperature)
+                      temperature=cfg.temperature, prompt=cfg.prompt if
+                      action_format == "code" else None, context_window=cfg.context_window)
         if cfg.task_timeout:
             def on_timeout() -> None:
                 timed_out.set()
@@ -255,7 +273,9 @@ def run_suite(
     True no new run starts and the runs in flight finish. ``task_loader`` (picklable,
     for the Ray backend) rebuilds the tasks in a worker when they do not come from a
     suite spec (generated tasks); by default workers load ``cfg.suite``."""
-    skip = finished_keys(output) if resume else set()
+    model = getattr(llm, "name", None) if llm is not None else None
+    code_sha = prompt_fields(cfg, "code")["prompt_sha"]
+    skip = finished_keys(output, model=model, prompt_sha=code_sha) if resume else set()
     todo = plan(tasks, cfg.formats, skip)
     n_skipped = len(tasks) * len(cfg.formats) - len(todo)
     records: list[dict[str, Any]] = []

@@ -21,7 +21,14 @@ class SerializedLLM:
         self.llm = llm
         self.name = getattr(llm, "name", type(llm).__name__)
         self.stop_tokens = getattr(llm, "stop_tokens", [])
+        self.context_window = getattr(llm, "context_window", None)
         self._lock = threading.Lock()
+
+    def count_tokens(self, messages: Sequence[dict[str, Any]]) -> int:
+        from codeact.history import estimate_tokens
+
+        count = getattr(self.llm, "count_tokens", None)
+        return count(messages) if count else estimate_tokens(messages)
 
     def stream(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> Iterator[Any]:
         with self._lock:
