@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 from pathlib import Path
 
@@ -200,3 +201,22 @@ def test_sweep_removes_groups_of_dead_processes_only(tmp_path: Path) -> None:
         d.mkdir(parents=True)
     removed = cg.sweep_stale(cg.Plan("v1", "test", {"memory": parent}))
     assert removed == 1 and not dead.exists() and alive.exists() and foreign.exists()
+
+
+def test_v2_inner_group_with_processes_moves_us_into_a_leaf(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = fake_v2(tmp_path)
+    here = root / "user.slice/app.scope"
+    real_enable = cg._enable
+
+    def enable(d: Path, controllers: list[str]) -> None:
+        # like the kernel: EBUSY while the group itself still holds our process
+        if not (d / cg.HOST_LEAF / "cgroup.procs").exists():
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        real_enable(d, controllers)
+
+    monkeypatch.setattr(cg, "_enable", enable)
+    plan = cg.detect_v2(root, "/user.slice/app.scope", 4242)
+    assert plan is not None and plan.parents == {"": here}
+    assert (here / cg.HOST_LEAF / "cgroup.procs").read_text() == "4242\n"
+    assert "+memory" in (here / "cgroup.subtree_control").read_text()
