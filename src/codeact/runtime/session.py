@@ -260,7 +260,7 @@ class _Kernel:
 
     def _oom_note(self) -> str:
         mb = self.s.config.memory_mb
-        return (f"the session went over its memory cap ({mb} MB for all its processes "
+        return (f"the session ran out of memory (memory cap: {mb} MB for all its processes "
                 f"together) and the out-of-memory killer stopped a process, so all its "
                 "processes were stopped")
 
