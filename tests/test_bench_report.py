@@ -68,8 +68,8 @@ def test_numbers(results_file):
 def test_markdown_and_table(results_file):
     s = report.summarize_file(results_file)
     md = report.markdown(s, "T")
-    assert "| all | code | 3/4 | 75.0% | 30-95% | 2.00 | 150 | 2.0 |" in md
-    assert "| all | json | 1/4 | 25.0% | 5-70% | 4.75 | 300 | 3.2 |" in md
+    assert "| all | code | 3/4 | 75.0% | 30-95 | 2.00 | 150 | 2.0 |" in md
+    assert "| all | json | 1/4 | 25.0% | 5-70 | 4.75 | 300 | 3.2 |" in md
     assert "| b | json | 1/2 | 50.0% |" in md
     console = Console(record=True, width=120)
     console.print(report.rich_table(s))

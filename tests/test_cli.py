@@ -116,3 +116,25 @@ def test_config_command_shows_sources(monkeypatch, tmp_path):
     result = runner.invoke(app, ["config"])
     assert result.exit_code == 0
     assert "$CODEACT_MODEL" in result.output and "c.toml" in result.output
+
+
+def test_prompt_and_context_window_options(scripted, tmp_path):
+    scripted(["<execute>final_answer(6 * 7)</execute>"])
+    result = runner.invoke(app, ["run", "--json", "-", "-q", "--prompt", "tools-example",
+                                 "--context-window", "4096", "what is 6*7"])
+    assert result.exit_code == 0, result.output
+    traj = Trajectory.from_json(result.stdout.strip().splitlines()[-1])
+    assert traj.answer == "42" and traj.metadata["prompt"] == "tools-example"
+    assert "get_price" in traj.messages[0]["content"]
+    mine = tmp_path / "p.md"
+    mine.write_text("Answer tersely.\n{tools}\nUse <execute> and <solution>.")
+    scripted(["<solution>ok</solution>"])
+    result = runner.invoke(app, ["run", "--json", "-", "-q", "--prompt", str(mine), "x"])
+    traj = Trajectory.from_json(result.stdout.strip().splitlines()[-1])
+    assert traj.messages[0]["content"].startswith("Answer tersely.")
+
+
+def test_unknown_prompt_is_one_clear_error(scripted):
+    scripted(["<solution>1</solution>"])
+    result = runner.invoke(app, ["run", "--prompt", "nope", "x"])
+    assert result.exit_code == 2 and "unknown code prompt 'nope'" in result.output

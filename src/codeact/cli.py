@@ -52,6 +52,13 @@ NThreadsOpt = Annotated[int | None, typer.Option(
 TemperatureOpt = Annotated[float | None, typer.Option(
     "--temperature", help="Sampling temperature (default 0). Env: CODEACT_TEMPERATURE.")]
 UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help=UNSAFE_HELP)]
+PromptOpt = Annotated[str | None, typer.Option(
+    "--prompt", help="System prompt of the code format: a variant name (default, "
+    "tools-example, v0) or a path to a prompt file. Env: CODEACT_PROMPT.")]
+ContextWindowOpt = Annotated[int | None, typer.Option(
+    "--context-window", help="Tokens the model can attend to; older observations are "
+    "shortened to stay inside it (default: what the backend knows, e.g. --n-ctx for local "
+    "models). Env: CODEACT_CONTEXT_WINDOW.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -94,6 +101,12 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
         tools = [t for spec in settings.tools for t in load_tools(spec)]
     except ToolLoadError as exc:
         raise _fail(str(exc)) from None
+    from codeact.prompts import PromptError, load_prompt
+
+    try:  # before the (slow) model load: a typo in --prompt fails at once
+        load_prompt(settings.prompt, "code")
+    except PromptError as exc:
+        raise _fail(str(exc)) from None
     try:
         llm = make_llm(settings.model, base_url=settings.base_url, api_key=settings.api_key,
                        n_ctx=settings.n_ctx, n_threads=settings.n_threads)
@@ -109,6 +122,8 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
         max_new_tokens=settings.max_new_tokens,
         temperature=settings.temperature,
         chat=chat,
+        prompt=settings.prompt,
+        context_window=settings.context_window,
     )
 
 
@@ -126,6 +141,8 @@ def run(
     n_ctx: NCtxOpt = None,
     n_threads: NThreadsOpt = None,
     temperature: TemperatureOpt = None,
+    prompt: PromptOpt = None,
+    context_window: ContextWindowOpt = None,
     unsafe_no_sandbox: UnsafeOpt = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Write the trajectory as one JSON line to this file ('-': stdout).")
@@ -140,8 +157,8 @@ def run(
     settings = _settings(model=model, base_url=base_url, api_key=api_key,
                          max_turns=max_turns, tools=tools, workspace=workspace,
                          action_format=action_format, exec_timeout=exec_timeout, n_ctx=n_ctx,
-                         n_threads=n_threads, temperature=temperature,
-                         unsafe_no_sandbox=unsafe_no_sandbox)
+                         n_threads=n_threads, temperature=temperature, prompt=prompt,
+                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox)
     agent = _build_agent(settings, chat=False)
     printer = EventPrinter(Console(stderr=True) if json_out == Path("-") else console)
     trajectory = None
@@ -185,6 +202,8 @@ def chat(
     n_ctx: NCtxOpt = None,
     n_threads: NThreadsOpt = None,
     temperature: TemperatureOpt = None,
+    prompt: PromptOpt = None,
+    context_window: ContextWindowOpt = None,
     unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """A multi-turn terminal chat with one persistent sandboxed session."""
@@ -194,7 +213,8 @@ def chat(
     settings = _settings(model=model, base_url=base_url, api_key=api_key,
                          max_turns=max_turns, tools=tools, workspace=workspace,
                          exec_timeout=exec_timeout, n_ctx=n_ctx, n_threads=n_threads,
-                         temperature=temperature, unsafe_no_sandbox=unsafe_no_sandbox)
+                         temperature=temperature, prompt=prompt,
+                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox)
     agent = _build_agent(settings, chat=True)
     printer = EventPrinter(console, show_turns=False)
     console.print(f"[dim]codeact chat with {settings.model}. {CHAT_HELP}[/]")

@@ -22,6 +22,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+if not console.is_terminal:  # logs and pipes: room for every report column
+    console = Console(width=max(console.width, 130))
 
 
 def _fail(message: str) -> None:
@@ -73,6 +75,12 @@ def run(
     task_timeout: Annotated[float, typer.Option(
         help="Wall-clock seconds per task and format (0: none)")] = 600.0,
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per model reply")] = 1024,
+    prompt: Annotated[str | None, typer.Option(
+        help="Code-format system prompt: variant name (default, tools-example, v0) or a file; "
+             "json/text keep their frozen prompts. Results are keyed by its hash. "
+             "Env: CODEACT_PROMPT")] = None,
+    context_window: Annotated[int | None, typer.Option(
+        help="Context window in tokens (default: what the backend knows)")] = None,
     fresh: Annotated[bool, typer.Option(
         "--fresh", help="Do not resume: rerun everything (appends to --output)")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
@@ -100,8 +108,15 @@ def run(
     from codeact.config import ConfigError, load_settings
 
     try:
-        settings = load_settings({"model": model, "base_url": base_url, "api_key": api_key})
+        settings = load_settings({"model": model, "base_url": base_url, "api_key": api_key,
+                                  "prompt": prompt, "context_window": context_window})
     except ConfigError as exc:
+        _fail(str(exc))
+    from codeact.prompts import PromptError, load_prompt
+
+    try:
+        load_prompt(settings.prompt, "code")
+    except PromptError as exc:
         _fail(str(exc))
     spec = settings.model
     if spec == "bench:oracle" or spec.startswith("bench:oracle"):
@@ -119,7 +134,8 @@ def run(
                                     api_key=settings.api_key, **options)
     cfg = RunConfig(formats=fmts, max_turns=max_turns, workers=workers, sandbox=sandbox,
                     exec_timeout=exec_timeout, task_timeout=task_timeout or None,
-                    max_new_tokens=max_new_tokens, suite=suite)
+                    max_new_tokens=max_new_tokens, suite=suite, prompt=settings.prompt,
+                    context_window=settings.context_window)
     llm = None
     if backend == "local":
         from codeact.llm.base import LLMError

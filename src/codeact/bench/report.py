@@ -151,13 +151,13 @@ def _rows(summary: Summary) -> list[tuple[str, str, Stats]]:
 
 
 HEADERS = ("domain", "format", "solved", "success", "95% CI", "turns", "tokens", "wall s",
-           "at limit", "stuck", "errors")
+           "limit", "stuck", "err")
 
 
 def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
     lo, hi = st.interval
     return [dom, fmt, f"{st.successes}/{st.n}", f"{100 * st.success_rate:.1f}%",
-            f"{100 * lo:.0f}-{100 * hi:.0f}%", f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}",
+            f"{100 * lo:.0f}-{100 * hi:.0f}", f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}",
             f"{st.avg_wall:.1f}", str(st.at_limit), str(st.stuck), str(st.errors)]
 
 
@@ -168,7 +168,7 @@ def rich_table(summary: Summary, title: str = "Benchmark results"):
     table = Table(title=f"{title} — {models}")
     for h in HEADERS:
         table.add_column(h, justify="left" if h in ("domain", "format") else "right",
-                         no_wrap=True)
+                         no_wrap=True, min_width=len(h))
     last = None
     for dom, fmt, st in _rows(summary):
         if last is not None and dom != last:
