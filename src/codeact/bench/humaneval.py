@@ -147,3 +147,17 @@ def load() -> list[Task]:
             metadata={"entry_point": problem["entry_point"]},
         ))
     return tasks
+
+
+SUBSET_STEP = 4  # humaneval-40: HumanEval/0, /4, /8, ..., /156
+
+
+def subset_ids(step: int = SUBSET_STEP) -> list[str]:
+    """The fixed subset used for quick pass@1 figures: every ``step``-th problem."""
+    return [f"HumanEval/{i}" for i in range(0, 160, step)]
+
+
+def load_subset() -> list[Task]:
+    """``humaneval-40``: the 40 problems of :func:`subset_ids`."""
+    wanted = set(subset_ids())
+    return [t for t in load() if t.name in wanted]

@@ -6,7 +6,8 @@
   ``builtin-mini`` (one per domain),
   ``thirdparty`` (36 tasks, 5 domains, tools written as external suites write them) and
   ``thirdparty-quick`` (two tasks per domain),
-  ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``);
+  ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``),
+  ``humaneval-40`` (a fixed subset: every 4th problem, HumanEval/0, /4, ..., /156);
 - ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning
   tasks (or an iterable of tasks itself);
 - ``my_pkg.my_suite``: a module with a ``load()`` function or a ``TASKS`` list;
@@ -73,6 +74,12 @@ def _humaneval() -> list[Task]:
     return humaneval.load()
 
 
+def _humaneval_40() -> list[Task]:
+    from codeact.bench import humaneval
+
+    return humaneval.load_subset()
+
+
 BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "builtin": _builtin,
     "builtin-quick": _builtin_quick,
@@ -80,6 +87,7 @@ BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "thirdparty": _thirdparty,
     "thirdparty-quick": _thirdparty_quick,
     "humaneval": _humaneval,
+    "humaneval-40": _humaneval_40,
 }
 
 
