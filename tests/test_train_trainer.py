@@ -77,3 +77,11 @@ def test_resume_without_checkpoint_and_empty_data_fail_clearly(tmp_path, base_di
     with pytest.raises(TrainError, match="max-length"):
         train(TrainConfig(data=[data], base=str(base_dir), out=tmp_path / "o2", max_length=8,
                           progress=False))
+
+
+def test_packing_is_refused_without_flash_attention(tmp_path, base_dir):
+    """sdpa/eager ignore per-example positions, so packed examples would see each other."""
+    data = write_codeact_jsonl(tmp_path / "d.jsonl", 2)
+    with pytest.raises(TrainError, match="flash-attention"):
+        train(TrainConfig(data=[data], base=str(base_dir), out=tmp_path / "o", packing=True,
+                          progress=False))

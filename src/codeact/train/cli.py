@@ -61,7 +61,8 @@ def train_cmd(
         "--max-length", help="Tokens per example; longer ones are cut.")] = 2048,
     packing: Annotated[bool, typer.Option(
         "--packing", help="Pack examples padding-free (each keeps its own positions; no "
-        "attention across examples). Default: length bucketing.")] = False,
+        "attention across examples): needs flash attention (GPU). Default: length "
+        "bucketing.")] = False,
     gradient_checkpointing: Annotated[bool, typer.Option(
         "--gradient-checkpointing/--no-gradient-checkpointing",
         help="Trade compute for memory.")] = True,

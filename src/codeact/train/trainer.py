@@ -201,6 +201,11 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
     if model is None:
         assert source is not None
         model = load_model(source, dtype, resize_to=len(tokenizer) if added else None)
+    attn = str(getattr(model.config, "_attn_implementation", "") or "")
+    if cfg.packing and "flash" not in attn:
+        raise TrainError(f"--packing needs a flash-attention model (this one uses {attn or '?'}"
+                         "): with other attention kernels packed examples would attend to "
+                         "each other; leave it off (length bucketing is the default)")
     if getattr(model.config, "use_cache", None):
         model.config.use_cache = False
     peft_config = None
