@@ -94,3 +94,27 @@ def test_heldout_tasks_come_from_the_heldout_split():
     assert len(tasks) == 8
     assert all(t.metadata["split"] == "heldout" for t in tasks)
     assert len({t.domain for t in tasks}) >= 4  # every family
+
+
+def test_run_model_end_to_end_with_a_scripted_model(tmp_path):
+    """Held-out tasks through the bench runner, the general check, results that resume."""
+    from codeact.bench.task import Task
+
+    extra = Task(name="suite/add", instruction="What is 2 + 2?", expected=4, domain="math")
+    cfg = cmp.CompareConfig(out=tmp_path, n_heldout=3, suites=(), n_arithmetic=3,
+                            max_turns=2, sandbox="none", progress=False)
+    tasks = cmp.load_tasks(cfg) + [extra]
+
+    def reply(messages):
+        text = messages[-1]["content"]
+        return "<solution>4</solution>" if "2 + 2" in text else "<solution>0</solution>"
+
+    llm = ScriptedLLM(reply, name="scripted")
+    res = cmp.run_model("base", llm, cfg, tasks)
+    assert res["heldout"]["success"].n == 3 and res["suites"]["success"].k == 1
+    assert res["all_tasks"]["valid_actions"].value == 1.0  # every reply was an answer
+    assert res["general"].n == 33
+    calls = len(llm.calls)
+    again = cmp.run_model("base", llm, cfg, tasks)  # everything is read back, nothing rerun
+    assert len(llm.calls) == calls
+    assert again["general"].k == res["general"].k

@@ -193,28 +193,19 @@ def run_model(label: str, llm: Any, cfg: CompareConfig, tasks: list[Any]) -> dic
     else:
         general = run_general(llm, items)
         general_file.write_text("".join(json.dumps(g) + "\n" for g in general))
-    heldout = [r for r in records if r.get("domain") in _families()]
-    suites = [r for r in records if r.get("domain") not in _families()]
+    by_name = {t.name: t for t in tasks}
+    split = {name: t.metadata.get("split") for name, t in by_name.items()}
+    heldout = [r for r in records if split.get(r["task"]) == "heldout"]
+    suites = [r for r in records if split.get(r["task"]) != "heldout"]
+    unseen = [r for r in heldout if by_name[r["task"]].metadata.get("unseen_kind")]
     return {
         "model": getattr(llm, "name", label),
         "heldout": agent_stats(heldout),
-        "unseen_kinds": agent_stats([r for r in heldout if _unseen(r, tasks)]),
+        "unseen_kinds": agent_stats(unseen),
         "suites": agent_stats(suites),
         "all_tasks": agent_stats(records),
         "general": Rate(sum(g["correct"] for g in general), len(general)),
     }
-
-
-def _families() -> set[str]:
-    from codeact.data import generators
-
-    return set(generators.names())
-
-
-def _unseen(record: dict[str, Any], tasks: list[Any]) -> bool:
-    by_name = {t.name: t for t in tasks}
-    task = by_name.get(record.get("task"))
-    return bool(task is not None and task.metadata.get("unseen_kind"))
 
 
 def load_tasks(cfg: CompareConfig) -> list[Any]:
