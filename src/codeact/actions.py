@@ -142,10 +142,18 @@ class CodeFormat(ActionFormat):
 
     name = "code"
 
-    def system_prompt(self, tools: Sequence[Tool], prompt: Prompt | None = None) -> str:
+    def system_prompt(self, tools: Sequence[Tool], prompt: Prompt | None = None,
+                      packages: Sequence[str] = (), can_install: bool = False) -> str:
+        """``packages``: what the kernel can import beyond the standard library (one short
+        line in the ``{tools}`` place; the prompt's hash stays the template's);
+        ``can_install``: ``%pip install`` works (through the host)."""
         prompt = prompt or self.default_prompt()
         stubs = "\n\n".join(t.python_stub() for t in tools)
         section = ("\n" + prompt_part("code", "tools").replace("{stubs}", stubs)) if tools else ""
+        if packages:
+            more = " (`%pip install NAME` adds others)" if can_install else ""
+            section = (f"\nInstalled Python packages: {', '.join(packages)}{more}.\n"
+                       + section)
         return prompt.render(section)
 
     def parse(self, reply: Completion | str) -> Action:

@@ -97,8 +97,18 @@ class Agent:
         else:
             self.prompt = load_prompt(prompt if self.format.name == "code" else None,
                                       self.format.name)
-        self.system_prompt = system_prompt or self.format.system_prompt(self.tools,
-                                                                        self.prompt)
+        rendered = None
+        if system_prompt is None and self.format.name == "code":
+            # the kernel's packages, named in the prompt (hook: runtime/kernel_env.py)
+            from codeact.runtime.kernel_env import prompt_info
+
+            policy = getattr(session, "package_policy", None)
+            pkgs = ((list(getattr(session, "packages", ())), getattr(policy, "mode", "deny")
+                     != "deny") if session is not None else prompt_info(sandbox))
+            rendered = self.format.system_prompt(  # type: ignore[call-arg]
+                self.tools, self.prompt, packages=pkgs[0], can_install=pkgs[1])
+        self.system_prompt = system_prompt or rendered or self.format.system_prompt(
+            self.tools, self.prompt)
         # recorded in every trajectory: which prompt (variant name, hash of its template)
         self.prompt_name, self.prompt_sha = self.prompt.name, self.prompt.sha
         if system_prompt is not None:

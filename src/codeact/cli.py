@@ -60,6 +60,26 @@ ContextWindowOpt = Annotated[int | None, typer.Option(
     "shortened to stay inside it (default: what the backend knows, e.g. --n-ctx for local "
     "models). Env: CODEACT_CONTEXT_WINDOW.")]
 
+KernelEnvOpt = Annotated[str | None, typer.Option(
+    "--kernel-env", help="Python environment kernels run in: a venv path with ipykernel (e.g. "
+    "your project's), or 'self' for codeact's own (default: the kernel environment of "
+    "`codeact kernel-env create`, made on first use). Env: CODEACT_KERNEL_ENV.")]
+PackagesOpt = Annotated[str | None, typer.Option(
+    "--packages", help="`%pip install` in the sandbox, done by the host: allow, deny or ask "
+    "(default allow; ask = deny without an interactive user). Env: CODEACT_PACKAGES.")]
+AllowPkgOpt = Annotated[list[str] | None, typer.Option(
+    "--allow-package", help="Only these packages may be installed (repeatable). "
+    "Env: CODEACT_PACKAGES_ALLOW.")]
+DenyPkgOpt = Annotated[list[str] | None, typer.Option(
+    "--deny-package", help="Never install these, not even as dependencies (repeatable). "
+    "Env: CODEACT_PACKAGES_DENY.")]
+PkgMaxOpt = Annotated[int | None, typer.Option(
+    "--packages-max-mb", help="Cap on wheels one session installs (default 200). "
+    "Env: CODEACT_PACKAGES_MAX_MB.")]
+KeepPkgOpt = Annotated[bool, typer.Option(
+    "--keep-packages", help="Keep installed packages in the workspace (.codeact/packages) "
+    "instead of dropping them with the session. Env: CODEACT_PACKAGES_PERSIST.")]
+
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
@@ -69,8 +89,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _settings(**flags: Any) -> Settings:
     if not flags.get("unsafe_no_sandbox"):
         flags["unsafe_no_sandbox"] = None  # not given: let the config file decide
-    if flags.get("tools") == []:
-        flags["tools"] = None
+    for name in ("tools", "packages_allow", "packages_deny"):
+        if flags.get(name) == []:
+            flags[name] = None
+    if not flags.get("packages_persist"):
+        flags["packages_persist"] = None
     if flags.get("workspace") is not None:
         flags["workspace"] = str(flags["workspace"])
     try:
@@ -115,7 +138,7 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
     return Agent(
         llm, tools,
         action_format=settings.action_format,
-        sandbox="none" if settings.unsafe_no_sandbox else "bwrap",
+        sandbox=_sandbox_config(settings),
         workspace=settings.workspace,
         max_turns=settings.max_turns,
         exec_timeout=settings.exec_timeout,
@@ -125,6 +148,38 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
         prompt=settings.prompt,
         context_window=settings.context_window,
     )
+
+
+def _sandbox_config(settings: Settings) -> Any:
+    """The kernel's sandbox, environment and package policy. The default kernel
+    environment is created on first use (progress bar); if that fails (e.g. offline),
+    kernels run in codeact's own interpreter, as the warning says."""
+    from codeact.runtime import SandboxConfig
+    from codeact.runtime import kernel_env as ke
+    from codeact.runtime.packages import PackagePolicy
+
+    env = settings.kernel_env
+    if env is None and not ke.is_ready(ke.default_path()):
+        from codeact.runtime.cli import create_with_progress
+
+        try:
+            create_with_progress(err_console)
+        except (ke.KernelEnvError, OSError) as exc:
+            err_console.print(f"[yellow]warning:[/] could not create the kernel environment "
+                              f"({exc}); kernels run in codeact's own interpreter, without "
+                              "the data stack")
+            env = "self"
+    try:
+        if env is not None:
+            ke.resolve(env)  # a broken --kernel-env fails here, in one line
+        policy = PackagePolicy(mode=settings.packages, allow=tuple(settings.packages_allow),
+                               deny=tuple(settings.packages_deny),
+                               max_mb=settings.packages_max_mb,
+                               persist=settings.packages_persist)
+    except (ke.KernelEnvError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    return SandboxConfig(backend="none" if settings.unsafe_no_sandbox else "bwrap",
+                         kernel_env=env, packages=policy)
 
 
 @app.command()
@@ -144,6 +199,12 @@ def run(
     prompt: PromptOpt = None,
     context_window: ContextWindowOpt = None,
     unsafe_no_sandbox: UnsafeOpt = False,
+    kernel_env: KernelEnvOpt = None,
+    packages: PackagesOpt = None,
+    packages_allow: AllowPkgOpt = None,
+    packages_deny: DenyPkgOpt = None,
+    packages_max_mb: PkgMaxOpt = None,
+    packages_persist: KeepPkgOpt = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Write the trajectory as one JSON line to this file ('-': stdout).")
     ] = None,
@@ -158,7 +219,10 @@ def run(
                          max_turns=max_turns, tools=tools, workspace=workspace,
                          action_format=action_format, exec_timeout=exec_timeout, n_ctx=n_ctx,
                          n_threads=n_threads, temperature=temperature, prompt=prompt,
-                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox)
+                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox,
+                         kernel_env=kernel_env, packages=packages,
+                         packages_allow=packages_allow, packages_deny=packages_deny,
+                         packages_max_mb=packages_max_mb, packages_persist=packages_persist)
     agent = _build_agent(settings, chat=False)
     printer = EventPrinter(Console(stderr=True) if json_out == Path("-") else console)
     trajectory = None
@@ -205,6 +269,12 @@ def chat(
     prompt: PromptOpt = None,
     context_window: ContextWindowOpt = None,
     unsafe_no_sandbox: UnsafeOpt = False,
+    kernel_env: KernelEnvOpt = None,
+    packages: PackagesOpt = None,
+    packages_allow: AllowPkgOpt = None,
+    packages_deny: DenyPkgOpt = None,
+    packages_max_mb: PkgMaxOpt = None,
+    packages_persist: KeepPkgOpt = False,
 ) -> None:
     """A multi-turn terminal chat with one persistent sandboxed session."""
     from codeact.events import DoneEvent
@@ -214,7 +284,10 @@ def chat(
                          max_turns=max_turns, tools=tools, workspace=workspace,
                          exec_timeout=exec_timeout, n_ctx=n_ctx, n_threads=n_threads,
                          temperature=temperature, prompt=prompt,
-                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox)
+                         context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox,
+                         kernel_env=kernel_env, packages=packages,
+                         packages_allow=packages_allow, packages_deny=packages_deny,
+                         packages_max_mb=packages_max_mb, packages_persist=packages_persist)
     agent = _build_agent(settings, chat=True)
     printer = EventPrinter(console, show_turns=False)
     console.print(f"[dim]codeact chat with {settings.model}. {CHAT_HELP}[/]")
@@ -340,9 +413,12 @@ def doctor(
 def _mount_subcommands() -> None:
     from codeact.llm.cli import app as models_app
     from codeact.runtime.cli import app as sandbox_app
+    from codeact.runtime.cli import kernel_env_app
 
     app.add_typer(models_app, name="models", help="List, pull, locate and add local models.")
     app.add_typer(sandbox_app, name="sandbox", help="Check the code sandbox.")
+    app.add_typer(kernel_env_app, name="kernel-env",
+                  help="The Python environment kernels run in (create, info).")
     try:
         from codeact.bench.cli import app as bench_app
 

@@ -36,6 +36,12 @@ class Settings:
     workspace: str | None = None
     tools: list[str] = field(default_factory=list)
     unsafe_no_sandbox: bool = False
+    kernel_env: str | None = None
+    packages: str = "allow"
+    packages_allow: list[str] = field(default_factory=list)
+    packages_deny: list[str] = field(default_factory=list)
+    packages_max_mb: int = 200
+    packages_persist: bool = False
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -55,6 +61,12 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_N_THREADS": "n_threads",
     "CODEACT_WORKSPACE": "workspace",
     "CODEACT_TOOLS": "tools",
+    "CODEACT_KERNEL_ENV": "kernel_env",
+    "CODEACT_PACKAGES": "packages",
+    "CODEACT_PACKAGES_ALLOW": "packages_allow",
+    "CODEACT_PACKAGES_DENY": "packages_deny",
+    "CODEACT_PACKAGES_MAX_MB": "packages_max_mb",
+    "CODEACT_PACKAGES_PERSIST": "packages_persist",
 }
 
 _SETTING_FIELDS = {f.name: f for f in fields(Settings) if f.name != "sources"}
@@ -168,6 +180,9 @@ def load_settings(
     if settings.action_format not in ("code", "json", "text"):
         raise ConfigError(f"{settings.sources['action_format']}: action_format must be "
                           f"code, json or text, got {settings.action_format!r}")
+    if settings.packages not in ("allow", "deny", "ask"):
+        raise ConfigError(f"{settings.sources['packages']}: packages must be allow, deny or "
+                          f"ask, got {settings.packages!r}")
     if settings.max_turns < 1:
         raise ConfigError(f"{settings.sources['max_turns']}: max_turns must be at least 1")
     return settings

@@ -1,6 +1,7 @@
 """The host side of the tool bridge: a unix socket server per session.
 
-The kernel sends one JSON line per call ``{"tool", "args", "kwargs"}``; the host runs the
+The kernel sends one JSON line per call ``{"tool", "args", "kwargs"}`` (or, for
+``%pip install``, ``{"op": "pip", "args"}``, answered by the session's installer); the host runs the
 real callable (in a worker thread, so it may block on network or disk) and answers one
 JSON line ``{"ok": true, "result": ...}`` or ``{"ok": false, "type", "message", "args",
 "base"}``. Values on both sides go through :mod:`codeact.runtime.convert`.
@@ -16,7 +17,7 @@ import inspect
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..tools import Tool
@@ -31,10 +32,12 @@ _executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_pr
 class ToolBridge:
     """Serves tool calls for one session on ``path`` (runs on the runtime loop)."""
 
-    def __init__(self, path: str, tools: Sequence[Tool] = (), owner: tuple[int, int] | None = None):
+    def __init__(self, path: str, tools: Sequence[Tool] = (), owner: tuple[int, int] | None = None,
+                 installer: Callable[[list[str]], dict[str, Any]] | None = None):
         self.path = path
         self.tools: dict[str, Tool] = {t.name: t for t in tools}
         self.owner = owner
+        self.installer = installer  # answers {"op": "pip", "args": [...]} (runtime/packages)
         self.calls = 0
         self._server: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.StreamWriter] = set()
@@ -83,11 +86,13 @@ class ToolBridge:
         self.calls += 1
         try:
             req = convert.loads(line)
-            name = req["tool"]
+            name = req.get("tool") if req.get("op") == "pip" else req["tool"]
             args = req.get("args") or []
             kwargs = req.get("kwargs") or {}
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise TypeError("bad tool request")
+            if req.get("op") == "pip":
+                return await self._pip(args)
         except Exception as exc:
             return _reply({"ok": False, "type": "ValueError",
                            "message": f"malformed tool request: {exc}"})
@@ -112,6 +117,16 @@ class ToolBridge:
                 result, f"the value returned by tool {name!r}")})
         except (TypeError, ValueError, RecursionError) as exc:
             return _reply({"ok": False, "type": "TypeError", "message": str(exc)})
+
+
+    async def _pip(self, args: list[Any]) -> bytes:
+        """A ``pip`` request from the kernel: the host's installer, or a one-line refusal."""
+        if self.installer is None:
+            return _reply({"ok": False, "message": "package installs are disabled"})
+        installer = self.installer
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(_executor, lambda: installer([str(a) for a in args]))
+        return _reply(result)
 
 
 def error_reply(exc: BaseException) -> dict[str, Any]:

@@ -1,13 +1,18 @@
-"""`codeact sandbox ...`: check that the sandbox works here (mounted by codeact.cli)."""
+"""`codeact sandbox ...` (is the sandbox working here?) and `codeact kernel-env ...` (the
+environment kernels run in); both mounted by codeact.cli."""
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from . import kernel_env
 
 app = typer.Typer(help="Inspect the code-execution sandbox.", no_args_is_help=True)
 
@@ -55,3 +60,74 @@ def check() -> None:
                       f" ({took:.1f}s)")
         raise typer.Exit(1)
     console.print(f"[green]all {len(results)} attacks blocked[/] ({took:.1f}s)")
+
+
+kernel_env_app = typer.Typer(help="The Python environment sandboxed kernels run in.",
+                             no_args_is_help=True)
+
+
+@kernel_env_app.callback()
+def _kernel_env() -> None:
+    """The Python environment sandboxed kernels run in (ipykernel and a data stack)."""
+
+
+def create_with_progress(console: Console, path: Path | None = None, *,
+                         force: bool = False) -> kernel_env.KernelEnv:
+    """Create the kernel environment from the lock, showing a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    target = path or kernel_env.default_path()
+    console.print(f"creating the kernel environment in {target} "
+                  f"({len(kernel_env.pins())} packages from the lock; about a minute)")
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=len(kernel_env.pins()))
+
+        def note(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message[:40], completed=done, total=total)
+
+        return kernel_env.create(path, force=force, progress=note)
+
+
+@kernel_env_app.command("create")
+def create_cmd(
+    path: Annotated[Path | None, typer.Option(
+        "--path", help="Where to create it (default: under the user data dir).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Recreate it even if it exists (e.g. after a codeact upgrade).")] = False,
+) -> None:
+    """Create the kernel environment: ipykernel, numpy, pandas, scipy, sympy, matplotlib,
+    scikit-learn, openpyxl, networkx, beautifulsoup4, pyyaml, tabulate (pinned)."""
+    console = Console()
+    t0 = time.monotonic()
+    try:
+        env = create_with_progress(console, path, force=force)
+    except kernel_env.KernelEnvError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    took = time.monotonic() - t0
+    size = kernel_env.size_bytes(Path(env.path or "")) / 1e6
+    console.print(f"[green]kernel environment ready[/]: {env.path} (Python {env.version}, "
+                  f"{size:,.0f} MB, {took:.0f}s)")
+
+
+@kernel_env_app.command("info")
+def info_cmd(
+    kernel_env_path: Annotated[str | None, typer.Option(
+        "--kernel-env", help="An environment to inspect instead of the configured one.")] = None,
+) -> None:
+    """Say which environment kernels use and what it has."""
+    console = Console()
+    try:
+        env = kernel_env.resolve(kernel_env_path)
+    except kernel_env.KernelEnvError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[bold]kernel environment:[/] {env.describe()}")
+    console.print(f"[bold]interpreter:[/] {env.python}")
+    console.print(f"[bold]mounted read-only:[/] {', '.join(env.prefixes)}")
+    if env.packages:
+        console.print(f"[bold]packages:[/] {', '.join(env.packages)}")
+    if env.own:
+        console.print(f"(no kernel environment at {kernel_env.default_path()}: create it "
+                      "with `codeact kernel-env create`)")

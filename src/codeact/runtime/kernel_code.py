@@ -25,7 +25,7 @@ MAX_ANSWER = 200_000  # characters a final answer may have
 
 _SETUP = r'''
 def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_source,
-                    max_answer):
+                    max_answer, site_dir):
     import builtins, collections, json, os, socket, sys, threading
     import ipykernel.iostream as iostream
     ip = get_ipython()
@@ -197,10 +197,9 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
             pass
         conn.update(sock=None, file=None, pid=None)
 
-    def call(name, args, kwargs):
-        """Run host tool ``name``; args and kwargs are already JSON-safe."""
-        payload = json.dumps({"tool": name, "args": list(args), "kwargs": kwargs},
-                             ensure_ascii=False) + "\n"
+    def request(obj):
+        """One request to the host and its reply line (b"" if the host hung up)."""
+        payload = json.dumps(obj, ensure_ascii=False) + "\n"
         with lock:
             try:
                 _connect()
@@ -211,11 +210,60 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
                 raise
             if not line:
                 _drop()
-                raise ToolError(f"tool {name!r}: the host closed the connection")
+        return line
+
+    def call(name, args, kwargs):
+        """Run host tool ``name``; args and kwargs are already JSON-safe."""
+        line = request({"tool": name, "args": list(args), "kwargs": kwargs})
+        if not line:
+            raise ToolError(f"tool {name!r}: the host closed the connection")
         reply = conv.loads(line)
         if reply.get("ok"):
             return reply.get("result")
         raise rebuild(reply)
+
+    # --- pip: the kernel is offline, so the host installs into the session overlay ---
+    import importlib, re as _re, shlex, site
+    if site_dir and os.path.isdir(site_dir):
+        site.addsitedir(site_dir)
+
+    def host_pip(line):
+        """``%pip install NAME`` in the sandbox: the host downloads and installs it."""
+        try:
+            args = shlex.split(line)
+        except ValueError as exc:
+            print(f"pip: {exc}", file=sys.stderr)
+            return
+        names = " ".join(a for a in args[1:] if not a.startswith("-"))
+        installing = args[:1] == ["install"]
+        if installing:
+            print(f"installing {names} ... ", end="", flush=True)
+        raw = request({"op": "pip", "args": args})
+        reply = json.loads(raw) if raw else {"ok": False,
+                                              "message": "the host closed the connection"}
+        if reply.get("ok"):
+            got = reply.get("installed") or []
+            print("done: " + (", ".join(f"{n} {v}" for n, v in got) if got
+                              else reply.get("message", "already installed")))
+            if site_dir:
+                site.addsitedir(site_dir)
+            importlib.invalidate_caches()
+        elif installing:
+            print(f"failed: {reply.get('message')}")
+        else:
+            print(f"pip: {reply.get('message')}", file=sys.stderr)
+
+    ip.register_magic_function(host_pip, "line", "pip")
+    pip_cmd = _re.compile(r"^\s*(?:\S*python[0-9.]*\s+-m\s+)?pip3?(?:\s+(.*))?$", _re.S)
+    orig_system = ip.system
+
+    def system(cmd, *a, **k):
+        m = pip_cmd.match(cmd)
+        if m:
+            return host_pip(m.group(1) or "")
+        return orig_system(cmd, *a, **k)
+
+    ip.system = system
 
     # --- final_answer: a structured marker in the execute reply, not printed text ---
     def final_answer(value):
@@ -315,14 +363,15 @@ def _module_source(module: types.ModuleType) -> str:
     return inspect.getsource(module)
 
 
-def setup_code(limit: int, sock_path: str) -> str:
-    """Kernel start-up code: output limiter, tool-bridge client, traceback pruning and
-    ``final_answer``."""
+def setup_code(limit: int, sock_path: str, site_dir: str | None = None) -> str:
+    """Kernel start-up code: output limiter, tool-bridge client, traceback pruning,
+    ``final_answer`` and ``%pip`` through the host (``site_dir``: the package overlay as
+    the kernel sees it)."""
     return (
         _SETUP
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
         + f"{_module_source(convert)!r}, {_module_source(submission)!r}, "
-        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r})\n"
+        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"
         # Model code sees a plain interpreter's argv, not the kernel's own flags, so

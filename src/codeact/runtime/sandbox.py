@@ -26,9 +26,10 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("codeact.runtime")
 
@@ -69,6 +70,11 @@ class SandboxConfig:
     ``"required"`` (fail rather than run without them); default ``$CODEACT_CGROUPS`` or
     ``"auto"``. With cgroups, ``memory_mb`` also caps all processes of the session
     together and ``max_processes`` counts them in the group; sessions get equal CPU weights.
+    ``kernel_env``: the Python environment kernels run in (see ``runtime/kernel_env.py``):
+    a venv path, ``"self"`` for codeact's own interpreter, or None for
+    ``$CODEACT_KERNEL_ENV`` / the default kernel environment when it exists.
+    ``packages``: what ``%pip install`` in the kernel may install through the host (see
+    ``runtime/packages.py``); None: ``$CODEACT_PACKAGES`` or ``"allow"``.
     """
 
     backend: str = "bwrap"
@@ -84,6 +90,8 @@ class SandboxConfig:
     start_timeout: float = 30.0
     threads: int = 4  # OMP/OpenBLAS/MKL thread count inside
     cgroups: str = field(default_factory=lambda: os.environ.get("CODEACT_CGROUPS", "auto"))
+    kernel_env: str | None = None
+    packages: Any = None  # a runtime.packages.PackagePolicy, "allow"/"deny"/"ask" or None
 
     @classmethod
     def coerce(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
@@ -166,13 +174,20 @@ def bwrap_path() -> str | None:
 
 
 def python_prefixes() -> list[str]:
-    """The Python installation directories the kernel needs, read-only."""
+    """codeact's own Python installation directories (the kernel's when it runs in
+    codeact's interpreter), read-only."""
     cands = [sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))]
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         p = sysconfig.get_paths().get(key)
         if p:
             cands.append(p)
+    return prefixes_to_mount(cands)
+
+
+def prefixes_to_mount(cands: list[str]) -> list[str]:
+    """The smallest set of existing directories covering ``cands`` (outside /usr, which
+    is mounted anyway), both as given and with symlinks resolved."""
     out: list[str] = []
     for c in cands:
         for p in {os.path.abspath(c), os.path.realpath(c)}:
@@ -195,8 +210,9 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "ssl", "ca-cer
         "protocols", "services")
 
 
-def sandbox_env(config: SandboxConfig, prefixes: list[str]) -> dict[str, str]:
-    bins = [os.path.dirname(os.path.abspath(sys.executable))]
+def sandbox_env(config: SandboxConfig, prefixes: list[str],
+                python: str | None = None) -> dict[str, str]:
+    bins = [os.path.dirname(os.path.abspath(python or sys.executable))]
     bins += [f"{p}/bin" for p in prefixes if f"{p}/bin" not in bins]
     env = {
         "PATH": ":".join(bins + ["/usr/local/bin", "/usr/bin", "/bin"]),
@@ -242,12 +258,21 @@ def build_bwrap_argv(
     etc_dir: Path,
     kernel_argv: list[str],
     userns_fd: int | None,
+    python: str | None = None,
+    prefixes: list[str] | None = None,
+    extra_ro: Sequence[tuple[str, str]] = (),
 ) -> SandboxCommand:
-    """The full bwrap command that starts the launcher then the kernel."""
+    """The full bwrap command that starts the launcher then the kernel.
+
+    ``python`` and ``prefixes``: the kernel's interpreter and the installation
+    directories it needs (default: codeact's own). ``extra_ro``: more (host, inside)
+    directories to mount read-only, e.g. the session's package overlay.
+    """
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed. " + INSTALL_HINT)
-    prefixes = python_prefixes()
+    if prefixes is None:
+        prefixes = python_prefixes()
     a: list[str] = [bwrap]
     fds: tuple[int, ...] = ()
     if userns_fd is not None:
@@ -282,14 +307,20 @@ def build_bwrap_argv(
                 made.add(anc)
                 a += ["--perms", "0755", "--dir", anc]
         a += ["--ro-bind", p, p]
+    for host, inside in extra_ro:
+        for anc in _ancestors(inside):
+            if anc not in made:
+                made.add(anc)
+                a += ["--perms", "0755", "--dir", anc]
+        a += ["--ro-bind", host, inside]
     a += ["--perms", "0755", "--dir", "/run"]
     a += ["--bind", str(run_dir), INSIDE_RUN, "--bind", str(workspace), INSIDE_WORKSPACE,
           "--chdir", INSIDE_WORKSPACE, "--clearenv"]
-    env = sandbox_env(config, prefixes)
+    env = sandbox_env(config, prefixes, python)
     for k, v in env.items():
         a += ["--setenv", k, v]
     launcher_args = [f"{k}={v}" for k, v in config.limits().items()]
-    a += [sys.executable, "-s", "-c", LAUNCHER, *launcher_args, "--", *kernel_argv]
+    a += [python or sys.executable, "-s", "-c", LAUNCHER, *launcher_args, "--", *kernel_argv]
     return SandboxCommand(a, fds, env)
 
 

@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,12 +31,14 @@ from jupyter_client.session import Session as JupyterSession
 
 from ..tools import Tool, as_tools
 from . import cgroups as cg
+from . import kernel_env
 from . import sandbox as sb
 from ._loop import run_async, run_sync, runtime_loop
 from .bridge import ToolBridge
 from .kernel_code import DROP_MARK, final_answer_from_payload, setup_code, tools_code
 from .observation import ExecutionError, Observation
 from .output import BoundedText, strip_ansi
+from .packages import INSIDE_SITE, Installer, PackagePolicy, overlay_prefix, remove_overlay
 
 log = logging.getLogger("codeact.runtime")
 
@@ -97,6 +98,7 @@ class _Exec:
 
     def stream(self, name: str, text: str) -> None:
         buf = self.stderr if name == "stderr" else self.stdout
+        text = strip_ansi(text)  # pip and other coloured output: no escape codes for the model
         pos = 0
         for m in _DROP_RE.finditer(text):
             self._emit(buf, name, text[pos:m.start()])
@@ -172,7 +174,8 @@ class _Kernel:
                 "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": key,
                 "signature_scheme": "hmac-sha256", "kernel_name": "codeact"}
         (ipc / "kernel.json").write_text(json.dumps(conn))
-        self.bridge = ToolBridge(str(ipc / "bridge.sock"), s._tools, owner)
+        self.bridge = ToolBridge(str(ipc / "bridge.sock"), s._tools, owner,
+                                 installer=s.installer.install)
         await self.bridge.start()
         kargv = ["ipykernel", "-f", f"{inside}/kernel.json", "--HistoryManager.enabled=False",
                  "--IPKernelApp.quiet=True", "--InteractiveShell.colors=NoColor"]
@@ -183,19 +186,21 @@ class _Kernel:
                 self._fds.append(userns_fd)
             cmd = sb.build_bwrap_argv(cfg, workspace=s.workspace, run_dir=ipc,
                                       etc_dir=self.run_dir / "etc", kernel_argv=kargv,
-                                      userns_fd=userns_fd)
+                                      userns_fd=userns_fd, python=s.kernel_env.python,
+                                      prefixes=list(s.kernel_env.prefixes),
+                                      extra_ro=[(str(s.installer.site_dir), INSIDE_SITE)])
             argv, pass_fds, env, cwd = cmd.argv, cmd.pass_fds, {}, None
         else:
             log.warning(
                 "UNSAFE: sandbox='none': model code runs WITHOUT ANY ISOLATION, with your "
                 "user's full access to files, network and processes")
-            env = sb.sandbox_env(cfg, sb.python_prefixes())
+            env = sb.sandbox_env(cfg, list(s.kernel_env.prefixes), s.kernel_env.python)
             env["HOME"] = str(s.workspace)
             env["IPYTHONDIR"] = str(self.run_dir / "ipython")
             env["MPLCONFIGDIR"] = str(self.run_dir / "mpl")
             limits = [f"{k}={v}" for k, v in cfg.limits().items() if k != "RLIMIT_NPROC"]
-            argv = [sys.executable, "-s", "-c", sb.LAUNCHER, "--unsafe-no-sandbox", *limits, "--",
-                    *kargv]
+            argv = [s.kernel_env.python, "-s", "-c", sb.LAUNCHER, "--unsafe-no-sandbox",
+                    *limits, "--", *kargv]
             pass_fds, cwd = (), str(s.workspace)
         argv = self._join_cgroup(argv)
         try:
@@ -227,7 +232,8 @@ class _Kernel:
         for name in ("shell", "control", "iopub"):
             self.tasks.append(loop.create_task(self._reader(name)))
         await self._wait_ready(cfg.start_timeout)
-        code = setup_code(s.output_limit, f"{inside}/bridge.sock")
+        site = INSIDE_SITE if cfg.backend == "bwrap" else str(s.installer.site_dir)
+        code = setup_code(s.output_limit, f"{inside}/bridge.sock", site)
         if s._tools:
             code += tools_code(s._tools)
         await self.run_silent(code, 30.0)
@@ -519,6 +525,8 @@ class Session:
         output_limit: int = 10_000,
     ) -> None:
         self.config = sb.SandboxConfig.usable(sandbox)
+        self.kernel_env = kernel_env.resolve(self.config.kernel_env)
+        self.package_policy = PackagePolicy.coerce(self.config.packages)
         self.output_limit = int(output_limit)
         self._tools = as_tools(tools)
         self._own_workspace = workspace is None
@@ -526,6 +534,10 @@ class Session:
             workspace = tempfile.mkdtemp(prefix="codeact-ws-")
         self._workspace = Path(workspace).resolve()
         self._workspace.mkdir(parents=True, exist_ok=True)
+        self._overlay, self._own_overlay = overlay_prefix(self._workspace,
+                                                          self.package_policy.persist)
+        self.installer = Installer(self.package_policy, self.kernel_env.python,
+                                   self.kernel_env.version, self._overlay)
         self._kernel: _Kernel | None = None
         self._lock: asyncio.Lock | None = None
         self._current: _Exec | None = None
@@ -547,6 +559,11 @@ class Session:
     @property
     def tools(self) -> list[Tool]:
         return list(self._tools)
+
+    @property
+    def packages(self) -> list[str]:
+        """Notable packages the kernel can import (for the system prompt)."""
+        return list(self.kernel_env.packages)
 
     @property
     def sandboxed(self) -> bool:
@@ -632,6 +649,8 @@ class Session:
         if self._kernel is not None:
             await self._kernel.kill()
             self._kernel = None
+        if self._own_overlay:
+            remove_overlay(self._overlay)
         if self._own_workspace:
             shutil.rmtree(self._workspace, ignore_errors=True)
 
