@@ -89,7 +89,8 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
             "Tasks whose instruction shares a 13-gram (lower-cased, whitespace collapsed) "
             "with any instruction of an evaluation suite are dropped."]
     if dec:
-        out += ["", f"Suites checked: {', '.join(f'{k} ({v} tasks)' for k, v in (dec.get('suites') or {}).items()) or 'none'}."]  # noqa: E501
+        checked = ", ".join(f"{k} ({v} tasks)" for k, v in (dec.get("suites") or {}).items())
+        out += ["", f"Suites checked: {checked or 'none'}."]
         if dec.get("skipped"):
             out += [f"Suites that could not load (not checked): "
                     f"{', '.join(dec['skipped'])}."]

@@ -156,7 +156,7 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
                      temperature=cfg.temperature, suite="collect")
     from codeact.bench.results import finished_keys
 
-    done_before = len({k for k in finished_keys(raw)} & {(t.name, "code") for t in tasks})
+    done_before = len(finished_keys(raw) & {(t.name, "code") for t in tasks})
     bar = _Bar(len(tasks) - done_before, done_before, fcfg, progress)
     t0 = time.monotonic()
     deadline = None if cfg.max_hours is None else t0 + cfg.max_hours * 3600

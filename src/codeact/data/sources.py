@@ -82,9 +82,6 @@ def load_hf_tasks(path: str | Path) -> list[Task]:
         ds = ds["train"] if "train" in ds else next(iter(ds.values()))
     assert isinstance(ds, Dataset)
     rows = ds.to_list()
-    for row in rows:  # datasets stores mixed-type values as JSON text: accept both
-        if isinstance(row.get("expected"), str) and row.get("expected_is_json"):
-            row["expected"] = json.loads(row["expected"])
     return [_task_from_row(r, source=str(path), source_type="hf-dataset", index=i)
             for i, r in enumerate(rows)]
 
