@@ -9,10 +9,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (C libraries write there directly) for a moment."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some test runners): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @dataclass
@@ -48,7 +67,8 @@ def counter_for(spec: str | None) -> TokenCounter:
         path = resolve_model(spec, progress=False)
         from llama_cpp import Llama
 
-        llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        with _quiet_stderr():  # llama.cpp logs context warnings from C even when quiet
+            llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
 
         def count(text: str) -> int:
             return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
