@@ -284,3 +284,25 @@ def test_kernel_functions_bind_every_corpus_signature_as_the_host_does():
         host = by_spec[spec].parsed_signature.to_inspect().bind(*args, **kwargs)
         echoed = ast.literal_eval(line)  # what the host function received
         assert echoed == {"args": list(host.args), "kwargs": host.kwargs}, (spec, line)
+
+
+async def test_pip_request_without_an_installer_says_installs_are_disabled(tmp_path):
+    import asyncio
+    import json
+
+    from codeact.runtime.bridge import ToolBridge
+
+    path = str(tmp_path / "b.sock")
+    calls: list[list[str]] = []
+    for installer, want in ((None, {"ok": False, "message": "package installs are disabled"}),
+                            (lambda a: calls.append(a) or {"ok": True, "installed": []},
+                             {"ok": True, "installed": []})):
+        bridge = ToolBridge(path, [], installer=installer)
+        await bridge.start()
+        reader, writer = await asyncio.open_unix_connection(path)
+        writer.write(json.dumps({"op": "pip", "args": ["install", "six"]}).encode() + b"\n")
+        await writer.drain()
+        assert json.loads(await reader.readline()) == want
+        writer.close()
+        await bridge.close()
+    assert calls == [["install", "six"]]

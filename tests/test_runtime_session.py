@@ -260,3 +260,12 @@ def test_lost_output_channel_is_noticed_and_the_kernel_restarted():
         assert "variables were lost" in obs.restart_reason
         after = session.execute("1+1")
         assert after.ok and after.result == "2"
+
+
+def test_ansi_escape_codes_never_reach_the_observation(s):
+    seen: list[str] = []
+    obs = s.execute("import sys\nprint('\\x1b[31mred\\x1b[0m plain')\n"
+                    "print('\\x1b[1;33mwarn\\x1b[0m', file=sys.stderr)",
+                    on_output=lambda name, text: seen.append(text))
+    assert obs.stdout == "red plain\n" and obs.stderr == "warn\n"
+    assert "\x1b" not in "".join(seen)
