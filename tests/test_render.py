@@ -45,3 +45,18 @@ def test_printer_output():
     assert "print('hello')" in text and "You have 9 turns left." in text
     assert text.count("hello") == 2  # once in the code panel, once streamed, not again
     assert "Out: 3" in text and "42" in text and "stopped: solution" in text
+
+
+def test_installs_are_a_distinct_step():
+    buf = StringIO()
+    printer = EventPrinter(Console(file=buf, width=80, force_terminal=True,
+                                   color_system="standard"))
+    for event in [CodeActionEvent(1, "%pip install six"),
+                  OutputDelta(1, "stdout", "installing six ... "),
+                  OutputDelta(1, "stdout", "done: six 1.17.0\n"),
+                  OutputDelta(1, "stdout", "done: not an install\n")]:
+        printer.handle(event)
+    text = buf.getvalue()
+    magenta, green = "\x1b[1;35m", "\x1b[1;32m"
+    assert f"{magenta}installing six ... " in text and f"{green}done: six 1.17.0" in text
+    assert f"{green}done: not an install" not in text  # only right after an install line

@@ -141,3 +141,21 @@ def test_upload_and_download(server: ThreadServer, page: Any, tmp_path: Path) ->
     with page.expect_download() as info:
         link.click()
     assert Path(info.value.path()).read_text() == "6"
+
+
+def test_installs_show_as_their_own_steps(server: ThreadServer, page: Any) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model option[value=scripted]", state="attached")
+    page.evaluate("""() => {
+      const div = document.createElement('div');
+      div.className = 'obs'; div.id = 'install-test';
+      div.innerHTML = CA.renderObservation({stdout: 'installing six ... done: six 1.17.0\\n'
+        + 'installing requests ... failed: blocked by policy: requests is on the deny list\\n'
+        + 'hello\\n', duration: 0.5}, () => '');
+      document.body.appendChild(div);
+    }""")
+    ok = page.wait_for_selector("#install-test .install.ok")
+    assert ok.inner_text() == "installing six ... done: six 1.17.0"
+    bad = page.wait_for_selector("#install-test .install.bad")
+    assert "blocked by policy" in bad.inner_text()
+    assert page.inner_text("#install-test pre.stdout").strip() == "hello"

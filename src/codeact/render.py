@@ -59,6 +59,18 @@ class TagFilter:
         return out
 
 
+def _install_style(text: str, installing: bool) -> str | None:
+    """``%pip install`` steps stand apart: "installing six ... " then, in the next piece
+    of output, "done: ..." or "failed: ..."."""
+    if text.startswith("installing ") and text.rstrip().endswith("..."):
+        return "bold magenta"
+    if installing and text.startswith("done: "):
+        return "bold green"
+    if installing and text.startswith("failed: "):
+        return "bold red"
+    return None
+
+
 class EventPrinter:
     """Print a stream of agent events to a rich console as they arrive."""
 
@@ -68,6 +80,7 @@ class EventPrinter:
         self._filter = TagFilter()
         self._streamed_output = False
         self._at_line_start = True
+        self._installing = False  # the last output was "installing NAME ... "
 
     def _write(self, text: str, style: str | None = None) -> None:
         if text:
@@ -101,7 +114,9 @@ class EventPrinter:
             self.console.print(Text(f"→ {event.tool}({event.arguments!r})", style="bold blue"))
         elif isinstance(event, OutputDelta):
             self._streamed_output = True
-            self._write(event.text, "red" if event.stream == "stderr" else "dim")
+            style = _install_style(event.text, self._installing)
+            self._installing = style == "bold magenta"
+            self._write(event.text, style or ("red" if event.stream == "stderr" else "dim"))
         elif isinstance(event, ObservationEvent):
             self._newline()
             text = event.text

@@ -184,6 +184,21 @@ CA.renderAssistant = function (text, streaming) {
 };
 
 // ---------------------------------------------------------------- observations
+// `%pip install` lines ("installing six ... done: six 1.17.0", done by the host) are
+// shown as their own steps, apart from the cell's other output.
+CA.INSTALL_RE = /^installing (.+?) \.\.\. ?(done: .*|failed: .*)?$/;
+CA.splitInstalls = function (stdout) {
+  const steps = [];
+  const rest = [];
+  stdout.split("\n").forEach((line) => {
+    const m = CA.INSTALL_RE.exec(line);
+    if (!m) { rest.push(line); return; }
+    const state = !m[2] ? "running" : m[2].startsWith("done") ? "ok" : "bad";
+    steps.push({ text: m[2] ? `installing ${m[1]} ... ${m[2]}` : `installing ${m[1]} ...`, state });
+  });
+  return { steps, rest: rest.join("\n").replace(/^\n+/, "") };
+};
+
 CA.renderObservation = function (obs, imageUrl, running) {
   if (!obs) return "";
   let status = "";
@@ -195,7 +210,11 @@ CA.renderObservation = function (obs, imageUrl, running) {
   else if (obs.text === "(interrupted)") { status = "interrupted"; cls = "bad"; }
   else status = `done in ${(obs.duration || 0).toFixed(2)} s`;
   let html = `<div class="obs-head ${cls}"><span>Output</span><span class="obs-status">${status}</span></div>`;
-  if (obs.stdout) html += `<pre class="stdout">${CA.esc(obs.stdout)}</pre>`;
+  const out = CA.splitInstalls(obs.stdout || "");
+  out.steps.forEach((st) => {
+    html += `<div class="install ${st.state}">${CA.esc(st.text)}</div>`;
+  });
+  if (out.rest) html += `<pre class="stdout">${CA.esc(out.rest)}</pre>`;
   if (obs.stderr) html += `<pre class="stderr">${CA.esc(obs.stderr)}</pre>`;
   if (obs.result != null && obs.result !== "") html += `<pre class="result">${CA.esc(obs.result)}</pre>`;
   if (obs.error) {
