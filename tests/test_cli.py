@@ -138,3 +138,25 @@ def test_unknown_prompt_is_one_clear_error(scripted):
     scripted(["<solution>1</solution>"])
     result = runner.invoke(app, ["run", "--prompt", "nope", "x"])
     assert result.exit_code == 2 and "unknown code prompt 'nope'" in result.output
+
+
+def test_kernel_env_and_package_options(scripted, tmp_path):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    scripted(["<solution>x</solution>"])
+    result = runner.invoke(app, ["run", "t", "--kernel-env", str(bare)])
+    assert result.exit_code == 2 and "no bin/python" in " ".join(result.output.split())
+    result = runner.invoke(app, ["run", "t", "--packages", "maybe"])
+    assert result.exit_code == 2
+    assert "packages must be allow, deny or ask" in " ".join(result.output.split())
+    scripted(["<execute>%pip install six</execute>", "<solution>done</solution>"])
+    out = tmp_path / "t.jsonl"
+    result = runner.invoke(app, ["run", "t", "--packages", "deny", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    traj = Trajectory.from_json(out.read_text())
+    assert "failed: package installs are disabled" in traj.turns[0].observation
+    assert "%pip install NAME" not in traj.messages[0]["content"]
+    scripted(["<execute>%pip install six</execute>", "<solution>done</solution>"])
+    result = runner.invoke(app, ["run", "t", "--deny-package", "six", "--json", str(out)])
+    traj = Trajectory.from_json(out.read_text())
+    assert "blocked by policy: six is on the deny list" in traj.turns[0].observation

@@ -30,3 +30,15 @@ def test_check_reports_not_blocked(monkeypatch):
         selftest.AttackResult("a", True, "ok"), selftest.AttackResult("b", False, "leak")])
     r = CliRunner().invoke(cli.app, ["check"], terminal_width=200)
     assert r.exit_code == 1 and "NOT BLOCKED" in r.output
+
+
+def test_kernel_env_info_and_bad_path(tmp_path):
+    from typer.testing import CliRunner
+
+    from codeact.runtime.cli import kernel_env_app
+
+    runner = CliRunner()
+    result = runner.invoke(kernel_env_app, ["info", "--kernel-env", "self"])
+    assert result.exit_code == 0 and "codeact's own interpreter" in result.output
+    result = runner.invoke(kernel_env_app, ["info", "--kernel-env", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "no such directory" in " ".join(result.output.split())

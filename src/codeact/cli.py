@@ -150,6 +150,12 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
     )
 
 
+def _ask_on_terminal(question: str) -> bool:
+    """--packages ask: the user at the terminal decides (a host-side worker thread asks)."""
+    reply = err_console.input(f"[bold magenta]{question}[/] [y/N] ")
+    return reply.strip().lower() in ("y", "yes")
+
+
 def _sandbox_config(settings: Settings) -> Any:
     """The kernel's sandbox, environment and package policy. The default kernel
     environment is created on first use (progress bar); if that fails (e.g. offline),
@@ -175,7 +181,8 @@ def _sandbox_config(settings: Settings) -> Any:
         policy = PackagePolicy(mode=settings.packages, allow=tuple(settings.packages_allow),
                                deny=tuple(settings.packages_deny),
                                max_mb=settings.packages_max_mb,
-                               persist=settings.packages_persist)
+                               persist=settings.packages_persist,
+                               ask=_ask_on_terminal if sys.stdin.isatty() else None)
     except (ke.KernelEnvError, ValueError) as exc:
         raise _fail(str(exc)) from None
     return SandboxConfig(backend="none" if settings.unsafe_no_sandbox else "bwrap",
