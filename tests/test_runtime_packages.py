@@ -8,6 +8,7 @@ from codeact.runtime.packages import (
     InstallRefused,
     PackagePolicy,
     parse_pip_args,
+    remove_overlay,
 )
 
 SMALL = "six"  # a small pure wheel in none of the environments
@@ -87,10 +88,19 @@ def test_overlay_dies_with_the_session_unless_persisted(tmp_path):
     ws = tmp_path / "ws"
     keep = SandboxConfig(packages=PackagePolicy(persist=True))
     with Session(keep, workspace=ws) as s:
-        assert s.execute(f"%pip install {SMALL}", timeout=300).ok
-    assert any((ws / ".codeact" / "packages").rglob(f"{SMALL}.py"))
-    with Session(keep, workspace=ws) as s:  # a new session on the workspace sees it
-        assert s.execute(f"import {SMALL}").ok
+        kept = s.installer.prefix
+        try:
+            assert s.execute(f"%pip install {SMALL}", timeout=300).ok
+            # never inside the workspace, where model code could plant symlinks for the
+            # host's pip to write through
+            assert ws not in kept.parents and not (ws / ".codeact").exists()
+            with Session(keep, workspace=ws) as s2:  # a new session on the workspace
+                assert s2.installer.prefix == kept
+                assert s2.execute(f"import {SMALL}").ok
+                again = s2.execute(f"%pip install {SMALL}", timeout=300).stdout
+                assert again.endswith("done: already installed\n"), again
+        finally:
+            remove_overlay(kept)
 
 
 def test_unsandboxed_session_uses_the_host_overlay_path(tmp_path):

@@ -77,8 +77,8 @@ PkgMaxOpt = Annotated[int | None, typer.Option(
     "--packages-max-mb", help="Cap on wheels one session installs (default 200). "
     "Env: CODEACT_PACKAGES_MAX_MB.")]
 KeepPkgOpt = Annotated[bool, typer.Option(
-    "--keep-packages", help="Keep installed packages in the workspace (.codeact/packages) "
-    "instead of dropping them with the session. Env: CODEACT_PACKAGES_PERSIST.")]
+    "--keep-packages", help="Keep installed packages for the workspace (under the user "
+    "data dir) instead of dropping them with the session. Env: CODEACT_PACKAGES_PERSIST.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -5,7 +5,8 @@ session's tool bridge. The host checks it against a :class:`PackagePolicy`, reso
 the kernel environment's interpreter (wheels only: nothing is built or run on the host),
 downloads the wheels with its own network, checks the size cap and installs them into the
 session's overlay site directory, which the kernel sees read-only on ``sys.path``. The
-overlay dies with the session, or lives in the workspace (``persist``).
+overlay dies with the session, or is kept for the workspace (``persist``; under the user
+data dir, never inside the workspace, which model code can write).
 
 Every refusal is one line: "package installs are disabled", "blocked by policy: ...",
 "no wheel for this platform: ...", "no package named ... on the index".
@@ -56,7 +57,7 @@ class PackagePolicy:
     ``deny`` (no installs), ``ask`` (ask the ``ask`` callback, e.g. the chat user; with no
     one to ask it behaves as ``deny``). ``deny`` names are refused also as dependencies.
     ``max_mb``: cap on the wheels one session downloads in total. ``persist``: keep the
-    overlay in the workspace (``.codeact/site-packages``) instead of a temporary dir.
+    overlay for the workspace (see :func:`overlay_prefix`) instead of a temporary dir.
     """
 
     mode: str = "allow"
@@ -153,10 +154,25 @@ class Installer:
         self._lock = threading.Lock()
 
     def _pip(self, *args: str, timeout: float = PIP_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run the host's pip for the kernel's interpreter. Never with the overlay on the
+        path: what a downloaded wheel contains (a ``sitecustomize.py``, say) must not run
+        on the host. An empty working directory: a name is never read as a local file."""
         argv = [sys.executable, "-m", "pip", "--python", self.python, *args,
                 "--no-input", "--disable-pip-version-check"]
-        env = {**os.environ, "PYTHONPATH": str(self.site_dir), "PIP_NO_COLOR": "1"}
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME",
+                                                                 "PYTHONSTARTUP")}
+        env.update(PIP_NO_COLOR="1", PYTHONNOUSERSITE="1")
+        with tempfile.TemporaryDirectory(prefix="codeact-pipcwd-") as cwd:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                  env=env, cwd=cwd)
+
+    def installed(self) -> dict[str, str]:
+        """What the overlay already holds: canonical name → version (from dist-info)."""
+        out: dict[str, str] = {}
+        for d in self.site_dir.glob("*.dist-info"):
+            name, _, version = d.name[: -len(".dist-info")].partition("-")
+            out[canonical(name)] = version
+        return out
 
     def install(self, args: list[str]) -> dict[str, Any]:
         """Run one ``pip install`` request; a JSON-safe reply for the kernel."""
@@ -182,7 +198,9 @@ class Installer:
             if r.returncode != 0:
                 raise InstallRefused(self._why(r.stderr + r.stdout, specs))
             items = json.loads(report.read_text()).get("install", [])
+            have = self.installed()  # pip sees the kernel env, not the overlay
             dists = [(i["metadata"]["name"], i["metadata"]["version"]) for i in items]
+            dists = [(n, v) for n, v in dists if have.get(canonical(n)) != v]
             if not dists:
                 return {"ok": True, "installed": [], "message": "already installed"}
             self.policy.check_resolved(dists)
@@ -231,9 +249,19 @@ def _last_error(output: str) -> str:
 
 
 def overlay_prefix(workspace: Path, persist: bool) -> tuple[Path, bool]:
-    """Where a session's overlay lives: (path, remove it on close)."""
+    """Where a session's overlay lives: (path, remove it on close).
+
+    Never inside the workspace: model code can write there, and a symlink it planted
+    would make the host's pip write through it. A kept overlay lives under the user data
+    dir, one per workspace path, and is mounted read-only like the temporary one.
+    """
     if persist:
-        p = workspace / ".codeact" / "packages"
+        import hashlib
+
+        import platformdirs
+
+        key = hashlib.sha256(str(Path(workspace).resolve()).encode()).hexdigest()[:16]
+        p = Path(platformdirs.user_data_dir("codeact")) / "packages" / key
         p.mkdir(parents=True, exist_ok=True)
         return p, False
     return Path(tempfile.mkdtemp(prefix="codeact-pkgs-")), True
