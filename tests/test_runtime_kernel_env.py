@@ -113,3 +113,15 @@ def test_kernel_env_lock_is_exact_and_shipped():
     for want in ke.requested():
         assert want.lower() in names, want
     assert Path(ke.LOCK_PATH).name == "kernel_env.lock"
+
+
+def test_an_env_from_an_older_lock_is_stale_and_says_so(env, tmp_path, monkeypatch, caplog):
+    newer = tmp_path / "kernel_env.lock"
+    newer.write_text(ke.lock_text() + "# a later lock\n")
+    monkeypatch.setattr(ke, "LOCK_PATH", newer)
+    monkeypatch.setattr(ke, "_warned", set())
+    with caplog.at_level(logging.WARNING, logger="codeact.runtime"):
+        stale = ke.resolve(None)
+    assert stale.stale and stale.python == env.python  # still used meanwhile
+    assert any("older lock" in r.getMessage() and "codeact kernel-env create" in r.getMessage()
+               for r in caplog.records)

@@ -94,7 +94,7 @@ def create_cmd(
     path: Annotated[Path | None, typer.Option(
         "--path", help="Where to create it (default: under the user data dir).")] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Recreate it even if it exists (e.g. after a codeact upgrade).")] = False,
+        "--force", help="Recreate it even if it is up to date with the lock.")] = False,
 ) -> None:
     """Create the kernel environment: ipykernel, numpy, pandas, scipy, sympy, matplotlib,
     scikit-learn, openpyxl, networkx, beautifulsoup4, pyyaml, tabulate (pinned)."""

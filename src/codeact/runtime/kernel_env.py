@@ -249,7 +249,7 @@ def resolve(spec: str | None = None) -> KernelEnv:
             return own()
     if env.stale:
         _warn_once(f"stale:{env.path}", f"kernel environment {env.path} was made from an "
-                   "older lock: update it with `codeact kernel-env create --force`")
+                   "older lock: update it with `codeact kernel-env create`")
     return env
 
 
@@ -273,14 +273,20 @@ Progress = Callable[[str, int, int], None]  # (phase message, done, total)
 
 def create(path: Path | None = None, *, force: bool = False,
            progress: Progress | None = None, python: str | None = None) -> KernelEnv:
-    """Create the kernel environment from the lock (wheels only) at ``path``.
+    """Create the kernel environment from the lock (wheels only) at ``path``; an
+    existing one is kept unless it was made from another lock or ``force`` is given.
 
     Built in a temporary sibling directory and moved into place at the end, so an
     interrupted or failed creation never leaves a half-made environment that looks ready.
     """
     path = Path(path) if path is not None else default_path()
     if is_ready(path) and not force:
-        return probe(str(path))
+        try:
+            existing = probe(str(path))
+            if not existing.stale:  # made from this lock: nothing to do
+                return existing
+        except KernelEnvError:
+            pass  # broken: make it again
     note = progress or (lambda _m, _d, _t: None)
     base = python or getattr(sys, "_base_executable", None) or sys.executable
     path.parent.mkdir(parents=True, exist_ok=True)
