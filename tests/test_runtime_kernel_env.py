@@ -2,6 +2,7 @@
 fallback to codeact's own interpreter, and the packages line of the system prompt."""
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_explicit_path_and_self(env):
     assert own.own and own.python == sys.executable
     with Session(SandboxConfig(kernel_env="self")) as s:
         obs = s.execute("import sys; print(sys.executable)")
-        assert obs.stdout.strip() == sys.executable
+        assert obs.stdout.strip() == os.path.abspath(sys.executable)
 
 
 def test_environment_without_ipykernel_is_refused(tmp_path):

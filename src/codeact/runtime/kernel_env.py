@@ -207,7 +207,8 @@ def own() -> KernelEnv:
     """codeact's own interpreter: the fallback, and ``--kernel-env self``."""
     from .sandbox import python_prefixes
 
-    return KernelEnv(python=sys.executable, prefixes=tuple(python_prefixes()),
+    # normalised: ".../benchmarks/../.venv/bin/python" names a directory not mounted
+    return KernelEnv(python=os.path.abspath(sys.executable), prefixes=tuple(python_prefixes()),
                      version=f"{sys.version_info[0]}.{sys.version_info[1]}", own=True)
 
 

@@ -320,7 +320,8 @@ def build_bwrap_argv(
     for k, v in env.items():
         a += ["--setenv", k, v]
     launcher_args = [f"{k}={v}" for k, v in config.limits().items()]
-    a += [python or sys.executable, "-s", "-c", LAUNCHER, *launcher_args, "--", *kernel_argv]
+    a += [os.path.abspath(python or sys.executable), "-s", "-c", LAUNCHER, *launcher_args, "--",
+          *kernel_argv]
     return SandboxCommand(a, fds, env)
 
 
