@@ -164,9 +164,9 @@ def test_samples_need_temperature() -> None:
     assert CollectConfig(samples=2, temperature=0.7).samples == 2
 
 
-def test_generated_sources_are_collected(tmp_path: Path) -> None:
+def test_generated_sources_are_collected(tmp_path: Path, capsys) -> None:
     """Generated tasks of every family run through the loop; the data-file task sees its
-    file in the workspace."""
+    file in the workspace; the progress bar counts kept runs and their tokens."""
     def reader(messages: list[dict]) -> str:
         turn = sum(1 for m in messages if m["role"] == "assistant")
         if turn == 0:
@@ -175,7 +175,7 @@ def test_generated_sources_are_collected(tmp_path: Path) -> None:
 
     cfg = CollectConfig(sources=["all"], n=4, seed=7, sandbox=SANDBOX, samples=2,
                         temperature=0.5)
-    result = collect(cfg, tmp_path, llm=ScriptedLLM(reader), progress=False,
+    result = collect(cfg, tmp_path, llm=ScriptedLLM(reader), progress=True,
                      fcfg=filters.FilterConfig(solved=False, min_turns=0))
     assert result.ran == 8
     raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
@@ -185,6 +185,7 @@ def test_generated_sources_are_collected(tmp_path: Path) -> None:
     assert {r["task_metadata"]["sample"] for r in raw} == {0, 1}
     # identical samples (a deterministic teacher) are deduplicated
     assert len(result.build.records) == 4
+    assert "kept 8/8" in capsys.readouterr().out
 
 
 @pytest.mark.slow
