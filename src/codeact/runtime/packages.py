@@ -14,6 +14,7 @@ Every refusal is one line: "package installs are disabled", "blocked by policy: 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -191,6 +192,9 @@ class Installer:
     def _install(self, args: list[str]) -> dict[str, Any]:
         specs = parse_pip_args([str(a) for a in args])
         self.policy.check_requested([_spec_name(s) for s in specs])
+        if importlib.util.find_spec("pip") is None:
+            raise InstallRefused("package installs need pip in codeact's own environment on "
+                                 "the host (python -m ensurepip)")
         with tempfile.TemporaryDirectory(prefix="codeact-pip-") as tmp:
             report = Path(tmp) / "report.json"
             r = self._pip("install", "--dry-run", "--quiet", "--only-binary", ":all:",
