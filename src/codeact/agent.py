@@ -262,6 +262,7 @@ class Agent:
 
             action = self.format.parse(completion)
             obs: Observation | None = None
+            repeat: tuple[str, str] | None = None  # (action, output) for the repeat guard
             if isinstance(action, FinalAnswer):
                 record.action = "solution"
                 return (yield from self._answer(traj, turn, action.answer))
@@ -288,7 +289,9 @@ class Agent:
                     return (yield from self._fail(traj, turn, obs.error.message))
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
-                text = render_observation(obs)
+                output = render_observation(obs)
+                repeat = (action.code, output)
+                text = output
                 if action.note:
                     text += "\n" + action.note
                 if obs.final_answer is not None:  # final_answer(...) called in the cell
@@ -298,12 +301,6 @@ class Agent:
                         return (yield from self._answer(traj, turn, obs.final_answer))
                     text += ("\nYour final_answer(...) was not accepted because the cell "
                              "failed; fix the error and call final_answer again.")
-                note, stuck = self._guard.check(action.code, render_observation(obs))
-                if note:
-                    text += "\n" + note
-                if stuck:
-                    yield from self._observe(record, text, obs)
-                    return self._stop(traj, "stuck")
                 if action.solution is not None and obs.ok:
                     record.action = "code+solution"
                     yield from self._observe(record, text, obs)
@@ -321,10 +318,12 @@ class Agent:
                 text, ok = self._call_tool(action)
                 record.exec_seconds = time.monotonic() - t1
                 record.exec_ok = ok
-                call = json.dumps([action.tool, action.arguments], sort_keys=True, default=str)
-                note, stuck = self._guard.check(call, text)
+                repeat = (json.dumps([action.tool, action.arguments], sort_keys=True,
+                                     default=str), text)
                 if action.note:
                     text += "\n" + action.note
+            if repeat is not None:  # the same action and output again: say so, or stop
+                note, stuck = self._guard.check(*repeat)
                 if note:
                     text += "\n" + note
                 if stuck:
