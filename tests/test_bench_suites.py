@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_builtin_names():
     assert len(load_suite("builtin")) >= 80
     assert len(load_suite("builtin-quick")) == 12
+    wide = load_suite("builtin-24")
+    assert len(wide) == 24 and {t.domain for t in wide} == {t.domain for t in load_suite("builtin")}
+    assert all(sum(t.domain == d for t in wide) == 4 for d in {t.domain for t in wide})
     mini = load_suite("builtin-mini")
     assert len(mini) == 6 and len({t.domain for t in mini}) == 6
 

@@ -47,7 +47,8 @@ def _formats(value: str) -> list[str]:
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
-        help="builtin | builtin-quick | humaneval | module:callable | entry-point name"
+        help="builtin | builtin-quick | builtin-24 | thirdparty | humaneval | humaneval-40 |"
+        " module:callable | entry-point name"
     )] = "builtin",
     model: Annotated[str | None, typer.Option(
         help="Model spec (registry name, ./file.gguf, openai:NAME, hf:ID, bench:oracle); "

@@ -3,7 +3,7 @@
 ``--suite`` accepts
 
 - ``builtin`` (the 96-task multi-tool suite), ``builtin-quick`` (two tasks per domain),
-  ``builtin-mini`` (one per domain),
+  ``builtin-24`` (four per domain: every 4th), ``builtin-mini`` (one per domain),
   ``thirdparty`` (36 tasks, 5 domains, tools written as external suites write them) and
   ``thirdparty-quick`` (two tasks per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``),
@@ -50,6 +50,12 @@ def _builtin_quick() -> list[Task]:
     return builtin.load_quick()
 
 
+def _builtin_24() -> list[Task]:
+    from codeact.bench import builtin
+
+    return builtin.load_24()
+
+
 def _builtin_mini() -> list[Task]:
     from codeact.bench import builtin
 
@@ -83,6 +89,7 @@ def _humaneval_40() -> list[Task]:
 BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "builtin": _builtin,
     "builtin-quick": _builtin_quick,
+    "builtin-24": _builtin_24,
     "builtin-mini": _builtin_mini,
     "thirdparty": _thirdparty,
     "thirdparty-quick": _thirdparty_quick,
