@@ -318,6 +318,15 @@ def test_repeats_get_a_note_then_the_run_stops_as_stuck(session):
     assert "final_answer()" in traj.turns[1].observation
 
 
+def test_a_failing_cell_repeated_is_a_repeat_despite_ipython_cell_numbers(session):
+    # IPython prints "Cell In[7], line 1" then "Cell In[8], line 1": the same failure
+    llm = ScriptedLLM(lambda messages: "<execute>final_answer(undefined_name)</execute>")
+    traj = Agent(llm, session=session, max_turns=10).run("loop on an error")
+    assert traj.stop_reason == "stuck" and len(traj.turns) == 4
+    assert "NameError" in traj.turns[1].observation
+    assert "second time" in traj.turns[1].observation
+
+
 def test_same_code_with_new_output_is_not_a_repeat(session):
     session.execute("counter = 0")
     llm = ScriptedLLM(lambda messages: "<execute>counter += 1\nprint(counter)</execute>")

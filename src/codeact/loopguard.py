@@ -10,11 +10,20 @@ The note names no placeholder a model could copy into its answer.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 NOTE_AT = 2
 STOP_AT = 4
 _UNINFORMATIVE = ("[Executed successfully with no output.]", "")
+# IPython numbers every cell, so the same failing cell prints "Cell In[3], line 1" once
+# and "Cell In[4], line 1" the next time; older IPython writes "<ipython-input-3-...>".
+_CELL_COUNTERS = re.compile(r"(Cell In|Out|In)\[\d+\]|<ipython-input-\d+-[0-9a-f]+>")
+
+
+def normalize(output: str) -> str:
+    """The output with IPython's per-cell counters blanked, so a repeat compares equal."""
+    return _CELL_COUNTERS.sub(lambda m: f"{m.group(1) or 'ipython-input'}[_]", output.strip())
 
 
 def _informative(output: str) -> bool:
@@ -38,7 +47,7 @@ class RepeatGuard:
 
     def check(self, action: str, output: str) -> tuple[str | None, bool]:
         """Record one (action, output); return (a note for the model or None, stop?)."""
-        action, output = action.strip(), output.strip()
+        action, output = action.strip(), normalize(output)
         self._pairs[(action, output)] += 1
         same_pair = self._pairs[(action, output)]
         same_output = 0

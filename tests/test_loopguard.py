@@ -1,0 +1,45 @@
+"""Repeat detection on its own; the agent-level behaviour is in test_agent.py."""
+
+from codeact.loopguard import STOP_AT, RepeatGuard, normalize
+
+
+def test_ipython_cell_counters_are_blanked():
+    a = "Cell In[3], line 1\n----> 1 f(x)\nNameError: name 'x' is not defined"
+    b = "Cell In[14], line 1\n----> 1 f(x)\nNameError: name 'x' is not defined"
+    assert normalize(a) == normalize(b)
+    assert normalize("Out[2]: 5") == normalize("Out[9]: 5")
+    old_style = "<ipython-input-{}> in f()"
+    assert normalize(old_style.format("3-0f1e2d3c4b5a")) == \
+        normalize(old_style.format("7-abcdef012345"))
+    assert normalize("Cell In[3]\nValueError: 1") != normalize("Cell In[3]\nValueError: 2")
+
+
+def test_note_on_second_repeat_stop_on_fourth():
+    guard = RepeatGuard()
+    results = [guard.check("f(x)", f"Cell In[{i}], line 1\nNameError: x") for i in range(STOP_AT)]
+    assert results[0] == (None, False)
+    assert results[1][0] and "second time" in results[1][0] and not results[1][1]
+    assert results[-1][1] is True
+
+
+def test_silent_output_is_not_a_repeat_but_different_code_same_output_is():
+    guard = RepeatGuard()
+    assert guard.check("def a(): pass", "") == (None, False)
+    assert guard.check("def b(): pass", "") == (None, False)
+    guard.check("print(42)", "42")
+    note, stop = guard.check("print(6 * 7)", "42")
+    assert note and "from different actions" in note and not stop
+
+
+def test_reset_forgets_the_counts():
+    guard = RepeatGuard()
+    guard.check("x", "1")
+    guard.reset()
+    assert guard.check("x", "1") == (None, False)
+
+
+def test_text_format_advice_names_no_final_answer_function():
+    guard = RepeatGuard(code_format=False)
+    guard.check("call", "out")
+    note, _ = guard.check("call", "out")
+    assert note and "final_answer" not in note and "<solution>" in note
