@@ -75,6 +75,24 @@ def test_bad_arguments_fail_in_the_kernel(s):
     assert obs.error.name == "TypeError" and "city" in obs.error.message
 
 
+def test_a_wrong_call_is_told_how_to_call_the_tool(s):
+    obs = s.execute("lookup('Paris', 'metric', 'extra')")
+    assert obs.error is not None and obs.error.name == "TypeError"
+    assert "call it as lookup(city: str, units: str = 'metric') -> dict" in obs.error.message
+
+
+def test_a_redefined_tool_is_put_back_and_the_cell_says_so(s):
+    obs = s.execute("def lookup(city):\n    return 'made up'\nprint(lookup('Paris'))")
+    assert obs.ok and "made up" in obs.stdout
+    assert "redefined lookup, given to you as a tool: the tool was put back" in obs.stderr
+    obs = s.execute("lookup('Paris')['city']")
+    assert obs.ok and obs.result == "'Paris'"
+    obs = s.execute("double = 3\ndouble")  # a pure tool's name reused for a variable
+    assert "redefined double" in obs.stderr
+    assert s.execute("double(2)[0]").result == "4"
+    assert s.execute("x = 1").stderr == ""  # an ordinary cell gets no note
+
+
 def test_non_json_result_is_a_clear_error(s):
     obs = s.execute("opaque()")
     assert obs.error.name == "TypeError"
@@ -225,7 +243,8 @@ def test_odd_signatures_bind_in_the_kernel_as_they_say(tp):
     assert lines[2] == "{'args': ['A', 'B'], 'kwargs': {}}"
     obs = tp.execute("stats([1], 2)")
     assert obs.error.name == "TypeError"
-    assert obs.error.message == "stats(): too many positional arguments"
+    assert obs.error.message == ("stats(): too many positional arguments; "
+                                 "call it as stats(values, *, scale: int = 1) -> dict")
     obs = tp.execute("help(minimum_value)")
     assert "Signature as given: minimum_value(*args: float) -> int/float" in obs.stdout
 

@@ -304,6 +304,23 @@ def __codeact_tools(specs, pure_src):
     for old in mod.tools:
         ns.pop(old, None)
     mod.tools = []
+    mod.tool_objects = {}
+    if not getattr(mod, "restore_registered", False):
+        # Small models often redefine a tool with their own guess of its body (or use its
+        # name for a variable), and from then on never reach the real tool. Put the tools
+        # back after each cell and say so in the cell's output.
+        def restore(*_a, **_k):
+            names = [n for n, obj in mod.tool_objects.items() if ns.get(n) is not obj]
+            for n in names:
+                ns[n] = mod.tool_objects[n]
+            if names:
+                listed = ", ".join(names)
+                print(f"[Note: this cell redefined {listed}, given to you as a tool: the "
+                      "tool was put back. Call the tools as they are given; do not "
+                      "redefine them or reuse their names for variables.]", file=sys.stderr)
+
+        get_ipython().events.register("post_run_cell", restore)
+        mod.restore_registered = True
     P = inspect.Parameter
 
     class Default:
@@ -313,7 +330,7 @@ def __codeact_tools(specs, pure_src):
         def __repr__(self):
             return self.text
 
-    def make(name, sig_spec, doc):
+    def make(name, sig_spec, doc, call_as):
         params, returns = sig_spec
         sig = inspect.Signature(
             [P(p, inspect._ParameterKind(kind),
@@ -328,7 +345,7 @@ def __codeact_tools(specs, pure_src):
             try:
                 bound = sig.bind(*args, **kwargs)
             except TypeError as exc:
-                raise TypeError(f"{name}(): {exc}") from None
+                raise TypeError(f"{name}(): {exc}; call it as {call_as}") from None
             for pname, value in bound.arguments.items():
                 kind = sig.parameters[pname].kind
                 if kind == P.VAR_POSITIONAL:
@@ -349,12 +366,13 @@ def __codeact_tools(specs, pure_src):
         f.__signature__ = sig
         return f
 
-    for name, sig_spec, doc in specs:
-        ns[name] = make(name, sig_spec, doc)
+    for name, sig_spec, doc, call_as in specs:
+        ns[name] = make(name, sig_spec, doc, call_as)
         mod.tools.append(name)
     for name, src in pure_src:
         exec(compile(src, f"<tool {name}>", "exec"), ns)
         mod.tools.append(name)
+    mod.tool_objects = {name: ns[name] for name in mod.tools if name in ns}
 """
 
 
@@ -380,10 +398,18 @@ def setup_code(limit: int, sock_path: str, site_dir: str | None = None) -> str:
     )
 
 
+def _call_as(t: Tool) -> str:
+    """The stub's signature line (``name(a: int, b: str = 'x') -> dict``), quoted in the
+    error a wrong call gets, so the model sees how to call the tool right there."""
+    line = t.python_stub().splitlines()[0].strip()
+    return line.removeprefix("async ").removeprefix("def ").removesuffix(":")
+
+
 def tools_code(tools: Sequence[Tool]) -> str:
     """Code that defines the host tools (bridged, checked against their parsed
     signature) and the pure tools (their own source) in the user namespace."""
-    specs = [(t.name, t.parsed_signature.to_spec(), t.doc()) for t in tools if not t.pure]
+    specs = [(t.name, t.parsed_signature.to_spec(), t.doc(), _call_as(t))
+             for t in tools if not t.pure]
     pure = [(t.name, t.source()) for t in tools if t.pure]
     return (
         _MAKE_TOOLS
