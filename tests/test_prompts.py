@@ -17,6 +17,17 @@ def test_default_and_hash_are_stable():
     assert len(a.sha) == 12 and a.sha != load_prompt("v0", "code").sha
 
 
+def test_hash_covers_the_shared_tools_section(tmp_path):
+    with_tools, without = tmp_path / "a.md", tmp_path / "b.md"
+    with_tools.write_text("Hi\n{tools}\n<solution>")
+    without.write_text("Hi\n<solution>")
+    a, b = load_prompt(str(with_tools), "code"), load_prompt(str(without), "code")
+    assert a.shared == part("code", "tools") and b.shared == ""
+    assert a.sha != load_prompt(str(with_tools), "json").sha  # json has no shared section
+    from codeact.prompts import Prompt
+    assert a.sha != Prompt(a.name, a.template, a.shared + "edited").sha
+
+
 def test_render_places_tools_and_keeps_braces():
     prompt = load_prompt("tools-example", "code")
     text = prompt.render("TOOLS-HERE")

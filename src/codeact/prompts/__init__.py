@@ -32,11 +32,14 @@ class Prompt:
 
     name: str
     template: str
+    shared: str = ""  # the shared parts it is rendered with (the tools section's text)
 
     @property
     def sha(self) -> str:
-        """First 12 hex digits of the SHA-256 of the template: the results key."""
-        return hashlib.sha256(self.template.encode()).hexdigest()[:12]
+        """First 12 hex digits of the SHA-256 of the template and the shared parts it
+        uses: the results key (editing ``_tools.md`` changes every variant's key)."""
+        text = self.template + ("\0" + self.shared if self.shared else "")
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def render(self, tools_section: str) -> str:
         """The prompt with its tools section in place (plain replacement: braces in the
@@ -63,12 +66,20 @@ def part(action_format: str, name: str) -> str:
     return _folder(action_format).joinpath(f"_{name}{SUFFIX}").read_text(encoding="utf-8")
 
 
+def _shared(action_format: str, template: str) -> str:
+    """The text of the shared tools section when the template places it, for the hash."""
+    tools = _folder(action_format).joinpath(f"_tools{SUFFIX}")
+    if TOOLS_MARK not in template or not tools.is_file():
+        return ""
+    return tools.read_text(encoding="utf-8")
+
+
 def load_prompt(spec: str | None = None, action_format: str = "code") -> Prompt:
     """A shipped variant by name (None: ``default``), or a prompt file by path."""
     spec = spec or DEFAULT_VARIANT
     if spec in variants(action_format):
         text = _folder(action_format).joinpath(spec + SUFFIX).read_text(encoding="utf-8")
-        return Prompt(spec, text)
+        return Prompt(spec, text, _shared(action_format, text))
     path = Path(spec).expanduser()
     if path.suffix or "/" in spec or path.exists():
         try:
@@ -77,7 +88,7 @@ def load_prompt(spec: str | None = None, action_format: str = "code") -> Prompt:
             raise PromptError(f"cannot read prompt file {path}: {exc}") from None
         if not text.strip():
             raise PromptError(f"prompt file {path} is empty")
-        return Prompt(str(path), text)
+        return Prompt(str(path), text, _shared(action_format, text))
     known = ", ".join(variants(action_format)) or "none"
     raise PromptError(f"unknown {action_format} prompt {spec!r}: use one of {known}, "
                       "or a path to a prompt file")
