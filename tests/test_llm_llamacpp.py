@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -123,3 +125,77 @@ def test_context_window_exceeded(smol) -> None:  # type: ignore[no-untyped-def]
     huge = [{"role": "user", "content": "word " * 3000}]
     with pytest.raises(LLMError, match=r"context window is 1024 \(n_ctx\)"):
         smol.complete(huge)
+
+
+class _FakeEngine:
+    """Stands in for ``llama_cpp.Llama`` (no model file): token i decodes to ``pieces[i]``;
+    the last token is end-of-generation. ``eval`` reports a cache hit of ``cached`` tokens."""
+
+    def __init__(self, pieces: list[bytes], cached: int = 0) -> None:
+        self.pieces = pieces
+        self.cached = cached
+        self.produced = 0
+        self.closed = False
+        self.owner: Any = None  # the backend, whose counting eval() sees each batch
+        self._model = SimpleNamespace(token_get_text=lambda token: "<eos>")
+
+    def generate(self, tokens: list[int], **kw: Any) -> Iterator[int]:
+        self.owner.eval(tokens[self.cached:])  # the counting wrapper records the batch
+        try:
+            for i in range(len(self.pieces) + 1):
+                self.produced += 1
+                yield i
+        finally:
+            self.closed = True
+
+    def detokenize(self, tokens: list[int], special: bool = True) -> bytes:
+        return self.pieces[tokens[0]]
+
+
+def _fake_llamacpp(pieces: list[bytes], *, n_ctx: int = 64, cached: int = 0) -> Any:
+    """A LlamaCppLLM around a fake engine (built without __init__: there is no model)."""
+    import threading
+
+    from codeact.llm.llamacpp import LlamaCppLLM
+
+    llm = LlamaCppLLM.__new__(LlamaCppLLM)
+    engine = _FakeEngine(pieces, cached)
+    eog = len(pieces)
+    llm._llm = engine  # type: ignore[assignment]
+    llm._vocab = None
+    llm._llama_cpp = SimpleNamespace(llama_vocab_is_eog=lambda vocab, tok: tok == eog)
+    llm._lock = threading.Lock()
+    llm._evaluated = []
+    llm.n_ctx = n_ctx
+    llm.name = "fake"
+    llm.stop_tokens = ["<|im_end|>"]
+    llm.render = lambda messages: "prompt"  # type: ignore[method-assign]
+    llm.tokenize = lambda prompt: list(range(10))  # type: ignore[method-assign]
+    engine.owner = SimpleNamespace(eval=lambda tokens: llm._evaluated.append(len(tokens)))
+    return llm, engine
+
+
+MSGS = [{"role": "user", "content": "q"}]
+
+
+def test_template_stream_cuts_stops_and_counts_tokens() -> None:
+    llm, engine = _fake_llamacpp([b"x = 1\n", b"</exe", b"cute>", b"more"], cached=4)
+    deltas, done = split(list(llm.stream(MSGS, stop=["</execute>"], max_tokens=50)))
+    assert deltas == ["x = 1\n"] and done.text == "x = 1\n"
+    assert done.stop_sequence == "</execute>" and done.finish_reason == "stop"
+    assert engine.produced == 3 and engine.closed  # generation ended at the stop
+    assert (done.prompt_tokens, done.completion_tokens, done.cached_prompt_tokens) == (10, 3, 4)
+    assert done.prompt_seconds > 0
+
+
+def test_template_stream_eog_budget_and_utf8_tail() -> None:
+    llm, _ = _fake_llamacpp([b"h\xc3", b"\xa9", b"!"])
+    done = llm.complete(MSGS)
+    assert done.text == "hé!" and done.stop_sequence == "<eos>" and done.finish_reason == "stop"
+    assert done.completion_tokens == 4 and done.cached_prompt_tokens == 0
+    short = llm.complete(MSGS, max_tokens=2)
+    assert short.text == "hé" and short.finish_reason == "length"
+    cut = _fake_llamacpp([b"ok\xc3"])[0].complete(MSGS, max_tokens=1)
+    assert cut.text == "ok\ufffd"  # an incomplete UTF-8 tail is released at the end
+    with pytest.raises(LLMError, match=r"context window is 8 \(n_ctx\)"):
+        _fake_llamacpp([b"x"], n_ctx=8)[0].complete(MSGS)

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,9 +23,13 @@ from typing import Any
 
 from codeact.bench.results import ResultsWriter, finished_keys
 from codeact.bench.task import CheckContext, Task, ToolContext, to_jsonable
-from codeact.llm.base import LLM, BaseLLM, Completion, Message
+from codeact.llm.base import LLM
+from codeact.llm.serialized import SerializedLLM, serialize
+from codeact.llm.serialized import is_in_process as is_in_process  # re-exported
 
 FORMATS = ("code", "json", "text")
+# Deprecated, unused: whether a model is in-process is its class's ``in_process``
+# attribute (codeact.llm.registry); kept importable for one release.
 IN_PROCESS_BACKENDS = ("LlamaCppLLM", "TransformersLLM")
 
 
@@ -54,41 +58,14 @@ class RunConfig:
             raise ValueError("workers must be at least 1")
 
 
-class LockedLLM(BaseLLM):
-    """Serialises calls to an LLM that must not run two generations at once."""
-
-    def __init__(self, llm: LLM) -> None:
-        self.inner = llm
-        self.name = getattr(llm, "name", type(llm).__name__)
-        self.stop_tokens = list(getattr(llm, "stop_tokens", []) or [])
-        self.context_window = getattr(llm, "context_window", None)
-        self._lock = threading.Lock()
-
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        count = getattr(self.inner, "count_tokens", None)
-        return count(messages) if count else super().count_tokens(messages)
-
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (),
-               max_tokens: int = 1024, temperature: float = 0.0
-               ) -> Iterator[str | Completion]:
-        with self._lock:
-            yield from self.inner.stream(messages, stop=stop, max_tokens=max_tokens,
-                                         temperature=temperature)
-
-
-def is_in_process(llm: Any) -> bool:
-    """True for backends that run the model in this process (must not be oversubscribed)."""
-    flag = getattr(llm, "in_process", None)
-    if flag is not None:
-        return bool(flag)
-    return type(llm).__name__ in IN_PROCESS_BACKENDS
+# One wrapper for everyone now lives in codeact.llm.serialized; LockedLLM stays importable
+# from here for one release.
+LockedLLM = SerializedLLM
 
 
 def share(llm: LLM, workers: int) -> LLM:
     """The LLM to hand to ``workers`` threads: locked if it is an in-process model."""
-    if workers > 1 and is_in_process(llm) and not isinstance(llm, LockedLLM):
-        return LockedLLM(llm)
-    return llm
+    return serialize(llm) if workers > 1 else llm
 
 
 def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:

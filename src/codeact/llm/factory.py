@@ -8,16 +8,17 @@
 - ``"openai:NAME"``: an OpenAI-compatible server (``base_url`` / ``OPENAI_BASE_URL``);
 - ``"hf:REPO_OR_PATH"``: transformers in-process;
 - ``"litellm:NAME"``: litellm;
+- ``"PREFIX:NAME"`` for any other prefix registered in :mod:`codeact.llm.registry`;
 - ``"scripted:"`` is not a spec: build :class:`ScriptedLLM` directly in tests.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from . import registry
 from .base import LLM, LLMError
-from .models import MODELS, is_gguf_path, resolve_model, user_model
+from .models import MODELS, resolve_model
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_N_CTX = 8192
@@ -33,38 +34,27 @@ def make_llm(
     progress: bool = True,
     **options: Any,
 ) -> LLM:
-    """A backend for ``spec`` (default :data:`DEFAULT_MODEL`); extra options go to it."""
+    """A backend for ``spec`` (default :data:`DEFAULT_MODEL`); extra options go to it.
+
+    Which class serves a spec, and which of these keywords it takes, is the registry's
+    business (:mod:`codeact.llm.registry`): this only resolves local models."""
     spec = (spec or DEFAULT_MODEL).strip()
-    prefix, sep, rest = spec.partition(":")
-    if sep and prefix in ("openai", "hf", "litellm"):
-        if not rest:
-            raise LLMError(f"model spec {spec!r} names no model after '{prefix}:'")
-        if prefix == "openai":
-            from .openai_compat import OpenAICompatLLM
-
-            return OpenAICompatLLM(rest, base_url=base_url, api_key=api_key, **options)
-        if prefix == "hf":
-            from .transformers_backend import TransformersLLM
-
-            return TransformersLLM(rest, n_threads=n_threads, **options)
-        from .litellm_backend import LiteLLM
-
-        return LiteLLM(rest, base_url=base_url, api_key=api_key, **options)
-    local = user_model(spec) or spec
-    if spec not in MODELS and Path(local).expanduser().is_dir():  # a checkpoint directory
-        from .transformers_backend import TransformersLLM
-
-        return TransformersLLM(str(Path(local).expanduser()), n_threads=n_threads,
-                               name=spec, **options)
-    if spec in MODELS or user_model(spec) or is_gguf_path(spec):
-        path = resolve_model(spec, progress=progress)
-        from .llamacpp import LlamaCppLLM
-
-        name = spec if spec in MODELS else None
-        return LlamaCppLLM(path, n_ctx=n_ctx or DEFAULT_N_CTX, n_threads=n_threads, name=name,
-                           **options)
-    known = ", ".join(MODELS)
-    raise LLMError(
-        f"unknown model {spec!r}: use a registry name ({known}), a .gguf path, "
-        "openai:NAME, hf:REPO_OR_PATH or litellm:NAME"
-    )
+    given = {"base_url": base_url, "api_key": api_key, "n_threads": n_threads,
+             "n_ctx": n_ctx or DEFAULT_N_CTX}
+    found = registry.classify(spec)
+    if found is None:
+        known = ", ".join(MODELS)
+        raise LLMError(
+            f"unknown model {spec!r}: use a registry name ({known}), a .gguf path, "
+            "openai:NAME, hf:REPO_OR_PATH or litellm:NAME"
+        )
+    entry, model = found
+    if entry.prefix:
+        if not model:
+            raise LLMError(f"model spec {spec!r} names no model after '{entry.name}:'")
+        return registry.build(entry.name, model, given, **options)
+    if entry.name == registry.CHECKPOINT:
+        return registry.build(entry.name, model, given, name=spec, **options)
+    path = resolve_model(spec, progress=progress)
+    name = spec if spec in MODELS else None
+    return registry.build(entry.name, path, given, name=name, **options)

@@ -7,18 +7,16 @@ ignore them, and to know which stop ended the reply).
 
 from __future__ import annotations
 
-import time
+import importlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import BaseLLM, Completion, LLMError, Message
-from .scripted import approx_tokens, messages_tokens
-from .stops import StopScanner
+from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
 
 
 def _import_litellm() -> Any:
     try:
-        import litellm
+        litellm = importlib.import_module("litellm")  # an optional extra
     except ImportError as exc:
         raise LLMError("the litellm backend needs litellm: pip install 'codeact[litellm]'") from exc
     return litellm
@@ -26,6 +24,8 @@ def _import_litellm() -> Any:
 
 class LiteLLM(BaseLLM):
     """``litellm.completion(model=..., stream=True)`` behind the LLM protocol."""
+
+    in_process = False  # a remote provider: calls may overlap
 
     def __init__(
         self,
@@ -48,31 +48,19 @@ class LiteLLM(BaseLLM):
         self.stop_tokens = list(stop_tokens)
         self.kwargs = kwargs
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        stop: Sequence[str] = (),
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Iterator[str | Completion]:
-        start = time.perf_counter()
-        msgs = [dict(m) for m in messages]
-        stops = list(dict.fromkeys([*stop, *self.stop_tokens]))
-        kwargs: dict[str, Any] = dict(model=self.model, messages=msgs, stream=True,
-                                      max_tokens=max_tokens, temperature=temperature,
+    def _raw_stream(self, messages: list[Message],
+                    request: StreamRequest) -> Iterator[str | StreamEnd]:
+        kwargs: dict[str, Any] = dict(model=self.model, messages=messages, stream=True,
+                                      max_tokens=request.max_tokens,
+                                      temperature=request.temperature,
                                       num_retries=self.max_attempts - 1, **self.kwargs)
-        if stops and self.max_server_stops > 0:
-            kwargs["stop"] = stops[: self.max_server_stops]
+        if request.stop and self.max_server_stops > 0:
+            kwargs["stop"] = request.stop[: self.max_server_stops]
         if self.base_url:
             kwargs["api_base"] = self.base_url
         if self.api_key:
             kwargs["api_key"] = self.api_key
-        scanner = StopScanner(stops)
-        parts: list[str] = []
         finish = "stop"
-        chunks = 0
-        first: float | None = None
         try:
             response = self._litellm.completion(**kwargs)
             for chunk in response:
@@ -81,13 +69,8 @@ class LiteLLM(BaseLLM):
                     continue
                 delta = getattr(choices[0].delta, "content", None)
                 if delta:
-                    chunks += 1
-                    first = first or time.perf_counter() - start
-                    safe = scanner.feed(delta)
-                    if safe:
-                        parts.append(safe)
-                        yield safe
-                    if scanner.stopped is not None:
+                    yield delta
+                    if request.stopped is not None:
                         break
                 if getattr(choices[0], "finish_reason", None):
                     finish = choices[0].finish_reason
@@ -96,17 +79,4 @@ class LiteLLM(BaseLLM):
         except Exception as exc:  # noqa: BLE001 - provider errors become one line
             line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise LLMError(f"litellm {self.model}: {type(exc).__name__}: {line}") from exc
-        tail = scanner.flush()
-        if tail:
-            parts.append(tail)
-            yield tail
-        text = "".join(parts)
-        yield Completion(
-            text=text,
-            prompt_tokens=messages_tokens(msgs),
-            completion_tokens=chunks or approx_tokens(text),
-            finish_reason="stop" if scanner.stopped else finish,
-            stop_sequence=scanner.stopped,
-            prompt_seconds=first or 0.0,
-            total_seconds=time.perf_counter() - start,
-        )
+        yield StreamEnd(finish_reason=finish)

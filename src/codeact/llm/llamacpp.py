@@ -23,8 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .base import BaseLLM, Completion, LLMError, Message
-from .stops import StopScanner
+from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
 
 # Used only when a GGUF carries no chat template.
 CHATML_TEMPLATE = (
@@ -55,6 +54,8 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 class LlamaCppLLM(BaseLLM):
     """A GGUF model run in-process, with KV-cache prefix reuse across calls."""
+
+    in_process = True  # one model in this process: one generation at a time
 
     def __init__(
         self,
@@ -123,7 +124,8 @@ class LlamaCppLLM(BaseLLM):
     def render(self, messages: Sequence[Message]) -> str:
         """The raw prompt text the chat template makes of ``messages``."""
         try:
-            return self._formatter(messages=[dict(m) for m in messages]).prompt
+            msgs: Any = [dict(m) for m in messages]  # llama_cpp's TypedDicts, structurally
+            return self._formatter(messages=msgs).prompt
         except Exception as exc:  # noqa: BLE001 - jinja errors become one line
             raise LLMError(f"chat template of {self.name} failed: {exc}") from exc
 
@@ -141,14 +143,8 @@ class LlamaCppLLM(BaseLLM):
 
     # ------------------------------------------------------------------ generate
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        stop: Sequence[str] = (),
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Iterator[str | Completion]:
+    def _raw_stream(self, messages: list[Message],
+                    request: StreamRequest) -> Iterator[str | StreamEnd]:
         start = time.perf_counter()
         tokens = self.tokenize(self.render(messages))
         if len(tokens) >= self.n_ctx:
@@ -156,18 +152,16 @@ class LlamaCppLLM(BaseLLM):
                 f"prompt is {len(tokens)} tokens but the context window is {self.n_ctx} "
                 f"(n_ctx): shorten the conversation or raise n_ctx"
             )
-        budget = min(max(1, max_tokens), self.n_ctx - len(tokens))
-        scanner = StopScanner([*stop, *self.stop_tokens])
+        budget = min(max(1, request.max_tokens), self.n_ctx - len(tokens))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         is_eog = self._llama_cpp.llama_vocab_is_eog
         with self._lock:
             self._evaluated = []
-            parts: list[str] = []
             generated = 0
             finish = "length"
-            stop_hit: str | None = None
+            eog_text: str | None = None
             prompt_seconds = 0.0
-            gen = self._llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95,
+            gen = self._llm.generate(tokens, temp=request.temperature, top_k=40, top_p=0.95,
                                      min_p=0.05, repeat_penalty=1.0)
             try:
                 for token in gen:
@@ -176,32 +170,28 @@ class LlamaCppLLM(BaseLLM):
                     generated += 1
                     if is_eog(self._vocab, token):
                         finish = "stop"
-                        stop_hit = self._llm._model.token_get_text(token) or None
+                        eog_text = self._llm._model.token_get_text(token) or None
                         break
                     piece = decoder.decode(self._llm.detokenize([token], special=True))
-                    safe = scanner.feed(piece) if piece else ""
-                    if safe:
-                        parts.append(safe)
-                        yield safe
-                    if scanner.stopped is not None:
-                        finish, stop_hit = "stop", scanner.stopped
+                    if piece:
+                        yield piece
+                    if request.stopped is not None:
+                        finish = "stop"
                         break
                     if generated >= budget:
                         break
             finally:
                 gen.close()
             evaluated_prompt = self._evaluated[0] if self._evaluated else len(tokens)
-        tail = "" if scanner.stopped else scanner.flush() + decoder.decode(b"", final=True)
-        if tail:
-            parts.append(tail)
-            yield tail
-        yield Completion(
-            text="".join(parts),
+        if request.stopped is None:
+            rest = decoder.decode(b"", final=True)  # an incomplete UTF-8 sequence
+            if rest:
+                yield rest
+        yield StreamEnd(
+            finish_reason=finish,
+            stop_sequence=eog_text,
             prompt_tokens=len(tokens),
             completion_tokens=generated,
-            finish_reason=finish,
-            stop_sequence=stop_hit,
             prompt_seconds=prompt_seconds,
-            total_seconds=time.perf_counter() - start,
             cached_prompt_tokens=max(0, len(tokens) - evaluated_prompt),
         )

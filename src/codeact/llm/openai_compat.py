@@ -18,16 +18,11 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from .base import BaseLLM, Completion, LLMError, Message
-from .scripted import approx_tokens, messages_tokens
-from .stops import StopScanner
+import httpx  # a dependency of codeact itself (and of the openai SDK)
 
-try:  # the openai SDK depends on httpx, so this is always there with it
-    import httpx
-except ImportError:  # pragma: no cover
-    httpx = None  # type: ignore[assignment]
+from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -42,7 +37,8 @@ def _status_message(exc: Any) -> str:
     """The server's own error message of an ``APIStatusError``, first line only."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        error = body.get("error")
+        inner = error if isinstance(error, dict) else body
         msg = inner.get("message") or inner.get("detail")
         if msg:
             return _first_line(msg)
@@ -52,6 +48,8 @@ def _status_message(exc: Any) -> str:
 
 class OpenAICompatLLM(BaseLLM):
     """Chat completions over HTTP with the ``openai`` SDK, streaming."""
+
+    in_process = False  # a server: calls may overlap
 
     def __init__(
         self,
@@ -88,7 +86,8 @@ class OpenAICompatLLM(BaseLLM):
             base_url=self.base_url,
             api_key=key,
             max_retries=0,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            # openai 3.x annotates httpx2's Timeout; it accepts httpx's (tested)
+            timeout=cast(Any, httpx.Timeout(timeout, connect=connect_timeout)),
         )
 
     # ------------------------------------------------------------------ errors
@@ -161,24 +160,11 @@ class OpenAICompatLLM(BaseLLM):
                     raise self._as_llm_error(exc) from None
                 time.sleep(delay)
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        stop: Sequence[str] = (),
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Iterator[str | Completion]:
-        start = time.perf_counter()
-        msgs = [dict(m) for m in messages]
-        stops = list(dict.fromkeys([*stop, *self.stop_tokens]))
-        scanner = StopScanner(stops)
-        response = self._open(msgs, stops, max_tokens, temperature)
-        parts: list[str] = []
+    def _raw_stream(self, messages: list[Message],
+                    request: StreamRequest) -> Iterator[str | StreamEnd]:
+        response = self._open(messages, request.stop, request.max_tokens, request.temperature)
         finish = "stop"
         usage = None
-        chunks = 0
-        first_token: float | None = None
         server_stop: str | None = None
         try:
             for chunk in response:
@@ -189,39 +175,23 @@ class OpenAICompatLLM(BaseLLM):
                 choice = chunk.choices[0]
                 delta = choice.delta.content if choice.delta else None
                 if delta:
-                    chunks += 1
-                    if first_token is None:
-                        first_token = time.perf_counter() - start
-                    safe = scanner.feed(delta)
-                    if safe:
-                        parts.append(safe)
-                        yield safe
-                    if scanner.stopped is not None:
-                        finish = "stop"
+                    yield delta
+                    if request.stopped is not None:
                         break
                 if choice.finish_reason:
                     finish = choice.finish_reason
                     reason = getattr(choice, "stop_reason", None)  # vLLM names the stop
-                    if isinstance(reason, str) and reason in stops:
+                    if isinstance(reason, str) and reason in request.stop:
                         server_stop = reason
         except (self._openai.OpenAIError, httpx.HTTPError) as exc:
             raise self._as_llm_error(exc) from None
         finally:
             response.close()
-        tail = scanner.flush()
-        if tail:
-            parts.append(tail)
-            yield tail
-        text = "".join(parts)
-        yield Completion(
-            text=text,
-            prompt_tokens=(usage.prompt_tokens if usage else messages_tokens(msgs)),
-            completion_tokens=(usage.completion_tokens if usage else
-                               max(chunks, approx_tokens(text) if not chunks else 0)),
-            finish_reason="stop" if scanner.stopped else finish,
-            stop_sequence=scanner.stopped or server_stop,
-            prompt_seconds=first_token or 0.0,
-            total_seconds=time.perf_counter() - start,
+        yield StreamEnd(
+            finish_reason=finish,
+            stop_sequence=server_stop,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
             cached_prompt_tokens=_cached_tokens(usage),
         )
 

@@ -9,24 +9,21 @@ counts tokens approximately (about four characters a token).
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 
-from .base import BaseLLM, Completion, LLMError, Message
+from .base import (
+    CHARS_PER_TOKEN,
+    BaseLLM,
+    LLMError,
+    Message,
+    StreamEnd,
+    StreamRequest,
+    approx_tokens,
+    messages_tokens,
+)
 from .stops import truncate_at_stop
 
-CHARS_PER_TOKEN = 4
-
-
-def approx_tokens(text: str) -> int:
-    """A rough token count: about four characters a token."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
-def messages_tokens(messages: Sequence[Message]) -> int:
-    """Rough prompt size of chat messages (content plus a few tokens per message)."""
-    return sum(approx_tokens(str(m.get("content") or "")) + 4 for m in messages)
+__all__ = ["CHARS_PER_TOKEN", "ScriptedLLM", "approx_tokens", "messages_tokens"]
 
 
 class ScriptedLLM(BaseLLM):
@@ -68,30 +65,20 @@ class ScriptedLLM(BaseLLM):
             )
         return self._replies[index]
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        stop: Sequence[str] = (),
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Iterator[str | Completion]:
-        start = time.perf_counter()
-        msgs = [dict(m) for m in messages]
-        self.calls.append(msgs)
-        reply = self._next_reply(msgs)
-        text, hit = truncate_at_stop(reply, [*stop, *self.stop_tokens])
+    def _raw_stream(self, messages: list[Message],
+                    request: StreamRequest) -> Iterator[str | StreamEnd]:
+        """The reply cut at its first stop (which is then sent, so the base reports it)
+        or at ``max_tokens`` (about four characters a token), in ``chunk_size`` pieces."""
+        self.calls.append(messages)
+        reply = self._next_reply(messages)
+        text, hit = truncate_at_stop(reply, request.stop)
         finish = "stop"
-        limit = max(0, max_tokens) * CHARS_PER_TOKEN
+        limit = max(0, request.max_tokens) * CHARS_PER_TOKEN
         if len(text) > limit:
             text, hit, finish = text[:limit], None, "length"
         for i in range(0, len(text), self.chunk_size):
             yield text[i : i + self.chunk_size]
-        yield Completion(
-            text=text,
-            prompt_tokens=messages_tokens(msgs),
-            completion_tokens=approx_tokens(text),
-            finish_reason=finish,
-            stop_sequence=hit,
-            total_seconds=time.perf_counter() - start,
-        )
+        if hit is not None:
+            yield hit
+        yield StreamEnd(finish_reason=finish, prompt_tokens=messages_tokens(messages),
+                        completion_tokens=approx_tokens(text), prompt_seconds=0.0)

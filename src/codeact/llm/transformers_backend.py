@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import BaseLLM, Completion, LLMError, Message
-from .stops import StopScanner
+from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
 
 
 def _import_hf() -> tuple[Any, Any]:
@@ -31,6 +29,8 @@ def _import_hf() -> tuple[Any, Any]:
 
 class TransformersLLM(BaseLLM):
     """A Hugging Face checkpoint (hub repo id or local directory) run in-process."""
+
+    in_process = True  # one model in this process: one generation at a time
 
     def __init__(
         self,
@@ -80,15 +80,8 @@ class TransformersLLM(BaseLLM):
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.tokenizer(self.render(messages), add_special_tokens=False)["input_ids"])
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        stop: Sequence[str] = (),
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-    ) -> Iterator[str | Completion]:
-        start = time.perf_counter()
+    def _raw_stream(self, messages: list[Message],
+                    request: StreamRequest) -> Iterator[str | StreamEnd]:
         prompt = self.render(messages)
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
@@ -98,7 +91,6 @@ class TransformersLLM(BaseLLM):
             raise LLMError(f"prompt is {n_prompt} tokens but the model's context is {limit}")
         streamer = self._transformers.TextIteratorStreamer(
             self.tokenizer, skip_prompt=True, skip_special_tokens=False, timeout=0.2)
-        scanner = StopScanner([*stop, *self.stop_tokens])
         stop_event = threading.Event()
         generated: dict[str, Any] = {}
 
@@ -107,12 +99,12 @@ class TransformersLLM(BaseLLM):
                 return stop_event.is_set()
 
         gen_kwargs: dict[str, Any] = dict(
-            **inputs, max_new_tokens=max_tokens, streamer=streamer,
+            **inputs, max_new_tokens=request.max_tokens, streamer=streamer,
             stopping_criteria=self._transformers.StoppingCriteriaList([_Stop()]),
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         )
-        if temperature > 0:
-            gen_kwargs.update(do_sample=True, temperature=temperature)
+        if request.temperature > 0:
+            gen_kwargs.update(do_sample=True, temperature=request.temperature)
         else:
             gen_kwargs.update(do_sample=False)
 
@@ -135,20 +127,13 @@ class TransformersLLM(BaseLLM):
                     if not worker.is_alive():
                         return
 
-        parts: list[str] = []
-        prompt_seconds = 0.0
         with self._lock:
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
             try:
                 for piece in pieces():
-                    if not prompt_seconds:
-                        prompt_seconds = time.perf_counter() - start
-                    safe = scanner.feed(piece)
-                    if safe:
-                        parts.append(safe)
-                        yield safe
-                    if scanner.stopped is not None:
+                    yield piece
+                    if request.stopped is not None:
                         break
             finally:
                 stop_event.set()
@@ -158,19 +143,10 @@ class TransformersLLM(BaseLLM):
         if "error" in generated:
             exc = generated["error"]
             raise LLMError(f"generation failed: {type(exc).__name__}: {exc}")
-        tail = scanner.flush()
-        if tail:
-            parts.append(tail)
-            yield tail
         out = generated.get("out")
         n_new = int(out.shape[-1]) - n_prompt if out is not None else 0
-        finish = "stop" if scanner.stopped or n_new < max_tokens else "length"
-        yield Completion(
-            text="".join(parts),
+        yield StreamEnd(
+            finish_reason="stop" if n_new < request.max_tokens else "length",
             prompt_tokens=n_prompt,
             completion_tokens=max(0, n_new),
-            finish_reason=finish,
-            stop_sequence=scanner.stopped,
-            prompt_seconds=prompt_seconds,
-            total_seconds=time.perf_counter() - start,
         )

@@ -1,42 +1,23 @@
 """Model backends for the chat app: one instance per model spec, shared by conversations.
 
-In-process backends (llama.cpp, transformers) hold one model in memory and cannot serve
-two generations at once, so their ``stream`` calls are serialised with a lock; HTTP
-backends (``openai:``, ``litellm:``) run concurrently.
+In-process backends (llama.cpp, transformers: ``in_process = True`` on the class) hold one
+model in memory and cannot serve two generations at once, so they are wrapped in
+:class:`~codeact.llm.serialized.SerializedLLM`; HTTP backends (``openai:``, ``litellm:``)
+run concurrently. The decision is the backend class's, through the LLM registry.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any
 
+from codeact.llm.serialized import SerializedLLM as SerializedLLM  # re-exported
+from codeact.llm.serialized import serialize
+
+# Deprecated, unused: concurrency is the backend class's ``in_process`` attribute
+# (codeact.llm.registry); kept importable for one release.
 CONCURRENT_PREFIXES = ("openai:", "litellm:")
-
-
-class SerializedLLM:
-    """Wraps a backend so only one ``stream``/``complete`` runs at a time."""
-
-    def __init__(self, llm: Any) -> None:
-        self.llm = llm
-        self.name = getattr(llm, "name", type(llm).__name__)
-        self.stop_tokens = getattr(llm, "stop_tokens", [])
-        self.context_window = getattr(llm, "context_window", None)
-        self._lock = threading.Lock()
-
-    def count_tokens(self, messages: Sequence[dict[str, Any]]) -> int:
-        from codeact.history import estimate_tokens
-
-        count = getattr(self.llm, "count_tokens", None)
-        return count(messages) if count else estimate_tokens(messages)
-
-    def stream(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> Iterator[Any]:
-        with self._lock:
-            yield from self.llm.stream(messages, **kwargs)
-
-    def complete(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> Any:
-        with self._lock:
-            return self.llm.complete(messages, **kwargs)
 
 
 class LLMCache:
@@ -54,10 +35,7 @@ class LLMCache:
             return self._build(spec)
         from codeact.llm import make_llm
 
-        llm = make_llm(spec, progress=False, **self._options)
-        if spec.startswith(CONCURRENT_PREFIXES):
-            return llm
-        return SerializedLLM(llm)
+        return serialize(make_llm(spec, progress=False, **self._options))
 
     def __call__(self, spec: str) -> Any:
         with self._lock:
