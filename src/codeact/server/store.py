@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import CursorResult, Result, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,11 @@ from codeact.server.schema import (
 __all__ = ["DEFAULT_DB_NAME", "Base", "CodeAction", "Conversation", "FileRow", "Image",
            "Message", "NotFound", "ObservationRow", "Store", "default_data_dir",
            "default_db_url", "normalize_db_url"]
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (``Session.execute`` types it as a plain Result)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _conversation_dict(c: Conversation) -> dict[str, Any]:
@@ -157,11 +162,15 @@ class Store:
             obs_ids = select(ObservationRow.id).join(
                 CodeAction, ObservationRow.code_action_id == CodeAction.id).where(
                 CodeAction.conversation_id == conversation_id)
-            s.execute(Image.__table__.delete().where(Image.observation_id.in_(obs_ids)))
-            s.execute(ObservationRow.__table__.delete().where(ObservationRow.id.in_(obs_ids)))
+            # (bulk statements: the rows are not loaded, nothing to synchronise)
+            bulk = {"synchronize_session": False}
+            s.execute(delete(Image).where(Image.observation_id.in_(obs_ids)),
+                      execution_options=bulk)
+            s.execute(delete(ObservationRow).where(ObservationRow.id.in_(obs_ids)),
+                      execution_options=bulk)
             for table in (CodeAction, Message, FileRow):
-                s.execute(table.__table__.delete().where(
-                    table.conversation_id == conversation_id))
+                s.execute(delete(table).where(table.conversation_id == conversation_id),
+                          execution_options=bulk)
             s.delete(c)
 
     def save_agent_messages(self, conversation_id: str, messages: list[dict[str, Any]], *,
@@ -203,8 +212,9 @@ class Store:
 
     def has_code_actions(self, conversation_id: str) -> bool:
         with self.session() as s:
-            return s.scalar(select(func.count(CodeAction.id))
-                            .where(CodeAction.conversation_id == conversation_id)) > 0
+            count = s.scalar(select(func.count(CodeAction.id))
+                             .where(CodeAction.conversation_id == conversation_id))
+            return bool(count)
 
     # timeline items --------------------------------------------------------------------
 
@@ -212,10 +222,12 @@ class Store:
         # the UPDATE takes the row's write lock first, so concurrent writers serialize
         result = s.execute(update(Conversation).where(Conversation.id == conversation_id)
                            .values(next_seq=Conversation.next_seq + 1, updated_at=now()))
-        if result.rowcount == 0:
+        if _rowcount(result) == 0:
             raise NotFound(conversation_id)
-        return s.scalar(select(Conversation.next_seq)
-                        .where(Conversation.id == conversation_id)) - 1
+        seq = s.scalar(select(Conversation.next_seq).where(Conversation.id == conversation_id))
+        if seq is None:  # pragma: no cover - the UPDATE above found the row
+            raise NotFound(conversation_id)
+        return seq - 1
 
     def add_message(self, conversation_id: str, role: str, kind: str, content: str = "",
                     *, turn: int | None = None, status: str = "done",
@@ -333,12 +345,12 @@ class Store:
             q1 = update(Message).where(Message.status == "streaming")
             if conversation_id:
                 q1 = q1.where(Message.conversation_id == conversation_id)
-            n = s.execute(q1.values(status="done")).rowcount
+            n = _rowcount(s.execute(q1.values(status="done")))
             q2 = update(ObservationRow).where(ObservationRow.status == "running")
             if conversation_id:
                 ids = select(CodeAction.id).where(CodeAction.conversation_id == conversation_id)
                 q2 = q2.where(ObservationRow.code_action_id.in_(ids))
-            n += s.execute(q2.values(status="done")).rowcount
+            n += _rowcount(s.execute(q2.values(status="done")))
             return n
 
     def timeline(self, conversation_id: str) -> list[dict[str, Any]]:
