@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from codeact.server.hub import ChatHub
+from codeact.server.kernels import KernelProvider
 from codeact.server.llms import LLMCache
 from codeact.server.routes import conversations, files, meta, pages, runs, share
 from codeact.server.routes.conversations import ConversationPatch, NewConversation
@@ -83,8 +84,6 @@ def create_app(
     default = default_model or (models[0] if models else DEFAULT_MODEL)
     model_list: list[str] = list(dict.fromkeys([default, *(models or [])]))
     if kernels is None:
-        from codeact.server.kernels import KernelProvider
-
         kernels = KernelProvider(max_sessions=max_sessions, pool_size=pool_size,
                                  sandbox=sandbox)
     hub = ChatHub(the_store, data_path, llm_factory=llm_factory or LLMCache(),

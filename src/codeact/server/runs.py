@@ -11,7 +11,7 @@ import asyncio
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +64,7 @@ class Run:
         self._changed = asyncio.Event()
 
     async def follow(self, after: int = 0, keepalive: float = 15.0
-                     ) -> AsyncIterator[ClientEvent | None]:
+                     ) -> AsyncGenerator[ClientEvent | None, None]:
         """Published events from index ``after`` on, until ``done``; None = keep-alive."""
         index = max(0, after)
         while True:
