@@ -35,7 +35,7 @@ from codeact.events import (
 )
 from codeact.server.store import Store
 
-__all__ = ["ClientEvent", "Recorder", "RunEnded", "Snapshot", "coalesce", "handles",
+__all__ = ["HANDLERS", "ClientEvent", "Recorder", "RunEnded", "Snapshot", "coalesce", "handles",
            "is_done", "u16len"]
 
 ClientEvent = dict[str, Any]
@@ -85,14 +85,15 @@ def coalesce(events: list[Any]) -> list[Any]:
     return out
 
 
-_HANDLERS: dict[type, Handler] = {}
+# event class -> handler; ``record`` looks an event's class up along its MRO
+HANDLERS: dict[type, Handler] = {}
 
 
 def handles(*types: type) -> Callable[[Handler], Handler]:
     """Register the decorated method as the recorder's handler for ``types``."""
     def register(fn: Handler) -> Handler:
         for t in types:
-            _HANDLERS[t] = fn
+            HANDLERS[t] = fn
         return fn
 
     return register
@@ -118,7 +119,7 @@ class Recorder:
         Unknown event types are ignored (they have nothing to show or keep).
         """
         for cls in type(event).__mro__:
-            handler = _HANDLERS.get(cls)
+            handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(self, event, s)
         return []
