@@ -52,8 +52,12 @@ class ServerState:
         return await asyncio.to_thread(conversation_or_404, self.store, cid)
 
 
-def get_state(request: Request) -> ServerState:
-    """The :class:`ServerState` of the app serving ``request``."""
+async def get_state(request: Request) -> ServerState:
+    """The :class:`ServerState` of the app serving ``request``.
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool,
+    which would add a thread hop to every request.
+    """
     return request.app.state.server
 
 
