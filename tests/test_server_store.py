@@ -218,3 +218,34 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
     s2 = Store(f"sqlite:///{tmp_path / 'r.db'}")
     assert s2.timeline(cid)[0]["content"] == "remember me"
     s2.close()
+
+
+def test_set_message_kind(store: Store) -> None:
+    cid = store.create_conversation()["id"]
+    msg = store.add_message(cid, "assistant", "text", "42", status="streaming")
+    with store.session() as s:  # inside a caller's transaction, as the recorder does
+        store.set_message_kind(msg["id"], "answer", s=s)
+    store.finish_message(msg["id"])
+    [item] = store.timeline(cid)
+    assert (item["kind"], item["status"]) == ("answer", "done")
+
+
+def test_delete_removes_every_row_of_the_conversation(store: Store) -> None:
+    from sqlalchemy import func, select
+
+    from codeact.server.store import CodeAction, FileRow, Image, Message, ObservationRow
+
+    keep, gone = store.create_conversation()["id"], store.create_conversation()["id"]
+    for cid in (keep, gone):
+        store.add_message(cid, "user", "text", "hi")
+        _, obs_id = store.add_code_action(cid, "plot()")
+        store.finish_observation(obs_id, cid, text="",
+                                 observation=Observation(images=[b"\x89PNG a", b"\x89PNG b"]))
+        store.upsert_file(cid, "a.txt", 1)
+    store.delete_conversation(gone)
+    with store.session() as s:
+        counts = {t.__tablename__: s.scalar(select(func.count()).select_from(t))
+                  for t in (Message, CodeAction, ObservationRow, Image, FileRow)}
+    assert counts == {"messages": 1, "code_actions": 1, "observations": 1, "images": 2,
+                      "files": 1}
+    assert len(store.timeline(keep)) == 2

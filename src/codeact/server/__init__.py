@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codeact.server.app import create_app, is_local_host
+from codeact.server.app import create_app
+from codeact.server.security import is_local_host
 from codeact.server.store import Store, default_data_dir
 
 __all__ = ["Store", "create_app", "default_data_dir", "serve", "resolve_token"]

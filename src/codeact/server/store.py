@@ -1,8 +1,8 @@
 """Persistence for the chat app: conversations, messages, code actions, observations, files.
 
-SQLAlchemy 2 on SQLite by default (a file under the user data directory) or PostgreSQL by
-URL (``postgresql://...``, driven by psycopg 3). Every item of a conversation carries a
-``seq`` (its place in the conversation's timeline) so the UI can replay it in order.
+Every SQL statement of the server is a method here (the tables are in ``schema.py``);
+routes and the event recorder call these methods and never build queries themselves.
+SQLAlchemy 2 on SQLite by default or PostgreSQL by URL.
 
 All methods are synchronous and thread-safe (one short transaction each); the app calls
 them from worker threads.
@@ -12,163 +12,41 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import platformdirs
-from sqlalchemy import (
-    Boolean,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import CursorResult, Result, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DB_NAME = "server.db"
+from codeact.server.errors import NotFound
+from codeact.server.schema import (
+    DEFAULT_DB_NAME,
+    Base,
+    CodeAction,
+    Conversation,
+    FileRow,
+    Image,
+    Message,
+    ObservationRow,
+    default_data_dir,
+    default_db_url,
+    normalize_db_url,
+    now,
+    sqlite_pragmas,
+)
 
-
-def default_data_dir() -> Path:
-    """Where the SQLite file and the conversation workspaces live by default."""
-    return Path(platformdirs.user_data_dir("codeact"))
-
-
-def default_db_url() -> str:
-    return f"sqlite:///{default_data_dir() / DEFAULT_DB_NAME}"
-
-
-def normalize_db_url(db: str | Path | None) -> str:
-    """Accept a URL, a plain file path, or None (the default SQLite file).
-
-    ``postgresql://`` and ``postgres://`` URLs are routed to psycopg 3.
-    """
-    if db is None or str(db) == "":
-        return default_db_url()
-    text = str(db)
-    if text.startswith("postgres://"):
-        text = "postgresql://" + text[len("postgres://"):]
-    if text.startswith("postgresql://"):
-        return "postgresql+psycopg://" + text[len("postgresql://"):]
-    if "://" not in text:
-        return f"sqlite:///{Path(text).expanduser().resolve()}"
-    return text
+# the tables and URL helpers moved to ``schema.py``; these names stay importable from here
+__all__ = ["DEFAULT_DB_NAME", "Base", "CodeAction", "Conversation", "FileRow", "Image",
+           "Message", "NotFound", "ObservationRow", "Store", "default_data_dir",
+           "default_db_url", "normalize_db_url"]
 
 
-def _now() -> float:
-    return time.time()
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Conversation(Base):
-    __tablename__ = "conversations"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), default="New chat")
-    model: Mapped[str] = mapped_column(String(200), default="")
-    share_token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    created_at: Mapped[float] = mapped_column(Float, default=_now)
-    updated_at: Mapped[float] = mapped_column(Float, default=_now, index=True)
-    next_seq: Mapped[int] = mapped_column(Integer, default=1)
-    # the agent's OpenAI-style history, restored with Agent.load_messages after a restart
-    agent_messages: Mapped[str] = mapped_column(Text, default="[]")
-
-
-class Message(Base):
-    """A user message, the model's text for one turn, a final answer, an error or a notice."""
-
-    __tablename__ = "messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(16))  # user | assistant | system
-    kind: Mapped[str] = mapped_column(String(16))  # text | answer | error | notice
-    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    content: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="done")  # streaming | done
-    created_at: Mapped[float] = mapped_column(Float, default=_now)
-
-
-class CodeAction(Base):
-    __tablename__ = "code_actions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    code: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Float, default=_now)
-
-
-class ObservationRow(Base):
-    __tablename__ = "observations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    code_action_id: Mapped[int] = mapped_column(
-        ForeignKey("code_actions.id", ondelete="CASCADE"), unique=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
-    stdout: Mapped[str] = mapped_column(Text, default="")
-    stderr: Mapped[str] = mapped_column(Text, default="")
-    result: Mapped[str | None] = mapped_column(Text, nullable=True)
-    error_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
-    text: Mapped[str] = mapped_column(Text, default="")  # what the model was shown
-    duration: Mapped[float] = mapped_column(Float, default=0.0)
-    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    restarted: Mapped[bool] = mapped_column(Boolean, default=False)
-    restart_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[float] = mapped_column(Float, default=_now)
-
-
-class Image(Base):
-    __tablename__ = "images"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    observation_id: Mapped[int] = mapped_column(
-        ForeignKey("observations.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    png: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class FileRow(Base):
-    """A file in a conversation's workspace (its bytes live on disk in the workspace)."""
-
-    __tablename__ = "files"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(500))
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    source: Mapped[str] = mapped_column(String(16), default="upload")  # upload | agent
-    created_at: Mapped[float] = mapped_column(Float, default=_now)
-    updated_at: Mapped[float] = mapped_column(Float, default=_now)
-
-
-class NotFound(LookupError):
-    """No such conversation (or item)."""
+def _rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (``Session.execute`` types it as a plain Result)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _conversation_dict(c: Conversation) -> dict[str, Any]:
@@ -214,7 +92,7 @@ class Store:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -271,7 +149,7 @@ class Store:
                 c.title = title[:200]
             if model is not None:
                 c.model = model
-            c.updated_at = _now()
+            c.updated_at = now()
             return _conversation_dict(c)
 
     def delete_conversation(self, conversation_id: str) -> None:
@@ -284,11 +162,15 @@ class Store:
             obs_ids = select(ObservationRow.id).join(
                 CodeAction, ObservationRow.code_action_id == CodeAction.id).where(
                 CodeAction.conversation_id == conversation_id)
-            s.execute(Image.__table__.delete().where(Image.observation_id.in_(obs_ids)))
-            s.execute(ObservationRow.__table__.delete().where(ObservationRow.id.in_(obs_ids)))
+            # (bulk statements: the rows are not loaded, nothing to synchronise)
+            bulk = {"synchronize_session": False}
+            s.execute(delete(Image).where(Image.observation_id.in_(obs_ids)),
+                      execution_options=bulk)
+            s.execute(delete(ObservationRow).where(ObservationRow.id.in_(obs_ids)),
+                      execution_options=bulk)
             for table in (CodeAction, Message, FileRow):
-                s.execute(table.__table__.delete().where(
-                    table.conversation_id == conversation_id))
+                s.execute(delete(table).where(table.conversation_id == conversation_id),
+                          execution_options=bulk)
             s.delete(c)
 
     def save_agent_messages(self, conversation_id: str, messages: list[dict[str, Any]], *,
@@ -309,7 +191,7 @@ class Store:
             raise NotFound(conversation_id)
         payload = {"messages": messages, "seq": seq, "open_code": open_code}
         s.execute(update(Conversation).where(Conversation.id == conversation_id)
-                  .values(agent_messages=json.dumps(payload, default=str), updated_at=_now()))
+                  .values(agent_messages=json.dumps(payload, default=str), updated_at=now()))
 
     def agent_snapshot(self, conversation_id: str) -> dict[str, Any]:
         """``{"messages", "seq", "open_code"}`` (``seq`` None: saved before snapshots)."""
@@ -330,19 +212,22 @@ class Store:
 
     def has_code_actions(self, conversation_id: str) -> bool:
         with self.session() as s:
-            return s.scalar(select(func.count(CodeAction.id))
-                            .where(CodeAction.conversation_id == conversation_id)) > 0
+            count = s.scalar(select(func.count(CodeAction.id))
+                             .where(CodeAction.conversation_id == conversation_id))
+            return bool(count)
 
     # timeline items --------------------------------------------------------------------
 
     def _next_seq(self, s: Session, conversation_id: str) -> int:
         # the UPDATE takes the row's write lock first, so concurrent writers serialize
         result = s.execute(update(Conversation).where(Conversation.id == conversation_id)
-                           .values(next_seq=Conversation.next_seq + 1, updated_at=_now()))
-        if result.rowcount == 0:
+                           .values(next_seq=Conversation.next_seq + 1, updated_at=now()))
+        if _rowcount(result) == 0:
             raise NotFound(conversation_id)
-        return s.scalar(select(Conversation.next_seq)
-                        .where(Conversation.id == conversation_id)) - 1
+        seq = s.scalar(select(Conversation.next_seq).where(Conversation.id == conversation_id))
+        if seq is None:  # pragma: no cover - the UPDATE above found the row
+            raise NotFound(conversation_id)
+        return seq - 1
 
     def add_message(self, conversation_id: str, role: str, kind: str, content: str = "",
                     *, turn: int | None = None, status: str = "done",
@@ -353,10 +238,18 @@ class Store:
                                         status=status, s=s2)
         m = Message(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
                     role=role, kind=kind, turn=turn, content=content, status=status,
-                    created_at=_now())
+                    created_at=now())
         s.add(m)
         s.flush()
         return _message_dict(m)
+
+    def set_message_kind(self, message_id: int, kind: str, *,
+                         s: Session | None = None) -> None:
+        """Change a message's kind (a streamed chat reply that turned out to be the answer)."""
+        if s is None:
+            with self.session() as s2:
+                return self.set_message_kind(message_id, kind, s=s2)
+        s.execute(update(Message).where(Message.id == message_id).values(kind=kind))
 
     def append_message_text(self, message_id: int, text: str, *,
                             s: Session | None = None) -> None:
@@ -385,11 +278,11 @@ class Store:
                 return self.add_code_action(conversation_id, code, turn=turn,
                                             message_id=message_id, s=s2)
         a = CodeAction(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
-                       turn=turn, code=code, message_id=message_id, created_at=_now())
+                       turn=turn, code=code, message_id=message_id, created_at=now())
         s.add(a)
         s.flush()
         o = ObservationRow(code_action_id=a.id, status="running", stdout="", stderr="",
-                           text="", created_at=_now())
+                           text="", created_at=now())
         s.add(o)
         s.flush()
         return self._code_dict(a, o, []), o.id
@@ -452,12 +345,12 @@ class Store:
             q1 = update(Message).where(Message.status == "streaming")
             if conversation_id:
                 q1 = q1.where(Message.conversation_id == conversation_id)
-            n = s.execute(q1.values(status="done")).rowcount
+            n = _rowcount(s.execute(q1.values(status="done")))
             q2 = update(ObservationRow).where(ObservationRow.status == "running")
             if conversation_id:
                 ids = select(CodeAction.id).where(CodeAction.conversation_id == conversation_id)
                 q2 = q2.where(ObservationRow.code_action_id.in_(ids))
-            n += s.execute(q2.values(status="done")).rowcount
+            n += _rowcount(s.execute(q2.values(status="done")))
             return n
 
     def timeline(self, conversation_id: str) -> list[dict[str, Any]]:
@@ -500,11 +393,11 @@ class Store:
                                                FileRow.name == name))
             if f is None:
                 f = FileRow(conversation_id=conversation_id, name=name, size=size,
-                            source=source, created_at=_now(), updated_at=_now())
+                            source=source, created_at=now(), updated_at=now())
                 s.add(f)
             else:
                 f.size = size
-                f.updated_at = _now()
+                f.updated_at = now()
             s.flush()
             return _file_dict(f)
 
@@ -521,11 +414,11 @@ class Store:
                     s.delete(f)
                 elif f.size != found[name]:
                     f.size = found[name]
-                    f.updated_at = _now()
+                    f.updated_at = now()
             for name, size in found.items():
                 if name not in rows:
                     s.add(FileRow(conversation_id=conversation_id, name=name, size=size,
-                                  source="agent", created_at=_now(), updated_at=_now()))
+                                  source="agent", created_at=now(), updated_at=now()))
             s.flush()
             return [_file_dict(f) for f in sorted(
                 s.scalars(select(FileRow).where(FileRow.conversation_id == conversation_id)),
@@ -536,12 +429,3 @@ class Store:
             rows = s.scalars(select(FileRow).where(FileRow.conversation_id == conversation_id)
                              .order_by(FileRow.name))
             return [_file_dict(f) for f in rows]
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()

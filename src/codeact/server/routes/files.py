@@ -1,0 +1,87 @@
+"""A conversation's files (list, upload, download) and the images its code made."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from codeact.server import workspace as ws
+from codeact.server.errors import NotFound
+from codeact.server.routes.deps import AppState, ConversationId, ImageId
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["files"])
+
+
+@router.get("/api/conversations/{cid}/files")
+async def list_files(state: AppState, cid: ConversationId) -> dict[str, Any]:
+    await state.conversation_or_404(cid)
+    if state.hub.is_running(cid):
+        files = await asyncio.to_thread(state.store.list_files, cid)
+    else:
+        files = await asyncio.to_thread(state.hub.sync_files, cid)
+    return {"files": files}
+
+
+@router.post("/api/conversations/{cid}/files", status_code=201,
+             responses={413: {"description": "the file is too large"}})
+async def upload(state: AppState, request: Request, cid: ConversationId,
+                 file: Annotated[UploadFile, File(description="the file")],
+                 name: Annotated[str | None, Form(max_length=1024)] = None
+                 ) -> dict[str, Any]:
+    await state.conversation_or_404(cid)
+    target = name or file.filename or ""
+    try:
+        rel = ws.safe_relative_name(target)
+    except ws.UnsafeName as exc:
+        raise HTTPException(400, f"file name {target!r} refused: {exc}") from None
+    limit = state.max_upload_bytes
+    chunks, size = [], 0
+    while chunk := await file.read(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the file is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    try:
+        await asyncio.to_thread(ws.write_file, state.hub.workspace(cid), rel, data)
+        live = state.hub.live.get(cid)
+        if live is not None:
+            await asyncio.to_thread(live.session.write_file, rel, data)
+    except (ws.UnsafeName, ValueError) as exc:
+        raise HTTPException(400, f"file name {target!r} refused: {exc}") from None
+    except OSError as exc:
+        raise HTTPException(400, f"could not store {target!r}: {exc.strerror}") from None
+    return await asyncio.to_thread(state.store.upsert_file, cid, rel, len(data), "upload")
+
+
+@router.get("/api/conversations/{cid}/files/{name:path}", response_class=FileResponse)
+async def download(state: AppState, cid: ConversationId, name: str) -> FileResponse:
+    await state.conversation_or_404(cid)
+    hub = state.hub
+    roots = [p for p in (hub.live_workspace(cid), hub.workspace(cid)) if p is not None]
+    for root in roots:
+        try:
+            path = ws.open_for_download(root, name)
+        except ws.UnsafeName as exc:
+            raise HTTPException(400, f"file name refused: {exc}") from None
+        except FileNotFoundError:
+            continue
+        return FileResponse(path, media_type="application/octet-stream",
+                            filename=Path(name).name, content_disposition_type="attachment")
+    raise HTTPException(404, "no such file in the workspace")
+
+
+@router.get("/api/conversations/{cid}/images/{image_id}")
+async def image(state: AppState, cid: ConversationId, image_id: ImageId) -> Response:
+    try:
+        png = await asyncio.to_thread(state.store.get_image, cid, image_id)
+    except NotFound:
+        raise HTTPException(404, "no such image") from None
+    return Response(png, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=86400"})

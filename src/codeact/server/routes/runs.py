@@ -1,0 +1,88 @@
+"""Runs: send a message (starts the agent), follow its events over SSE, stop it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from codeact.server.errors import Busy, Conflict, NotFound
+from codeact.server.routes.deps import MAX_DB_INT, AppState, ConversationId
+
+__all__ = ["MAX_MESSAGE_CHARS", "NewMessage", "router"]
+
+MAX_MESSAGE_CHARS = 100_000
+
+router = APIRouter(tags=["runs"])
+
+
+class NewMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    content: str = Field(..., min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+
+@router.post("/api/conversations/{cid}/messages", status_code=202,
+             responses={409: {"description": "a reply is still being generated"},
+                        503: {"description": "busy, try again (kernel cap reached)"}})
+async def post_message(state: AppState, cid: ConversationId, body: NewMessage
+                       ) -> dict[str, Any]:
+    if not body.content.strip():
+        raise HTTPException(422, "content: the message is empty")
+    await state.conversation_or_404(cid)
+    try:
+        run, items = await state.hub.start_run(cid, body.content)
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except Busy:
+        raise HTTPException(503, "busy, try again: every sandboxed kernel is in use",
+                            headers={"Retry-After": "5"}) from None
+    except NotFound:
+        raise HTTPException(404, "no such conversation") from None
+    except Exception as exc:
+        from codeact.llm import LLMError
+
+        if isinstance(exc, LLMError):
+            raise HTTPException(502, f"the model is not available: {exc}") from None
+        raise
+    return {"run_id": run.id, "items": items}
+
+
+@router.get("/api/conversations/{cid}/events", response_class=StreamingResponse,
+            description="Server-sent events of the conversation's current (or last) run, "
+                        "from index `after`. Each `data:` line is one JSON event.")
+async def events(state: AppState, cid: ConversationId,
+                 after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+                 run_id: Annotated[str | None, Query(max_length=32)] = None
+                 ) -> StreamingResponse:
+    await state.conversation_or_404(cid)
+    run = state.hub.runs.get(cid)
+
+    async def stream() -> AsyncIterator[bytes]:
+        if run is None or (run_id is not None and run.id != run_id):
+            yield b'data: {"type": "idle"}\n\n'
+            return
+        async for ev in run.follow(after):
+            if ev is None:
+                yield b": keep-alive\n\n"
+                continue
+            data = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
+            yield f"id: {ev['i']}\ndata: {data}\n\n".encode()
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache",
+                                      "X-Accel-Buffering": "no"})
+
+
+@router.post("/api/conversations/{cid}/stop")
+async def stop(state: AppState, cid: ConversationId) -> dict[str, Any]:
+    await state.conversation_or_404(cid)
+    run = state.hub.runs.get(cid)
+    if run is None or run.done:
+        return {"stopping": False}
+    await asyncio.to_thread(run.interrupt)
+    return {"stopping": True}
