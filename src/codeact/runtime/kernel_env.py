@@ -30,6 +30,8 @@ from typing import Any
 
 import platformdirs
 
+from ..errors import CodeactError
+
 log = logging.getLogger("codeact.runtime")
 
 LOCK_PATH = Path(__file__).with_name("kernel_env.lock")
@@ -38,7 +40,7 @@ OWN = ("self", "codeact", "none")  # spellings for "codeact's own interpreter"
 MAX_LISTED = 40  # packages named in the system prompt, at most
 
 
-class KernelEnvError(RuntimeError):
+class KernelEnvError(CodeactError, RuntimeError):
     """A kernel environment is unusable (missing, no ipykernel) or could not be made."""
 
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import CodeactError
 from ..tools import Tool, as_tools
 from . import sandbox as sb
 from ._loop import run_async, run_sync
@@ -23,7 +24,7 @@ from .session import Session
 log = logging.getLogger("codeact.runtime")
 
 
-class SessionLimitError(RuntimeError):
+class SessionLimitError(CodeactError, RuntimeError):
     """Too many live sessions: close some (or raise ``max_sessions``) first."""
 
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import CodeactError
+
 log = logging.getLogger("codeact.runtime")
 
 INSTALL_HINT = (
@@ -48,7 +50,7 @@ INSIDE_RUN = "/run/codeact"
 DEFAULT_ENV_ALLOWLIST = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(CodeactError, RuntimeError):
     """The sandbox cannot be used here (bwrap missing or namespaces refused)."""
 
 

@@ -14,13 +14,15 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from ..errors import CodeactError
+
 MAX_NAME_LENGTH = 255
 MAX_PATH_DEPTH = 8
 SCAN_LIMIT = 500  # files listed per workspace
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\\:*?\"<>|]")
 
 
-class UnsafeName(ValueError):
+class UnsafeName(CodeactError, ValueError):
     """A file name that could escape the workspace or is otherwise unusable."""
 
 
