@@ -31,6 +31,7 @@ from typing import Any
 import platformdirs
 
 from ..errors import CodeactError
+from .kernel import source
 
 log = logging.getLogger("codeact.runtime")
 
@@ -101,33 +102,7 @@ def pins() -> list[str]:
 
 
 # Run by the candidate interpreter: where it lives, and what it has installed.
-_PROBE = r"""
-import json, os, re, sys, sysconfig, importlib.util, importlib.metadata as md
-names, required = {}, set()
-for d in md.distributions():
-    n = d.metadata["Name"]
-    if not n:
-        continue
-    names[re.sub(r"[-_.]+", "-", n).lower()] = n
-    for r in d.requires or ():
-        if "extra ==" in r:
-            continue
-        m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r)
-        if m:
-            required.add(re.sub(r"[-_.]+", "-", m.group(1)).lower())
-infra = {"pip", "setuptools", "wheel", "ipykernel"}
-leaves = sorted(v for k, v in names.items() if k not in required and k not in infra)
-print(json.dumps({
-    "executable": sys.executable,
-    "prefix": sys.prefix, "base_prefix": sys.base_prefix,
-    "exec_prefix": sys.exec_prefix, "base_exec_prefix": sys.base_exec_prefix,
-    "paths": [sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib",
-                                                      "platlib")],
-    "version": "%d.%d" % sys.version_info[:2],
-    "ipykernel": importlib.util.find_spec("ipykernel") is not None,
-    "leaves": leaves,
-}))
-"""
+_PROBE = source("env_probe")
 
 
 def _python_of(spec: str) -> Path:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CodeactError
+from .kernel import source
 
 log = logging.getLogger("codeact.runtime")
 
@@ -138,37 +139,8 @@ class SandboxConfig:
 
 # Runs first inside the sandbox (python -c): drop to the sandbox uid where we start as
 # uid 0 of the session user namespace, clear capabilities, set rlimits, then become the
-# IPython kernel. argv: limits as NAME=VALUE..., "--", kernel argv.
-LAUNCHER = r"""
-import os, sys, resource, ctypes
-args = sys.argv[1:]
-unsafe = args[:1] == ["--unsafe-no-sandbox"]
-if unsafe:
-    args = args[1:]
-sep = args.index("--")
-limits, kargv = args[:sep], args[sep + 1:]
-if os.getuid() == 0 and not unsafe:
-    os.setgroups([])
-    os.setgid(SANDBOX_UID)
-    os.setuid(SANDBOX_UID)
-    class _H(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-    class _D(ctypes.Structure):
-        _fields_ = [("e", ctypes.c_uint32), ("p", ctypes.c_uint32), ("i", ctypes.c_uint32)]
-    _libc = ctypes.CDLL(None, use_errno=True)
-    _libc.capset(ctypes.byref(_H(0x20080522, 0)), (_D * 2)())
-if (os.getuid() == 0 or os.geteuid() == 0) and not unsafe:
-    raise SystemExit("codeact launcher: refusing to run model code as root")
-for item in limits:
-    name, _, value = item.partition("=")
-    v = int(value)
-    res = getattr(resource, name)
-    hard = v + 5 if name == "RLIMIT_CPU" else v
-    resource.setrlimit(res, (v, hard))
-sys.argv = kargv
-from ipykernel import kernelapp
-kernelapp.launch_new_instance()
-""".replace("SANDBOX_UID", str(SANDBOX_UID))
+# IPython kernel. argv: limits as NAME=VALUE..., "--", kernel argv. (kernel/launcher.py)
+LAUNCHER = source("launcher")
 
 
 def bwrap_path() -> str | None:

@@ -1,0 +1,72 @@
+"""Kernel-side tool definitions, sent as a silent cell: defines ``__codeact_tools``.
+
+Each host tool becomes a plain function in the user namespace that checks its arguments
+against the tool's parsed signature and calls the host over the bridge; pure tools are
+defined from their own source. See ``codeact.runtime.kernel_code.tools_code``.
+"""
+
+
+def __codeact_tools(specs, pure_src):
+    import inspect
+    import sys
+
+    from IPython import get_ipython
+
+    mod = sys.modules["codeact_tools"]
+    mod.internal.add(sys._getframe().f_code.co_filename)
+    to_json = mod.convert.to_json
+    ns = get_ipython().user_ns
+    for old in mod.tools:
+        ns.pop(old, None)
+    mod.tools = []
+    P = inspect.Parameter
+
+    class Default:
+        def __init__(self, text):
+            self.text = text
+
+        def __repr__(self):
+            return self.text
+
+    def make(name, sig_spec, doc):
+        params, returns = sig_spec
+        sig = inspect.Signature(
+            [P(p, inspect._ParameterKind(kind),
+               default=P.empty if default is None else Default(default),
+               annotation=P.empty if ann is None else ann)
+             for p, kind, ann, default, _ in params],
+            return_annotation=inspect.Signature.empty if returns is None else returns)
+        spec_names = {p: src for p, _, _, _, src in params if src != p}
+
+        def f(*args, **kwargs):
+            __tracebackhide__ = True
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{name}(): {exc}") from None
+            for pname, value in bound.arguments.items():
+                kind = sig.parameters[pname].kind
+                if kind == P.VAR_POSITIONAL:
+                    value = tuple(to_json(v, f"{name}(): argument {pname!r}[{i}]")
+                                  for i, v in enumerate(value))
+                elif kind == P.VAR_KEYWORD:
+                    value = {k: to_json(v, f"{name}(): argument {k!r}")
+                             for k, v in value.items()}
+                else:
+                    value = to_json(value, f"{name}(): argument {pname!r}")
+                bound.arguments[pname] = value
+            kw = {spec_names.get(k, k): v for k, v in bound.kwargs.items()}
+            return mod.call(name, bound.args, kw)
+
+        f.__name__ = f.__qualname__ = name
+        f.__doc__ = doc
+        f.__module__ = "codeact_tools"
+        f.__signature__ = sig
+        return f
+
+    for name, sig_spec, doc in specs:
+        ns[name] = make(name, sig_spec, doc)
+        mod.tools.append(name)
+    for name, src in pure_src:
+        exec(compile(src, f"<tool {name}>", "exec"), ns)
+        mod.tools.append(name)
