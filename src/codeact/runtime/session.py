@@ -33,6 +33,7 @@ from ..tools import Tool, as_tools
 from . import cgroups as cg
 from . import kernel_env
 from . import sandbox as sb
+from . import workspace as wsfiles
 from ._loop import run_async, run_sync, runtime_loop
 from .bridge import ToolBridge
 from .kernel_code import DROP_MARK, final_answer_from_payload, setup_code, tools_code
@@ -608,7 +609,7 @@ class Session:
             self._kernel = None
         owner = sb.sandbox_owner() if self.sandboxed else None
         if owner:
-            _chown_tree(self._workspace, owner)
+            wsfiles.chown_tree(self._workspace, owner)
         k = _Kernel(self)
         self._kernel = k
         try:
@@ -844,58 +845,22 @@ class Session:
         if not self._closed:
             await self._spawn()
 
-    # -- workspace files -----------------------------------------------------------------
+    # -- workspace files (runtime/workspace.py: no escape, O_NOFOLLOW, atomic replace) ----
     def _resolve(self, relpath: str | os.PathLike[str]) -> Path:
-        rel = Path(relpath)
-        if rel.is_absolute():
-            raise ValueError(f"path {str(relpath)!r} must be relative to the workspace")
-        root = self._workspace
-        p = (root / rel).resolve()
-        if p != root and root not in p.parents:
-            raise ValueError(f"path {str(relpath)!r} escapes the workspace")
-        return p
+        return wsfiles.resolve_inside(self._workspace, relpath)
 
     def list_files(self) -> list[str]:
         """Files in the workspace, relative paths, sorted (symlinks are not followed)."""
-        out: list[str] = []
-        for dirpath, _dirs, files in os.walk(self._workspace):
-            for f in files:
-                out.append(str((Path(dirpath) / f).relative_to(self._workspace)))
-        return sorted(out)
+        return wsfiles.list_files(self._workspace)
 
     def read_file(self, relpath: str | os.PathLike[str]) -> bytes:
-        p = self._resolve(relpath)
-        fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
+        """A workspace file's content (``ValueError`` for a path that would leave it)."""
+        return wsfiles.read_bytes(self._workspace, relpath)
 
     def write_file(self, relpath: str | os.PathLike[str], data: bytes | str) -> Path:
-        p = self._resolve(relpath)
-        if isinstance(data, str):
-            data = data.encode()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p = self._resolve(relpath)  # re-check after creating parents
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        """Write a workspace file by atomic replace; return its host path."""
+        p = wsfiles.write_bytes(self._workspace, relpath, data, mode=0o644)
         owner = sb.sandbox_owner() if self.sandboxed else None
         if owner:
-            _chown_tree(self._workspace, owner)
+            wsfiles.chown_tree(self._workspace, owner)
         return p
-
-
-def _chown_tree(root: Path, owner: tuple[int, int]) -> None:
-    """(host root only) make the workspace writable by the sandbox user."""
-    uid, gid = owner
-    try:
-        st = os.lstat(root)
-        if (st.st_uid, st.st_gid) != owner:
-            os.chown(root, uid, gid)
-        for dirpath, dirs, files in os.walk(root):
-            for name in dirs + files:
-                p = os.path.join(dirpath, name)
-                st = os.lstat(p)
-                if (st.st_uid, st.st_gid) != owner:
-                    os.chown(p, uid, gid, follow_symlinks=False)
-    except OSError as exc:
-        log.warning("cannot hand the workspace %s to the sandbox user: %s", root, exc)
