@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import types
 from collections.abc import Sequence
 
 from ..tools import Tool
@@ -29,18 +28,20 @@ MAX_ANSWER = 200_000  # characters a final answer may have
 
 
 @functools.cache
-def _module_source(module: types.ModuleType) -> str:
-    return inspect.getsource(module)
+def _shipped_sources() -> tuple[str, str]:
+    """The source of :mod:`.convert` and :mod:`.submission`, which the kernel loads too."""
+    return inspect.getsource(convert), inspect.getsource(submission)
 
 
 def setup_code(limit: int, sock_path: str, site_dir: str | None = None) -> str:
     """Kernel start-up code: output limiter, tool-bridge client, traceback pruning,
     ``final_answer`` and ``%pip`` through the host (``site_dir``: the package overlay as
     the kernel sees it)."""
+    convert_src, submission_src = _shipped_sources()
     return (
         source("startup")
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
-        + f"{_module_source(convert)!r}, {_module_source(submission)!r}, "
+        + f"{convert_src!r}, {submission_src!r}, "
         + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"

@@ -314,8 +314,10 @@ class Session:
         if on_output is not None:
             caller = asyncio.get_running_loop()
             if caller is not runtime_loop():
-                def cb(name: str, text: str) -> None:
+                def forward(name: str, text: str) -> None:
                     caller.call_soon_threadsafe(on_output, name, text)
+
+                cb = forward
         return await run_async(self._execute(code, timeout, cb))
 
     def interrupt(self) -> None:

@@ -79,7 +79,7 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
         def __set__(self, obj, value):
             pass
 
-    iostream.OutStream.write = LimitedWrite()
+    iostream.OutStream.write = LimitedWrite()  # pyright: ignore[reportAttributeAccessIssue]
     for stream in (sys.stdout, sys.stderr):
         getattr(stream, "__dict__", {}).pop("write", None)
     ip.events.register("pre_execute", reset)
@@ -135,7 +135,7 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
 
     # --- tool bridge client ---
     lock = threading.Lock()
-    conn = {"sock": None, "file": None, "pid": None}
+    conn: dict = {"sock": None, "file": None, "pid": None}
 
     class ToolError(Exception):
         """A tool failed on the host."""
@@ -281,9 +281,5 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
 
     import types
     mod = types.ModuleType("codeact_tools")
-    mod.call = call
-    mod.ToolError = ToolError
-    mod.convert = conv
-    mod.internal = internal
-    mod.tools = []
+    vars(mod).update(call=call, ToolError=ToolError, convert=conv, internal=internal, tools=[])
     sys.modules["codeact_tools"] = mod

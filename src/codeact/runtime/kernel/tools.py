@@ -18,7 +18,7 @@ def __codeact_tools(specs, pure_src):
     ns = get_ipython().user_ns
     for old in mod.tools:
         ns.pop(old, None)
-    mod.tools = []
+    vars(mod)["tools"] = []
     P = inspect.Parameter
 
     class Default:
