@@ -21,7 +21,7 @@ from codeact.runtime.sandboxes import (
     launcher_argv,
     register,
 )
-from codeact.runtime.sandboxes.config import sandbox_env
+from codeact.runtime.sandboxes.environment import sandbox_env
 
 
 class EnvWrapped(SandboxBackend):

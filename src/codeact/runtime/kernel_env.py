@@ -120,7 +120,7 @@ def _python_of(spec: str) -> Path:
 
 
 def _mounts(info: dict) -> tuple[str, ...]:
-    from .sandboxes.config import prefixes_to_mount
+    from .sandboxes.environment import prefixes_to_mount
 
     cands = [info["prefix"], info["base_prefix"], info["exec_prefix"],
              info["base_exec_prefix"],
@@ -182,7 +182,7 @@ def probe(spec: str) -> KernelEnv:
 @functools.cache
 def own() -> KernelEnv:
     """codeact's own interpreter: the fallback, and ``--kernel-env self``."""
-    from .sandboxes.config import python_prefixes
+    from .sandboxes.environment import python_prefixes
 
     # normalised: ".../benchmarks/../.venv/bin/python" names a directory not mounted
     return KernelEnv(python=os.path.abspath(sys.executable), prefixes=tuple(python_prefixes()),
@@ -235,7 +235,7 @@ def prompt_info(sandbox: Any) -> tuple[list[str], bool]:
     """(packages to name in the system prompt, whether ``%pip install`` is allowed) for a
     sandbox setting, without starting a kernel."""
     from .packages import PackagePolicy
-    from .sandboxes.config import SandboxConfig
+    from .sandboxes.base import SandboxConfig
 
     try:
         cfg = SandboxConfig.coerce(sandbox)

@@ -10,6 +10,7 @@ from .base import (
     LaunchRequest,
     LaunchSpec,
     SandboxBackend,
+    SandboxConfig,
     SandboxUnavailable,
     backend_names,
     get_backend,
@@ -17,7 +18,6 @@ from .base import (
     register,
 )
 from .bwrap import BwrapSandbox
-from .config import SandboxConfig
 from .none import NoSandbox
 
 register("bwrap", BwrapSandbox)

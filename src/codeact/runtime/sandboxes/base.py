@@ -1,4 +1,7 @@
-"""The sandbox extension point: how a kernel process is launched, and the registry.
+"""The sandbox extension point: the settings, how a kernel is launched, the registry.
+
+:class:`SandboxConfig` is what every backend reads (``backend`` names one in the
+registry; limits, environment allow-list and timeouts apply to all).
 
 A backend turns a :class:`LaunchRequest` (the run directory with the kernel's sockets,
 the workspace, the kernel's argv and interpreter) into a :class:`LaunchSpec` (argv, env,
@@ -16,23 +19,106 @@ To add one: write ``sandboxes/NAME.py`` with a :class:`SandboxBackend` subclass,
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from ...errors import CodeactError
 from ..kernel import source
 
-if TYPE_CHECKING:
-    from .config import SandboxConfig
+__all__ = ["DEFAULT_ENV_ALLOWLIST", "LAUNCHER", "LaunchRequest", "LaunchSpec", "SandboxBackend",
+           "SandboxConfig", "SandboxUnavailable", "backend_names", "get_backend",
+           "launcher_argv", "register"]
 
-__all__ = ["LAUNCHER", "LaunchRequest", "LaunchSpec", "SandboxBackend", "SandboxUnavailable",
-           "backend_names", "get_backend", "launcher_argv", "register"]
+DEFAULT_ENV_ALLOWLIST = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
 class SandboxUnavailable(CodeactError, RuntimeError):
     """The sandbox cannot be used here (bwrap missing or namespaces refused)."""
+
+
+@dataclass
+class SandboxConfig:
+    """Isolation settings for one kernel.
+
+    ``backend``: a registered sandbox backend (``runtime/sandboxes``): ``"bwrap"``
+    (default) or ``"none"`` (UNSAFE: no isolation at all).
+    Limits (``None`` disables one): ``memory_mb`` (address space per process),
+    ``max_processes`` (processes and threads in the session), ``file_size_mb`` (largest
+    file written), ``cpu_seconds`` (CPU time per process, a safety net: a kernel that
+    uses it up is killed and restarted), ``tmp_size_mb`` (the private /tmp),
+    ``open_files``. ``env_allowlist``: host variables copied into the sandbox (nothing
+    else of the host environment is); ``env``: extra variables set inside.
+    ``interrupt_grace``: seconds an interrupted cell gets to stop before the kernel is
+    killed and restarted. ``start_timeout``: seconds a kernel gets to come up.
+    ``cgroups``: per-session cgroup limits (see ``runtime/cgroups.py``): ``"auto"`` (use
+    them where the host allows, else rlimits only, with a warning), ``"off"``, or
+    ``"required"`` (fail rather than run without them); default ``$CODEACT_CGROUPS`` or
+    ``"auto"``. With cgroups, ``memory_mb`` also caps all processes of the session
+    together and ``max_processes`` counts them in the group; sessions get equal CPU weights.
+    ``kernel_env``: the Python environment kernels run in (see ``runtime/kernel_env.py``):
+    a venv path, ``"self"`` for codeact's own interpreter, or None for
+    ``$CODEACT_KERNEL_ENV`` / the default kernel environment when it exists.
+    ``packages``: what ``%pip install`` in the kernel may install through the host (see
+    ``runtime/packages.py``); None: ``$CODEACT_PACKAGES`` or ``"allow"``.
+    """
+
+    backend: str = "bwrap"
+    memory_mb: int | None = 4096
+    max_processes: int | None = 256
+    file_size_mb: int | None = 512
+    cpu_seconds: int | None = 3600
+    tmp_size_mb: int | None = 256
+    open_files: int | None = 1024
+    env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST
+    env: Mapping[str, str] = field(default_factory=dict)
+    interrupt_grace: float = 3.0
+    start_timeout: float = 30.0
+    threads: int = 4  # OMP/OpenBLAS/MKL thread count inside
+    cgroups: str = field(default_factory=lambda: os.environ.get("CODEACT_CGROUPS", "auto"))
+    kernel_env: str | None = None
+    packages: Any = None  # a runtime.packages.PackagePolicy, "allow"/"deny"/"ask" or None
+
+    @classmethod
+    def coerce(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
+        if isinstance(sandbox, SandboxConfig):
+            cfg = sandbox
+        elif sandbox is None:
+            cfg = cls()
+        elif isinstance(sandbox, str):
+            cfg = cls(backend=sandbox)
+        else:
+            raise TypeError(f"sandbox must be 'bwrap', 'none' or a SandboxConfig, not {sandbox!r}")
+        get_backend(cfg.backend)  # ValueError naming the registered ones
+        if cfg.cgroups not in ("auto", "off", "required"):
+            raise ValueError(f"unknown cgroups setting {cfg.cgroups!r} "
+                             "(use 'auto', 'off' or 'required')")
+        return cfg
+
+    @classmethod
+    def usable(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
+        """``coerce``, then fail early with a hint when the backend cannot work here
+        (e.g. bwrap is missing)."""
+        cfg = cls.coerce(sandbox)
+        get_backend(cfg.backend).check_usable(cfg)
+        return cfg
+
+    def limits(self) -> dict[str, int]:
+        """rlimits for the launcher: name → value."""
+        out: dict[str, int] = {"RLIMIT_CORE": 0}
+        if self.memory_mb:
+            out["RLIMIT_AS"] = self.memory_mb << 20
+        if self.max_processes:
+            out["RLIMIT_NPROC"] = self.max_processes
+        if self.file_size_mb:
+            out["RLIMIT_FSIZE"] = self.file_size_mb << 20
+        if self.cpu_seconds:
+            out["RLIMIT_CPU"] = self.cpu_seconds
+        if self.open_files:
+            out["RLIMIT_NOFILE"] = self.open_files
+        return out
 
 
 # Runs first inside the sandbox (python -c): drop to the sandbox uid where we start as

@@ -30,8 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..packages import INSIDE_SITE
-from .base import LaunchRequest, LaunchSpec, SandboxBackend, SandboxUnavailable, launcher_argv
-from .config import SandboxConfig, python_prefixes, sandbox_env
+from .base import (
+    LaunchRequest,
+    LaunchSpec,
+    SandboxBackend,
+    SandboxConfig,
+    SandboxUnavailable,
+    launcher_argv,
+)
+from .environment import python_prefixes, sandbox_env
 
 log = logging.getLogger("codeact.runtime")
 

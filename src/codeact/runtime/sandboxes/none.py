@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from .base import LaunchRequest, LaunchSpec, SandboxBackend, launcher_argv
-from .config import sandbox_env
+from .environment import sandbox_env
 
 log = logging.getLogger("codeact.runtime")
 
