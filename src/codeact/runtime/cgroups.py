@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import CodeactError
+
 log = logging.getLogger("codeact.runtime")
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -47,7 +49,7 @@ JOIN_SH = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 97; shift; done; '
            'shift; exec "$@"')
 
 
-class CgroupUnavailable(RuntimeError):
+class CgroupUnavailable(CodeactError, RuntimeError):
     """``cgroups="required"`` but no cgroup kind can be used here."""
 
 

@@ -30,6 +30,9 @@ from typing import Any
 
 import platformdirs
 
+from ..errors import CodeactError
+from .kernel import source
+
 log = logging.getLogger("codeact.runtime")
 
 LOCK_PATH = Path(__file__).with_name("kernel_env.lock")
@@ -38,7 +41,7 @@ OWN = ("self", "codeact", "none")  # spellings for "codeact's own interpreter"
 MAX_LISTED = 40  # packages named in the system prompt, at most
 
 
-class KernelEnvError(RuntimeError):
+class KernelEnvError(CodeactError, RuntimeError):
     """A kernel environment is unusable (missing, no ipykernel) or could not be made."""
 
 
@@ -99,33 +102,7 @@ def pins() -> list[str]:
 
 
 # Run by the candidate interpreter: where it lives, and what it has installed.
-_PROBE = r"""
-import json, os, re, sys, sysconfig, importlib.util, importlib.metadata as md
-names, required = {}, set()
-for d in md.distributions():
-    n = d.metadata["Name"]
-    if not n:
-        continue
-    names[re.sub(r"[-_.]+", "-", n).lower()] = n
-    for r in d.requires or ():
-        if "extra ==" in r:
-            continue
-        m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r)
-        if m:
-            required.add(re.sub(r"[-_.]+", "-", m.group(1)).lower())
-infra = {"pip", "setuptools", "wheel", "ipykernel"}
-leaves = sorted(v for k, v in names.items() if k not in required and k not in infra)
-print(json.dumps({
-    "executable": sys.executable,
-    "prefix": sys.prefix, "base_prefix": sys.base_prefix,
-    "exec_prefix": sys.exec_prefix, "base_exec_prefix": sys.base_exec_prefix,
-    "paths": [sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib",
-                                                      "platlib")],
-    "version": "%d.%d" % sys.version_info[:2],
-    "ipykernel": importlib.util.find_spec("ipykernel") is not None,
-    "leaves": leaves,
-}))
-"""
+_PROBE = source("env_probe")
 
 
 def _python_of(spec: str) -> Path:
@@ -143,7 +120,7 @@ def _python_of(spec: str) -> Path:
 
 
 def _mounts(info: dict) -> tuple[str, ...]:
-    from .sandbox import prefixes_to_mount
+    from .sandboxes.environment import prefixes_to_mount
 
     cands = [info["prefix"], info["base_prefix"], info["exec_prefix"],
              info["base_exec_prefix"],
@@ -205,7 +182,7 @@ def probe(spec: str) -> KernelEnv:
 @functools.cache
 def own() -> KernelEnv:
     """codeact's own interpreter: the fallback, and ``--kernel-env self``."""
-    from .sandbox import python_prefixes
+    from .sandboxes.environment import python_prefixes
 
     # normalised: ".../benchmarks/../.venv/bin/python" names a directory not mounted
     return KernelEnv(python=os.path.abspath(sys.executable), prefixes=tuple(python_prefixes()),
@@ -258,7 +235,7 @@ def prompt_info(sandbox: Any) -> tuple[list[str], bool]:
     """(packages to name in the system prompt, whether ``%pip install`` is allowed) for a
     sandbox setting, without starting a kernel."""
     from .packages import PackagePolicy
-    from .sandbox import SandboxConfig
+    from .sandboxes.base import SandboxConfig
 
     try:
         cfg = SandboxConfig.coerce(sandbox)

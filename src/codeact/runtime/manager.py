@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import CodeactError
 from ..tools import Tool, as_tools
-from . import sandbox as sb
 from ._loop import run_async, run_sync
+from .sandboxes import SandboxConfig
 from .session import Session
 
 log = logging.getLogger("codeact.runtime")
 
 
-class SessionLimitError(RuntimeError):
+class SessionLimitError(CodeactError, RuntimeError):
     """Too many live sessions: close some (or raise ``max_sessions``) first."""
 
 
@@ -38,7 +39,7 @@ class SessionManager:
 
     def __init__(
         self,
-        sandbox: str | sb.SandboxConfig = "bwrap",
+        sandbox: str | SandboxConfig = "bwrap",
         *,
         pool_size: int = 2,
         max_sessions: int = 32,
@@ -46,7 +47,7 @@ class SessionManager:
         tools: Sequence[Tool | Callable[..., Any]] = (),
         output_limit: int = 10_000,
     ) -> None:
-        self.config = sb.SandboxConfig.usable(sandbox)
+        self.config = SandboxConfig.usable(sandbox)
         self.pool_size = max(0, int(pool_size))
         self.max_sessions = int(max_sessions)
         self.idle_timeout = idle_timeout

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import CodeactError
+
 log = logging.getLogger("codeact.runtime")
 
 MODES = ("allow", "deny", "ask")
@@ -46,7 +48,7 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-class InstallRefused(Exception):
+class InstallRefused(CodeactError):
     """An install that is refused or impossible; the message is the one-line reason."""
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import cgroups
 from .observation import Observation
-from .sandbox import SandboxConfig
+from .sandboxes import SandboxConfig
 from .session import Session
 
 

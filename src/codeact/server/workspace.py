@@ -3,6 +3,9 @@
 A workspace is a directory the conversation's kernel sees as its working directory. Files
 there survive kernel restarts and server restarts. Names that come from the network are
 checked so they can never point outside it (no ``..``, no absolute paths, no links out).
+The name policy (:func:`safe_relative_name`) is the server's; path safety itself (no
+escape through ``..`` or links, ``O_NOFOLLOW``, writes by atomic replace) is the runtime's
+one implementation in :mod:`codeact.runtime.workspace`, shared with ``Session``.
 """
 
 from __future__ import annotations
@@ -10,18 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import unicodedata
 from pathlib import Path
+
+from ..runtime import workspace as _safe
+from ..runtime.workspace import UnsafeName
+
+__all__ = ["MAX_NAME_LENGTH", "MAX_PATH_DEPTH", "SCAN_LIMIT", "UnsafeName", "mirror",
+           "open_for_download", "resolve_in", "safe_relative_name", "scan", "write_file"]
 
 MAX_NAME_LENGTH = 255
 MAX_PATH_DEPTH = 8
 SCAN_LIMIT = 500  # files listed per workspace
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\\:*?\"<>|]")
-
-
-class UnsafeName(ValueError):
-    """A file name that could escape the workspace or is otherwise unusable."""
 
 
 def safe_relative_name(name: str) -> str:
@@ -54,25 +58,13 @@ def safe_relative_name(name: str) -> str:
 
 def resolve_in(workspace: Path, name: str) -> Path:
     """The absolute path of ``name`` inside ``workspace``; raise if it would escape it."""
-    rel = safe_relative_name(name)
-    root = workspace.resolve()
-    target = (root / rel).resolve()
-    if target != root and root not in target.parents:
-        raise UnsafeName("the path leaves the workspace")
-    return target
+    return _safe.resolve_inside(workspace, safe_relative_name(name))
 
 
 def write_file(workspace: Path, name: str, data: bytes) -> tuple[str, int]:
     """Write ``data`` to ``name`` in the workspace (atomically); return (name, size)."""
     rel = safe_relative_name(name)
-    target = resolve_in(workspace, rel)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # re-check after creating parents: a symlinked directory must not lead out
-    target = resolve_in(workspace, rel)
-    tmp = target.with_name(f".upload-{os.getpid()}-{target.name}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
+    _safe.write_bytes(workspace, rel, data)
     return rel, len(data)
 
 
@@ -126,12 +118,7 @@ def mirror(src: Path, dst: Path) -> None:
                 dt = d_path.stat()
                 if dt.st_size == st.st_size and dt.st_mtime_ns == st.st_mtime_ns:
                     continue
-            target = resolve_in(dst, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".mirror-{os.getpid()}-{target.name}")
-            shutil.copyfile(s_path, tmp, follow_symlinks=False)
-            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-            os.replace(tmp, target)
+            _safe.copy_file(dst, safe_relative_name(rel), s_path)
         except (OSError, UnsafeName):
             continue
     for rel in scan(dst, limit=None):

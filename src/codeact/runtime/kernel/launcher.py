@@ -1,0 +1,53 @@
+"""Kernel launcher, run first (as ``python -s -c``) by every sandbox backend.
+
+Drops to the sandbox uid where it starts as uid 0 of the session's user namespace, clears
+capabilities, sets rlimits, then becomes the IPython kernel. argv: ``[--unsafe-no-sandbox]``
+then limits as ``NAME=VALUE``..., ``--``, the kernel's argv. It must stay standard-library
+only: it runs before anything of codeact is importable.
+"""
+
+import ctypes
+import os
+import resource
+import sys
+
+SANDBOX_UID = 1000  # must equal codeact.runtime.sandbox.SANDBOX_UID (a test checks it)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("e", ctypes.c_uint32), ("p", ctypes.c_uint32), ("i", ctypes.c_uint32)]
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    unsafe = args[:1] == ["--unsafe-no-sandbox"]
+    if unsafe:
+        args = args[1:]
+    sep = args.index("--")
+    limits, kargv = args[:sep], args[sep + 1:]
+    if os.getuid() == 0 and not unsafe:
+        os.setgroups([])
+        os.setgid(SANDBOX_UID)
+        os.setuid(SANDBOX_UID)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.capset(ctypes.byref(_CapHeader(0x20080522, 0)), (_CapData * 2)())
+    if (os.getuid() == 0 or os.geteuid() == 0) and not unsafe:
+        raise SystemExit("codeact launcher: refusing to run model code as root")
+    for item in limits:
+        name, _, value = item.partition("=")
+        v = int(value)
+        res = getattr(resource, name)
+        hard = v + 5 if name == "RLIMIT_CPU" else v
+        resource.setrlimit(res, (v, hard))
+    sys.argv = kargv
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""Kernel start-up, sent as a silent cell: defines ``__codeact_setup`` (then called once).
+
+Installs the output limiter, the tool-bridge client (values converted by the shipped
+``convert`` module, host exceptions rebuilt by type name), traceback pruning that keeps
+codeact's own frames out of what the model sees, ``%pip`` through the host, and
+``final_answer``. See ``codeact.runtime.kernel_code.setup_code`` for the call.
+"""
+
+
+def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_source,
+                    max_answer, site_dir):
+    import builtins
+    import collections
+    import json
+    import os
+    import socket
+    import sys
+    import threading
+
+    import ipykernel.iostream as iostream
+    from IPython import get_ipython
+
+    ip = get_ipython()
+
+    # --- output limiter: per cell and stream, send the head, keep a rolling tail ---
+    state = {}
+    orig_write = iostream.OutStream.write
+
+    def reset(*_a, **_k):
+        state.clear()
+
+    def flush_tails(*_a, **_k):
+        for stream, st in list(state.items()):
+            if st["dropped"]:
+                tail = "".join(st["tail"])
+                orig_write(stream, mark + str(st["dropped"]) + "\x00" + tail)
+        state.clear()
+
+    def write(self, string):
+        if not isinstance(string, str):
+            return orig_write(self, string)
+        st = state.get(self)
+        if st is None:
+            st = state[self] = {"sent": 0, "tail": collections.deque(), "tlen": 0,
+                                "dropped": 0}
+        room = limit - st["sent"]
+        if room > 0:
+            head = string[:room]
+            st["sent"] += len(head)
+            orig_write(self, head)
+            string = string[room:]
+            if not string:
+                return None
+        if len(string) >= limit:
+            st["dropped"] += st["tlen"] + len(string) - limit
+            st["tail"] = collections.deque([string[-limit:]])
+            st["tlen"] = limit
+            return None
+        st["tail"].append(string)
+        st["tlen"] += len(string)
+        while st["tlen"] - len(st["tail"][0]) >= limit:
+            piece = st["tail"].popleft()
+            st["tlen"] -= len(piece)
+            st["dropped"] += len(piece)
+        return None
+
+    class LimitedWrite:
+        """A data descriptor, so nothing can shadow the limiter with an instance attribute.
+
+        IPython 9 tees each cell's output (``stream.write = tee`` on entry, then restores
+        the bound method it saw, the unlimited one, on exit); with a plain class attribute
+        that restore bypassed the limit from the next cell on and a 50 MB print broke the
+        iopub channel. Assignments are ignored: the limiter stays in front, always.
+        """
+
+        def __get__(self, obj, objtype=None):
+            return write if obj is None else write.__get__(obj, objtype)
+
+        def __set__(self, obj, value):
+            pass
+
+    iostream.OutStream.write = LimitedWrite()  # pyright: ignore[reportAttributeAccessIssue]
+    for stream in (sys.stdout, sys.stderr):
+        getattr(stream, "__dict__", {}).pop("write", None)
+    ip.events.register("pre_execute", reset)
+    ip.events.register("post_execute", flush_tails)
+
+    # --- our own code: never shown in the model's tracebacks ---
+    internal = {sys._getframe().f_code.co_filename}
+
+    def load(name, src):
+        import types
+        module = types.ModuleType(name)
+        filename = f"<{name}>"
+        exec(compile(src, filename, "exec"), module.__dict__)
+        internal.add(filename)
+        return module
+
+    conv = load("codeact_convert", convert_src)
+    sub = load("codeact_submission", submission_src)
+
+    def prune(tb):
+        """Cut a traceback where it enters our code: the model's line that called a
+        tool (or final_answer) is the last frame it sees."""
+        prev, cur = None, tb
+        while cur is not None:
+            if cur.tb_frame.f_code.co_filename in internal:
+                if prev is not None:
+                    prev.tb_next = None
+                return
+            prev, cur = cur, cur.tb_next
+
+    tbfmt = ip.InteractiveTB
+    orig_structured = tbfmt.structured_traceback
+
+    def structured_traceback(etype, evalue, etb=None, *args, **kwargs):
+        __tracebackhide__ = True
+        try:
+            todo, seen = [evalue], set()
+            while todo:
+                e = todo.pop()
+                if e is None or id(e) in seen:
+                    continue
+                seen.add(id(e))
+                if e.__traceback__ is not None:
+                    prune(e.__traceback__)
+                todo += [e.__cause__, e.__context__]
+            if etb is not None:
+                prune(etb)
+        except Exception:
+            pass
+        return orig_structured(etype, evalue, etb, *args, **kwargs)
+
+    tbfmt.structured_traceback = structured_traceback
+
+    # --- tool bridge client ---
+    lock = threading.Lock()
+    conn: dict = {"sock": None, "file": None, "pid": None}
+
+    class ToolError(Exception):
+        """A tool failed on the host."""
+
+    ToolError.__module__ = "builtins"  # shown as plain ``ToolError``, like ``KeyError``
+    error_classes = {}
+
+    def error_class(etype, base):
+        """The ToolError subclass standing for a host exception type of that name (also
+        a subclass of its builtin base, so ``except ValueError`` still catches it)."""
+        key = (etype, base)
+        if key not in error_classes:
+            name = etype if isinstance(etype, str) and etype.isidentifier() else "ToolError"
+            bases = (ToolError,)
+            b = getattr(builtins, base or "", None)
+            if isinstance(b, type) and issubclass(b, Exception) and b is not Exception:
+                bases = (ToolError, b)
+            try:
+                cls = type(name, bases, {"__module__": "builtins"})
+            except TypeError:
+                cls = type(name, (ToolError,), {"__module__": "builtins"})
+            error_classes[key] = cls
+        return error_classes[key]
+
+    def rebuild(reply):
+        etype = reply.get("type") or "ToolError"
+        msg = reply.get("message", "")
+        args = reply.get("args")
+        cls = getattr(builtins, etype, None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            try:
+                return cls(*args) if isinstance(args, list) else cls(msg)
+            except Exception:
+                pass
+        elif isinstance(cls, type) and issubclass(cls, BaseException):
+            return ToolError(f"{etype}: {msg}" if msg else etype)
+        return error_class(etype, reply.get("base"))(msg)
+
+    def _connect():
+        if conn["sock"] is not None and conn["pid"] == os.getpid():
+            return
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock_path)
+        conn.update(sock=s, file=s.makefile("rb"), pid=os.getpid())
+
+    def _drop():
+        try:
+            if conn["sock"] is not None:
+                conn["sock"].close()
+        except OSError:
+            pass
+        conn.update(sock=None, file=None, pid=None)
+
+    def request(obj):
+        """One request to the host and its reply line (b"" if the host hung up)."""
+        payload = json.dumps(obj, ensure_ascii=False) + "\n"
+        with lock:
+            try:
+                _connect()
+                conn["sock"].sendall(payload.encode())
+                line = conn["file"].readline()
+            except BaseException:
+                _drop()
+                raise
+            if not line:
+                _drop()
+        return line
+
+    def call(name, args, kwargs):
+        """Run host tool ``name``; args and kwargs are already JSON-safe."""
+        line = request({"tool": name, "args": list(args), "kwargs": kwargs})
+        if not line:
+            raise ToolError(f"tool {name!r}: the host closed the connection")
+        reply = conv.loads(line)
+        if reply.get("ok"):
+            return reply.get("result")
+        raise rebuild(reply)
+
+    # --- pip: the kernel is offline, so the host installs into the session overlay ---
+    import importlib
+    import re as _re
+    import shlex
+    import site
+    if site_dir and os.path.isdir(site_dir):
+        site.addsitedir(site_dir)
+
+    def host_pip(line):
+        """``%pip install NAME`` in the sandbox: the host downloads and installs it."""
+        try:
+            args = shlex.split(line)
+        except ValueError as exc:
+            print(f"pip: {exc}", file=sys.stderr)
+            return
+        names = " ".join(a for a in args[1:] if not a.startswith("-"))
+        installing = args[:1] == ["install"]
+        if installing:
+            print(f"installing {names} ... ", end="", flush=True)
+        raw = request({"op": "pip", "args": args})
+        reply = json.loads(raw) if raw else {"ok": False,
+                                              "message": "the host closed the connection"}
+        if reply.get("ok"):
+            got = reply.get("installed") or []
+            print("done: " + (", ".join(f"{n} {v}" for n, v in got) if got
+                              else reply.get("message", "already installed")))
+            if site_dir:
+                site.addsitedir(site_dir)
+            importlib.invalidate_caches()
+        elif installing:
+            print(f"failed: {reply.get('message')}")
+        else:
+            print(f"pip: {reply.get('message')}", file=sys.stderr)
+
+    ip.register_magic_function(host_pip, "line", "pip")
+    pip_cmd = _re.compile(r"^\s*(?:\S*python[0-9.]*\s+-m\s+)?pip3?(?:\s+(.*))?$", _re.S)
+    orig_system = ip.system
+
+    def system(cmd, *a, **k):
+        m = pip_cmd.match(cmd)
+        if m:
+            return host_pip(m.group(1) or "")
+        return orig_system(cmd, *a, **k)
+
+    ip.system = system
+
+    # --- final_answer: a structured marker in the execute reply, not printed text ---
+    def final_answer(value):
+        """End the run with ``value`` as the answer once this cell has finished.
+
+        A string is the answer as it is; any other value is given as its Python literal
+        (``repr``). A function or class defined here is submitted as its source code,
+        together with the imports and helper functions it uses.
+        """
+        __tracebackhide__ = True
+        text = sub.answer_text(value, ip.user_ns, list(ip.history_manager.input_hist_parsed),
+                               ip.user_ns_hidden)
+        if len(text) > max_answer:
+            raise ValueError(f"final_answer: the answer is {len(text):,} characters long; "
+                             f"the limit is {max_answer:,}. Submit something shorter.")
+        ip.payload_manager.write_payload({"source": answer_source, "answer": text})
+
+    ip.user_ns["final_answer"] = final_answer
+    ip.user_ns_hidden["final_answer"] = final_answer
+
+    import types
+    mod = types.ModuleType("codeact_tools")
+    vars(mod).update(call=call, ToolError=ToolError, convert=conv, internal=internal, tools=[])
+    sys.modules["codeact_tools"] = mod

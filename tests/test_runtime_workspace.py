@@ -1,0 +1,174 @@
+"""codeact.runtime.workspace: the one path-safety implementation (no escape, no link
+followed, writes by atomic replace), used by Session and by the server."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from codeact.runtime import workspace as w
+from codeact.server import workspace as server_ws
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "ws"
+    r.mkdir()
+    return r
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    o = tmp_path / "outside"
+    o.mkdir()
+    (o / "secret").write_text("s")
+    return o
+
+
+def test_write_read_and_list(root: Path) -> None:
+    p = w.write_bytes(root, "data/in.csv", b"a,b\n")
+    assert p == root / "data" / "in.csv" and p.read_bytes() == b"a,b\n"
+    w.write_bytes(root, "note.txt", "héllo")
+    assert w.read_bytes(root, "note.txt") == "héllo".encode()
+    assert w.list_files(root) == ["data/in.csv", "note.txt"]
+    assert w.read_bytes(root, "data/../note.txt") == "héllo".encode()  # stays inside
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "data/../../x", "a/../../b"])
+def test_absolute_and_dotdot_escapes_are_refused(root: Path, bad: str) -> None:
+    with pytest.raises(w.UnsafeName):
+        w.write_bytes(root, bad, b"x")
+    with pytest.raises(w.UnsafeName):
+        w.read_bytes(root, bad)
+    assert not (root.parent / "x").exists() and not (root.parent / "b").exists()
+
+
+def test_unsafe_name_is_a_value_error_and_the_servers(root: Path) -> None:
+    assert server_ws.UnsafeName is w.UnsafeName
+    with pytest.raises(ValueError):
+        w.resolve_inside(root, "../x")
+
+
+def test_symlinks_out_are_never_followed(root: Path, outside: Path) -> None:
+    os.symlink(outside / "secret", root / "file-link")
+    os.symlink(outside, root / "dir-link")
+    for name in ("file-link", "dir-link/secret"):
+        with pytest.raises(w.UnsafeName):
+            w.read_bytes(root, name)
+    for name in ("file-link", "dir-link/evil", "dir-link/new/evil"):
+        with pytest.raises(w.UnsafeName):
+            w.write_bytes(root, name, b"x")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret"]
+    assert (outside / "secret").read_text() == "s"
+
+
+def test_a_link_swapped_in_after_the_check_is_refused(root: Path, outside: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The containment check passed, then the kernel replaced a directory with a link:
+    the O_NOFOLLOW walk refuses it instead of writing outside."""
+    (root / "d").mkdir()
+    checked = {name: w.resolve_inside(root, name) for name in ("d/f", "d")}
+    os.rmdir(root / "d")
+    os.symlink(outside, root / "d")
+    monkeypatch.setattr(w, "resolve_inside", lambda _root, rel: checked[str(rel)])
+    with pytest.raises(w.UnsafeName, match="symbolic link"):
+        w.write_bytes(root, "d/f", b"x")
+    with pytest.raises(w.UnsafeName, match="symbolic link"):
+        w.read_bytes(root, "d/f")
+    assert not (outside / "f").exists()
+
+
+def test_a_link_at_the_target_is_replaced_not_followed(root: Path, outside: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    os.symlink(outside / "secret", root / "f")
+    monkeypatch.setattr(w, "resolve_inside", lambda _root, rel: root / str(rel))
+    w.write_bytes(root, "f", b"mine")
+    assert not (root / "f").is_symlink() and (root / "f").read_bytes() == b"mine"
+    assert (outside / "secret").read_text() == "s"
+    os.symlink(outside / "secret", root / "g")
+    with pytest.raises(OSError):  # O_NOFOLLOW on the last part too
+        w.read_bytes(root, "g")
+
+
+def test_links_inside_the_workspace_still_work(root: Path) -> None:
+    (root / "real").mkdir()
+    os.symlink(root / "real", root / "alias")
+    w.write_bytes(root, "alias/f", b"x")
+    assert (root / "real" / "f").read_bytes() == b"x"
+    assert w.read_bytes(root, "alias/f") == b"x"
+
+
+def test_atomic_replace_a_reader_never_sees_a_half_written_file(root: Path) -> None:
+    versions = [bytes([65 + i]) * (4 << 20) for i in range(3)]  # 4 MiB each
+    w.write_bytes(root, "big.bin", versions[0])
+    stop = threading.Event()
+    seen: list[bytes] = []
+    bad: list[int] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            data = (root / "big.bin").read_bytes()
+            if data not in versions:
+                bad.append(len(data))
+            elif not seen or seen[-1] != data[:1]:
+                seen.append(data[:1])
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i in range(12):
+            w.write_bytes(root, "big.bin", versions[i % 3])
+    finally:
+        stop.set()
+        t.join()
+    assert bad == []
+    assert w.list_files(root) == ["big.bin"]  # no temporary file left behind
+
+
+def test_failed_write_leaves_no_temporary_file(root: Path) -> None:
+    (root / "adir").mkdir()
+    with pytest.raises(OSError):
+        w.write_bytes(root, "adir", b"x")  # cannot replace a directory
+    with pytest.raises(IsADirectoryError):
+        w.write_bytes(root, ".", b"x")
+    assert sorted(os.listdir(root)) == ["adir"] and os.listdir(root / "adir") == []
+
+
+def test_replace_keeps_an_existing_files_mode(root: Path) -> None:
+    p = w.write_bytes(root, "run.sh", b"#!/bin/sh\n", mode=0o644)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644 & ~_umask()
+    os.chmod(p, 0o750)
+    w.write_bytes(root, "run.sh", b"#!/bin/sh\necho\n")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o750
+
+
+def test_copy_file_keeps_times_and_refuses_a_link_source(root: Path, tmp_path: Path,
+                                                          outside: Path) -> None:
+    src = tmp_path / "src.txt"
+    src.write_bytes(b"copy me")
+    os.utime(src, ns=(1_000_000_000, 2_000_000_000))
+    p = w.copy_file(root, "sub/c.txt", src)
+    assert p.read_bytes() == b"copy me" and p.stat().st_mtime_ns == 2_000_000_000
+    os.symlink(outside / "secret", tmp_path / "src-link")
+    with pytest.raises(OSError):
+        w.copy_file(root, "leak.txt", tmp_path / "src-link")
+    assert not (root / "leak.txt").exists()
+
+
+def test_chown_tree_hands_files_to_an_owner(root: Path) -> None:
+    w.write_bytes(root, "a/b.txt", b"x")
+    if os.geteuid() != 0:
+        pytest.skip("changing owners needs root")
+    w.chown_tree(root, (65534, 65534))
+    for p in (root, root / "a", root / "a" / "b.txt"):
+        assert (p.stat().st_uid, p.stat().st_gid) == (65534, 65534)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
