@@ -91,7 +91,8 @@ def run(
         return
     from codeact.bench.report import rich_table, summarize
     from codeact.bench.results import load_results
-    from codeact.bench.runner import RunConfig, run_suite
+    from codeact.bench.run_one import RunConfig
+    from codeact.bench.runner import run_suite
     from codeact.bench.suites import SuiteError, load_suite, select
 
     fmts = _formats(format)

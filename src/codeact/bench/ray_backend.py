@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from codeact.bench.runner import RunConfig, run_task
+from codeact.bench.run_one import RunConfig, run_task
 from codeact.bench.task import Task
 
 _SUITES: dict[str, dict[str, Task]] = {}

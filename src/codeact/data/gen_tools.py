@@ -18,7 +18,7 @@ from typing import Any
 
 from codeact.bench.task import Task
 from codeact.data.checkers import choice_checker, number_checker
-from codeact.data.generators import Generator, Spec, register
+from codeact.data.generator_base import Generator, Spec
 from codeact.tools import Tool
 
 GIVEN = ["Amara", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ines",
@@ -377,6 +377,3 @@ class ToolsGenerator(Generator):
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)
-
-
-register("tools", ToolsGenerator)
