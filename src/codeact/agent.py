@@ -25,6 +25,7 @@ from codeact.actions import (
     NoAction,
     ToolCall,
     get_format,
+    prompt_for,
 )
 from codeact.events import (
     CodeActionEvent,
@@ -43,7 +44,7 @@ from codeact.history import ContextBudget, estimate_tokens
 from codeact.llm.base import LLM, Completion, LLMError
 from codeact.loopguard import RepeatGuard
 from codeact.observe import render_observation, turns_left_note
-from codeact.prompts import Prompt, load_prompt
+from codeact.prompts import Prompt
 from codeact.tools import Tool, ToolArgumentError, as_tools
 from codeact.trajectory import Trajectory, TurnRecord
 
@@ -102,8 +103,7 @@ class Agent:
         if isinstance(prompt, Prompt):
             self.prompt = prompt
         else:
-            self.prompt = load_prompt(prompt if self.format.name == "code" else None,
-                                      self.format.name)
+            self.prompt = prompt_for(self.format, prompt)
         rendered = None
         if system_prompt is None and isinstance(self.format, CodeFormat) and \
                 self.format.name == "code":

@@ -15,12 +15,11 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from codeact.actions import format_names, prompt_for
 from codeact.bench.task import CheckContext, CheckResult, Task, ToolContext, to_jsonable
 from codeact.llm.base import LLM
 
-__all__ = ["FORMATS", "RunConfig", "prompt_fields", "run_task"]
-
-FORMATS = ("code", "json", "text")
+__all__ = ["RunConfig", "prompt_fields", "run_task"]
 
 
 @dataclass
@@ -41,9 +40,10 @@ class RunConfig:
     context_window: int | None = None  # None: what the backend knows
 
     def __post_init__(self) -> None:
-        bad = [f for f in self.formats if f not in FORMATS]
+        known = format_names()
+        bad = [f for f in self.formats if f not in known]
         if bad or not self.formats:
-            raise ValueError(f"unknown action format(s) {bad}; choose from {', '.join(FORMATS)}")
+            raise ValueError(f"unknown action format(s) {bad}; choose from {', '.join(known)}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
 
@@ -51,9 +51,7 @@ class RunConfig:
 def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
     """The prompt a run of this format uses: its variant name and hash (the results key
     includes the hash, so two prompts can share a results file)."""
-    from codeact.prompts import load_prompt
-
-    prompt = load_prompt(cfg.prompt if action_format == "code" else None, action_format)
+    prompt = prompt_for(action_format, cfg.prompt)
     return {"prompt": prompt.name, "prompt_sha": prompt.sha}
 
 

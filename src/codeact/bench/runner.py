@@ -18,8 +18,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from codeact.actions import FORMATS
 from codeact.bench.results import ResultsWriter, finished_keys
-from codeact.bench.run_one import FORMATS, RunConfig, prompt_fields, run_task
+from codeact.bench.run_one import RunConfig, prompt_fields, run_task
 from codeact.bench.task import CheckContext, Task, ToolContext, to_jsonable
 from codeact.llm.base import LLM, BaseLLM, Completion, Message
 
@@ -204,9 +205,9 @@ def config_dict(cfg: RunConfig) -> dict[str, Any]:
     return asdict(cfg)
 
 
-# Public names. FORMATS, RunConfig, prompt_fields and run_task live in
-# codeact.bench.run_one now; they, and the task types this module used to import for
-# them, stay importable from here for one release.
+# Public names. FORMATS (the action-format registry), RunConfig, prompt_fields and run_task
+# live in codeact.actions / codeact.bench.run_one now; they, and the task types this module
+# used to import for them, stay importable from here for one release.
 __all__ = [
     "FORMATS",
     "CheckContext",
