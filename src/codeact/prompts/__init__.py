@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from codeact.errors import CodeactError
+
 DEFAULT_VARIANT = "default"
 TOOLS_MARK = "{tools}"
 SUFFIX = ".md"
 
 
-class PromptError(ValueError):
+class PromptError(CodeactError, ValueError):
     """An unknown variant or an unreadable prompt file (one clear line)."""
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
 from codeact.train.masking import CHATML_TEMPLATE, ensure_chat_template
 
 
-class BaseModelError(ValueError):
+class BaseModelError(CodeactError, ValueError):
     """The base model could not be found or loaded (one clear line)."""
 
 

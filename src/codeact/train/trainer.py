@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
 from codeact.train import data as data_mod
 from codeact.train.base import BaseSource, load_model, load_tokenizer, resolve_base
 from codeact.train.masking import tokenize_conversation
@@ -61,7 +62,7 @@ class TrainConfig:
         return 2e-5 if self.full else 2e-4
 
 
-class TrainError(ValueError):
+class TrainError(CodeactError, ValueError):
     """Bad options or data for training (one clear line)."""
 
 
