@@ -19,6 +19,17 @@ from pathlib import Path
 
 from codeact.errors import CodeactError
 
+__all__ = [
+    "DEFAULT_VARIANT",
+    "SUFFIX",
+    "TOOLS_MARK",
+    "Prompt",
+    "PromptError",
+    "load_prompt",
+    "part",
+    "variants",
+]
+
 DEFAULT_VARIANT = "default"
 TOOLS_MARK = "{tools}"
 SUFFIX = ".md"
