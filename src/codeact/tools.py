@@ -140,6 +140,7 @@ class Tool:
         value (one positional argument). Values are checked and obvious strings
         converted ("3" for an int) against the parsed signature's types.
         """
+        kwargs: dict[str, Any]
         if isinstance(arguments, Mapping):
             args: tuple[Any, ...] = ()
             kwargs = dict(arguments)

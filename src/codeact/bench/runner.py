@@ -12,7 +12,7 @@ reloads the suite by its spec and builds its own LLM from a picklable factory; a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +28,7 @@ IN_PROCESS_BACKENDS = ("LlamaCppLLM", "TransformersLLM")
 
 
 def plan(tasks: Sequence[Task], formats: Sequence[str],
-         skip: set[tuple[str, str]] = frozenset()) -> list[tuple[Task, str]]:
+         skip: Collection[tuple[str, str]] = frozenset()) -> list[tuple[Task, str]]:
     """(task, format) pairs to run, task-major so formats compare early, minus ``skip``."""
     return [(t, f) for t in tasks for f in formats if (t.name, f) not in skip]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 # the submodules, imported on first attribute access (``codeact.data.NAME``)
 __all__ = [
@@ -37,6 +38,30 @@ __all__ = [
     "stats",
     "tokens",
 ]
+
+if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
+    from codeact.data import (
+        build,
+        card,
+        checkers,
+        collect,
+        decontam,
+        export,
+        filters,
+        gen_coding,
+        gen_files,
+        gen_math,
+        gen_tools,
+        generator_base,
+        generators,
+        heldout,
+        importer,
+        prompt,
+        show,
+        sources,
+        stats,
+        tokens,
+    )
 
 
 def __getattr__(name: str) -> ModuleType:

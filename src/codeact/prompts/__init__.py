@@ -58,7 +58,7 @@ class Prompt:
 
 
 def _folder(action_format: str):  # -> importlib.resources Traversable
-    return resources.files(__package__).joinpath(action_format)
+    return resources.files(__name__).joinpath(action_format)
 
 
 def variants(action_format: str = "code") -> list[str]:

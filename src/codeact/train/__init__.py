@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 # the submodules, imported on first attribute access (``codeact.train.NAME``)
 __all__ = [
@@ -23,6 +24,17 @@ __all__ = [
     "masking",
     "trainer",
 ]
+
+if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
+    from codeact.train import (
+        base,
+        compare,
+        data,
+        distill,
+        export,
+        masking,
+        trainer,
+    )
 
 
 def __getattr__(name: str) -> ModuleType:
