@@ -1,7 +1,9 @@
 """No import cycles in codeact: the import graph, read from the source with ``ast``.
 
-Every ``import`` counts, at module level and inside functions (a function-level import
-that closes a circle is still a circle: it only moves the failure to run time). An edge
+Every ``import`` that runs counts, at module level and inside functions (a function-level
+import that closes a circle is still a circle: it only moves the failure to run time).
+Imports under ``if TYPE_CHECKING:`` never run and are the usual way to name a type
+without importing its module, so they are not edges. An edge
 goes to the module actually imported: ``from pkg import sub`` is an edge to ``pkg.sub``
 when that is a module, else to ``pkg`` (its ``__init__``). The implicit import of a
 module's parent packages is not an edge, or every package ``__init__`` that imports its
@@ -11,6 +13,7 @@ own submodules would be a cycle.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +36,7 @@ def imported_modules(module: str, path: Path, known: set[str]) -> set[str]:
     """The modules of ``known`` that ``module`` (the file ``path``) imports anywhere."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -46,6 +49,23 @@ def imported_modules(module: str, path: Path, known: set[str]) -> set[str]:
                 sub = f"{source}.{alias.name}"
                 found.add(sub if sub in known else source)
     return {name for name in found if name in known and name != module}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node of the tree except the bodies of ``if TYPE_CHECKING:`` (their ``else``
+    runs, so it stays)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and _is_type_checking(child.test):
+            for other in child.orelse:
+                yield from _runtime_nodes(other)
+            continue
+        yield from _runtime_nodes(child)
 
 
 def import_graph(root: Path, package: str) -> dict[str, set[str]]:
@@ -98,11 +118,17 @@ def test_function_level_and_relative_imports_are_edges(tmp_path):
     (pkg / "a.py").write_text("import toy.b\n")
     (pkg / "b.py").write_text("def late():\n    from . import a\n    return a\n")
     (pkg / "c.py").write_text("from .sub.leaf import X\nfrom toy import sub\n")
+    (pkg / "d.py").write_text("import typing\nif typing.TYPE_CHECKING:\n    import toy.e\n"
+                              "else:\n    import toy.a\n")
+    (pkg / "e.py").write_text("from typing import TYPE_CHECKING\nimport toy.d\n"
+                              "if TYPE_CHECKING:\n    from toy import d\n")
     graph = import_graph(tmp_path, "toy")
     assert graph["toy"] == {"toy.sub.leaf"}
     assert graph["toy.b"] == {"toy.a"}  # inside a function, relative
     assert graph["toy.c"] == {"toy.sub.leaf", "toy.sub"}
     assert graph["toy.sub.leaf"] == set()  # its parent packages are not edges
+    assert graph["toy.d"] == {"toy.a"}  # type-only imports never run: no edge
+    assert graph["toy.e"] == {"toy.d"}
     assert find_cycle(graph) == ["toy.a", "toy.b", "toy.a"]
 
 
