@@ -5,14 +5,19 @@ import ast
 import pytest
 
 from codeact.actions import (
+    FORMATS,
+    ActionFormat,
     CodeAction,
     FinalAnswer,
     Invalid,
     NoAction,
     ToolCall,
+    format_names,
     get_format,
+    register_format,
 )
 from codeact.llm.base import Completion
+from codeact.prompts import Prompt
 from codeact.tools import Tool, tool
 
 
@@ -239,3 +244,66 @@ def test_text_solution():
 def test_unknown_format_name():
     with pytest.raises(ValueError, match="choose one of code, json, text"):
         get_format("yaml")
+
+
+class KeyValueFormat(ActionFormat):
+    """A toy format: ``<execute>tool key=value ...</execute>``, one call per turn."""
+
+    name = "kv"
+
+    def default_prompt(self) -> Prompt:
+        return Prompt("kv-default", "Call a tool as <execute>name key=value</execute>, "
+                                    "answer in <solution>...</solution>.\n{tools}")
+
+    def system_prompt(self, tools, prompt=None):
+        listing = "\n".join(t.listing() for t in tools)
+        return (prompt or self.default_prompt()).render(listing)
+
+    def parse(self, reply):
+        text = reply.text if isinstance(reply, Completion) else reply
+        if "<execute>" not in text:
+            return self._solution_or_none(text) or NoAction(text)
+        name, *pairs = text.split("<execute>", 1)[1].split("</execute>")[0].split()
+        return ToolCall(name, {k: ast.literal_eval(v) for k, v in
+                               (pair.split("=", 1) for pair in pairs)})
+
+
+@pytest.fixture
+def kv_registered():
+    register_format(KeyValueFormat)  # the one registration line a new format needs
+    yield
+    FORMATS.pop("kv")
+
+
+def test_a_new_format_is_one_class_and_one_register_line(kv_registered, tmp_path):
+    from codeact.agent import Agent
+    from codeact.bench.run_one import RunConfig
+    from codeact.config import load_settings
+    from codeact.llm.scripted import ScriptedLLM
+
+    assert "kv" in format_names() and isinstance(get_format("kv"), KeyValueFormat)
+    # every reader of the registry accepts it: the config, the bench, the agent
+    settings = load_settings({"action_format": "kv"}, env={},
+                             config_path=tmp_path / "none.toml")
+    assert settings.action_format == "kv"
+    assert RunConfig(formats=["code", "kv"]).formats == ["code", "kv"]
+    llm = ScriptedLLM(["<execute>add a=2 b=40</execute>", "<solution>42</solution>"])
+    traj = Agent(llm, [add], action_format="kv").run("add 2 and 40")
+    assert traj.action_format == "kv" and traj.metadata["prompt"] == "kv-default"
+    assert [t.action for t in traj.turns] == ["tool_call", "solution"]
+    assert traj.turns[0].arguments == {"a": 2, "b": 40}
+    assert traj.turns[0].observation.startswith("42") and traj.answer == "42"
+    assert "add(a: int, b: int)" in traj.messages[0]["content"]
+
+
+def test_unregistered_formats_are_refused_everywhere(tmp_path):
+    from codeact.bench.run_one import RunConfig
+    from codeact.config import ConfigError, load_settings
+
+    assert format_names()[:3] == ["code", "json", "text"]
+    with pytest.raises(ValueError, match="unknown action format"):
+        RunConfig(formats=["kv"])
+    with pytest.raises(ConfigError, match="must be code, json or text"):
+        load_settings({"action_format": "kv"}, env={}, config_path=tmp_path / "none.toml")
+    with pytest.raises(ValueError, match="needs a name of its own"):
+        register_format(ActionFormat)

@@ -308,6 +308,20 @@ def test_sandbox_that_cannot_start_ends_the_run_with_an_error(tmp_path):
     assert isinstance(events[-2], ErrorEvent) and len(traj.turns) == 1
 
 
+def test_a_kernel_exception_named_sandboxfailure_does_not_end_the_run(session):
+    # only the host signals a broken runtime; a user class of that name is ordinary
+    llm = ScriptedLLM(["<execute>class SandboxFailure(Exception):\n    pass\n\n"
+                       "raise SandboxFailure('raised by the model')</execute>",
+                       "<execute>print('still running')</execute>",
+                       "<solution>fine</solution>"])
+    events, traj = run(Agent(llm, session=session))
+    assert "SandboxFailure: raised by the model" in traj.turns[0].observation
+    assert traj.turns[0].exec_ok is False
+    assert traj.turns[1].observation.startswith("still running")
+    assert traj.stop_reason == "solution" and traj.error is None
+    assert not any(isinstance(e, ErrorEvent) for e in events)
+
+
 def test_repeats_get_a_note_then_the_run_stops_as_stuck(session):
     llm = ScriptedLLM(lambda messages: "<execute>print('same')</execute>")
     traj = Agent(llm, session=session, max_turns=10).run("loop")

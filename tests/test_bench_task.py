@@ -128,3 +128,13 @@ def test_workspace_file_paths_must_stay_inside(tmp_path):
         with pytest.raises(ValueError, match="must be relative"):
             t.write_files(tmp_path / "ws")
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_lone_tool_is_one_tool_not_a_factory():
+    def double(x: int) -> int:
+        """Twice x."""
+        return 2 * x
+
+    lone = Tool.from_function(double)
+    task = Task(name="lone", instruction="double 2", tools=lone, expected=4)
+    assert task.make_tools() == [lone]

@@ -72,3 +72,11 @@ def test_bad_format_and_bad_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 2 is not JSON"):
         export.read_jsonl(tmp_path / "bad.jsonl")
     assert json.loads(json.dumps(export.normalize_metadata(None)))["teacher"] is None
+
+
+def test_a_saved_dataset_dict_is_refused_clearly(tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
+    DatasetDict({"train": Dataset.from_list([{"id": "a"}])}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(ValueError, match="holds DatasetDict, not one dataset of records"):
+        export.load(tmp_path / "dd")

@@ -60,3 +60,36 @@ def test_parse_sources_and_interleave() -> None:
     tasks = generators.interleave(fams, 5, 1)
     assert [t.domain for t in tasks] == ["math", "coding", "math", "coding", "math"]
     assert tasks[2].name.endswith("s1-1")
+
+
+def test_a_new_family_is_one_class_and_one_register_line(monkeypatch) -> None:
+    import random
+
+    from codeact.data import sources
+    from codeact.data.generator_base import Generator, Spec
+
+    class CountGenerator(Generator):
+        """A toy family: count the letters of a word."""
+
+        name = "count"
+        kinds = ("letters", "vowels")
+        heldout_kinds = ("vowels",)
+
+        def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
+            word = "".join(rng.choice("abcdeiou") for _ in range(3 * difficulty))
+            n = len(word) if kind == "letters" else sum(c in "aeiou" for c in word)
+            return Spec(instruction=f"How many {kind} in {word!r}?", expected=n,
+                        reference_answer=str(n), near_miss=str(n + 1))
+
+    monkeypatch.setattr(generators, "_REGISTRY", dict(generators._REGISTRY))  # undone after
+    generators.register("count", CountGenerator)  # the one registration line
+    assert "count" in generators.names() and "count" in generators.parse_sources("all")
+    task = generators.get("count").task(7, 0)
+    assert task.name == "count/letters/s7-0" and task.metadata["family"] == "count"
+    assert task.instruction == generators.get("count").task(7, 0).instruction
+    assert task.expected == int(task.metadata["reference_answer"])
+    assert [t.metadata["kind"] for t in generators.get("count").generate(3, 7)] == \
+        ["letters"] * 3  # the held-out kind never reaches training
+    sources.check_source("count")  # a collection source like the built-in families
+    tasks = sources.SourceSpec(["count", "math"], n=4, seed=3)()
+    assert [t.metadata["family"] for t in tasks] == ["count", "math", "count", "math"]

@@ -1,6 +1,8 @@
 """Action formats: how the model is told to act, when generation stops, how replies parse.
 
-Three formats share one interface so the benchmark can compare them on the same tasks:
+Formats share one interface so the benchmark can compare them on the same tasks; the
+built-in three are registered in :data:`FORMATS` like any other
+(:func:`register_format`):
 
 - ``code``: Python inside ``<execute>...</execute>``, run in the sandboxed kernel;
 - ``json``: one tool call per turn, ``{"tool": name, "arguments": {...}}`` in ``<execute>``;
@@ -114,6 +116,8 @@ class ActionFormat:
         raise NotImplementedError
 
     def default_prompt(self) -> Prompt:
+        """The format's prompt when none is chosen: ``prompts/<name>/default.md``; a
+        format shipped elsewhere overrides this."""
         return load_prompt(None, self.name)
 
     def parse(self, reply: Completion | str) -> Action:  # pragma: no cover - abstract
@@ -325,15 +329,43 @@ def _split_text_arguments(rest: str) -> list[Any]:
     return values
 
 
-FORMATS: dict[str, type[ActionFormat]] = {
-    "code": CodeFormat,
-    "json": JsonFormat,
-    "text": TextFormat,
-}
+# The one registry of action formats (the CLI, the config check and the bench read it).
+# A new format is one module with an ActionFormat subclass plus one register_format line.
+FORMATS: dict[str, type[ActionFormat]] = {}
+
+
+def register_format(cls: type[ActionFormat]) -> type[ActionFormat]:
+    """Register ``cls`` under ``cls.name`` (a later registration of a name replaces the
+    earlier one); returns ``cls``, so it also works as a class decorator."""
+    if not cls.name or cls.name == ActionFormat.name:
+        raise ValueError(f"{cls.__name__} needs a name of its own to be registered")
+    FORMATS[cls.name] = cls
+    return cls
+
+
+def format_names() -> list[str]:
+    """Names of the registered action formats, in registration order."""
+    return list(FORMATS)
+
+
+register_format(CodeFormat)
+register_format(JsonFormat)
+register_format(TextFormat)
+
+
+def prompt_for(action_format: str | ActionFormat, spec: str | None = None) -> Prompt:
+    """The system-prompt template a run of ``action_format`` uses: the format's own
+    default, or for the code format ``spec`` (a variant name or a prompt file). The json
+    and text formats keep one frozen prompt each so comparisons between formats stay
+    fair; a new format brings its prompt through :meth:`ActionFormat.default_prompt`."""
+    fmt = get_format(action_format)
+    if spec is not None and fmt.name == "code":
+        return load_prompt(spec, "code")
+    return fmt.default_prompt()
 
 
 def get_format(name: str | ActionFormat) -> ActionFormat:
-    """Return an ActionFormat instance for ``code``, ``json`` or ``text``."""
+    """Return an ActionFormat instance: a registered name, or an instance as it is."""
     if isinstance(name, ActionFormat):
         return name
     try:

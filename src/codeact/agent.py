@@ -12,18 +12,20 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codeact.actions import (
     ActionFormat,
     CodeAction,
+    CodeFormat,
     FinalAnswer,
     Invalid,
     NoAction,
     ToolCall,
     get_format,
+    prompt_for,
 )
 from codeact.events import (
     CodeActionEvent,
@@ -37,25 +39,31 @@ from codeact.events import (
     ToolCallEvent,
     TurnStarted,
 )
+from codeact.executor import Executor, SandboxFailure
 from codeact.history import ContextBudget, estimate_tokens
 from codeact.llm.base import LLM, Completion, LLMError
 from codeact.loopguard import RepeatGuard
 from codeact.observe import render_observation, turns_left_note
-from codeact.prompts import Prompt, load_prompt
+from codeact.prompts import Prompt
 from codeact.tools import Tool, ToolArgumentError, as_tools
 from codeact.trajectory import Trajectory, TurnRecord
 
 if TYPE_CHECKING:
-    from codeact.runtime import Session
     from codeact.runtime.observation import Observation
 
 TOOL_RESULT_LIMIT = 10_000
-SANDBOX_FAILURE = "SandboxFailure"  # the runtime itself failed: the run cannot go on
+# Kept for one release: the name of :class:`codeact.executor.SandboxFailure`. The agent no
+# longer compares error names (a kernel-side class of that name is an ordinary error).
+SANDBOX_FAILURE = SandboxFailure.__name__
 CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
 
 
 class Agent:
-    """A CodeAct agent over any LLM backend, action format and runtime session."""
+    """A CodeAct agent over any LLM backend, action format and runtime session.
+
+    ``session`` is any :class:`~codeact.executor.Executor` (a runtime ``Session``, or a
+    fake in unit tests); None: the agent starts its own sandboxed ``Session``.
+    """
 
     def __init__(
         self,
@@ -63,7 +71,7 @@ class Agent:
         tools: Sequence[Tool | Callable[..., Any]] = (),
         *,
         action_format: str | ActionFormat = "code",
-        session: Session | None = None,
+        session: Executor | None = None,
         sandbox: Any = "bwrap",
         workspace: str | Path | None = None,
         max_turns: int = 10,
@@ -95,17 +103,17 @@ class Agent:
         if isinstance(prompt, Prompt):
             self.prompt = prompt
         else:
-            self.prompt = load_prompt(prompt if self.format.name == "code" else None,
-                                      self.format.name)
+            self.prompt = prompt_for(self.format, prompt)
         rendered = None
-        if system_prompt is None and self.format.name == "code":
+        if system_prompt is None and isinstance(self.format, CodeFormat) and \
+                self.format.name == "code":
             # the kernel's packages, named in the prompt (hook: runtime/kernel_env.py)
             from codeact.runtime.kernel_env import prompt_info
 
             policy = getattr(session, "package_policy", None)
             pkgs = ((list(getattr(session, "packages", ())), getattr(policy, "mode", "deny")
                      != "deny") if session is not None else prompt_info(sandbox))
-            rendered = self.format.system_prompt(  # type: ignore[call-arg]
+            rendered = self.format.system_prompt(
                 self.tools, self.prompt, packages=pkgs[0], can_install=pkgs[1])
         self.system_prompt = system_prompt or rendered or self.format.system_prompt(
             self.tools, self.prompt)
@@ -122,7 +130,7 @@ class Agent:
         self._guard = RepeatGuard(code_format=self.format.name == "code")
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
-        self._session = session
+        self._session: Executor | None = session
         self._owns_session = session is None
         self._session_tools_set = False
         self._sandbox = sandbox
@@ -132,14 +140,15 @@ class Agent:
 
     # ----------------------------------------------------------------- lifecycle
     @property
-    def session(self) -> Session:
+    def session(self) -> Executor:
         """The runtime session, started on first use when the agent owns it."""
         if self._session is None:
             from codeact.runtime import Session
 
-            self._session = Session(sandbox=self._sandbox, workspace=self._workspace,
-                                    tools=self.tools)
-            self._session.start()
+            session = Session(sandbox=self._sandbox, workspace=self._workspace,
+                              tools=self.tools)
+            session.start()
+            self._session = session
             self._session_tools_set = True
         elif not self._session_tools_set:
             if self.tools:
@@ -283,10 +292,11 @@ class Agent:
                 record.action = "code"
                 record.code = action.code
                 yield CodeActionEvent(turn, action.code)
-                obs = yield from self._execute(turn, action.code)
-                if obs.error is not None and obs.error.name == SANDBOX_FAILURE:
-                    record.observation = obs.error.message
-                    return (yield from self._fail(traj, turn, obs.error.message))
+                try:
+                    obs = yield from self._execute(turn, action.code)
+                except SandboxFailure as exc:
+                    record.observation = str(exc)
+                    return (yield from self._fail(traj, turn, str(exc)))
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
                 output = render_observation(obs)
@@ -352,15 +362,15 @@ class Agent:
         yield ErrorEvent(turn, message)
         self._stop(traj, "error")
 
-    def _execute(self, turn: int, code: str) -> Iterator[Event]:
+    def _execute(self, turn: int, code: str) -> Generator[Event, None, Observation]:
         """Run code in the session on a worker thread, streaming its output as events.
 
-        Returns the Observation (a generator's return value, via ``yield from``).
+        Returns the Observation (a generator's return value, via ``yield from``); raises
+        :class:`SandboxFailure` when the runtime could not run the code at all.
         """
-        from codeact.runtime.observation import ExecutionError, Observation
-
         outputs: queue.Queue[tuple[str, str] | None] = queue.Queue()
         result: dict[str, Observation] = {}
+        failure: list[SandboxFailure] = []
 
         def work() -> None:
             try:
@@ -372,9 +382,10 @@ class Agent:
                     code, timeout=self.exec_timeout,
                     on_output=lambda stream, text: outputs.put((stream, text)))
             except Exception as exc:  # runtime unavailable or crashed beyond repair
-                result["obs"] = Observation(error=ExecutionError(
-                    SANDBOX_FAILURE, f"the sandbox could not run the code: "
-                                     f"{type(exc).__name__}: {exc}"))
+                err = SandboxFailure(f"the sandbox could not run the code: "
+                                     f"{type(exc).__name__}: {exc}")
+                err.__cause__ = exc
+                failure.append(err)
             finally:
                 self._executing.clear()
                 outputs.put(None)
@@ -387,6 +398,8 @@ class Agent:
                 break
             yield OutputDelta(turn, item[0], item[1])
         worker.join()
+        if failure:
+            raise failure[0]
         return result["obs"]
 
     def _call_tool(self, call: ToolCall) -> tuple[str, bool]:

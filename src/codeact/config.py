@@ -12,8 +12,11 @@ from typing import Any
 
 import platformdirs
 
+from codeact.actions import format_names
+from codeact.errors import CodeactError
 
-class ConfigError(ValueError):
+
+class ConfigError(CodeactError, ValueError):
     """A config file or variable is broken; the message names the file/variable and line."""
 
 
@@ -177,9 +180,11 @@ def load_settings(
             raise ConfigError(f"unknown setting {name!r}")
         setattr(settings, name, _convert(name, value, f"option --{name.replace('_', '-')}"))
         settings.sources[name] = "command line"
-    if settings.action_format not in ("code", "json", "text"):
+    known = format_names()
+    if settings.action_format not in known:
+        choices = " or ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
         raise ConfigError(f"{settings.sources['action_format']}: action_format must be "
-                          f"code, json or text, got {settings.action_format!r}")
+                          f"{choices}, got {settings.action_format!r}")
     if settings.packages not in ("allow", "deny", "ask"):
         raise ConfigError(f"{settings.sources['packages']}: packages must be allow, deny or "
                           f"ask, got {settings.packages!r}")

@@ -16,276 +16,38 @@ import ast
 import inspect
 import keyword
 import re
-import types
-import typing
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-P = inspect.Parameter
-POSITIONAL_ONLY = P.POSITIONAL_ONLY
-POSITIONAL_OR_KEYWORD = P.POSITIONAL_OR_KEYWORD
-VAR_POSITIONAL = P.VAR_POSITIONAL
-KEYWORD_ONLY = P.KEYWORD_ONLY
-VAR_KEYWORD = P.VAR_KEYWORD
+from codeact.signature_model import (
+    KEYWORD_ONLY,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    P,
+    Param,
+    ToolSignature,
+)
+from codeact.signature_types import accepted_types, is_type_expression, type_name, types_of
 
-_KIND_CODES = {POSITIONAL_ONLY: 0, POSITIONAL_OR_KEYWORD: 1, VAR_POSITIONAL: 2,
-               KEYWORD_ONLY: 3, VAR_KEYWORD: 4}
-
-# Type names as they appear in loose specs -> the Python types a value may have.
-_TYPE_WORDS: dict[str, tuple[type, ...]] = {
-    "int": (int,), "integer": (int,), "float": (float, int), "number": (float, int),
-    "double": (float, int), "str": (str,), "string": (str,), "bool": (bool,),
-    "boolean": (bool,), "list": (list,), "List": (list,), "array": (list,),
-    "Sequence": (list,), "tuple": (list,), "Tuple": (list,), "set": (list,),
-    "dict": (dict,), "Dict": (dict,), "Mapping": (dict,),
-    "None": (type(None),), "NoneType": (type(None),), "null": (type(None),),
-}
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter. ``name`` is a valid identifier (``source_name`` is how the spec
-    wrote it, when that was a keyword); ``annotation`` and ``default`` are source text,
-    ``None`` when absent or not valid Python."""
-
-    name: str
-    kind: inspect._ParameterKind
-    annotation: str | None = None
-    default: str | None = None
-    source_name: str | None = None
-    raw_annotation: str | None = None
-    accepts: tuple[type, ...] | None = field(default=None, compare=False)
-
-    @property
-    def required(self) -> bool:
-        return self.default is None and self.kind not in (VAR_POSITIONAL, VAR_KEYWORD)
-
-    def render(self) -> str:
-        prefix = {VAR_POSITIONAL: "*", VAR_KEYWORD: "**"}.get(self.kind, "")
-        text = prefix + self.name
-        if self.annotation:
-            text += f": {self.annotation}"
-        if self.default is not None:
-            text += f" = {self.default}" if self.annotation else f"={self.default}"
-        return text
-
-
-class _Default:
-    """A default shown by its source text (the kernel never evaluates it)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class ToolSignature:
-    """A tool's parameters and return type, always renderable as valid Python.
-
-    ``source`` is the signature text as the spec gave it (None when built from a real
-    function); ``exact`` is False when rendering had to change something, in which case
-    the stub's docstring repeats the source text.
-    """
-
-    params: tuple[Param, ...]
-    returns: str | None = None
-    source: str | None = None
-    exact: bool = True
-    parsed: bool = True  # False: the source could not be read at all
-
-    # ------------------------------------------------------------------ rendering
-    @property
-    def text(self) -> str:
-        """``(a: int, b=2, *args: float) -> float``: valid after ``def name``."""
-        parts: list[str] = []
-        kinds = [p.kind for p in self.params]
-        for i, p in enumerate(self.params):
-            if p.kind == KEYWORD_ONLY and (i == 0 or kinds[i - 1] not in (KEYWORD_ONLY,
-                                                                          VAR_POSITIONAL)):
-                parts.append("*")
-            parts.append(p.render())
-            if p.kind == POSITIONAL_ONLY and (i + 1 == len(kinds)
-                                              or kinds[i + 1] != POSITIONAL_ONLY):
-                parts.append("/")
-        ret = f" -> {self.returns}" if self.returns else ""
-        return f"({', '.join(parts)}){ret}"
-
-    def note(self, name: str) -> str | None:
-        """The docstring line that keeps the spec's own text, when rendering changed it."""
-        if self.exact or not self.source:
-            return None
-        text = _with_name(self.source, name) if self.parsed else " ".join(self.source.split())
-        return f"Signature as given: {text}"
-
-    # ------------------------------------------------------------------ binding
-    def to_inspect(self) -> inspect.Signature:
-        """An :class:`inspect.Signature` with the same parameters (for ``bind``)."""
-        return inspect.Signature(
-            [P(p.name, p.kind,
-               default=P.empty if p.default is None else _Default(p.default),
-               annotation=p.annotation if p.annotation else P.empty)
-             for p in self.params],
-            return_annotation=self.returns if self.returns else inspect.Signature.empty)
-
-    def to_spec(self) -> list[Any]:
-        """A JSON-able description for the kernel side: ``[params, returns]``."""
-        return [[[p.name, _KIND_CODES[p.kind], p.annotation, p.default,
-                  p.source_name or p.name] for p in self.params], self.returns]
-
-
-def _with_name(source: str, name: str) -> str:
-    src = " ".join(source.split())
-    src = re.sub(r"^(async\s+)?def\s+", "", src).rstrip(":").strip()
-    if re.match(r"^[A-Za-z_][\w.]*\s*\(", src):
-        return src
-    if not src.startswith("("):
-        src = f"({src})"
-    return name + src
-
-
-# ---------------------------------------------------------------------- type text
-def is_type_expression(text: str) -> bool:
-    """True for text that is a Python type expression (``int``, ``list[str]``,
-    ``str | None``, ``Callable[[int], str]``), False for ``int/float``,
-    ``list of str``, ``int or float`` and anything that is not valid Python."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    return _type_node(node)
-
-
-def _type_node(node: ast.AST, in_subscript: bool = False) -> bool:
-    if isinstance(node, ast.Name):
-        return True
-    if isinstance(node, ast.Attribute):
-        return _type_node(node.value)
-    if isinstance(node, ast.Constant):
-        if node.value is None or node.value is Ellipsis:
-            return True
-        if isinstance(node.value, str):  # a forward reference "Foo" or a Literal value
-            return in_subscript or is_type_expression(node.value)
-        return in_subscript  # Literal[1, True]
-    if isinstance(node, ast.Subscript):
-        return _type_node(node.value) and _type_node(node.slice, True)
-    if isinstance(node, ast.Tuple | ast.List):
-        return in_subscript and all(_type_node(e, True) for e in node.elts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _type_node(node.left) and _type_node(node.right)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return in_subscript and isinstance(node.operand, ast.Constant)  # Literal[-1]
-    return False
-
-
-def accepted_types(text: str | None) -> tuple[type, ...] | None:
-    """The value types an annotation's text allows, for coercing json/text arguments;
-    None when unknown (then any value is passed through). Understands Python type
-    expressions and the loose forms ``int/float``, ``int or float``, ``list of str``."""
-    if not text:
-        return None
-    text = text.strip()
-    m = re.fullmatch(r"(?:an?\s+)?(list|array|sequence|set|tuple)\s+of\s+.+", text, re.I)
-    if m:
-        return (list,)
-    if is_type_expression(text):
-        return _node_types(ast.parse(text, mode="eval").body)
-    parts = re.split(r"\s*(?:/|\bor\b|\|)\s*", text)
-    if len(parts) > 1:
-        found: list[type] = []
-        for part in parts:
-            sub = accepted_types(part)
-            if sub is None:
-                return None
-            found.extend(t for t in sub if t not in found)
-        return tuple(found)
-    return None
-
-
-def _node_types(node: ast.AST) -> tuple[type, ...] | None:
-    if isinstance(node, ast.Constant):
-        if node.value is None:
-            return (type(None),)
-        return accepted_types(node.value) if isinstance(node.value, str) else None
-    if isinstance(node, ast.BinOp):
-        left, right = _node_types(node.left), _node_types(node.right)
-        if left is None or right is None:
-            return None
-        return left + tuple(t for t in right if t not in left)
-    if isinstance(node, ast.Subscript):
-        base = _dotted(node.value)
-        if base in ("Optional", "typing.Optional"):
-            inner = _node_types(node.slice)
-            return None if inner is None else inner + (type(None),)
-        if base in ("Union", "typing.Union"):
-            elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            found: list[type] = []
-            for e in elts:
-                sub = _node_types(e)
-                if sub is None:
-                    return None
-                found.extend(t for t in sub if t not in found)
-            return tuple(found)
-        return _node_types(node.value)  # list[int] -> list
-    name = _dotted(node)
-    if name is None:
-        return None
-    short = name.rsplit(".", 1)[-1] if name.startswith("typing.") else name
-    return _TYPE_WORDS.get(short)
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
-def types_of(annotation: Any) -> tuple[type, ...] | None:
-    """The value types a real annotation object allows (``int``, ``list[str]``,
-    ``Optional[float]``); None when unknown or unconstrained."""
-    if annotation is P.empty or annotation is Any:
-        return None
-    if annotation is None or annotation is type(None):
-        return (type(None),)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        found: list[type] = []
-        for arg in typing.get_args(annotation):
-            sub = types_of(arg)
-            if sub is None:
-                return None
-            found.extend(t for t in sub if t not in found)
-        return tuple(found)
-    if origin is not None:
-        annotation = origin
-    if isinstance(annotation, str):
-        return accepted_types(annotation)
-    if annotation is float:
-        return (float, int)
-    if isinstance(annotation, type):
-        if annotation in (tuple, set, frozenset) or (
-                issubclass(annotation, Sequence) and not issubclass(annotation, str | bytes)):
-            return (list,)
-        if issubclass(annotation, Mapping):
-            return (dict,)
-        return (annotation,)
-    return None
-
-
-def type_name(annotation: Any) -> str:
-    """Readable source text for a real annotation (``int``, not ``<class 'int'>``)."""
-    if annotation is None or annotation is type(None):
-        return "None"
-    if isinstance(annotation, str):
-        return annotation
-    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
+# Param, ToolSignature and the type-text helpers live in signature_model / signature_types;
+# every name stays importable from here.
+__all__ = [
+    "KEYWORD_ONLY",
+    "POSITIONAL_ONLY",
+    "POSITIONAL_OR_KEYWORD",
+    "VAR_KEYWORD",
+    "VAR_POSITIONAL",
+    "Param",
+    "ToolSignature",
+    "accepted_types",
+    "from_inspect",
+    "is_type_expression",
+    "parse_signature",
+    "type_name",
+    "types_of",
+]
 
 
 # ---------------------------------------------------------------------- parsing

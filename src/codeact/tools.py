@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
+from codeact.errors import CodeactError
 from codeact.signatures import (
     VAR_KEYWORD,
     VAR_POSITIONAL,
@@ -26,11 +27,11 @@ from codeact.signatures import (
 )
 
 
-class ToolArgumentError(ValueError):
+class ToolArgumentError(CodeactError, ValueError):
     """Arguments given to a tool do not fit its signature; the message says why."""
 
 
-class ToolLoadError(ValueError):
+class ToolLoadError(CodeactError, ValueError):
     """A ``module:attr`` tool spec could not be loaded."""
 
 
@@ -139,6 +140,7 @@ class Tool:
         value (one positional argument). Values are checked and obvious strings
         converted ("3" for an int) against the parsed signature's types.
         """
+        kwargs: dict[str, Any]
         if isinstance(arguments, Mapping):
             args: tuple[Any, ...] = ()
             kwargs = dict(arguments)

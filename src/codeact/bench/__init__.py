@@ -5,7 +5,8 @@
 
 from codeact.bench.check import answers_match
 from codeact.bench.results import ResultsWriter, load_results
-from codeact.bench.runner import RunConfig, run_suite, run_task
+from codeact.bench.run_one import RunConfig, run_task
+from codeact.bench.runner import run_suite
 from codeact.bench.suites import SuiteError, load_suite, select
 from codeact.bench.task import CheckContext, CheckResult, Task, ToolContext
 

@@ -32,14 +32,15 @@ def _fail(message: str) -> None:
 
 
 def _formats(value: str) -> list[str]:
-    from codeact.bench.runner import FORMATS
+    from codeact.actions import format_names
 
+    known = format_names()
     items = [v.strip().lower() for v in value.split(",") if v.strip()]
     if items == ["all"]:
-        return list(FORMATS)
-    bad = [v for v in items if v not in FORMATS]
+        return known
+    bad = [v for v in items if v not in known]
     if bad or not items:
-        _fail(f"--format takes a comma-separated list of {', '.join(FORMATS)}; got {value!r}")
+        _fail(f"--format takes a comma-separated list of {', '.join(known)}; got {value!r}")
     return list(dict.fromkeys(items))
 
 
@@ -91,7 +92,8 @@ def run(
         return
     from codeact.bench.report import rich_table, summarize
     from codeact.bench.results import load_results
-    from codeact.bench.runner import RunConfig, run_suite
+    from codeact.bench.run_one import RunConfig
+    from codeact.bench.runner import run_suite
     from codeact.bench.suites import SuiteError, load_suite, select
 
     fmts = _formats(format)

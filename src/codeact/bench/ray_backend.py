@@ -10,10 +10,13 @@ at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codeact.bench.runner import RunConfig, run_task
+from codeact.bench.run_one import RunConfig, run_task
 from codeact.bench.task import Task
+
+if TYPE_CHECKING:
+    from ray import ObjectRef
 
 _SUITES: dict[str, dict[str, Task]] = {}
 _LLMS: dict[str, Any] = {}
@@ -26,7 +29,9 @@ def _factory_key(factory: Callable[[], Any]) -> str:
 
         from ray import cloudpickle
 
-        return hashlib.sha256(cloudpickle.dumps(factory)).hexdigest()
+        # ray.cloudpickle re-exports dumps by a star import its stubs do not declare
+        dumps = cloudpickle.dumps  # pyright: ignore[reportPrivateImportUsage]
+        return hashlib.sha256(dumps(factory)).hexdigest()
     except Exception:
         return repr(factory)
 
@@ -82,7 +87,9 @@ def run_ray(todo: list[tuple[Task, str]], llm_factory: Callable[[], Any], cfg: R
         _init_ray(ray, kwargs)
     remote = ray.remote(num_cpus=1, max_retries=0)(_remote_run)
     factory_ref = ray.put(llm_factory)
-    suite_ref = cfg.suite if task_loader is None else ray.put(task_loader)
+    # a suite spec, or the task loader as an object ref (ray resolves it in the worker)
+    suite_ref: str | ObjectRef[str | Callable[[], Any]] = (
+        cfg.suite if task_loader is None else ray.put(task_loader))
     items = iter(todo)
     pending: dict[Any, tuple[Task, str]] = {}
     while True:

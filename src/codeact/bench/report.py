@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeact.actions import format_names
 from codeact.bench.results import load_results
-
-FORMAT_ORDER = ("code", "json", "text")
 
 
 @dataclass
@@ -84,8 +83,10 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 
 def _format_key(fmt: str) -> tuple[int, str]:
+    """Formats in registration order (code, json, text, then any others), then by name."""
+    order = format_names()
     base = fmt.split(" ", 1)[0]
-    return (FORMAT_ORDER.index(base) if base in FORMAT_ORDER else len(FORMAT_ORDER), fmt)
+    return (order.index(base) if base in order else len(order), fmt)
 
 
 def group_label(rec: dict[str, Any], several_prompts: set[str]) -> str:

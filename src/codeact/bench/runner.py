@@ -1,5 +1,6 @@
 """Run a suite: every (task, format) pair through the Agent, results to JSONL.
 
+One run is :func:`codeact.bench.run_one.run_task`; this module schedules many.
 Local backend: a bounded thread pool shares one LLM. An in-process model (llama.cpp,
 transformers) is wrapped in a lock so generations never overlap (workers then overlap
 generation with code execution and grading instead of oversubscribing the CPU); HTTP
@@ -10,52 +11,29 @@ reloads the suite by its spec and builds its own LLM from a picklable factory; a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import threading
-import time
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from codeact.actions import FORMATS
 from codeact.bench.results import ResultsWriter, finished_keys
+from codeact.bench.run_one import RunConfig, prompt_fields, run_task
 from codeact.bench.task import CheckContext, Task, ToolContext, to_jsonable
 from codeact.llm.base import LLM
 from codeact.llm.serialized import SerializedLLM, serialize
 from codeact.llm.serialized import is_in_process as is_in_process  # re-exported
 
-FORMATS = ("code", "json", "text")
 # Deprecated, unused: whether a model is in-process is its class's ``in_process``
 # attribute (codeact.llm.registry); kept importable for one release.
 IN_PROCESS_BACKENDS = ("LlamaCppLLM", "TransformersLLM")
 
 
-@dataclass
-class RunConfig:
-    """Options of a benchmark run (everything but the tasks and the model)."""
-
-    formats: list[str] = field(default_factory=lambda: ["code"])
-    max_turns: int = 10
-    workers: int = 1
-    sandbox: Any = "bwrap"
-    exec_timeout: float = 30.0
-    task_timeout: float | None = 600.0  # wall-clock limit per run; None: no limit
-    max_new_tokens: int = 1024
-    temperature: float = 0.0
-    suite: str = "builtin"
-    keep_trajectory: bool = True
-    prompt: str | None = None  # code-format prompt variant or file (None: default)
-    context_window: int | None = None  # None: what the backend knows
-
-    def __post_init__(self) -> None:
-        bad = [f for f in self.formats if f not in FORMATS]
-        if bad or not self.formats:
-            raise ValueError(f"unknown action format(s) {bad}; choose from {', '.join(FORMATS)}")
-        if self.workers < 1:
-            raise ValueError("workers must be at least 1")
+def plan(tasks: Sequence[Task], formats: Sequence[str],
+         skip: Collection[tuple[str, str]] = frozenset()) -> list[tuple[Task, str]]:
+    """(task, format) pairs to run, task-major so formats compare early, minus ``skip``."""
+    return [(t, f) for t in tasks for f in formats if (t.name, f) not in skip]
 
 
 # One wrapper for everyone now lives in codeact.llm.serialized; LockedLLM stays importable
@@ -66,129 +44,6 @@ LockedLLM = SerializedLLM
 def share(llm: LLM, workers: int) -> LLM:
     """The LLM to hand to ``workers`` threads: locked if it is an in-process model."""
     return serialize(llm) if workers > 1 else llm
-
-
-def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
-    """The prompt a run of this format uses: its variant name and hash (the results key
-    includes the hash, so two prompts can share a results file)."""
-    from codeact.prompts import load_prompt
-
-    prompt = load_prompt(cfg.prompt if action_format == "code" else None, action_format)
-    return {"prompt": prompt.name, "prompt_sha": prompt.sha}
-
-
-def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[str, Any]:
-    """Run one task in one format and grade it; never raises (crashes become records)."""
-    from codeact.agent import Agent
-
-    started = time.time()
-    t0 = time.monotonic()
-    base = {
-        "suite": cfg.suite,
-        "task": task.name,
-        "domain": task.domain,
-        "format": action_format,
-        "model": getattr(llm, "name", type(llm).__name__),
-        "expected": task.expected_json(),
-        **prompt_fields(cfg, action_format),
-    }
-    if task.metadata:
-        base["task_metadata"] = to_jsonable(task.metadata)
-    agent = None
-    timer = None
-    workspace = None
-    timed_out = threading.Event()
-    try:
-        tools = task.make_tools(ToolContext(action_format=action_format, sandbox=cfg.sandbox))
-        if task.files is not None:  # the task's files go into the workspace before the run
-            workspace = tempfile.mkdtemp(prefix="codeact-task-")
-            task.write_files(workspace)
-        agent = Agent(llm, tools, action_format=action_format, sandbox=cfg.sandbox,
-                      workspace=workspace,
-                      max_turns=cfg.max_turns, time_limit=cfg.task_timeout,
-                      exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
-                      temperature=cfg.temperature, prompt=cfg.prompt if
-                      action_format == "code" else None, context_window=cfg.context_window)
-        if cfg.task_timeout:
-            def on_timeout() -> None:
-                timed_out.set()
-                agent.interrupt()
-
-            timer = threading.Timer(cfg.task_timeout, on_timeout)
-            timer.daemon = True
-            timer.start()
-        traj = agent.run(task.instruction)
-        if timer is not None:
-            timer.cancel()
-        stop = traj.stop_reason
-        is_timeout = timed_out.is_set() or stop == "time_limit"
-        if stop == "solution":
-            check = task.check(traj.answer, CheckContext(
-                task=task, expected=task.expected, sandbox=cfg.sandbox, trajectory=traj,
-                exec_timeout=cfg.exec_timeout))
-        else:
-            from codeact.bench.task import CheckResult
-
-            check = CheckResult(False, 0.0, "timed out" if is_timeout else f"no answer ({stop})")
-        record = {
-            **base,
-            "status": "error" if stop == "error" else "done",
-            "success": bool(check.success),
-            "score": check.score,
-            "answer": traj.answer,
-            "check_detail": check.detail,
-            "turns": len(traj.turns),
-            "prompt_tokens": traj.prompt_tokens,
-            "completion_tokens": traj.completion_tokens,
-            "total_tokens": traj.total_tokens,
-            "wall_seconds": round(time.monotonic() - t0, 3),
-            "stop_reason": "timeout" if timed_out.is_set() else stop,
-            "timed_out": is_timeout,
-            "error": traj.error,
-            "started_at": started,
-            "finished_at": time.time(),
-            "trajectory": traj.to_dict() if cfg.keep_trajectory else None,
-        }
-        if stop == "error" and traj.error:
-            record["check_detail"] = traj.error
-        return record
-    except Exception as exc:
-        return {
-            **base,
-            "status": "crashed",
-            "success": False,
-            "score": 0.0,
-            "answer": None,
-            "check_detail": "",
-            "turns": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-            "total_tokens": 0,
-            "wall_seconds": round(time.monotonic() - t0, 3),
-            "stop_reason": "crashed",
-            "timed_out": False,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(limit=8),
-            "started_at": started,
-            "finished_at": time.time(),
-            "trajectory": None,
-        }
-    finally:
-        if timer is not None:
-            timer.cancel()
-        if agent is not None:
-            try:
-                agent.close()
-            except Exception:
-                pass
-        if workspace is not None:
-            shutil.rmtree(workspace, ignore_errors=True)
-
-
-def plan(tasks: Sequence[Task], formats: Sequence[str],
-         skip: set[tuple[str, str]] = frozenset()) -> list[tuple[Task, str]]:
-    """(task, format) pairs to run, task-major so formats compare early, minus ``skip``."""
-    return [(t, f) for t in tasks for f in formats if (t.name, f) not in skip]
 
 
 class _Progress:
@@ -324,3 +179,23 @@ def _run_local(todo: list[tuple[Task, str]], llm: LLM, cfg: RunConfig,
 
 def config_dict(cfg: RunConfig) -> dict[str, Any]:
     return asdict(cfg)
+
+
+# Public names. FORMATS (the action-format registry), RunConfig, prompt_fields and run_task
+# live in codeact.actions / codeact.bench.run_one now; they, and the task types this module
+# used to import for them, stay importable from here for one release.
+__all__ = [
+    "FORMATS",
+    "CheckContext",
+    "LockedLLM",
+    "RunConfig",
+    "ToolContext",
+    "config_dict",
+    "is_in_process",
+    "plan",
+    "prompt_fields",
+    "run_suite",
+    "run_task",
+    "share",
+    "to_jsonable",
+]

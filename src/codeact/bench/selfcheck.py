@@ -125,14 +125,18 @@ def _count_calls(tools: list[Tool], calls: Counter[str]) -> list[Tool]:
     out = []
     for t in tools:
         fn = t.fn
+        wrapper: Callable[..., Any]
         if inspect.iscoroutinefunction(fn):
-            async def wrapper(*a: Any, _fn: Any = fn, _n: str = t.name, **k: Any) -> Any:
+            async def counted_async(*a: Any, _fn: Any = fn, _n: str = t.name,
+                                    **k: Any) -> Any:
                 calls[_n] += 1
                 return await _fn(*a, **k)
+            wrapper = counted_async
         else:
-            def wrapper(*a: Any, _fn: Any = fn, _n: str = t.name, **k: Any) -> Any:
+            def counted(*a: Any, _fn: Any = fn, _n: str = t.name, **k: Any) -> Any:
                 calls[_n] += 1
                 return _fn(*a, **k)
+            wrapper = counted
         out.append(dataclasses.replace(t, fn=functools.wraps(fn)(wrapper)))
     return out
 

@@ -30,11 +30,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from codeact.bench.task import Task
+from codeact.errors import CodeactError
 
 ENTRY_POINT_GROUP = "codeact.bench_suites"
 
 
-class SuiteError(ValueError):
+class SuiteError(CodeactError, ValueError):
     """A suite could not be found or loaded; the message says why."""
 
 

@@ -75,7 +75,8 @@ class Task:
     name: str
     instruction: str
     domain: str = "general"
-    tools: Sequence[Any] | Callable[[], Sequence[Any]] = ()
+    tools: (Sequence[Any] | Callable[[], Sequence[Any]]
+            | Callable[[ToolContext], Sequence[Any]]) = ()
     expected: Any = _UNSET
     checker: Callable[..., Any] | None = None
     reset: Callable[[], Any] | None = None
@@ -103,7 +104,9 @@ class Task:
         if self.reset is not None:
             self.reset()
         items: Any = self.tools
-        if callable(items) and not isinstance(items, Tool):
+        if isinstance(items, Tool):  # a Tool is callable, but it is one tool, not a factory
+            items = [items]
+        elif callable(items):
             try:
                 n_params = len(inspect.signature(items).parameters)
             except (TypeError, ValueError):

@@ -8,3 +8,63 @@ with every registered evaluation suite); ``prompt`` (which system prompt a recor
 ``collect`` (runs the teacher); ``filters``; ``export``; ``importer``; ``tokens``;
 ``card`` (the dataset card); ``stats`` and ``show`` (looking at data); ``cli``.
 """
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+# the submodules, imported on first attribute access (``codeact.data.NAME``)
+__all__ = [
+    "build",
+    "card",
+    "checkers",
+    "collect",
+    "decontam",
+    "export",
+    "filters",
+    "gen_coding",
+    "gen_files",
+    "gen_math",
+    "gen_tools",
+    "generator_base",
+    "generators",
+    "heldout",
+    "importer",
+    "prompt",
+    "show",
+    "sources",
+    "stats",
+    "tokens",
+]
+
+if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
+    from codeact.data import (
+        build,
+        card,
+        checkers,
+        collect,
+        decontam,
+        export,
+        filters,
+        gen_coding,
+        gen_files,
+        gen_math,
+        gen_tools,
+        generator_base,
+        generators,
+        heldout,
+        importer,
+        prompt,
+        show,
+        sources,
+        stats,
+        tokens,
+    )
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -183,5 +183,7 @@ def load(path: str | Path) -> list[dict[str, Any]]:
         except ImportError:
             raise ImportError("reading datasets needs: pip install 'codeact[data]'") from None
         ds = Dataset.from_parquet(str(p)) if p.suffix == ".parquet" else load_from_disk(str(p))
+        if not isinstance(ds, Dataset):  # a DatasetDict (several splits) or a stream
+            raise ValueError(f"{p} holds {type(ds).__name__}, not one dataset of records")
         return list(ds.to_list())
     return read_jsonl(p)

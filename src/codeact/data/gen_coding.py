@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.data.checkers import python_tests_checker
-from codeact.data.generators import Generator, Spec, register
+from codeact.data.generator_base import Generator, Spec
 
 
 @dataclass
@@ -255,6 +255,3 @@ class CodingGenerator(Generator):
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return build(rng.choice(KINDS[kind]), rng, difficulty)
-
-
-register("coding", CodingGenerator)

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from codeact.data.checkers import choice_checker, number_checker
-from codeact.data.generators import Generator, Spec, register
+from codeact.data.generator_base import Generator, Spec
 
 REGIONS = ["North", "South", "East", "West", "Central", "Coastal", "Highlands"]
 PRODUCTS = ["anvil", "bracket", "cable", "dowel", "eyelet", "flange", "gasket", "hinge",
@@ -258,6 +258,3 @@ class FilesGenerator(Generator):
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)
-
-
-register("files", FilesGenerator)

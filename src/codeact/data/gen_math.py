@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Callable
 
 from codeact.data.checkers import number_checker
-from codeact.data.generators import Generator, Spec, register
+from codeact.data.generator_base import Generator, Spec
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -296,6 +296,3 @@ class MathGenerator(Generator):
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)
-
-
-register("math", MathGenerator)

@@ -18,7 +18,7 @@ from typing import Any
 
 from codeact.bench.task import Task
 from codeact.data.checkers import choice_checker, number_checker
-from codeact.data.generators import Generator, Spec, register
+from codeact.data.generator_base import Generator, Spec
 from codeact.tools import Tool
 
 GIVEN = ["Amara", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ines",
@@ -82,7 +82,7 @@ def warehouse(rng: random.Random, d: int) -> Spec:
     if variant == 0:
         sku = rng.choice([s for s in w.skus if any(s in c for c in w.stock.values())])
 
-        def ref(t: dict[str, Tool]) -> int:
+        def consolidated(t: dict[str, Tool]) -> int:
             for b in t["list_bins"].fn():
                 held = t["bin_contents"].fn(b).get(sku, 0)
                 if b != target and held:
@@ -91,14 +91,14 @@ def warehouse(rng: random.Random, d: int) -> Spec:
         text = (f"Consolidate {sku}: use the warehouse tools to move every unit of it from "
                 f"the other bins into bin {target}. Afterwards, how many units of {sku} does "
                 f"bin {target} hold?")
-        return _int_ref(Warehouse, seed, d, text, ref)
+        return _int_ref(Warehouse, seed, d, text, consolidated)
     if variant == 1:
-        def ref(t: dict[str, Tool]) -> float:
+        def bin_weight(t: dict[str, Tool]) -> float:
             return round(sum(q * t["sku_info"].fn(s)["weight_kg"]
                              for s, q in t["bin_contents"].fn(target).items()), 2)
         text = (f"What is the total weight in kg of everything stored in bin {target}? Look up "
                 "each SKU's unit weight. Round to 2 decimals.")
-        return _dec_ref(Warehouse, seed, d, text, ref)
+        return _dec_ref(Warehouse, seed, d, text, bin_weight)
     limit = rng.randrange(3, 15)
 
     def ref(t: dict[str, Tool]) -> int:
@@ -249,7 +249,7 @@ def weather(rng: random.Random, d: int) -> Spec:
         def mean_temp(t: dict[str, Tool], s: str) -> float:
             return sum(t["daily_reading"].fn(s, k)["temp_c"] for k in range(d1, d2 + 1))
 
-        def ref(t: dict[str, Tool]) -> str:
+        def warmest(t: dict[str, Tool]) -> str:
             return max(t["list_stations"].fn(region), key=lambda s: mean_temp(t, s))
         probe = {s: mean_temp(_tools_by_name(net), s)
                  for s in net.list_stations(region)}
@@ -258,7 +258,7 @@ def weather(rng: random.Random, d: int) -> Spec:
             text = (f"Which weather station in the {region} region had the highest mean "
                     f"temperature over days {d1} to {d2} (inclusive)? Answer with the "
                     "station id.")
-            expected = ref(_tools_by_name(WeatherNetwork(seed, d)))
+            expected = warmest(_tools_by_name(WeatherNetwork(seed, d)))
             return Spec(instruction=text, expected=expected,
                         tools=_factory(WeatherNetwork, seed, d), reference_answer=expected,
                         checker=choice_checker(expected, net.stations), near_miss=ranked[1])
@@ -266,12 +266,12 @@ def weather(rng: random.Random, d: int) -> Spec:
         station = rng.choice(list(net.stations))
         mm = rng.choice([1, 2, 5])
 
-        def ref(t: dict[str, Tool]) -> int:
+        def rainy_days(t: dict[str, Tool]) -> int:
             return sum(1 for k in range(1, 31) if t["daily_reading"].fn(station, k)["rain_mm"]
                        > mm)
         text = (f"On how many of the 30 days did station {station} record more than {mm} mm "
                 "of rain?")
-        return _int_ref(WeatherNetwork, seed, d, text, ref)
+        return _int_ref(WeatherNetwork, seed, d, text, rainy_days)
     elev = rng.randrange(200, 1500)
     day = rng.randrange(1, 31)
 
@@ -377,6 +377,3 @@ class ToolsGenerator(Generator):
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)
-
-
-register("tools", ToolsGenerator)

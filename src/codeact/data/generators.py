@@ -1,160 +1,58 @@
-"""Task generators: seeded families of tasks whose answers a reference computes.
+"""The registry of task-generator families: ``register``, ``get``, ``names``.
 
-A :class:`Generator` is one family (``math``, ``files``, ``coding``, ``tools``) with a few
-sub-kinds. Task ``i`` of seed ``s`` is built from its own random stream
-(``random.Random("family/kind/s/i")``), so a task never depends on how many others were
-asked for, and the same ``(seed, i)`` always gives the same task.
-
-Held-out part, never used for training (the fine-tuning issue evaluates on it): every
-seed in :data:`HELDOUT_SEEDS`, and the family's ``heldout_kinds`` at any seed. The
-``train`` split refuses held-out seeds and skips held-out kinds; the ``heldout`` split
-uses held-out seeds over every kind (``metadata["unseen_kind"]`` marks the held-out ones).
-
-Adding a family is one module with a :class:`Generator` subclass and one
-:func:`register` call (see ``codeact.data.gen_math``).
+The base class and the seed rules live in :mod:`codeact.data.generator_base` (re-exported
+here). Adding a family is one module with a :class:`Generator` subclass (see
+``codeact.data.gen_math``) and one :func:`register` line, below for the built-in ones or
+in your own code for others.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from codeact.bench.task import Task
+from codeact.data.gen_coding import CodingGenerator
+from codeact.data.gen_files import FilesGenerator
+from codeact.data.gen_math import MathGenerator
+from codeact.data.gen_tools import ToolsGenerator
+from codeact.data.generator_base import (
+    DIFFICULTIES,
+    HELDOUT_SEEDS,
+    SPLITS,
+    Generator,
+    Spec,
+    check_seed,
+    interleave,
+)
 
-HELDOUT_SEEDS = range(1_000_000, 2_000_000)
-SPLITS = ("train", "heldout")
-DIFFICULTIES = (1, 2, 3)
-
-
-@dataclass
-class Spec:
-    """What a generator's ``make`` returns: the task's content, plus known answers.
-
-    ``reference_answer`` is an answer text that passes the checker (a code solution for
-    coding tasks); ``near_miss`` is a plausible wrong answer (off by one) that must fail.
-    """
-
-    instruction: str
-    expected: Any = None
-    checker: Callable[..., Any] | None = None
-    tools: Any = ()
-    files: Any = None
-    reference: Callable[..., Any] | None = None
-    reference_answer: str | None = None
-    near_miss: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Generator:
-    """One family of generated tasks. Subclasses set ``name``, ``kinds``,
-    ``heldout_kinds`` and implement :meth:`make`."""
-
-    name: str = ""
-    description: str = ""
-    kinds: tuple[str, ...] = ()
-    heldout_kinds: tuple[str, ...] = ()
-    source_type: str = "generated"
-
-    def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
-        """Build one task of ``kind`` from ``rng`` (all randomness must come from it)."""
-        raise NotImplementedError
-
-    @property
-    def train_kinds(self) -> tuple[str, ...]:
-        return tuple(k for k in self.kinds if k not in self.heldout_kinds)
-
-    def kinds_for(self, split: str) -> tuple[str, ...]:
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-        return self.train_kinds if split == "train" else self.kinds
-
-    def task(self, seed: int, index: int, *, split: str = "train", kind: str | None = None,
-             difficulty: int | None = None) -> Task:
-        """Task ``index`` of ``seed`` (deterministic)."""
-        check_seed(seed, split)
-        kinds = self.kinds_for(split)
-        if kind is None:
-            kind = kinds[index % len(kinds)]
-        elif kind not in self.kinds:
-            raise ValueError(f"{self.name} has no kind {kind!r}; kinds: {', '.join(self.kinds)}")
-        elif split == "train" and kind in self.heldout_kinds:
-            raise ValueError(f"kind {self.name}/{kind} is held out: use split 'heldout'")
-        rng = random.Random(f"{self.name}/{kind}/{seed}/{index}")
-        if difficulty is None:
-            difficulty = rng.choice(DIFFICULTIES)
-        elif difficulty not in DIFFICULTIES:
-            raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
-        spec = self.make(kind, rng, difficulty)
-        task_id = f"s{seed}-{index}"
-        metadata = {
-            "source": self.name,
-            "source_type": self.source_type,
-            "family": self.name,
-            "kind": kind,
-            "task_id": task_id,
-            "seed": seed,
-            "index": index,
-            "difficulty": difficulty,
-            "split": split,
-            "unseen_kind": kind in self.heldout_kinds,
-            "reference_answer": spec.reference_answer,
-            "near_miss": spec.near_miss,
-            **spec.extra,
-        }
-        fields: dict[str, Any] = {}
-        if spec.reference is not None:
-            fields["reference"] = spec.reference
-        else:
-            fields["expected"] = spec.expected
-        return Task(name=f"{self.name}/{kind}/{task_id}", instruction=spec.instruction,
-                    domain=self.name, tools=spec.tools, checker=spec.checker,
-                    files=spec.files, metadata=metadata, **fields)
-
-    def generate(self, n: int, seed: int, *, split: str = "train", start: int = 0,
-                 difficulty: int | None = None) -> list[Task]:
-        """``n`` tasks of ``seed``: indices ``start .. start+n-1``, kinds in turn."""
-        return [self.task(seed, i, split=split, difficulty=difficulty)
-                for i in range(start, start + n)]
-
-
-def check_seed(seed: int, split: str) -> None:
-    """Train tasks never come from held-out seeds, held-out tasks only from them."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-    if seed < 0:
-        raise ValueError("seed must be >= 0")
-    if split == "train" and seed in HELDOUT_SEEDS:
-        raise ValueError(f"seed {seed} is in the held-out range "
-                         f"[{HELDOUT_SEEDS.start}, {HELDOUT_SEEDS.stop}): pick a smaller "
-                         "seed for training data, or split 'heldout'")
-    if split == "heldout" and seed not in HELDOUT_SEEDS:
-        raise ValueError(f"held-out seeds are [{HELDOUT_SEEDS.start}, {HELDOUT_SEEDS.stop})")
-
+__all__ = [
+    "DIFFICULTIES",
+    "HELDOUT_SEEDS",
+    "SPLITS",
+    "Generator",
+    "Spec",
+    "check_seed",
+    "get",
+    "interleave",
+    "names",
+    "parse_sources",
+    "register",
+]
 
 _REGISTRY: dict[str, Callable[[], Generator]] = {}
 
 
 def register(name: str, factory: Callable[[], Generator]) -> None:
-    """Register a generator family under ``name`` (one line per family module)."""
+    """Register a generator family under ``name`` (a class or a zero-argument factory)."""
     _REGISTRY[name] = factory
-
-
-def _load_builtin() -> None:
-    # Importing each family module runs its register() line.
-    from codeact.data import gen_coding, gen_files, gen_math, gen_tools  # noqa: F401
 
 
 def names() -> list[str]:
     """Registered generator families."""
-    _load_builtin()
     return list(_REGISTRY)
 
 
 def get(name: str) -> Generator:
     """The generator registered as ``name``; a clear error names the known ones."""
-    _load_builtin()
     try:
         return _REGISTRY[name]()
     except KeyError:
@@ -177,12 +75,7 @@ def parse_sources(spec: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def interleave(families: Iterable[Generator], n: int, seed: int, *, split: str = "train",
-               difficulty: int | None = None) -> list[Task]:
-    """``n`` tasks spread over ``families`` in turn (task ``i`` goes to family
-    ``i % F``), so any prefix covers every family."""
-    fams = list(families)
-    if not fams:
-        raise ValueError("no generator given")
-    return [fams[i % len(fams)].task(seed, i // len(fams), split=split, difficulty=difficulty)
-            for i in range(n)]
+register("coding", CodingGenerator)
+register("files", FilesGenerator)
+register("math", MathGenerator)
+register("tools", ToolsGenerator)

@@ -22,9 +22,10 @@ from typing import Any
 from codeact.bench.task import Task
 from codeact.data import generators
 from codeact.data.checkers import make_checker
+from codeact.errors import CodeactError
 
 
-class SourceError(ValueError):
+class SourceError(CodeactError, ValueError):
     """A source could not be read; the message says which and why."""
 
 

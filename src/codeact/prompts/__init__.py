@@ -17,12 +17,25 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from codeact.errors import CodeactError
+
+__all__ = [
+    "DEFAULT_VARIANT",
+    "SUFFIX",
+    "TOOLS_MARK",
+    "Prompt",
+    "PromptError",
+    "load_prompt",
+    "part",
+    "variants",
+]
+
 DEFAULT_VARIANT = "default"
 TOOLS_MARK = "{tools}"
 SUFFIX = ".md"
 
 
-class PromptError(ValueError):
+class PromptError(CodeactError, ValueError):
     """An unknown variant or an unreadable prompt file (one clear line)."""
 
 
@@ -48,7 +61,7 @@ class Prompt:
 
 
 def _folder(action_format: str):  # -> importlib.resources Traversable
-    return resources.files(__package__).joinpath(action_format)
+    return resources.files(__name__).joinpath(action_format)
 
 
 def variants(action_format: str = "code") -> list[str]:

@@ -7,3 +7,37 @@ GGUF via llama.cpp's converter), ``compare`` (base vs tuned), ``distill`` (self-
 general data), ``cli`` (``codeact train``). Heavy imports (torch, transformers, trl, peft)
 happen inside functions, so ``codeact --help`` stays fast without the ``train`` extra.
 """
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+# the submodules, imported on first attribute access (``codeact.train.NAME``)
+__all__ = [
+    "base",
+    "compare",
+    "data",
+    "distill",
+    "export",
+    "masking",
+    "trainer",
+]
+
+if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
+    from codeact.train import (
+        base,
+        compare,
+        data,
+        distill,
+        export,
+        masking,
+        trainer,
+    )
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

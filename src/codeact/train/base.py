@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
 from codeact.train.masking import CHATML_TEMPLATE, ensure_chat_template
 
 
-class BaseModelError(ValueError):
+class BaseModelError(CodeactError, ValueError):
     """The base model could not be found or loaded (one clear line)."""
 
 
@@ -82,6 +83,7 @@ def load_tokenizer(source: BaseSource, chat_template: str = "base") -> tuple[Any
 
 def load_model(source: BaseSource, dtype: Any, *, resize_to: int | None = None) -> Any:
     """The causal LM in ``dtype`` (GGUF weights are dequantised on load)."""
+    import torch
     from transformers import AutoModelForCausalLM
 
     try:
@@ -91,7 +93,9 @@ def load_model(source: BaseSource, dtype: Any, *, resize_to: int | None = None) 
         raise BaseModelError(f"cannot load the model {source.spec}: {_first_line(exc)}") from exc
     if source.gguf_file:
         _forget_gguf_quantization(model)
-    if resize_to is not None and model.get_input_embeddings().weight.shape[0] < resize_to:
+    weight = model.get_input_embeddings().weight
+    if resize_to is not None and isinstance(weight, torch.Tensor) and \
+            weight.shape[0] < resize_to:
         model.resize_token_embeddings(resize_to)
     return model
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
+
 ROLE_MAP = {
     "system": "system",
     "user": "user", "human": "user",
@@ -30,7 +32,7 @@ ROLE_MAP = {
 }
 
 
-class DataError(ValueError):
+class DataError(CodeactError, ValueError):
     """A training file or record is unusable; the message names the file and line."""
 
 

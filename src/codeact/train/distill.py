@@ -13,10 +13,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
+
 DEFAULT_PROMPTS = "general_prompts.txt"
 
 
-class DistillError(ValueError):
+class DistillError(CodeactError, ValueError):
     """Bad prompts file or output (one clear line)."""
 
 

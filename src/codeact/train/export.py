@@ -20,11 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
+
 GGUF_TYPES = ("f32", "f16", "bf16", "q8_0", "auto")
 _PIECES = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
 
 
-class ExportError(RuntimeError):
+class ExportError(CodeactError, RuntimeError):
     """Merging or conversion failed (one clear line)."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codeact.errors import CodeactError
+
 IGNORE = -100
 
 # ChatML, used for bases whose tokenizer has no chat template (as CodeActAgent did).
@@ -31,7 +33,7 @@ CHATML_TOKENS = ("<|im_start|>", "<|im_end|>")
 END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>")
 
 
-class TemplateError(ValueError):
+class TemplateError(CodeactError, ValueError):
     """The tokenizer's chat template cannot be used for assistant-only training."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeact.errors import CodeactError
 from codeact.train import data as data_mod
 from codeact.train.base import BaseSource, load_model, load_tokenizer, resolve_base
 from codeact.train.masking import tokenize_conversation
@@ -61,7 +62,7 @@ class TrainConfig:
         return 2e-5 if self.full else 2e-4
 
 
-class TrainError(ValueError):
+class TrainError(CodeactError, ValueError):
     """Bad options or data for training (one clear line)."""
 
 
@@ -178,9 +179,10 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
 
     ``model``/``tokenizer`` may be given directly (tests build tiny ones in memory).
     """
+    # trl exports SFTConfig and SFTTrainer lazily, invisible to its type information
     import torch
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig, SFTTrainer  # pyright: ignore[reportPrivateImportUsage]
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -217,6 +219,8 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
                                  target_modules=cfg.lora_targets if cfg.lora_targets ==
                                  "all-linear" else cfg.lora_targets.split(","),
                                  task_type="CAUSAL_LM")
+    # the field's name changed across transformers versions
+    checkpointing: dict[str, Any] = {_checkpointing_field(SFTConfig): cfg.gradient_checkpointing}
     args = SFTConfig(
         output_dir=str(out),
         num_train_epochs=cfg.epochs,
@@ -234,7 +238,7 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
         bf16=dtype == torch.bfloat16,
         fp16=dtype == torch.float16,
         use_cpu=device == "cpu",
-        **{_checkpointing_field(SFTConfig): cfg.gradient_checkpointing},
+        **checkpointing,
         max_length=cfg.max_length,
         packing=cfg.packing,
         packing_strategy="bfd",  # padding-free: per-example positions, no cross attention

@@ -71,7 +71,7 @@ def _find_shift(t: Toolbox) -> int:
     return next(k for k in range(1, 26) if "vault" in t.caesar_shift(cipher, -k))
 
 
-def _palindrome(t: Toolbox) -> str:
+def _palindrome(t: Toolbox) -> list[str]:
     words = [t.b64_decode(m) for m in _MSGS]
     return [w for w in words if w == t.reverse_text(w)]
 

@@ -96,8 +96,8 @@ def search_pages(query: str) -> list[str]:
 TOOLS = [fetch_page, get_links, page_title, search_pages]
 
 
-def _fact(t: Toolbox, url: str, key: str) -> str:
-    m = re.search(rf"{key}: ([^.]+)\.", t.fetch_page(url))
+def _fact(t: Toolbox, url: str, key: str, value: str = r": ([^.]+)\.") -> str:
+    m = re.search(key + value, t.fetch_page(url))
     if not m:
         raise ValueError(f"{key} not on {url}")
     return m.group(1)
@@ -163,7 +163,7 @@ SPECS = [
                      "Mayor")),
     ("ferry-times", "Starting from the page 'wiki/portlyn', follow its link about the ferry. "
      "How long does the ferry trip take, in minutes?",
-     lambda t: int(re.search(r"takes (\d+) minutes", t.fetch_page("wiki/ferry")).group(1))),
+     lambda t: int(_fact(t, "wiki/ferry", "takes", r" (\d+) minutes"))),
 ]
 
 

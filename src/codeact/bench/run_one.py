@@ -1,0 +1,161 @@
+"""Run one task in one action format through the Agent and grade it: one result record.
+
+The bottom layer of the benchmark runner, imported by both the local runner
+(:mod:`codeact.bench.runner`) and the Ray backend (:mod:`codeact.bench.ray_backend`), so
+neither imports the other to reach it. It knows nothing about pools, progress or files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeact.actions import format_names, prompt_for
+from codeact.bench.task import CheckContext, CheckResult, Task, ToolContext, to_jsonable
+from codeact.llm.base import LLM
+
+__all__ = ["RunConfig", "prompt_fields", "run_task"]
+
+
+@dataclass
+class RunConfig:
+    """Options of a benchmark run (everything but the tasks and the model)."""
+
+    formats: list[str] = field(default_factory=lambda: ["code"])
+    max_turns: int = 10
+    workers: int = 1
+    sandbox: Any = "bwrap"
+    exec_timeout: float = 30.0
+    task_timeout: float | None = 600.0  # wall-clock limit per run; None: no limit
+    max_new_tokens: int = 1024
+    temperature: float = 0.0
+    suite: str = "builtin"
+    keep_trajectory: bool = True
+    prompt: str | None = None  # code-format prompt variant or file (None: default)
+    context_window: int | None = None  # None: what the backend knows
+
+    def __post_init__(self) -> None:
+        known = format_names()
+        bad = [f for f in self.formats if f not in known]
+        if bad or not self.formats:
+            raise ValueError(f"unknown action format(s) {bad}; choose from {', '.join(known)}")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+
+
+def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
+    """The prompt a run of this format uses: its variant name and hash (the results key
+    includes the hash, so two prompts can share a results file)."""
+    prompt = prompt_for(action_format, cfg.prompt)
+    return {"prompt": prompt.name, "prompt_sha": prompt.sha}
+
+
+def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[str, Any]:
+    """Run one task in one format and grade it; never raises (crashes become records)."""
+    from codeact.agent import Agent
+
+    started = time.time()
+    t0 = time.monotonic()
+    base = {
+        "suite": cfg.suite,
+        "task": task.name,
+        "domain": task.domain,
+        "format": action_format,
+        "model": getattr(llm, "name", type(llm).__name__),
+        "expected": task.expected_json(),
+        **prompt_fields(cfg, action_format),
+    }
+    if task.metadata:
+        base["task_metadata"] = to_jsonable(task.metadata)
+    agent = None
+    timer = None
+    workspace = None
+    timed_out = threading.Event()
+    try:
+        tools = task.make_tools(ToolContext(action_format=action_format, sandbox=cfg.sandbox))
+        if task.files is not None:  # the task's files go into the workspace before the run
+            workspace = tempfile.mkdtemp(prefix="codeact-task-")
+            task.write_files(workspace)
+        agent = Agent(llm, tools, action_format=action_format, sandbox=cfg.sandbox,
+                      workspace=workspace,
+                      max_turns=cfg.max_turns, time_limit=cfg.task_timeout,
+                      exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
+                      temperature=cfg.temperature, prompt=cfg.prompt if
+                      action_format == "code" else None, context_window=cfg.context_window)
+        if cfg.task_timeout:
+            def on_timeout() -> None:
+                timed_out.set()
+                agent.interrupt()
+
+            timer = threading.Timer(cfg.task_timeout, on_timeout)
+            timer.daemon = True
+            timer.start()
+        traj = agent.run(task.instruction)
+        if timer is not None:
+            timer.cancel()
+        stop = traj.stop_reason
+        is_timeout = timed_out.is_set() or stop == "time_limit"
+        if stop == "solution":
+            check = task.check(traj.answer, CheckContext(
+                task=task, expected=task.expected, sandbox=cfg.sandbox, trajectory=traj,
+                exec_timeout=cfg.exec_timeout))
+        else:
+            check = CheckResult(False, 0.0, "timed out" if is_timeout else f"no answer ({stop})")
+        record = {
+            **base,
+            "status": "error" if stop == "error" else "done",
+            "success": bool(check.success),
+            "score": check.score,
+            "answer": traj.answer,
+            "check_detail": check.detail,
+            "turns": len(traj.turns),
+            "prompt_tokens": traj.prompt_tokens,
+            "completion_tokens": traj.completion_tokens,
+            "total_tokens": traj.total_tokens,
+            "wall_seconds": round(time.monotonic() - t0, 3),
+            "stop_reason": "timeout" if timed_out.is_set() else stop,
+            "timed_out": is_timeout,
+            "error": traj.error,
+            "started_at": started,
+            "finished_at": time.time(),
+            "trajectory": traj.to_dict() if cfg.keep_trajectory else None,
+        }
+        if stop == "error" and traj.error:
+            record["check_detail"] = traj.error
+        return record
+    except Exception as exc:
+        return {
+            **base,
+            "status": "crashed",
+            "success": False,
+            "score": 0.0,
+            "answer": None,
+            "check_detail": "",
+            "turns": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+            "wall_seconds": round(time.monotonic() - t0, 3),
+            "stop_reason": "crashed",
+            "timed_out": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8),
+            "started_at": started,
+            "finished_at": time.time(),
+            "trajectory": None,
+        }
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if agent is not None:
+            try:
+                agent.close()
+            except Exception:
+                pass
+        if workspace is not None:
+            shutil.rmtree(workspace, ignore_errors=True)

@@ -1,0 +1,144 @@
+"""The base of a task-generator family: :class:`Generator`, :class:`Spec`, seed rules.
+
+A :class:`Generator` is one family (``math``, ``files``, ``coding``, ``tools``) with a few
+sub-kinds. Task ``i`` of seed ``s`` is built from its own random stream
+(``random.Random("family/kind/s/i")``), so a task never depends on how many others were
+asked for, and the same ``(seed, i)`` always gives the same task.
+
+Held-out part, never used for training (the fine-tuning issue evaluates on it): every
+seed in :data:`HELDOUT_SEEDS`, and the family's ``heldout_kinds`` at any seed. The
+``train`` split refuses held-out seeds and skips held-out kinds; the ``heldout`` split
+uses held-out seeds over every kind (``metadata["unseen_kind"]`` marks the held-out ones).
+
+Family modules (``gen_math`` ...) import this module; the registry
+(:mod:`codeact.data.generators`) imports them, so nothing imports in a circle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeact.bench.task import Task
+
+HELDOUT_SEEDS = range(1_000_000, 2_000_000)
+SPLITS = ("train", "heldout")
+DIFFICULTIES = (1, 2, 3)
+
+
+@dataclass
+class Spec:
+    """What a generator's ``make`` returns: the task's content, plus known answers.
+
+    ``reference_answer`` is an answer text that passes the checker (a code solution for
+    coding tasks); ``near_miss`` is a plausible wrong answer (off by one) that must fail.
+    """
+
+    instruction: str
+    expected: Any = None
+    checker: Callable[..., Any] | None = None
+    tools: Any = ()
+    files: Any = None
+    reference: Callable[..., Any] | None = None
+    reference_answer: str | None = None
+    near_miss: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator:
+    """One family of generated tasks. Subclasses set ``name``, ``kinds``,
+    ``heldout_kinds`` and implement :meth:`make`."""
+
+    name: str = ""
+    description: str = ""
+    kinds: tuple[str, ...] = ()
+    heldout_kinds: tuple[str, ...] = ()
+    source_type: str = "generated"
+
+    def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
+        """Build one task of ``kind`` from ``rng`` (all randomness must come from it)."""
+        raise NotImplementedError
+
+    @property
+    def train_kinds(self) -> tuple[str, ...]:
+        return tuple(k for k in self.kinds if k not in self.heldout_kinds)
+
+    def kinds_for(self, split: str) -> tuple[str, ...]:
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+        return self.train_kinds if split == "train" else self.kinds
+
+    def task(self, seed: int, index: int, *, split: str = "train", kind: str | None = None,
+             difficulty: int | None = None) -> Task:
+        """Task ``index`` of ``seed`` (deterministic)."""
+        check_seed(seed, split)
+        kinds = self.kinds_for(split)
+        if kind is None:
+            kind = kinds[index % len(kinds)]
+        elif kind not in self.kinds:
+            raise ValueError(f"{self.name} has no kind {kind!r}; kinds: {', '.join(self.kinds)}")
+        elif split == "train" and kind in self.heldout_kinds:
+            raise ValueError(f"kind {self.name}/{kind} is held out: use split 'heldout'")
+        rng = random.Random(f"{self.name}/{kind}/{seed}/{index}")
+        if difficulty is None:
+            difficulty = rng.choice(DIFFICULTIES)
+        elif difficulty not in DIFFICULTIES:
+            raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
+        spec = self.make(kind, rng, difficulty)
+        task_id = f"s{seed}-{index}"
+        metadata = {
+            "source": self.name,
+            "source_type": self.source_type,
+            "family": self.name,
+            "kind": kind,
+            "task_id": task_id,
+            "seed": seed,
+            "index": index,
+            "difficulty": difficulty,
+            "split": split,
+            "unseen_kind": kind in self.heldout_kinds,
+            "reference_answer": spec.reference_answer,
+            "near_miss": spec.near_miss,
+            **spec.extra,
+        }
+        fields: dict[str, Any] = {}
+        if spec.reference is not None:
+            fields["reference"] = spec.reference
+        else:
+            fields["expected"] = spec.expected
+        return Task(name=f"{self.name}/{kind}/{task_id}", instruction=spec.instruction,
+                    domain=self.name, tools=spec.tools, checker=spec.checker,
+                    files=spec.files, metadata=metadata, **fields)
+
+    def generate(self, n: int, seed: int, *, split: str = "train", start: int = 0,
+                 difficulty: int | None = None) -> list[Task]:
+        """``n`` tasks of ``seed``: indices ``start .. start+n-1``, kinds in turn."""
+        return [self.task(seed, i, split=split, difficulty=difficulty)
+                for i in range(start, start + n)]
+
+
+def check_seed(seed: int, split: str) -> None:
+    """Train tasks never come from held-out seeds, held-out tasks only from them."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    if seed < 0:
+        raise ValueError("seed must be >= 0")
+    if split == "train" and seed in HELDOUT_SEEDS:
+        raise ValueError(f"seed {seed} is in the held-out range "
+                         f"[{HELDOUT_SEEDS.start}, {HELDOUT_SEEDS.stop}): pick a smaller "
+                         "seed for training data, or split 'heldout'")
+    if split == "heldout" and seed not in HELDOUT_SEEDS:
+        raise ValueError(f"held-out seeds are [{HELDOUT_SEEDS.start}, {HELDOUT_SEEDS.stop})")
+
+
+def interleave(families: Iterable[Generator], n: int, seed: int, *, split: str = "train",
+               difficulty: int | None = None) -> list[Task]:
+    """``n`` tasks spread over ``families`` in turn (task ``i`` goes to family
+    ``i % F``), so any prefix covers every family."""
+    fams = list(families)
+    if not fams:
+        raise ValueError("no generator given")
+    return [fams[i % len(fams)].task(seed, i // len(fams), split=split, difficulty=difficulty)
+            for i in range(n)]
