@@ -407,7 +407,8 @@ def doctor(
                   + ("" if cgm != "off" else " (memory and CPU limited per process only)"))
     st = report.selftest
     if "total" in st:
-        bad = st.get("not_blocked") or []
+        not_blocked = st.get("not_blocked")
+        bad = list(not_blocked) if isinstance(not_blocked, (list, tuple)) else []
         verdict = (f"[green]{st['blocked']}/{st['total']} attacks blocked[/]" if not bad else
                    f"[bold red]{st['blocked']}/{st['total']} blocked; NOT blocked: "
                    f"{', '.join(map(str, bad))}[/]")
