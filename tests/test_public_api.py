@@ -91,6 +91,15 @@ def test_project_exceptions_share_one_base_and_keep_their_old_one():
     from codeact.data.sources import SourceError
     from codeact.errors import CodeactError
     from codeact.executor import SandboxFailure
+    from codeact.llm.base import LLMError
+    from codeact.llm.models import ModelError
+    from codeact.runtime.cgroups import CgroupUnavailable
+    from codeact.runtime.kernel_env import KernelEnvError
+    from codeact.runtime.manager import SessionLimitError
+    from codeact.runtime.packages import InstallRefused
+    from codeact.runtime.sandbox import SandboxUnavailable
+    from codeact.runtime.workspace import UnsafeName
+    from codeact.server.errors import Busy, Conflict, NotFound
     from codeact.prompts import PromptError, load_prompt
     from codeact.tools import ToolArgumentError, ToolLoadError
     from codeact.train.base import BaseModelError
@@ -106,7 +115,12 @@ def test_project_exceptions_share_one_base_and_keep_their_old_one():
                      (BaseModelError, ValueError), (DataError, ValueError),
                      (DistillError, ValueError), (ExportError, RuntimeError),
                      (TemplateError, ValueError), (TrainError, ValueError),
-                     (SandboxFailure, RuntimeError)]:
+                     (SandboxFailure, RuntimeError), (LLMError, RuntimeError),
+                     (ModelError, RuntimeError), (CgroupUnavailable, RuntimeError),
+                     (KernelEnvError, RuntimeError), (SessionLimitError, RuntimeError),
+                     (InstallRefused, Exception), (SandboxUnavailable, RuntimeError),
+                     (UnsafeName, ValueError), (Busy, RuntimeError),
+                     (Conflict, RuntimeError), (NotFound, LookupError)]:
         assert issubclass(cls, CodeactError) and issubclass(cls, old), cls
     with pytest.raises(CodeactError):
         load_prompt("no-such-variant", "code")

@@ -99,8 +99,10 @@ def run(
     fmts = _formats(format)
     if backend not in ("local", "ray"):
         _fail("--backend must be local or ray")
-    if sandbox not in ("bwrap", "none"):
-        _fail("--sandbox must be bwrap or none")
+    from codeact.runtime.sandboxes import backend_names
+
+    if sandbox not in backend_names():
+        _fail(f"--sandbox must be one of {', '.join(backend_names())}")
     try:
         tasks = select(load_suite(suite), filter=filter, limit=limit)
     except (SuiteError, ImportError) as exc:
@@ -130,7 +132,9 @@ def run(
         from codeact.llm.factory import make_llm
 
         options = {}
-        if backend == "ray" and not spec.startswith(("openai:", "litellm:")):
+        from codeact.llm.registry import spec_in_process
+
+        if backend == "ray" and spec_in_process(spec):
             # each Ray worker loads its own in-process model: split the cores between them
             options["n_threads"] = max(1, (os.cpu_count() or 1) // workers)
         factory = functools.partial(make_llm, spec, base_url=settings.base_url,

@@ -142,8 +142,10 @@ def collect(
     fcfg = _filter_config(keep_unsolved, min_turns, keep_all_errors, repair, keep_invalid,
                           no_dedup, no_decontaminate, require_recovery)
     formats = _formats(export_format)
-    if sandbox not in ("bwrap", "none"):
-        raise _fail("--sandbox must be bwrap or none")
+    from codeact.runtime.sandboxes import backend_names
+
+    if sandbox not in backend_names():
+        raise _fail(f"--sandbox must be one of {', '.join(backend_names())}")
     try:
         settings = load_settings({"model": model, "base_url": base_url, "api_key": api_key})
         cfg = CollectConfig(sources=generators.parse_sources(source), n=n, seed=seed,
