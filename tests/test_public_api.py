@@ -93,6 +93,7 @@ def test_project_exceptions_share_one_base_and_keep_their_old_one():
     from codeact.executor import SandboxFailure
     from codeact.llm.base import LLMError
     from codeact.llm.models import ModelError
+    from codeact.prompts import PromptError, load_prompt
     from codeact.runtime.cgroups import CgroupUnavailable
     from codeact.runtime.kernel_env import KernelEnvError
     from codeact.runtime.manager import SessionLimitError
@@ -100,7 +101,6 @@ def test_project_exceptions_share_one_base_and_keep_their_old_one():
     from codeact.runtime.sandbox import SandboxUnavailable
     from codeact.runtime.workspace import UnsafeName
     from codeact.server.errors import Busy, Conflict, NotFound
-    from codeact.prompts import PromptError, load_prompt
     from codeact.tools import ToolArgumentError, ToolLoadError
     from codeact.train.base import BaseModelError
     from codeact.train.data import DataError
