@@ -16,8 +16,11 @@ def test_parse_spec():
     assert s.transport == "stdio" and s.command == ("my server", "--flag", "a b")
     assert s.env == (("API_KEY", "abc"),) and s.label == "'my server' --flag 'a b'"
     u = parse_spec(" https://example.com/mcp ")
-    assert u.transport == "http" and u.url == "https://example.com/mcp"
-    for bad in ("", "   ", "A=1", "'unclosed", "http://a b"):
+    assert u.transport == "http" and u.url == "https://example.com/mcp" and u.headers == ()
+    h = parse_spec("'Authorization=Bearer t0k' X-Api-Key=k http://127.0.0.1:9/mcp")
+    assert h.headers == (("Authorization", "Bearer t0k"), ("X-Api-Key", "k"))
+    assert h.label == "http://127.0.0.1:9/mcp"
+    for bad in ("", "   ", "A=1", "'unclosed", "http://a b", "X-Y=1 python s.py"):
         with pytest.raises(MCPLoadError):
             parse_spec(bad)
 
@@ -81,7 +84,8 @@ def test_close_stops_the_stdio_server():
 
 
 def test_a_server_that_fails_to_start_is_a_load_error_with_its_stderr():
-    bad = f"{sys.executable} -c \"import sys; print('no config file found', file=sys.stderr); sys.exit(2)\""
+    code = "import sys; print('no config file found', file=sys.stderr); sys.exit(2)"
+    bad = f"{sys.executable} -c \"{code}\""
     with pytest.raises(MCPLoadError) as err:
         MCPManager([bad], connect_timeout=10).start()
     assert "could not be used" in str(err.value)

@@ -192,12 +192,11 @@ def test_cli_run_with_mcp(tmp_path):
         "def make(*a, **k):\n"
         "    return ScriptedLLM(['<execute>\\nprint(add(2, 40))\\n</execute>',"
         " '<solution>42</solution>'])\n")
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    code = (f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
             "import llm, codeact.llm.factory as f\n"
             "f.make_llm = llm.make\n"
             "from codeact.cli import app\n"
-            "app(['run', 'add', '--mcp', %r, '--kernel-env', 'self', '-q'])\n"
-            % (str(tmp_path), STDIO_SPEC))
+            f"app(['run', 'add', '--mcp', {STDIO_SPEC!r}, '--kernel-env', 'self', '-q'])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env={**__import__("os").environ,
                                            "CODEACT_CONFIG": str(tmp_path / "none.toml")})

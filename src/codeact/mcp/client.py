@@ -9,10 +9,10 @@ tools directly) can use it; failures come back as the exceptions of
 :mod:`codeact.mcp.errors`. A server that died is started again on the next call.
 
 Server specs, as ``--mcp`` and the config file give them: a URL (``http://...`` or
-``https://...``: streamable HTTP) or a command line (stdio), split like a shell would,
-with optional leading ``NAME=VALUE`` words that set environment variables for it. As in
-the MCP SDK, a stdio server inherits only a few variables (``HOME``, ``PATH``, ``USER``,
-...) plus those.
+``https://...``: streamable HTTP) or a command line (stdio), split like a shell would.
+Leading ``NAME=VALUE`` words set environment variables for a command, or HTTP headers
+for a URL (``'Authorization=Bearer TOKEN' https://host/mcp``). As in the MCP SDK, a stdio
+server inherits only a few variables (``HOME``, ``PATH``, ``USER``, ...) plus those.
 """
 
 from __future__ import annotations
@@ -42,18 +42,21 @@ log = logging.getLogger("codeact.mcp")
 
 DEFAULT_CALL_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
-_ENV_WORD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_PAIR_WORD = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)=(.*)$", re.S)
+_URL = re.compile(r"^https?://", re.I)
 _STDERR_TAIL = 2000  # characters of a server's stderr quoted in errors
 
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """One MCP server: ``url`` (streamable HTTP) or ``command`` (stdio) plus ``env``."""
+    """One MCP server: ``url`` (streamable HTTP, with ``headers``) or ``command`` (stdio,
+    with ``env``)."""
 
     text: str
     url: str | None = None
     command: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def transport(self) -> str:
@@ -70,22 +73,27 @@ def parse_spec(spec: str) -> ServerSpec:
     if not isinstance(spec, str) or not spec.strip():
         raise MCPLoadError("an MCP server spec is empty: give a command line or a URL")
     text = spec.strip()
-    if re.match(r"^https?://", text, re.I):
-        if any(c.isspace() for c in text):
-            raise MCPLoadError(f"MCP server URL {text!r} contains spaces")
-        return ServerSpec(text, url=text)
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise MCPLoadError(f"MCP server command {text!r} cannot be split: {exc}") from None
-    env: list[tuple[str, str]] = []
-    while words and _ENV_WORD.match(words[0]):
-        name, value = _ENV_WORD.match(words[0]).groups()  # type: ignore[union-attr]
-        env.append((name, value))
+        raise MCPLoadError(f"MCP server spec {text!r} cannot be split: {exc}") from None
+    pairs: list[tuple[str, str]] = []
+    while words and _PAIR_WORD.match(words[0]):
+        name, value = _PAIR_WORD.match(words[0]).groups()  # type: ignore[union-attr]
+        pairs.append((name, value))
         words.pop(0)
     if not words:
-        raise MCPLoadError(f"MCP server spec {text!r} has no command")
-    return ServerSpec(text, command=tuple(words), env=tuple(env))
+        raise MCPLoadError(f"MCP server spec {text!r} has no command or URL")
+    if _URL.match(words[0]):
+        if len(words) > 1:
+            raise MCPLoadError(f"MCP server spec {text!r}: a URL takes no arguments "
+                               "(quote it if it contains spaces)")
+        return ServerSpec(text, url=words[0], headers=tuple(pairs))
+    bad = [n for n, _ in pairs if not n.isidentifier()]
+    if bad:
+        raise MCPLoadError(f"MCP server spec {text!r}: {bad[0]!r} is not an environment "
+                           "variable name")
+    return ServerSpec(text, command=tuple(words), env=tuple(pairs))
 
 
 @dataclass
@@ -269,9 +277,12 @@ class MCPManager:
             async with contextlib.AsyncExitStack() as stack:
                 if conn.spec.url:
                     from mcp.client.streamable_http import streamable_http_client
+                    from mcp.shared._httpx_utils import create_mcp_http_client
 
+                    http = await stack.enter_async_context(
+                        create_mcp_http_client(headers=dict(conn.spec.headers) or None))
                     read, write, _ = await stack.enter_async_context(
-                        streamable_http_client(conn.spec.url))
+                        streamable_http_client(conn.spec.url, http_client=http))
                 else:
                     from mcp.client.stdio import StdioServerParameters, stdio_client
 
