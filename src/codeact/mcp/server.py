@@ -16,6 +16,7 @@ session cap ("busy").
 import asyncio
 import base64
 import contextlib
+import logging
 import shutil
 import sys
 import tempfile
@@ -300,9 +301,19 @@ def build_server(config: ServerConfig) -> tuple[Any, Sessions]:
     return server, sessions
 
 
+def _quiet_closed_streams(record: logging.LogRecord) -> bool:
+    """Drop the SDK's traceback for a stream closed by a session's normal end (mcp 1.30
+    logs "Error in standalone SSE writer" with ClosedResourceError at every DELETE)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (exc is not None and type(exc).__name__ == "ClosedResourceError")
+
+
 def http_app(config: ServerConfig, *, host: str = "127.0.0.1", token: str | None = None
              ) -> tuple[Any, Sessions]:
     """The streamable HTTP ASGI app (MCP endpoint at ``/mcp``) behind the Guard."""
+    sdk_log = logging.getLogger("mcp.server.streamable_http")
+    if _quiet_closed_streams not in sdk_log.filters:
+        sdk_log.addFilter(_quiet_closed_streams)
     server, sessions = build_server(config)
     app = Guard(server.streamable_http_app(), token=token, check_host=is_local_host(host),
                 busy=sessions.busy)
