@@ -70,3 +70,14 @@ def test_config_path_from_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEACT_CONFIG", str(path))
     monkeypatch.delenv("CODEACT_MODEL", raising=False)
     assert load_settings().model == "from-env-path"
+
+
+def test_mcp_servers_from_file_and_env(tmp_path):
+    path = write(tmp_path, 'mcp = ["npx -y @modelcontextprotocol/server-everything", '
+                           '"http://127.0.0.1:9000/mcp"]\n')
+    s = load_settings(env={}, config_path=path)
+    assert s.mcp == ["npx -y @modelcontextprotocol/server-everything",
+                     "http://127.0.0.1:9000/mcp"]
+    # ';' separates servers in the variable: a command line may contain commas
+    s = load_settings(env={"CODEACT_MCP": "srv --tags a,b ; http://h/mcp"}, config_path=path)
+    assert s.mcp == ["srv --tags a,b", "http://h/mcp"] and s.sources["mcp"] == "$CODEACT_MCP"

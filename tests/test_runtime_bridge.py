@@ -325,3 +325,26 @@ async def test_pip_request_without_an_installer_says_installs_are_disabled(tmp_p
         writer.close()
         await bridge.close()
     assert calls == [["install", "six"]]
+
+
+def test_image_results_are_displayed_once_per_cell():
+    import base64
+
+    from codeact.runtime.convert import Image
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
+                           "DwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+    @tool
+    def snapshot() -> object:
+        """An image from the host."""
+        return Image(png)
+
+    with Session(tools=[snapshot]) as s:
+        obs = s.execute("img = snapshot()\nprint(type(img).__name__, img.mime_type)")
+        assert obs.ok and obs.stdout.strip() == "Image image/png"
+        assert obs.images == [png]  # displayed on arrival, though not the cell's value
+        obs = s.execute("snapshot()")
+        assert obs.images == [png] and obs.result == "<Image image/png, 70 bytes>"
+        obs = s.execute("img")  # a later cell shows it again
+        assert obs.images == [png]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codeact.runtime.convert import MAX_ITEMS, dumps, loads, to_json
+from codeact.runtime.convert import MAX_ITEMS, Image, dumps, loads, to_json
 
 
 class Colour(StrEnum):
@@ -93,3 +93,15 @@ def test_circular_values_are_refused():
         to_json(loop, "the value")
     shared = [1]
     assert to_json([shared, shared]) == [[1], [1]]  # shared, not circular: fine
+
+
+def test_images_travel_tagged_and_come_back_as_images():
+    img = Image(b"\x89PNG\r\n", "image/png")
+    back = loads(dumps({"chart": img, "all": [img, "caption"]}))
+    assert back == {"chart": img, "all": [img, "caption"]}
+    assert isinstance(back["chart"], Image) and back["chart"].data == b"\x89PNG\r\n"
+    bundle = img._repr_mimebundle_()
+    assert bundle["image/png"] == "iVBORw0K" and bundle["text/plain"] == repr(img)
+    # a dict that merely looks like the tag, with bad base64, stays a dict
+    assert loads('{"__codeact_image__": {"data": "***"}}') == {
+        "__codeact_image__": {"data": "***"}}

@@ -36,6 +36,10 @@ MaxTurnsOpt = Annotated[int | None, typer.Option(
     "--max-turns", help="Most model turns per task (default 10). Env: CODEACT_MAX_TURNS.")]
 ToolsOpt = Annotated[list[str] | None, typer.Option(
     "--tools", help="Load tools from module:attr (repeatable). Env: CODEACT_TOOLS.")]
+McpOpt = Annotated[list[str] | None, typer.Option(
+    "--mcp", help="Use the tools of an MCP server: a command line (stdio, e.g. 'npx -y "
+    "@modelcontextprotocol/server-everything') or an http(s):// URL (streamable HTTP); "
+    "repeatable. Env: CODEACT_MCP (';'-separated).")]
 WorkspaceOpt = Annotated[Path | None, typer.Option(
     "--workspace", help="Directory the sandboxed kernel works in (default: a new temporary "
     "one). Env: CODEACT_WORKSPACE.")]
@@ -89,7 +93,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _settings(**flags: Any) -> Settings:
     if not flags.get("unsafe_no_sandbox"):
         flags["unsafe_no_sandbox"] = None  # not given: let the config file decide
-    for name in ("tools", "packages_allow", "packages_deny"):
+    for name in ("tools", "mcp", "packages_allow", "packages_deny"):
         if flags.get(name) == []:
             flags[name] = None
     if not flags.get("packages_persist"):
@@ -124,6 +128,8 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
         tools = [t for spec in settings.tools for t in load_tools(spec)]
     except ToolLoadError as exc:
         raise _fail(str(exc)) from None
+    if settings.mcp:
+        tools += _mcp_tools(settings.mcp, settings.exec_timeout)
     from codeact.prompts import PromptError, load_prompt
 
     try:  # before the (slow) model load: a typo in --prompt fails at once
@@ -148,6 +154,20 @@ def _build_agent(settings: Settings, *, chat: bool) -> Any:
         prompt=settings.prompt,
         context_window=settings.context_window,
     )
+
+
+def _mcp_tools(specs: list[str], timeout: float) -> list[Any]:
+    """Connect to the --mcp servers; their connections close when the process exits."""
+    import atexit
+
+    from codeact.mcp import MCPError, load_mcp_tools
+
+    try:
+        tools, manager = load_mcp_tools(specs, call_timeout=timeout)
+    except MCPError as exc:
+        raise _fail(str(exc)) from None
+    atexit.register(manager.close)
+    return tools
 
 
 def _ask_on_terminal(question: str) -> bool:
@@ -197,6 +217,7 @@ def run(
     api_key: ApiKeyOpt = None,
     max_turns: MaxTurnsOpt = None,
     tools: ToolsOpt = None,
+    mcp: McpOpt = None,
     workspace: WorkspaceOpt = None,
     action_format: FormatOpt = None,
     exec_timeout: TimeoutOpt = None,
@@ -223,7 +244,7 @@ def run(
     from codeact.render import EventPrinter
 
     settings = _settings(model=model, base_url=base_url, api_key=api_key,
-                         max_turns=max_turns, tools=tools, workspace=workspace,
+                         max_turns=max_turns, tools=tools, mcp=mcp, workspace=workspace,
                          action_format=action_format, exec_timeout=exec_timeout, n_ctx=n_ctx,
                          n_threads=n_threads, temperature=temperature, prompt=prompt,
                          context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox,
@@ -268,6 +289,7 @@ def chat(
     api_key: ApiKeyOpt = None,
     max_turns: MaxTurnsOpt = None,
     tools: ToolsOpt = None,
+    mcp: McpOpt = None,
     workspace: WorkspaceOpt = None,
     exec_timeout: TimeoutOpt = None,
     n_ctx: NCtxOpt = None,
@@ -288,7 +310,7 @@ def chat(
     from codeact.render import EventPrinter
 
     settings = _settings(model=model, base_url=base_url, api_key=api_key,
-                         max_turns=max_turns, tools=tools, workspace=workspace,
+                         max_turns=max_turns, tools=tools, mcp=mcp, workspace=workspace,
                          exec_timeout=exec_timeout, n_ctx=n_ctx, n_threads=n_threads,
                          temperature=temperature, prompt=prompt,
                          context_window=context_window, unsafe_no_sandbox=unsafe_no_sandbox,
@@ -448,6 +470,10 @@ def _mount_subcommands() -> None:
         app.command("serve")(serve)
     except ImportError:  # pragma: no cover - server deps missing
         pass
+    from codeact.mcp.cli import app as mcp_app
+
+    app.add_typer(mcp_app, name="mcp", help="Serve a sandboxed Python kernel over MCP; "
+                  "list an MCP server's tools as codeact sees them.")
     from codeact.train.cli import app as train_app
     from codeact.train.cli import self_distill_cmd
 

@@ -38,6 +38,7 @@ class Settings:
     n_threads: int | None = None
     workspace: str | None = None
     tools: list[str] = field(default_factory=list)
+    mcp: list[str] = field(default_factory=list)  # MCP servers: command lines or URLs
     unsafe_no_sandbox: bool = False
     kernel_env: str | None = None
     packages: str = "allow"
@@ -64,6 +65,7 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_N_THREADS": "n_threads",
     "CODEACT_WORKSPACE": "workspace",
     "CODEACT_TOOLS": "tools",
+    "CODEACT_MCP": "mcp",  # ';'-separated: a command line may contain commas
     "CODEACT_KERNEL_ENV": "kernel_env",
     "CODEACT_PACKAGES": "packages",
     "CODEACT_PACKAGES_ALLOW": "packages_allow",
@@ -106,7 +108,8 @@ def _convert(name: str, value: Any, origin: str) -> Any:
             return float(value)
         if kind == "list[str]":
             if isinstance(value, str):
-                return [v.strip() for v in value.split(",") if v.strip()]
+                sep = ";" if name == "mcp" else ","
+                return [v.strip() for v in value.split(sep) if v.strip()]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(value)
             return list(value)

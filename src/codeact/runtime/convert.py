@@ -5,11 +5,14 @@ numbers, dataclasses, dates. :func:`to_json` turns those into JSON values (itera
 lists, numpy values into Python numbers, dataclasses into dicts, dates into ISO strings)
 and names exactly what it cannot send. Dicts whose keys are not all strings travel
 tagged, so ``{1: "a"}`` arrives as ``{1: "a"}``, not ``{"1": "a"}``; ``loads`` undoes the
-tag. This module uses the standard library only: its source also runs inside the kernel.
+tag. An :class:`Image` (a host tool's image result, e.g. from an MCP server) travels
+tagged too and is shown as an image in the kernel. This module uses the standard library
+only: its source also runs inside the kernel.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import itertools
@@ -23,9 +26,40 @@ from typing import Any
 
 MAX_ITEMS = 1_000_000  # an iterator longer than this is refused (it may be endless)
 DICT_TAG = "__codeact_dict__"
+IMAGE_TAG = "__codeact_image__"
 
 KINDS = ("numbers, strings, booleans, None, lists, tuples, sets, dicts, iterators and "
          "generators, range, numpy values, dataclasses, dates and times")
+
+
+class Image:
+    """Image bytes with their MIME type: displayed as an image in the notebook, with
+    ``.data`` (bytes) and ``.mime_type`` for code that wants the bytes themselves."""
+
+    def __init__(self, data: bytes, mime_type: str = "image/png") -> None:
+        self.data = bytes(data)
+        self.mime_type = mime_type
+
+    # Set inside the kernel: True when this image was already displayed in the running
+    # cell (a tool result is displayed on arrival), so it is not shown twice.
+    @staticmethod
+    def already_shown(image: Image) -> bool:
+        return False
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        if Image.already_shown(self):
+            return {"text/plain": repr(self)}
+        return {self.mime_type: base64.b64encode(self.data).decode("ascii"),
+                "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return f"<Image {self.mime_type}, {len(self.data):,} bytes>"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Image) and other.data == self.data
+                and other.mime_type == self.mime_type)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _type_name(value: Any) -> str:
@@ -46,9 +80,17 @@ def dumps(value: Any, what: str = "the value") -> str:
 
 
 def _hook(obj: dict) -> Any:
-    pairs = obj.get(DICT_TAG)
-    if len(obj) == 1 and isinstance(pairs, list):
-        return {_key(k): v for k, v in pairs}
+    if len(obj) == 1:
+        pairs = obj.get(DICT_TAG)
+        if isinstance(pairs, list):
+            return {_key(k): v for k, v in pairs}
+        image = obj.get(IMAGE_TAG)
+        if isinstance(image, dict) and isinstance(image.get("data"), str):
+            try:
+                data = base64.b64decode(image["data"], validate=True)
+            except ValueError:
+                return obj
+            return Image(data, str(image.get("mime_type") or "image/png"))
     return obj
 
 
@@ -86,6 +128,9 @@ def _enc(v: Any, what: str, path: str, active: set[int]) -> Any:
         return v.isoformat()
     if isinstance(v, PurePath):
         return str(v)
+    if isinstance(v, Image):
+        return {IMAGE_TAG: {"mime_type": v.mime_type,
+                            "data": base64.b64encode(v.data).decode("ascii")}}
     if isinstance(v, bytes | bytearray | memoryview | complex):
         raise _fail(what, path, v)
     if dataclasses.is_dataclass(v) and not isinstance(v, type):

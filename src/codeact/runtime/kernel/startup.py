@@ -204,6 +204,20 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
                 _drop()
         return line
 
+    def show_images(value):
+        """Display the images a tool returned (alone or in a list) as they arrive, once
+        per cell, so the observation has them whatever the code does with the value."""
+        items = value if isinstance(value, list) else [value]
+        images = [v for v in items if isinstance(v, conv.Image)]
+        if images:
+            from IPython.display import display
+            for image in images:
+                display(image)
+                image._shown_in = ip.execution_count
+
+    conv.Image.already_shown = staticmethod(
+        lambda image: getattr(image, "_shown_in", None) == ip.execution_count)
+
     def call(name, args, kwargs):
         """Run host tool ``name``; args and kwargs are already JSON-safe."""
         line = request({"tool": name, "args": list(args), "kwargs": kwargs})
@@ -211,7 +225,9 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
             raise ToolError(f"tool {name!r}: the host closed the connection")
         reply = conv.loads(line)
         if reply.get("ok"):
-            return reply.get("result")
+            result = reply.get("result")
+            show_images(result)
+            return result
         raise rebuild(reply)
 
     # --- pip: the kernel is offline, so the host installs into the session overlay ---
