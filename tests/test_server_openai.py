@@ -7,6 +7,7 @@ not ours; code runs in real sandboxed kernels; the model is scripted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -197,6 +198,33 @@ def test_a_new_conversation_gets_the_earlier_messages(client: openai.OpenAI,
     assert users == ["be terse\n\nmy name is Ada", "recall", "recall"]
 
 
+def test_concurrent_requests_for_a_new_conversation_seed_it_once(
+        server: ThreadServer, api: httpx.Client) -> None:
+    messages = [{"role": "user", "content": "earlier"},
+                {"role": "assistant", "content": "noted"},
+                {"role": "user", "content": "recall"}]
+
+    async def burst() -> list[int]:
+        async with openai.AsyncOpenAI(base_url=f"{server.url}/v1", api_key=TOKEN,
+                                      max_retries=0, timeout=120) as c:
+            async def one() -> int:
+                try:
+                    await c.chat.completions.create(
+                        model="scripted", messages=messages,
+                        extra_headers={CONVERSATION_HEADER: "racy"})
+                    return 200
+                except openai.RateLimitError:
+                    return 429
+            return await asyncio.gather(*(one() for _ in range(4)))
+
+    statuses = asyncio.run(burst())
+    assert 200 in statuses and set(statuses) <= {200, 429}
+    items = timeline(api, conversation_id_for("racy"))["items"]
+    assert [i["content"] for i in items if i["role"] == "user"].count("earlier") == 1
+    assert [i["content"] for i in items if i["role"] == "user"].count("recall") == \
+        statuses.count(200)
+
+
 def test_without_a_key_the_kernel_is_closed_after_the_reply(client: openai.OpenAI,
                                                             api: httpx.Client) -> None:
     raw = client.chat.completions.with_raw_response.create(
@@ -320,6 +348,11 @@ def test_no_free_kernel_is_a_503(tmp_path: Path) -> None:
         with pytest.raises(openai.InternalServerError) as err:
             c.chat.completions.create(model="scripted", messages=user("hi"), user="other")
         assert err.value.status_code == 503 and err.value.code == "kernels_busy"
+        before = httpx.get(f"{srv.url}/api/conversations").json()["conversations"]
+        with pytest.raises(openai.InternalServerError):  # no key: nothing is left behind
+            c.chat.completions.create(model="scripted", messages=user("hi"))
+        after = httpx.get(f"{srv.url}/api/conversations").json()["conversations"]
+        assert len(after) == len(before)
         t.join(30)
 
 

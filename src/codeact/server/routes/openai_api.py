@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from codeact.server.errors import Busy, Conflict, NotFound
 from codeact.server.hub import ChatHub
 from codeact.server.openai_render import MarkdownRenderer, finish_reason
-from codeact.server.routes.deps import AppState
+from codeact.server.routes.deps import AppState, ServerState
 from codeact.server.runs import Run
 from codeact.server.store import Store
 
@@ -46,6 +47,9 @@ _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 
 router = APIRouter(tags=["openai"])
 _background: set[asyncio.Task[None]] = set()  # strong references to fire-and-forget tasks
+# per hub, the conversations whose request is being set up (between the busy check and
+# the run's start, a second request for the same conversation is refused, not raced)
+_starting: WeakKeyDictionary[ChatHub, set[str]] = WeakKeyDictionary()
 
 
 class ChatMessage(BaseModel):
@@ -160,6 +164,41 @@ def _usage(run: Run) -> dict[str, int]:
             "total_tokens": prompt + completion}
 
 
+def _busy_conversation(cid: str) -> JSONResponse:
+    return openai_error(429, "a reply is still being generated in this conversation",
+                        type_="rate_limit_error", code="conversation_busy",
+                        headers={"Retry-After": "5", CONVERSATION_HEADER: cid})
+
+
+async def _start(state: ServerState, conv: dict[str, Any], fresh: bool, model: str,
+                 task: str, history: list[dict[str, str]]) -> Run | JSONResponse:
+    """Switch the backend if asked, give a new conversation its history, start the run;
+    an error response when it cannot start."""
+    hub, store, cid = state.hub, state.store, conv["id"]
+    if conv["model"] != model:
+        await asyncio.to_thread(store.update_conversation, cid, model=model)
+    if fresh and history:
+        await asyncio.to_thread(_seed_history, store, cid, history)
+    try:
+        run, _ = await hub.start_run(cid, task)
+    except Conflict:
+        return _busy_conversation(cid)
+    except Busy:
+        return openai_error(503, "busy, try again: every sandboxed kernel is in use",
+                            type_="server_error", code="kernels_busy",
+                            headers={"Retry-After": "5", CONVERSATION_HEADER: cid})
+    except NotFound:  # deleted meanwhile
+        return openai_error(404, "the conversation was deleted", code="not_found")
+    except Exception as exc:
+        from codeact.llm import LLMError
+
+        if isinstance(exc, LLMError):
+            return openai_error(502, f"the model is not available: {exc}",
+                                type_="server_error", code="model_unavailable")
+        raise
+    return run
+
+
 @router.get("/v1/models")
 async def list_models(state: AppState) -> dict[str, Any]:
     return {"object": "list", "data": [_model_card(m) for m in state.models]}
@@ -206,32 +245,19 @@ async def chat_completions(state: AppState, request: Request) -> Response:
     hub, store = state.hub, state.store
     conv, fresh = await asyncio.to_thread(_open_conversation, store, key, req.model)
     cid = conv["id"]
-    busy_headers = {"Retry-After": "5", CONVERSATION_HEADER: cid}
-    if hub.is_running(cid):
-        return openai_error(429, "a reply is still being generated in this conversation",
-                            type_="rate_limit_error", code="conversation_busy",
-                            headers=busy_headers)
-    if conv["model"] != req.model:
-        await asyncio.to_thread(store.update_conversation, cid, model=req.model)
-    if fresh and history:
-        await asyncio.to_thread(_seed_history, store, cid, history)
+    starting = _starting.setdefault(hub, set())
+    if cid in starting or hub.is_running(cid):
+        return _busy_conversation(cid)
+    starting.add(cid)  # no await since the check: one request at a time sets it up
     try:
-        run, _ = await hub.start_run(cid, task)
-    except Conflict as exc:
-        return openai_error(429, str(exc), type_="rate_limit_error",
-                            code="conversation_busy", headers=busy_headers)
-    except Busy:
-        return openai_error(503, "busy, try again: every sandboxed kernel is in use",
-                            type_="server_error", code="kernels_busy", headers=busy_headers)
-    except NotFound:  # deleted meanwhile
-        return openai_error(404, "the conversation was deleted", code="not_found")
-    except Exception as exc:
-        from codeact.llm import LLMError
-
-        if isinstance(exc, LLMError):
-            return openai_error(502, f"the model is not available: {exc}",
-                                type_="server_error", code="model_unavailable")
-        raise
+        started = await _start(state, conv, fresh, req.model, task, history)
+    finally:
+        starting.discard(cid)
+    if not isinstance(started, Run):
+        if key is None:  # nobody can come back to it: leave no empty conversation
+            await asyncio.to_thread(store.delete_conversation, cid)
+        return started
+    run = started
     if key is None:
         _spawn(_close_when_done(hub, run))
     base = {"id": f"chatcmpl-{run.id}", "created": int(time.time()), "model": req.model,
