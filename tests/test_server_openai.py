@@ -20,6 +20,7 @@ import openai
 import pytest
 from test_server_app import ThreadServer, make_app, script_reply
 
+from codeact.llm import LLMError
 from codeact.llm.scripted import ScriptedLLM
 from codeact.server.routes.openai_api import (
     CONVERSATION_HEADER,
@@ -42,13 +43,16 @@ def recall_reply(messages: list[dict[str, Any]]) -> str:
 
 
 def factory(spec: str) -> ScriptedLLM:
-    return ScriptedLLM(recall_reply, chunk_size=3, name=spec)
+    """``broken`` fails mid-run (no replies); ``unloadable`` cannot be built at all."""
+    if spec == "unloadable":
+        raise LLMError("no such model file")
+    return ScriptedLLM([] if spec == "broken" else recall_reply, chunk_size=3, name=spec)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
     app = make_app(tmp_path_factory.mktemp("openai"), token=TOKEN, llm_factory=factory,
-                   max_sessions=4)
+                   max_sessions=4, models=["scripted", "other", "broken", "unloadable"])
     with ThreadServer(app) as srv:
         yield srv
 
@@ -88,7 +92,7 @@ def timeline(api: httpx.Client, cid: str) -> dict[str, Any]:
 # --- models ------------------------------------------------------------------------------
 def test_models_are_the_configured_backends(client: openai.OpenAI) -> None:
     models = client.models.list()
-    assert [m.id for m in models.data] == ["scripted", "other"]
+    assert [m.id for m in models.data] == ["scripted", "other", "broken", "unloadable"]
     assert all(m.object == "model" and m.owned_by == "codeact" for m in models.data)
     assert client.models.retrieve("other").id == "other"
     with pytest.raises(openai.NotFoundError) as err:
@@ -301,6 +305,21 @@ def test_errors_have_openai_shape(client: openai.OpenAI, api: httpx.Client) -> N
         error = r.json()["error"]
         assert set(error) == {"message", "type", "param", "code"}
         assert error["type"] == "invalid_request_error"
+
+
+def test_model_failures(client: openai.OpenAI, api: httpx.Client) -> None:
+    # a backend that fails during the run: the run's error is part of the reply
+    reply = client.chat.completions.create(model="broken", messages=user("hi"))
+    content = reply.choices[0].message.content or ""
+    assert content.startswith("**Error:**") and "ran out of replies" in content
+    assert reply.choices[0].finish_reason == "stop"
+    # one that cannot even be built: a 502, and no empty conversation left behind
+    before = len(api.get("/api/conversations").json()["conversations"])
+    with pytest.raises(openai.APIStatusError) as err:
+        client.chat.completions.create(model="unloadable", messages=user("hi"))
+    assert err.value.status_code == 502 and err.value.code == "model_unavailable"
+    assert "no such model file" in err.value.message
+    assert len(api.get("/api/conversations").json()["conversations"]) == before
 
 
 def test_the_token_is_required_in_openai_shape(server: ThreadServer) -> None:
