@@ -131,3 +131,16 @@ def test_finish_reasons() -> None:
     assert finish_reason(None) == "stop"
     for reason in ("max_turns", "max_tokens", "time_limit"):
         assert finish_reason(reason) == "length"
+
+
+def test_fences_inside_execute_are_dropped_and_code_goes_by_lines() -> None:
+    r = MarkdownRenderer()
+    r.feed(turn(1))
+    assert r.feed(msg("assistant", "text", "<execute>\n```py")) == "```python\n"
+    assert r.feed(text("thon\nx = 1\ny")) == "x = 1\n"  # the fence line went
+    assert r.feed(text(" = 2\n```")) == "y = 2\n"
+    assert r.feed(code("x = 1\ny = 2")) == "```\n"
+    r = MarkdownRenderer()
+    for ev in (turn(1), msg("assistant", "text", "<execute>print(3)")):
+        r.feed(ev)
+    assert r.feed(code("print(3)")) == "print(3)\n```\n"  # the last line, at the end

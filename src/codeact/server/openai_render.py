@@ -7,7 +7,8 @@ turns the recorder's client events (the same ones the web app follows) into Mark
 deltas, so any chat client renders a run readably while it happens:
 
 * prose as it streams; ``<execute>`` becomes a fenced ``python`` block (the tags are
-  translated on the fly, a tag split over two deltas included);
+  translated on the fly, a tag split over two deltas included; code goes a line at a
+  time, so that fences a model wrote inside the tags can be dropped);
 * the cell's output as a fenced ``text`` block, streamed; results and errors after it;
 * ``<solution>`` / ``final_answer(...)`` as a paragraph of its own;
 * errors in bold, notices and feedback to the model as quotes.
@@ -18,6 +19,7 @@ Pure (no I/O): ``feed(event)`` returns the Markdown to send for that event.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["MarkdownRenderer", "finish_reason"]
@@ -25,6 +27,7 @@ __all__ = ["MarkdownRenderer", "finish_reason"]
 _OPEN_CODE, _CLOSE_CODE = "<execute>", "</execute>"
 _OPEN_SOLUTION, _CLOSE_SOLUTION = "<solution>", "</solution>"
 _TAGS = (_OPEN_CODE, _CLOSE_CODE, _OPEN_SOLUTION, _CLOSE_SOLUTION)
+_FENCE = re.compile(r"^\s*```[\w+-]*\s*$")  # a Markdown fence line
 # the agent's stop reasons that mean "cut short by a limit" rather than "finished"
 _LENGTH_REASONS = {"max_turns", "max_tokens", "time_limit", "length"}
 
@@ -42,6 +45,7 @@ class MarkdownRenderer:
         self.stop_reason: str | None = None
         self._pending = ""  # the start of what may be a tag, held back
         self._in_code = False  # inside a fenced block opened for <execute>
+        self._code_line = ""  # its line being written (code is sent a line at a time)
         self._skip_newline = False  # drop the newline right after an opening tag
         self._new_block = False  # the next prose starts a paragraph of its own
         self._turn_text = ""  # the model's raw text in this turn
@@ -80,27 +84,31 @@ class MarkdownRenderer:
         self.text += text
         return text
 
-    def _tail(self, extra: str) -> str:
-        """What has been emitted, plus ``extra`` that is about to be."""
-        return (self.text + extra)[-2:]
-
     def _block_start(self, before: str = "") -> str:
         """The newlines that make the next text start a block after ``before``."""
-        tail = self._tail(before)
+        tail = (self.text + before)[-2:]
         if not self.text and not before:
             return ""
         if tail.endswith("\n\n"):
             return ""
         return "\n" if tail.endswith("\n") else "\n\n"
 
-    def _close_code(self, before: str = "") -> str:
+    def _close_code(self) -> str:
         if not self._in_code:
             return ""
+        rest, self._code_line = self._code_line, ""
         self._in_code = False
         self._skip_newline = False
         self._new_block = True
-        newline = "" if self._tail(before).endswith("\n") else "\n"
-        return newline + "```\n"
+        last = "" if not rest.strip() or _FENCE.match(rest) else rest + "\n"
+        return last + "```\n"
+
+    def _code_lines(self, text: str) -> str:
+        """Code inside ``<execute>``, whole lines at a time, without the Markdown fences
+        some models put inside the tags (they would close our block early)."""
+        lines = (self._code_line + text).split("\n")
+        self._code_line = lines.pop()
+        return "".join(line + "\n" for line in lines if not _FENCE.match(line))
 
     def _close_output(self) -> str:
         if not self._output_open:
@@ -123,6 +131,8 @@ class MarkdownRenderer:
             self._skip_newline = False
             if text.startswith("\n"):
                 text = text[1:]
+        if self._in_code:
+            return self._code_lines(text)
         if self._new_block and not self._in_code:
             text = text.lstrip("\n")
             if not text:
@@ -160,20 +170,20 @@ class MarkdownRenderer:
 
     def _tag(self, tag: str, before: str) -> str:
         if tag == _OPEN_CODE:
-            out = self._close_code(before)
+            out = self._close_code()
             out += self._block_start(before + out) + "```python\n"
             self._in_code = self._code_shown = True
             self._skip_newline = True
             self._new_block = False
             return out
         if tag == _OPEN_SOLUTION:
-            out = self._close_code(before)
+            out = self._close_code()
             self._solution_shown = True
             self._skip_newline = True
             self._new_block = True
             return out
         if tag == _CLOSE_CODE:
-            return self._close_code(before)
+            return self._close_code()
         return ""  # </solution>: the paragraph just ends
 
     def _item(self, item: dict[str, Any]) -> str:
@@ -201,7 +211,7 @@ class MarkdownRenderer:
         out = self._flush()
         self._output_seen = False
         if self._in_code:
-            return out + self._close_code(out)
+            return out + self._close_code()
         if self._code_shown or "```" in self._turn_text:
             return out  # already in the text, as Markdown
         lang = "python"
