@@ -372,6 +372,8 @@ def test_no_free_kernel_is_a_503(tmp_path: Path) -> None:
             c.chat.completions.create(model="scripted", messages=user("hi"))
         after = httpx.get(f"{srv.url}/api/conversations").json()["conversations"]
         assert len(after) == len(before)
+        workspaces = {p.name for p in (tmp_path / "data" / "workspaces").iterdir()}
+        assert workspaces <= {conv["id"] for conv in after}
         t.join(30)
 
 

@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import json
 import re
+import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -256,6 +257,7 @@ async def chat_completions(state: AppState, request: Request) -> Response:
     if not isinstance(started, Run):
         if key is None:  # nobody can come back to it: leave no empty conversation
             await asyncio.to_thread(store.delete_conversation, cid)
+            await asyncio.to_thread(shutil.rmtree, state.data_dir / "workspaces" / cid, True)
         return started
     run = started
     if key is None:
