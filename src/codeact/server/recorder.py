@@ -112,6 +112,7 @@ class Recorder:
         self.code_action_id: int | None = None  # the code action whose output is arriving
         self.observation_id: int | None = None
         self.output_len = {"stdout": 0, "stderr": 0}
+        self.trajectory: Any = None  # the run's Trajectory once done (token usage)
 
     def record(self, event: Any, s: Session) -> list[ClientEvent]:
         """Store ``event`` in the open transaction ``s``; the client events it makes.
@@ -242,6 +243,7 @@ class Recorder:
         reason = "error"
         if isinstance(event, DoneEvent):
             reason = event.trajectory.stop_reason or "done"
+            self.trajectory = event.trajectory
             messages = [m for m in event.trajectory.messages if m.get("role") != "system"]
             self.store.save_agent_messages(self.conversation_id, messages, s=s)
         if reason == "interrupted":

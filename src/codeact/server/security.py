@@ -79,17 +79,17 @@ class Guard:
                    for k, v in scope.get("headers", [])}
         host_header = headers.get("host", "")
         host = urlsplit(f"//{host_header}").hostname or ""
+        path: str = scope["path"]
         if self.check_host and host_header and not is_local_host(host):
             return await _send_json(send, 400, "this server only answers to localhost "
-                                               "(the Host header names another host)")
+                                               "(the Host header names another host)", path)
         method = scope["method"]
-        path: str = scope["path"]
         origin = headers.get("origin")
         if method not in ("GET", "HEAD", "OPTIONS") and origin and origin != "null":
             if urlsplit(origin).netloc != host_header:
-                return await _send_json(send, 403, "cross-origin request refused")
+                return await _send_json(send, 403, "cross-origin request refused", path)
         elif method not in ("GET", "HEAD", "OPTIONS") and origin == "null":
-            return await _send_json(send, 403, "cross-origin request refused")
+            return await _send_json(send, 403, "cross-origin request refused", path)
         if self.token and not path.startswith(self.PUBLIC_PREFIXES):
             given = _token_from(headers, scope)
             if given is None or not secrets.compare_digest(given.encode(), self.token.encode()):
@@ -100,13 +100,13 @@ class Guard:
                         return await _send_login_redirect(send, self.token)
                     return await _send_html(send, 401, _LOGIN_PAGE)
                 return await _send_json(send, 401, "missing or wrong access token: send "
-                                                   "'Authorization: Bearer TOKEN'")
+                                                   "'Authorization: Bearer TOKEN'", path)
         limit = (self.max_upload_bytes + 65536 if path.endswith("/files")
                  else MAX_JSON_BODY)
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             return await _send_json(send, 413, f"the request body is larger than the limit "
-                                               f"of {limit} bytes")
+                                               f"of {limit} bytes", path)
         await self.app(scope, _limited(receive, limit), send)
 
 
@@ -137,8 +137,15 @@ def _token_from(headers: dict[str, str], scope: Scope) -> str | None:
     return None
 
 
-async def _send_json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _send_json(send: Send, status: int, detail: str, path: str = "") -> None:
+    """``{"detail": ...}``; under ``/v1/`` OpenAI's error shape, which its clients read."""
+    content: dict[str, object] = {"detail": detail}
+    if path.startswith("/v1/"):
+        kind = "authentication_error" if status == 401 else "invalid_request_error"
+        code = {401: "invalid_api_key", 403: "cross_origin", 413: "request_too_large"}
+        content = {"error": {"message": detail, "type": kind, "param": None,
+                             "code": code.get(status, "invalid_host")}}
+    body = json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})

@@ -429,3 +429,29 @@ class Store:
             rows = s.scalars(select(FileRow).where(FileRow.conversation_id == conversation_id)
                              .order_by(FileRow.name))
             return [_file_dict(f) for f in rows]
+
+    # added for the OpenAI-compatible endpoint ----------------------------------------
+
+    def ensure_conversation(self, conversation_id: str, title: str = "New chat",
+                            model: str = "") -> tuple[dict[str, Any], bool]:
+        """The conversation with this id, created if missing; ``(row, created)``.
+
+        For ids chosen by the caller (an OpenAI client's conversation key, hashed): two
+        requests racing to create it both get the one row.
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            return self.get_conversation(conversation_id), False
+        except NotFound:
+            pass
+        try:
+            with self.session() as s:
+                c = Conversation(id=conversation_id, title=title[:200], model=model,
+                                 share_token=secrets.token_urlsafe(24), next_seq=1,
+                                 agent_messages="[]")
+                s.add(c)
+                s.flush()
+                return _conversation_dict(c), True
+        except IntegrityError:  # created by a concurrent request
+            return self.get_conversation(conversation_id), False
