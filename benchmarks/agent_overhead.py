@@ -30,7 +30,9 @@ def main() -> None:
 
     session = Session(sandbox=args.sandbox)
     session.start()
-    llm = ScriptedLLM(lambda messages: "<execute>x = 1 + 1\nx</execute>", chunk_size=16)
+    # a different trivial cell each turn: the same one again would be stopped as a repeat
+    llm = ScriptedLLM(lambda messages: f"<execute>x = {len(messages)} + 1\nx</execute>",
+                      chunk_size=16)
     agent = Agent(llm, session=session, max_turns=args.turns)
     per_turn: list[float] = []
     exec_only: list[float] = []
