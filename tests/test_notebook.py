@@ -204,3 +204,14 @@ def test_a_stored_conversation_becomes_a_notebook() -> None:
     assert kinds == ["stream", "display_data", "execute_result", "error", "stream"]
     assert "timed out" in first.outputs[-1].text
     assert call.source == "f(a=1)" and call.outputs[0].text == "2"
+
+
+def test_without_nbformat_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import sys
+
+    from codeact.notebook import NotebookError
+
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # an import of it now fails
+    with pytest.raises(NotebookError, match=r"pip install 'codeact\[notebook\]'"):
+        trajectory_notebook(Trajectory(task="t"))
