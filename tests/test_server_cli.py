@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import nbformat
 import pytest
 from test_server_app import Client, free_port
 from test_server_store import _fresh_pg_db, postgres_url  # noqa: F401  (fixture)
@@ -171,6 +172,9 @@ def test_serve_mcp_tools_are_callable_from_a_conversations_kernel(
     other = c.new()["id"]  # loaded once, given to every conversation
     c.chat(other, "run: print(whoami())")
     pid = int(c.get(other)["items"][-1]["content"].strip("Result: *"))
+    nb = nbformat.reads(c.http.get(f"/api/conversations/{cid}/notebook").text, as_version=4)
+    note = next(cell.source for cell in nb.cells if "Host tools" in cell.source)
+    assert "`add(a: int, b: int)" in note
     c.close()
     os.kill(pid, 0)  # the stdio MCP server runs while the app does
     server.stop()
