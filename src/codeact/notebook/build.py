@@ -16,6 +16,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from codeact.errors import CodeactError
@@ -163,19 +164,13 @@ def _turn(cells: _Cells, record: TurnRecord, skip_prose: str | None) -> None:
     words = prose(record.completion, had_code=record.code is not None)
     if words and words != skip_prose:
         cells.markdown(words)
-    out = None if record.output is None else _as_dict(record.output)
+    out = None if record.output is None else asdict(record.output)
     if record.code is not None:
         cells.code(record.code, out)
     elif record.action == "tool_call" and record.tool:
         cells.code(_call_source(record.tool, record.arguments), out)
     elif record.action == "invalid" and record.observation:
         cells.markdown(_quote(record.observation))
-
-
-def _as_dict(output: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(output)
 
 
 def trajectory_notebook(traj: Trajectory, tools: Sequence[dict[str, Any]] | None = None

@@ -90,6 +90,8 @@ def notebook(
         if not -len(runs) <= index < len(runs):
             raise NotebookError(f"--index {index}: the file has {len(runs)} trajectories")
         target = output or trajectories.with_suffix(".ipynb")
+        if target.resolve() == trajectories.resolve():
+            raise NotebookError(f"{target}: the output would overwrite the input; pass -o")
         n = _write(runs[index], target)
     except NotebookError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
