@@ -17,7 +17,7 @@ import codeact
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["codeact", "codeact.llm", "codeact.runtime", "codeact.bench", "codeact.server",
-            "codeact.data", "codeact.train", "codeact.prompts"]
+            "codeact.data", "codeact.train", "codeact.prompts", "codeact.notebook"]
 HEAVY = ("torch", "llama_cpp")
 
 

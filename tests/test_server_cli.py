@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import nbformat
 import pytest
 from test_server_app import Client, free_port
 from test_server_store import _fresh_pg_db, postgres_url  # noqa: F401  (fixture)
@@ -149,3 +150,48 @@ def test_token_is_generated_and_printed_beyond_localhost(tmp_path: Path,
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
+
+
+def test_help_lists_the_kernel_and_mcp_options() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    for option in ("--mcp", "--kernel-env", "--packages"):
+        assert option in result.output
+
+
+def test_serve_mcp_tools_are_callable_from_a_conversations_kernel(
+        tmp_path: Path, servers: list[ServerProcess]) -> None:
+    from mcp_helpers import STDIO_SPEC
+
+    server = ServerProcess(f"sqlite:///{tmp_path / 'chat.db'}", tmp_path / "data",
+                           "--mcp", STDIO_SPEC, "--packages", "deny")
+    servers.append(server)
+    c = Client(server.url)
+    cid = c.new()["id"]
+    c.chat(cid, "run: print(add(2, 3))")
+    assert c.get(cid)["items"][-1]["content"] == "Result: **5**"
+    other = c.new()["id"]  # loaded once, given to every conversation
+    c.chat(other, "run: print(whoami())")
+    pid = int(c.get(other)["items"][-1]["content"].strip("Result: *"))
+    nb = nbformat.reads(c.http.get(f"/api/conversations/{cid}/notebook").text, as_version=4)
+    note = next(cell.source for cell in nb.cells if "Host tools" in cell.source)
+    assert "`add(a: int, b: int)" in note
+    c.close()
+    os.kill(pid, 0)  # the stdio MCP server runs while the app does
+    server.stop()
+    deadline = time.monotonic() + 20
+    while True:  # and is stopped at shutdown
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the MCP server outlived codeact serve"
+        time.sleep(0.1)
+
+
+def test_serve_rejects_a_bad_packages_setting_or_mcp_server(tmp_path: Path) -> None:
+    base = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--data-dir", str(tmp_path / "d"),
+            "--llm-factory", "test_server_app:scripted_factory"]
+    bad = CliRunner().invoke(app, [*base, "--packages", "maybe"])
+    assert bad.exit_code == 2 and "packages must be allow, deny or ask" in bad.output
+    bad = CliRunner().invoke(app, [*base, "--mcp", f"{sys.executable} -c 'raise SystemExit(3)'"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

@@ -46,7 +46,7 @@ from codeact.loopguard import RepeatGuard
 from codeact.observe import render_observation, turns_left_note
 from codeact.prompts import Prompt
 from codeact.tools import Tool, ToolArgumentError, as_tools
-from codeact.trajectory import Trajectory, TurnRecord
+from codeact.trajectory import ExecOutput, Trajectory, TurnRecord, tool_records
 
 if TYPE_CHECKING:
     from codeact.runtime.observation import Observation
@@ -209,7 +209,8 @@ class Agent:
         self.messages.append({"role": "user", "content": task})
         traj = Trajectory(task=task, model=getattr(self.llm, "name", type(self.llm).__name__),
                           action_format=self.format.name)
-        traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha)
+        traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha,
+                             tools=tool_records(self.tools))
         start = time.monotonic()
         try:
             yield from self._loop(traj, start)
@@ -299,6 +300,7 @@ class Agent:
                     return (yield from self._fail(traj, turn, str(exc)))
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
+                record.output = ExecOutput.from_observation(obs)
                 output = render_observation(obs)
                 repeat = (action.code, output)
                 text = output
@@ -328,6 +330,7 @@ class Agent:
                 text, ok = self._call_tool(action)
                 record.exec_seconds = time.monotonic() - t1
                 record.exec_ok = ok
+                record.output = ExecOutput(result=text) if ok else ExecOutput(stderr=text)
                 repeat = (json.dumps([action.tool, action.arguments], sort_keys=True,
                                      default=str), text)
                 if action.note:

@@ -238,6 +238,8 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the final answer.")] = False,
+    notebook_out: Annotated[Path | None, typer.Option(
+        "--notebook", help="Also write the run as a Jupyter notebook (.ipynb).")] = None,
 ) -> None:
     """Solve one task; exit code 0 when the agent ended with an answer."""
     from codeact.events import DoneEvent
@@ -274,6 +276,9 @@ def run(
             sys.stdout.write(line)
         else:
             json_out.write_text(line, encoding="utf-8")
+    if notebook_out is not None:
+        from codeact.notebook.cli import save_notebook
+        save_notebook(trajectory, notebook_out)
     if trajectory.stop_reason == "error":
         raise _fail(trajectory.error or "the run failed", 1)
     raise typer.Exit(0 if trajectory.stop_reason == "solution" else 1)
@@ -470,6 +475,9 @@ def _mount_subcommands() -> None:
         app.command("serve")(serve)
     except ImportError:  # pragma: no cover - server deps missing
         pass
+    from codeact.notebook.cli import notebook
+
+    app.command("notebook")(notebook)
     from codeact.mcp.cli import app as mcp_app
 
     app.add_typer(mcp_app, name="mcp", help="Serve a sandboxed Python kernel over MCP; "

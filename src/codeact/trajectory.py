@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,6 +18,57 @@ STOP_REASONS = (
     "error",  # the LLM or runtime failed; see Trajectory.error
     "no_action",  # chat mode: a plain reply that goes back to the user
 )
+
+
+@dataclass
+class ExecOutput:
+    """What one action printed, returned and raised, kept apart from the observation text
+    (a lossy rendering for the model) so a run can become a notebook with real outputs.
+
+    ``images`` are base64 PNGs; ``error`` is ``{"name", "message", "traceback"}``;
+    ``notice`` says the cell timed out, was interrupted or lost its kernel.
+    """
+
+    stdout: str = ""
+    stderr: str = ""
+    result: str | None = None
+    images: list[str] = field(default_factory=list)
+    error: dict[str, str] | None = None
+    notice: str | None = None
+    truncated: bool = False
+
+    @classmethod
+    def from_observation(cls, obs: Any) -> ExecOutput:
+        """From a runtime ``Observation`` (duck-typed: this module imports no runtime)."""
+        err = obs.error
+        notice = None
+        if obs.restarted:
+            notice = f"The kernel was restarted ({obs.restart_reason or 'it died'})."
+        elif obs.timed_out:
+            notice = f"Execution timed out after {obs.duration:.0f} s and was interrupted."
+        elif getattr(obs, "interrupted", False):
+            notice = "Execution was interrupted."
+        return cls(stdout=obs.stdout or "", stderr=obs.stderr or "", result=obs.result,
+                   images=[base64.b64encode(png).decode("ascii") for png in obs.images],
+                   error=None if err is None else {"name": err.name, "message": err.message,
+                                                   "traceback": err.traceback or ""},
+                   notice=notice, truncated=bool(obs.truncated))
+
+
+def tool_records(tools: Iterable[Any]) -> list[dict[str, Any]]:
+    """What a trajectory keeps of its tools: name and signature, and a pure tool's source
+    (so an exported notebook can define it and re-run without codeact)."""
+    out: list[dict[str, Any]] = []
+    for t in tools:
+        source = None
+        if t.pure:
+            try:
+                source = t.source()
+            except (OSError, TypeError, ValueError):  # no source file (defined in a REPL)
+                source = None
+        out.append({"name": t.name, "signature": t.signature, "pure": bool(t.pure),
+                    "source": source})
+    return out
 
 
 @dataclass
@@ -32,6 +85,7 @@ class TurnRecord:
     arguments: Any = None
     observation: str | None = None
     exec_ok: bool | None = None
+    output: ExecOutput | None = None  # the action's structured output (None: no action ran)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_prompt_tokens: int = 0
@@ -86,7 +140,8 @@ class Trajectory:
     def from_dict(cls, data: dict[str, Any]) -> Trajectory:
         data = dict(data)
         data.pop("total_tokens", None)
-        turns = [TurnRecord(**t) for t in data.pop("turns", [])]
+        turns = [TurnRecord(**{**t, "output": ExecOutput(**t["output"])})
+                 if t.get("output") else TurnRecord(**t) for t in data.pop("turns", [])]
         known = set(cls.__dataclass_fields__)
         unknown = {k: data.pop(k) for k in list(data) if k not in known}
         traj = cls(**data, turns=turns)

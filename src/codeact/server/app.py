@@ -20,6 +20,7 @@ from codeact.server.hub import ChatHub
 from codeact.server.kernels import KernelProvider
 from codeact.server.llms import LLMCache
 from codeact.server.routes import conversations, files, meta, openai_api, pages, runs, share
+from codeact.server.routes import notebook as notebook_routes
 from codeact.server.routes.conversations import ConversationPatch, NewConversation
 from codeact.server.routes.deps import (
     MAX_DB_INT,
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(files.router)
     app.include_router(share.router)
     app.include_router(openai_api.router)
+    app.include_router(notebook_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_security(app, token=token, check_host=check_host, max_upload_bytes=max_upload_bytes)
     return app

@@ -57,6 +57,16 @@ def serve(
         "--max-upload-mb", min=1, help="Largest upload in MiB.")] = 50,
     unsafe_no_sandbox: Annotated[bool, typer.Option(
         "--unsafe-no-sandbox", help="Run model-written code WITHOUT a sandbox.")] = False,
+    mcp: Annotated[list[str] | None, typer.Option(
+        "--mcp", help="Give every conversation the tools of an MCP server: a command line "
+        "(stdio) or an http(s):// URL; repeatable. Connected once at start, closed at "
+        "shutdown. Env: CODEACT_MCP (';'-separated).")] = None,
+    kernel_env: Annotated[str | None, typer.Option(
+        "--kernel-env", help="Python environment kernels run in: a venv path with ipykernel, "
+        "or 'self' for codeact's own. Env: CODEACT_KERNEL_ENV.")] = None,
+    packages: Annotated[str | None, typer.Option(
+        "--packages", help="`%pip install` in the sandbox, done by the host: allow or deny "
+        "(ask = deny: a server has no terminal user). Env: CODEACT_PACKAGES.")] = None,
     llm_factory: Annotated[str | None, typer.Option(
         "--llm-factory", hidden=True,
         help="module:attr of a callable spec -> LLM (tests, demos).")] = None,
@@ -67,9 +77,11 @@ def serve(
     from codeact.server import serve as run_server
 
     try:
-        settings = load_settings({"model": model})
+        settings = load_settings({"model": model, "mcp": mcp or None,
+                                  "kernel_env": kernel_env, "packages": packages})
     except ConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
+    sandbox = _sandbox(settings, unsafe_no_sandbox or settings.unsafe_no_sandbox)
     factory = _load_object(llm_factory) if llm_factory else None
     if factory is None:
         from codeact.server.llms import LLMCache
@@ -77,19 +89,56 @@ def serve(
         options: dict[str, Any] = {"base_url": settings.base_url, "api_key": settings.api_key,
                                    "n_ctx": settings.n_ctx, "n_threads": settings.n_threads}
         factory = LLMCache(options={k: v for k, v in options.items() if v is not None})
-    run_server(
-        host=host, port=port, db=db, token=token, model=settings.model,
-        models=[settings.model, *(models or [])], data_dir=data_dir,
-        max_sessions=max_sessions, pool_size=pool_size, idle_timeout=idle_timeout,
-        sandbox="none" if unsafe_no_sandbox or settings.unsafe_no_sandbox else "bwrap",
-        agent_options={"max_turns": settings.max_turns,
-                       "exec_timeout": settings.exec_timeout,
-                       "max_new_tokens": settings.max_new_tokens,
-                       "temperature": settings.temperature,
-                       "action_format": settings.action_format},
-        llm_factory=factory, max_upload_bytes=max_upload_mb * 1024 * 1024,
-        log_level=log_level,
-    )
+    tools, manager = _mcp_tools(settings.mcp, settings.exec_timeout)
+    try:
+        run_server(
+            host=host, port=port, db=db, token=token, model=settings.model,
+            models=[settings.model, *(models or [])], data_dir=data_dir,
+            max_sessions=max_sessions, pool_size=pool_size, idle_timeout=idle_timeout,
+            sandbox=sandbox,
+            agent_options={"max_turns": settings.max_turns,
+                           "exec_timeout": settings.exec_timeout,
+                           "max_new_tokens": settings.max_new_tokens,
+                           "temperature": settings.temperature,
+                           "action_format": settings.action_format, "tools": tools},
+            llm_factory=factory, max_upload_bytes=max_upload_mb * 1024 * 1024,
+            log_level=log_level,
+        )
+    finally:
+        if manager is not None:
+            manager.close()  # stops stdio MCP servers
+
+
+def _sandbox(settings: Any, unsafe: bool) -> Any:
+    """The kernels' sandbox, Python environment and package policy (as for ``run``; no
+    terminal user to ask, so ``ask`` behaves as ``deny``)."""
+    from codeact.runtime import SandboxConfig
+    from codeact.runtime import kernel_env as ke
+    from codeact.runtime.packages import PackagePolicy
+
+    try:
+        if settings.kernel_env is not None:
+            ke.resolve(settings.kernel_env)  # a broken --kernel-env fails here, in one line
+        policy = PackagePolicy(mode=settings.packages, allow=tuple(settings.packages_allow),
+                               deny=tuple(settings.packages_deny),
+                               max_mb=settings.packages_max_mb,
+                               persist=settings.packages_persist, ask=None)
+    except (ke.KernelEnvError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return SandboxConfig(backend="none" if unsafe else "bwrap",
+                         kernel_env=settings.kernel_env, packages=policy)
+
+
+def _mcp_tools(specs: list[str], timeout: float) -> tuple[list[Any], Any]:
+    """Connect to the MCP servers once, for every conversation; (tools, manager or None)."""
+    if not specs:
+        return [], None
+    from codeact.mcp import MCPError, load_mcp_tools
+
+    try:
+        return load_mcp_tools(specs, call_timeout=timeout)
+    except MCPError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,52 @@
+"""A conversation as a Jupyter notebook: ``GET /api/conversations/{cid}/notebook``.
+
+Built from what the store keeps (messages, code actions with their outputs and images),
+so it works for any conversation, live or not; the server's tools go in the first cell
+(pure ones) or a note (host ones, e.g. ``serve --mcp``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from codeact.notebook import NotebookError, conversation_notebook, dumps
+from codeact.server.routes.deps import AppState, ConversationId
+from codeact.trajectory import tool_records
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["conversations"])
+
+
+def filename(title: str) -> str:
+    """An ASCII file name from the conversation's title (safe in a header)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip("-.")[:60]
+    return f"{stem or 'conversation'}.ipynb"
+
+
+def _build(state: Any, conv: dict[str, Any]) -> str:
+    items = state.store.timeline(conv["id"])
+    tools = tool_records(state.hub.agent_options.get("tools") or ())
+    nb = conversation_notebook(conv, items, lambda i: state.store.get_image(conv["id"], i),
+                               tools)
+    return dumps(nb)
+
+
+@router.get("/api/conversations/{cid}/notebook",
+            responses={200: {"content": {"application/x-ipynb+json": {}},
+                             "description": "the conversation as an .ipynb file"}})
+async def conversation_as_notebook(state: AppState, cid: ConversationId) -> Response:
+    """Download the conversation as a Jupyter notebook (code cells with their outputs)."""
+    conv = await state.conversation_or_404(cid)
+    try:
+        text = await asyncio.to_thread(_build, state, conv)
+    except NotebookError as exc:
+        raise HTTPException(501, str(exc)) from None
+    return Response(text, media_type="application/x-ipynb+json",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{filename(conv["title"])}"'})
