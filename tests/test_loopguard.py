@@ -43,3 +43,15 @@ def test_text_format_advice_names_no_final_answer_function():
     guard.check("call", "out")
     note, _ = guard.check("call", "out")
     assert note and "final_answer" not in note and "<solution>" in note
+
+
+def test_a_repeated_failure_is_told_to_fix_the_code_not_to_answer():
+    guard = RepeatGuard()
+    guard.check("f(1)", "KeyError: 'x'", failed=True)
+    note, stop = guard.check("f(1)", "KeyError: 'x'", failed=True)
+    assert note and "failed with this same error" in note and "Read the error" in note
+    assert "give the answer now" not in note and not stop
+    json_guard = RepeatGuard(code_format=False)
+    json_guard.check("call", "Error: bad", failed=True)
+    note, _ = json_guard.check("call", "Error: bad", failed=True)
+    assert note and "different arguments" in note

@@ -40,6 +40,7 @@ from codeact.events import (
     TurnStarted,
 )
 from codeact.executor import Executor, SandboxFailure
+from codeact.hints import FailedAssignments
 from codeact.history import ContextBudget, estimate_tokens
 from codeact.llm.base import LLM, Completion, LLMError
 from codeact.loopguard import RepeatGuard
@@ -128,6 +129,7 @@ class Agent:
             room = max(256, int(self.context_window) - max_new_tokens - CONTEXT_MARGIN)
             self._budget = ContextBudget(room, count=count)
         self._guard = RepeatGuard(code_format=self.format.name == "code")
+        self._failed_cells = FailedAssignments()
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
         self._session: Executor | None = session
@@ -202,6 +204,7 @@ class Agent:
         """Run the loop, yielding events as they happen; the last is a DoneEvent."""
         self._interrupted.clear()
         self._guard.reset()
+        self._failed_cells.reset()
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
             if self._budget is not None:
@@ -272,7 +275,8 @@ class Agent:
 
             action = self.format.parse(completion)
             obs: Observation | None = None
-            repeat: tuple[str, str] | None = None  # (action, output) for the repeat guard
+            # (action, output, failed) for the repeat guard
+            repeat: tuple[str, str, bool] | None = None
             if isinstance(action, FinalAnswer):
                 record.action = "solution"
                 return (yield from self._answer(traj, turn, action.answer))
@@ -302,8 +306,11 @@ class Agent:
                 record.exec_ok = obs.ok
                 record.output = ExecOutput.from_observation(obs)
                 output = render_observation(obs)
-                repeat = (action.code, output)
+                repeat = (action.code, output, not obs.ok)
                 text = output
+                hint = self._failed_cells.observe(action.code, obs)
+                if hint:
+                    text += "\n" + hint
                 if action.note:
                     text += "\n" + action.note
                 if obs.final_answer is not None:  # final_answer(...) called in the cell
@@ -332,7 +339,7 @@ class Agent:
                 record.exec_ok = ok
                 record.output = ExecOutput(result=text) if ok else ExecOutput(stderr=text)
                 repeat = (json.dumps([action.tool, action.arguments], sort_keys=True,
-                                     default=str), text)
+                                     default=str), text, not ok)
                 if action.note:
                     text += "\n" + action.note
             if repeat is not None:  # the same action and output again: say so, or stop

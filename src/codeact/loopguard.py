@@ -45,8 +45,11 @@ class RepeatGuard:
         self._pairs.clear()
         self._outputs.clear()
 
-    def check(self, action: str, output: str) -> tuple[str | None, bool]:
-        """Record one (action, output); return (a note for the model or None, stop?)."""
+    def check(self, action: str, output: str, failed: bool = False) -> tuple[str | None, bool]:
+        """Record one (action, output); return (a note for the model or None, stop?).
+
+        ``failed``: the action raised an error, so "give the answer now" is the wrong
+        advice: the note says to read the error and change the code instead."""
         action, output = action.strip(), normalize(output)
         self._pairs[(action, output)] += 1
         same_pair = self._pairs[(action, output)]
@@ -63,7 +66,19 @@ class RepeatGuard:
         else:
             what = (f"Note: this is the {_ordinal(times)} time you got exactly this output, "
                     "from different actions.")
-        if self.code_format:
+        if failed and same_pair >= same_output:
+            what = (f"Note: this is the {_ordinal(times)} time this same action failed with "
+                    "this same error, so running it again will fail again.")
+            if self.code_format:
+                advice = ("Read the error message: it says what is wrong (for example a "
+                          "wrong argument, a name that is not defined, a key or value that "
+                          "does not exist). Change the code to fix it: check the arguments "
+                          "against the function's signature and description, and print the "
+                          "values you pass.")
+            else:
+                advice = ("Read the error message: it says what is wrong. Call the tool "
+                          "with different arguments, or call a different tool.")
+        elif self.code_format:
             advice = ("If your work already answers the task, give the answer now: call "
                       "final_answer() with the result (or with the function, when the task "
                       "asks you to write one), or write the answer between <solution> and "
