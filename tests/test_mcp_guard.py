@@ -2,7 +2,8 @@
 
 import json
 
-from codeact.mcp.guard import Guard, is_local_host, resolve_token
+from codeact.hosts import is_local_host, resolve_token
+from codeact.mcp.guard import Guard
 
 
 def test_tokens_beyond_localhost():

@@ -19,23 +19,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+from codeact.hosts import is_local_host, request_host
+
 MAX_BODY = 4 << 20  # bytes of a request that opens a session (an initialize request)
 BUSY_CODE = -32000
-
-
-def is_local_host(host: str) -> bool:
-    """Loopback names and addresses (as ``codeact serve`` counts them)."""
-    return host in LOCAL_HOSTS or host.startswith("127.")
-
-
-def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
-    """The token to require and whether it was generated (beyond localhost: always one)."""
-    if token:
-        return token, False
-    if is_local_host(host):
-        return None, False
-    return secrets.token_urlsafe(24), True
 
 
 class Guard:
@@ -54,10 +41,7 @@ class Guard:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        host_header = headers.get("host", "")
-        host = urlsplit(f"//{host_header}").hostname or ""
+        headers, host_header, host = request_host(scope)
         if self.check_host and host_header and not is_local_host(host):
             return await _send_json(send, 400, {"detail": "this server only answers to "
                                                 "localhost (the Host header names another "

@@ -28,9 +28,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
+from codeact.hosts import is_local_host
 from codeact.mcp import files as wsfiles
 from codeact.mcp.errors import require_sdk
-from codeact.mcp.guard import Guard, is_local_host
+from codeact.mcp.guard import Guard
 
 INSTRUCTIONS = (
     "A persistent, sandboxed Python kernel (no network, no access to the host's files). "
@@ -332,7 +333,7 @@ def serve_http(config: ServerConfig, *, host: str = "127.0.0.1", port: int = 876
     """Serve streamable HTTP at ``http://HOST:PORT/mcp`` until interrupted."""
     import uvicorn
 
-    from codeact.mcp.guard import resolve_token
+    from codeact.hosts import resolve_token
 
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
     token, generated = resolve_token(host, token)

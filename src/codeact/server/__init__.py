@@ -6,26 +6,18 @@ benchmark, embedding). The ``codeact serve`` command is :func:`codeact.server.cl
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codeact.hosts import is_local_host, resolve_token
 from codeact.server.app import create_app
-from codeact.server.security import is_local_host
 from codeact.server.store import Store, default_data_dir
 
 __all__ = ["Store", "create_app", "default_data_dir", "serve", "resolve_token"]
 
 
-def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
-    """The access token to use and whether it was generated (beyond localhost, always one)."""
-    if token:
-        return token, False
-    if is_local_host(host):
-        return None, False
-    return secrets.token_urlsafe(24), True
 
 
 def serve(

@@ -17,23 +17,19 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codeact.hosts import LOCAL_HOSTS, is_local_host, request_host
+
 __all__ = ["CSP", "DEFAULT_MAX_UPLOAD", "LOCAL_HOSTS", "MAX_JSON_BODY", "PUBLIC_PREFIXES",
            "TOKEN_COOKIE", "Guard", "add_security", "is_local_host", "security_headers"]
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 MAX_JSON_BODY = 1024 * 1024
 TOKEN_COOKIE = "codeact_token"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # paths served without the token: share links, static assets, the health check
 PUBLIC_PREFIXES = ("/r/", "/api/share/", "/static/", "/api/health", "/favicon.ico")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
        "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
-
-
-def is_local_host(host: str) -> bool:
-    """Whether ``host`` (an interface or a Host header's name) is loopback."""
-    return host in LOCAL_HOSTS or host.startswith("127.")
 
 
 def add_security(app: FastAPI, *, token: str | None, check_host: bool,
@@ -75,10 +71,7 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        host_header = headers.get("host", "")
-        host = urlsplit(f"//{host_header}").hostname or ""
+        headers, host_header, host = request_host(scope)
         path: str = scope["path"]
         if self.check_host and host_header and not is_local_host(host):
             return await _send_json(send, 400, "this server only answers to localhost "

@@ -1,0 +1,35 @@
+"""Which hosts count as local, and the token rule: shared by ``codeact serve`` and
+``codeact mcp`` so both servers guard the same way (a fix lands in both at once)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+__all__ = ["LOCAL_HOSTS", "is_local_host", "request_host", "resolve_token"]
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def is_local_host(host: str) -> bool:
+    """Whether ``host`` (an interface or a Host header's name) is loopback."""
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def request_host(scope: dict) -> tuple[dict[str, str], str, str]:
+    """An ASGI HTTP scope's headers (lower-case names), its Host header and that header's
+    host name (no port)."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+               for k, v in scope.get("headers", [])}
+    host_header = headers.get("host", "")
+    return headers, host_header, urlsplit(f"//{host_header}").hostname or ""
+
+
+def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
+    """The access token to require and whether it was generated: beyond localhost there
+    is always one (a random one when none was given)."""
+    if token:
+        return token, False
+    if is_local_host(host):
+        return None, False
+    return secrets.token_urlsafe(24), True

@@ -1,0 +1,25 @@
+"""Local-host and token rules shared by `codeact serve` and `codeact mcp`."""
+
+from codeact.hosts import is_local_host, request_host, resolve_token
+
+
+def test_loopback_names_and_addresses_are_local():
+    for host in ("127.0.0.1", "127.3.4.5", "localhost", "::1", "[::1]"):
+        assert is_local_host(host)
+    for host in ("0.0.0.0", "example.com", "10.0.0.1", "localhost.evil.com"):
+        assert not is_local_host(host)
+
+
+def test_request_host_reads_the_host_header_without_port():
+    scope = {"headers": [(b"Host", b"localhost:8000"), (b"Origin", b"http://x")]}
+    headers, host_header, host = request_host(scope)
+    assert headers["origin"] == "http://x" and host_header == "localhost:8000"
+    assert host == "localhost"
+    assert request_host({"headers": []})[1:] == ("", "")
+
+
+def test_a_token_is_always_required_beyond_localhost():
+    assert resolve_token("127.0.0.1", None) == (None, False)
+    assert resolve_token("0.0.0.0", "given") == ("given", False)
+    token, generated = resolve_token("0.0.0.0", None)
+    assert generated and token and len(token) >= 24
