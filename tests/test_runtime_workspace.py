@@ -172,3 +172,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_fifo_is_refused_without_blocking_the_host(root: Path) -> None:
+    # model code can plant a FIFO; opening it for reading would block forever
+    os.mkfifo(root / "pipe")
+    done = threading.Event()
+
+    def read() -> None:
+        with pytest.raises(w.UnsafeName, match="not a regular file"):
+            w.read_bytes(root, "pipe")
+        done.set()
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(10)
+    assert done.is_set()
+
+
+def test_open_dir_creates_parents_for_an_owner(root: Path) -> None:
+    fd = w.open_dir(root, ("a", "b"), "a/b", create=True, owner=(os.getuid(), os.getgid()))
+    os.close(fd)
+    assert (root / "a" / "b").is_dir()
+    (root / "a" / "link").symlink_to(root)
+    with pytest.raises(w.UnsafeName, match="symbolic link"):
+        w.open_dir(root, ("a", "link"), "a/link", create=False)

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from codeact.runtime.workspace import UnsafeName, open_dir
+
 KERNEL_ROOT = "/workspace"  # where the sandboxed kernel sees the workspace
 MAX_LIST = 500
 MAX_READ = 1 << 20  # bytes of text returned by read_file
@@ -51,24 +53,17 @@ def relative_parts(path: str) -> list[str]:
 @contextlib.contextmanager
 def _dir_fd(root: Path, parts: list[str], create: bool = False,
             owner: tuple[int, int] | None = None) -> Iterator[int]:
-    """A descriptor of ``root/parts...``, each step opened without following links."""
-    fd = os.open(root, _DIR_FLAGS)
+    """A descriptor of ``root/parts...``, each step opened without following links (the
+    runtime's one implementation, :func:`codeact.runtime.workspace.open_dir`)."""
+    rel = "/".join(parts)
     try:
-        for part in parts:
-            try:
-                nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except FileNotFoundError:
-                if not create:
-                    raise
-                os.mkdir(part, 0o755, dir_fd=fd)
-                if owner is not None:
-                    os.chown(part, *owner, dir_fd=fd, follow_symlinks=False)
-                nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                raise WorkspaceError(f"{part!r} is not a directory of the workspace "
-                                     f"({exc.strerror})") from None
-            os.close(fd)
-            fd = nxt
+        fd = open_dir(root, tuple(parts), rel, create=create, owner=owner)
+    except FileNotFoundError:
+        raise
+    except (UnsafeName, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise WorkspaceError(f"{rel!r} is not a directory of the workspace ({why})") from None
+    try:
         yield fd
     finally:
         os.close(fd)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..errors import CodeactError
 
-__all__ = ["UnsafeName", "chown_tree", "copy_file", "list_files", "read_bytes",
+__all__ = ["UnsafeName", "chown_tree", "copy_file", "list_files", "open_dir", "read_bytes",
            "resolve_inside", "write_bytes"]
 
 log = logging.getLogger("codeact.runtime")
@@ -56,8 +56,10 @@ def resolve_inside(root: Path | str, relpath: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _open_dir(root: Path, parts: tuple[str, ...], relpath: object, *, create: bool) -> int:
-    """An fd of ``root/parts...``, reached without following any link (made if asked)."""
+def open_dir(root: Path | str, parts: tuple[str, ...], relpath: object, *, create: bool,
+             owner: tuple[int, int] | None = None) -> int:
+    """An fd of ``root/parts...``, reached without following any link (made if asked,
+    then handed to ``owner``, the uid/gid the sandboxed kernel runs as)."""
     fd = os.open(root, _DIR_FLAGS)
     try:
         for part in parts:
@@ -68,6 +70,8 @@ def _open_dir(root: Path, parts: tuple[str, ...], relpath: object, *, create: bo
                     raise
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(part, dir_fd=fd)
+                    if owner is not None:
+                        os.chown(part, *owner, dir_fd=fd, follow_symlinks=False)
                 nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, fd):
@@ -101,12 +105,17 @@ def _split(root: Path | str, relpath: str | os.PathLike[str]) -> tuple[Path, Pat
 def read_bytes(root: Path | str, relpath: str | os.PathLike[str]) -> bytes:
     """The content of a workspace file; links are never followed out of the workspace."""
     base, target, name = _split(root, relpath)
-    dfd = _open_dir(base, target.parent.relative_to(base).parts, relpath, create=False)
+    dfd = open_dir(base, target.parent.relative_to(base).parts, relpath, create=False)
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        # O_NONBLOCK: a FIFO planted by model code must not hang the host on open
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=dfd)
     finally:
         os.close(dfd)
     with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise UnsafeName(f"path {str(relpath)!r} is not a regular file")
+        os.set_blocking(f.fileno(), True)
         return f.read()
 
 
@@ -118,7 +127,7 @@ def _atomic_write(root: Path | str, relpath: str | os.PathLike[str],
     the umask)."""
     base, target, name = _split(root, relpath)
     parts = target.parent.relative_to(base).parts
-    dfd = _open_dir(base, parts, relpath, create=True)
+    dfd = open_dir(base, parts, relpath, create=True)
     try:
         resolve_inside(base, relpath)  # re-check now that the parents exist
         keep: int | None = None
