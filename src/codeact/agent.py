@@ -13,8 +13,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from codeact.actions import (
     ActionFormat,
@@ -52,6 +53,17 @@ if TYPE_CHECKING:
 TOOL_RESULT_LIMIT = 10_000
 SANDBOX_FAILURE = "SandboxFailure"  # the runtime itself failed: the run cannot go on
 CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
+SKIPPED_NOTE = "The user declined to run this code; it was not executed."
+EDITED_NOTE = "The user edited your code before it ran. The code that ran:\n```python\n{}\n```"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's decision on a code action before it runs (``Agent(approve=...)``):
+    ``run`` it, run ``code`` instead (``edit``: the model is told), or ``skip`` it."""
+
+    action: Literal["run", "edit", "skip"] = "run"
+    code: str | None = None
 
 
 class Agent:
@@ -76,6 +88,7 @@ class Agent:
         system_prompt: str | None = None,
         prompt: str | Prompt | None = None,
         context_window: int | None = None,
+        approve: Callable[[str], Approval] | None = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -90,6 +103,7 @@ class Agent:
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.chat = chat
+        self.approve = approve  # asked before each code action runs (None: run it)
         # --prompt applies to the code format; json and text keep their frozen prompts so
         # the comparison between formats stays fair
         if isinstance(prompt, Prompt):
@@ -283,15 +297,23 @@ class Agent:
                 record.action = "code"
                 record.code = action.code
                 yield CodeActionEvent(turn, action.code)
-                obs = yield from self._execute(turn, action.code)
+                decision = self.approve(action.code) if self.approve is not None else None
+                if decision is not None and decision.action == "skip":
+                    record.action = "skipped"
+                    yield from self._observe(record, f"{SKIPPED_NOTE}\n"
+                                                     f"{turns_left_note(remaining)}", None)
+                    continue
+                edited = decision is not None and decision.action == "edit" and decision.code
+                code = record.code = decision.code if edited and decision else action.code
+                obs = yield from self._execute(turn, code)
                 if obs.error is not None and obs.error.name == SANDBOX_FAILURE:
                     record.observation = obs.error.message
                     return (yield from self._fail(traj, turn, obs.error.message))
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
                 output = render_observation(obs)
-                repeat = (action.code, output)
-                text = output
+                repeat = (code, output)
+                text = EDITED_NOTE.format(code) + "\n" + output if edited else output
                 if action.note:
                     text += "\n" + action.note
                 if obs.final_answer is not None:  # final_answer(...) called in the cell
