@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from codeact.server.errors import NotFound
-from codeact.server.schema import AppSetting, Branch, Conversation, Message, now
+from codeact.server.schema import AppSetting, Branch, CodeAction, Conversation, Message, now
 
 __all__ = ["ChatFeatures", "snippet"]
 
@@ -45,6 +45,13 @@ class ChatFeatures:
     @staticmethod
     def _chain(s: Session, conversation_id: str, branch: int) -> list[tuple[int, int | None]]:
         raise NotImplementedError  # provided by Store
+
+    def set_code(self, code_action_id: int, code: str, *, s: Session | None = None) -> None:
+        """Replace a code action's code (approval mode: the user edited it before it ran)."""
+        if s is None:
+            with self.session() as s2:
+                return self.set_code(code_action_id, code, s=s2)
+        s.execute(update(CodeAction).where(CodeAction.id == code_action_id).values(code=code))
 
     # search --------------------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
