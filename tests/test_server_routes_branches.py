@@ -98,3 +98,21 @@ def test_errors(client: Client) -> None:
     assert client.http.post(f"/api/conversations/{cid}/regenerate").status_code == 409
     client.http.post(f"/api/conversations/{cid}/stop")
     client.events(cid)
+
+
+def test_an_edit_of_an_edit_is_another_version_of_the_first_message(client: Client) -> None:
+    cid = client.new()["id"]
+    client.chat(cid, "hello")
+    first = client.get(cid)["items"][0]
+    client.http.post(f"/api/conversations/{cid}/messages/{first['id']}/edit",
+                     json={"content": "hello again"})
+    client.events(cid)
+    edited = next(i for i in client.get(cid)["items"] if i.get("role") == "user")
+    assert edited["content"] == "hello again" and edited["branch"] == 1
+    client.http.post(f"/api/conversations/{cid}/messages/{edited['id']}/edit",
+                     json={"content": "hello a third time"})
+    client.events(cid)
+    data = client.get(cid)
+    assert contents(data) == [EDIT_NOTICE, "hello a third time", "You said: hello a third time"]
+    third = data["branches"][-1]
+    assert (third["parent"], third["anchor_seq"]) == (0, first["seq"])  # same group

@@ -324,6 +324,19 @@ class ChatHub:
                 return item
         raise NotFound("no such user message in this conversation")
 
+    def _first_version(self, conversation_id: str, user: dict[str, Any]) -> tuple[int, int]:
+        """(branch, seq) of the message ``user`` is a version of: an edit's edit is one
+        more version of the first message, so the UI lists them together."""
+        own = next((b for b in self.store.branches(conversation_id)
+                    if b["number"] == user["branch"]), None)
+        if own is not None and own["kind"] == "edit" and own["anchor_seq"] is not None:
+            first = next((i for i in self.store.timeline(conversation_id)
+                          if i["type"] == "message" and i["role"] == "user"
+                          and i["branch"] == own["number"]), None)
+            if first is not None and first["id"] == user["id"]:
+                return own["parent"], own["anchor_seq"]
+        return user["branch"], user["seq"]
+
     async def regenerate(self, conversation_id: str, *, approval: bool | None = None
                          ) -> tuple[Run, list[dict]]:
         """Answer the last user message again on a new branch; the kernel is kept."""
@@ -332,7 +345,8 @@ class ChatHub:
         user = await asyncio.to_thread(self._user_message, conversation_id, None)
         history = await asyncio.to_thread(self._history_before, conversation_id, user["seq"])
         await asyncio.to_thread(self.store.fork, conversation_id, anchor_seq=user["seq"],
-                                fork_seq=user["seq"] + 1, kind="regenerate", history=history)
+                                fork_seq=user["seq"] + 1, kind="regenerate", history=history,
+                                parent=user["branch"])
         live = self.live.get(conversation_id)
         if live is not None:
             live.agent.load_messages(history)
@@ -347,8 +361,9 @@ class ChatHub:
             raise Conflict("a reply is still being generated in this conversation")
         user = await asyncio.to_thread(self._user_message, conversation_id, message_id)
         history = await asyncio.to_thread(self._history_before, conversation_id, user["seq"])
-        await asyncio.to_thread(self.store.fork, conversation_id, anchor_seq=user["seq"],
-                                fork_seq=user["seq"], kind="edit", history=history)
+        parent, anchor = await asyncio.to_thread(self._first_version, conversation_id, user)
+        await asyncio.to_thread(self.store.fork, conversation_id, anchor_seq=anchor,
+                                fork_seq=anchor, kind="edit", history=history, parent=parent)
         await self._close_live(conversation_id)
         return await self._start(conversation_id, text, approval=approval,
                                  notice=EDIT_NOTICE, reset_hint=True)

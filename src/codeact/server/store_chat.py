@@ -177,11 +177,14 @@ class ChatFeatures:
         return rows
 
     def fork(self, conversation_id: str, *, anchor_seq: int, fork_seq: int, kind: str,
-             history: list[dict[str, Any]]) -> int:
-        """Start a branch from the shown one and show it; returns its number.
+             history: list[dict[str, Any]], parent: int | None = None) -> int:
+        """Start a branch and show it; returns its number.
 
-        The new branch sees the shown branch's items before ``fork_seq``; the model's
-        messages become ``history`` (a snapshot at the current end of the timeline).
+        ``parent``: the branch that owns the user message at ``anchor_seq`` (None: the
+        shown one). The new branch sees the parent's items before ``fork_seq``, which are
+        what the shown branch had there too; so edits and regenerations of one message
+        share the key (parent, anchor_seq) and the UI can offer them as its versions. The
+        model's messages become ``history`` (a snapshot at the current end of the timeline).
         """
         with self.session() as s:
             c = s.get(Conversation, conversation_id)
@@ -189,7 +192,8 @@ class ChatFeatures:
                 raise NotFound(conversation_id)
             rows = self._stash(s, c)
             number = max(rows) + 1
-            s.add(Branch(conversation_id=c.id, number=number, parent=c.branch or 0,
+            s.add(Branch(conversation_id=c.id, number=number,
+                         parent=(c.branch or 0) if parent is None else parent,
                          anchor_seq=anchor_seq, fork_seq=fork_seq, kind=kind,
                          agent_messages="[]", created_at=now()))
             c.branch = number

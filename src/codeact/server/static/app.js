@@ -3,10 +3,11 @@
 
 (function () {
   const CA = window.CA;
+  CA.interactive = true; // message actions, copy buttons, approval panels
   const $ = (sel) => document.querySelector(sel);
   const state = {
     models: [], defaultModel: "", conversations: [], current: null, running: false,
-    runId: null, stream: null, files: [], sending: false,
+    runId: null, stream: null, files: [], sending: false, branches: [], query: "",
   };
   const timeline = new CA.Timeline($("#timeline"),
     (id) => `/api/conversations/${state.current.id}/images/${id}`);
@@ -51,7 +52,9 @@
 
   // ------------------------------------------------------------ conversation list
   async function loadConversations() {
-    const data = await api("GET", "/api/conversations");
+    const q = state.query.trim();
+    const data = q ? await api("GET", `/api/search?q=${encodeURIComponent(q)}`)
+      : await api("GET", "/api/conversations");
     state.conversations = data.conversations;
     const cur = state.current && state.conversations.find((c) => c.id === state.current.id);
     if (cur) { state.current.title = cur.title; $("#title").textContent = cur.title; }
@@ -63,24 +66,95 @@
     ul.innerHTML = "";
     state.conversations.forEach((c) => {
       const li = document.createElement("li");
-      li.className = "conv" + (state.current && c.id === state.current.id ? " active" : "");
+      li.className = "conv" + (state.current && c.id === state.current.id ? " active" : "") +
+        (c.pinned ? " pinned" : "");
       li.dataset.id = c.id;
-      li.innerHTML = `<span class="conv-title">${CA.esc(c.title)}</span>` +
+      const snippet = c.match && c.match.snippet
+        ? `<span class="conv-snippet">${CA.esc(c.match.snippet)}</span>` : "";
+      li.innerHTML = (c.pinned ? `<span class="pin-mark" title="Pinned">★</span>` : "") +
+        `<span class="conv-text"><span class="conv-title">${CA.esc(c.title)}</span>${snippet}</span>` +
         (c.running ? `<span class="dot" title="running"></span>` : "") +
-        `<button class="conv-del" title="Delete conversation" aria-label="Delete">×</button>`;
+        `<span class="conv-buttons">` +
+        `<button class="conv-pin" type="button" title="${c.pinned ? "Unpin" : "Pin"}" aria-label="${c.pinned ? "Unpin" : "Pin"}">${c.pinned ? "Unpin" : "Pin"}</button>` +
+        `<button class="conv-rename" type="button" title="Rename" aria-label="Rename">✎</button>` +
+        `<button class="conv-del" type="button" title="Delete conversation" aria-label="Delete">×</button></span>`;
       li.addEventListener("click", (e) => {
-        if (e.target.classList.contains("conv-del")) return;
+        if (e.target.closest(".conv-buttons") || e.target.closest(".rename-input")) return;
         location.hash = `#/c/${c.id}`;
+        document.body.classList.remove("drawer-open");
       });
-      li.querySelector(".conv-del").addEventListener("click", async () => {
-        if (!confirm(`Delete "${c.title}"? Its messages and files are removed.`)) return;
-        await api("DELETE", `/api/conversations/${c.id}`);
-        if (state.current && state.current.id === c.id) location.hash = "";
-        loadConversations();
+      li.querySelector(".conv-title").addEventListener("dblclick", () => startRename(li, c));
+      li.querySelector(".conv-rename").addEventListener("click", () => startRename(li, c));
+      li.querySelector(".conv-pin").addEventListener("click", async () => {
+        try {
+          await api("PATCH", `/api/conversations/${c.id}`, { pinned: !c.pinned });
+          loadConversations();
+        } catch (err) { toast(err.message, "bad"); }
       });
+      li.querySelector(".conv-del").addEventListener("click", () => deleteConversation(c));
       ul.appendChild(li);
     });
+    if (!state.conversations.length && state.query.trim()) {
+      ul.innerHTML = `<li class="conv none">No conversation matches.</li>`;
+    }
   }
+
+  // inline rename: Enter saves, Escape cancels
+  function startRename(li, c) {
+    const span = li.querySelector(".conv-title");
+    const input = document.createElement("input");
+    input.className = "rename-input";
+    input.value = c.title;
+    input.maxLength = 200;
+    input.setAttribute("aria-label", "New title");
+    span.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      if (save && title && title !== c.title) {
+        try {
+          await api("PATCH", `/api/conversations/${c.id}`, { title });
+          if (state.current && state.current.id === c.id) $("#title").textContent = title;
+        } catch (err) { toast(err.message, "bad"); }
+      }
+      loadConversations();
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); finish(true); }
+      if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  // delete at once in the UI, with an Undo bar while the server keeps it restorable
+  async function deleteConversation(c) {
+    try { await api("DELETE", `/api/conversations/${c.id}`); } catch (err) { toast(err.message, "bad"); return; }
+    if (state.current && state.current.id === c.id) location.hash = "";
+    loadConversations();
+    $("#undo-text").textContent = `Deleted “${c.title}”.`;
+    $("#undo-bar").hidden = false;
+    clearTimeout(deleteConversation.timer);
+    deleteConversation.timer = setTimeout(() => { $("#undo-bar").hidden = true; }, 10000);
+    $("#undo-btn").onclick = async () => {
+      $("#undo-bar").hidden = true;
+      try {
+        await api("POST", `/api/conversations/${c.id}/restore`);
+        await loadConversations();
+        location.hash = `#/c/${c.id}`;
+      } catch (err) { toast(err.message, "bad"); }
+    };
+  }
+
+  let searchTimer = null;
+  $("#search").addEventListener("input", (e) => {
+    state.query = e.target.value;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => loadConversations().catch((err) => toast(err.message, "bad")), 200);
+  });
 
   // ------------------------------------------------------------ models
   async function loadModels() {
@@ -138,16 +212,60 @@
       return;
     }
     state.current = data.conversation;
+    state.branches = data.branches || [];
     $("#title").textContent = state.current.title;
     $("#empty").hidden = data.items.length > 0;
     $("#share").hidden = false;
     $("#model").value = state.current.model;
+    timeline.branches = branchGroups(data.items, state.branches, state.current.branch || 0);
+    if (data.approval) {
+      const it = data.items.find((x) => x.type === "code" && x.id === data.approval.code_action_id);
+      if (it) it.approval = { code: data.approval.code };
+    }
     timeline.load(data.items);
+    markLastAnswer();
     renderFiles(data.files);
     setRunning(data.running);
     renderConversations();
     scrollDown(true);
     if (data.running) follow(data.run_id, data.cursor);
+  }
+
+  // user message id -> {members, current}: the versions of that message (edits) or of the
+  // answer to it (regenerations) the user can switch between
+  function branchGroups(items, branches, active) {
+    const byNum = new Map(branches.map((b) => [b.number, b]));
+    const chain = []; // the shown branch first, then its ancestors
+    for (let n = active; n != null && !chain.includes(n); n = (byNum.get(n) || {}).parent) chain.push(n);
+    const firstUser = new Map(); // branch -> its first user message (seq)
+    items.forEach((it) => {
+      if (it.type === "message" && it.role === "user" && !firstUser.has(it.branch)) firstUser.set(it.branch, it.seq);
+    });
+    const out = new Map();
+    items.forEach((it) => {
+      if (it.type !== "message" || it.role !== "user") return;
+      const members = new Set();
+      const add = (parent, anchor) => {
+        const kids = branches.filter((b) => b.parent === parent && b.anchor_seq === anchor);
+        if (kids.length) { members.add(parent); kids.forEach((b) => members.add(b.number)); }
+      };
+      // versions share (the branch owning the first version, its seq): see Store.fork
+      // and regenerations of this message: all listed together as its versions
+      const own = byNum.get(it.branch);
+      if (own && own.kind === "edit" && firstUser.get(it.branch) === it.seq) add(own.parent, own.anchor_seq);
+      add(it.branch, it.seq);
+      if (members.size > 1) {
+        const list = [...members].sort((a, b) => a - b);
+        out.set(it.id, { members: list, current: chain.find((n) => members.has(n)) });
+      }
+    });
+    return out;
+  }
+
+  function markLastAnswer() {
+    document.querySelectorAll("#timeline .last-answer").forEach((n) => n.classList.remove("last-answer"));
+    const answers = document.querySelectorAll("#timeline .msg.assistant:not(.hidden)");
+    if (answers.length) answers[answers.length - 1].classList.add("last-answer");
   }
 
   function nearBottom() {
@@ -181,8 +299,13 @@
         if (ev.type === "item") $("#empty").hidden = true;
         if (ev.type === "files") renderFiles(ev.files);
         if (ev.type === "error") toast(ev.message, "bad");
+        if (ev.type === "approval") {
+          const ta = document.querySelector(`.approval[data-code-action="${ev.code_action_id}"] .approval-code`);
+          if (ta) ta.scrollIntoView({ block: "nearest" });
+        }
         if (ev.type === "done" || ev.type === "idle") {
           setRunning(false);
+          markLastAnswer();
           loadConversations();
         }
         scrollDown(false);
@@ -202,6 +325,96 @@
     }
     void last;
   }
+
+  // regenerate / edit-and-resend / switch branch: the timeline changes, so reload it
+  async function restart(promise, message) {
+    try {
+      await promise;
+      if (message) toast(message);
+      await openConversation(state.current.id);
+      loadConversations();
+    } catch (err) { toast(err.message, "bad"); }
+  }
+
+  function itemOf(el) {
+    const node = el.closest("[data-key]");
+    return node ? timeline.items.get(node.dataset.key) : null;
+  }
+
+  async function copyText(text) {
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) {
+      const ta = document.createElement("textarea");
+      ta.value = text; document.body.appendChild(ta); ta.select();
+      document.execCommand("copy"); ta.remove();
+    }
+    toast("Copied");
+  }
+
+  function startEdit(entry) {
+    const el = entry.el;
+    const bubble = el.querySelector(".bubble");
+    if (!bubble || el.querySelector(".edit-box")) return;
+    const box = document.createElement("div");
+    box.className = "edit-box";
+    box.innerHTML = `<textarea class="edit-input" aria-label="Edited message"></textarea>` +
+      `<div class="edit-note">Sending starts a new branch from here: the Python kernel restarts, so variables are reset. The current version stays available.</div>` +
+      `<div class="edit-buttons"><button class="primary edit-send" type="button">Send</button>` +
+      `<button class="edit-cancel" type="button">Cancel</button></div>`;
+    box.querySelector(".edit-input").value = entry.data.content;
+    bubble.hidden = true;
+    el.appendChild(box);
+    const input = box.querySelector(".edit-input");
+    input.focus();
+    box.querySelector(".edit-cancel").addEventListener("click", () => { box.remove(); bubble.hidden = false; });
+    box.querySelector(".edit-send").addEventListener("click", () => {
+      const text = input.value;
+      if (!text.trim()) return;
+      restart(api("POST", `/api/conversations/${state.current.id}/messages/${entry.data.id}/edit`, { content: text }));
+    });
+  }
+
+  async function answerApproval(panel, action) {
+    const id = +panel.dataset.codeAction;
+    const body = { action, code_action_id: id };
+    if (action === "edit") body.code = panel.querySelector(".approval-code").value;
+    panel.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try { await api("POST", `/api/conversations/${state.current.id}/approval`, body); }
+    catch (err) { toast(err.message, "bad"); panel.querySelectorAll("button").forEach((b) => { b.disabled = false; }); }
+  }
+
+  $("#timeline").addEventListener("click", (e) => {
+    const t = e.target.closest("button");
+    if (!t || !state.current) return;
+    const entry = itemOf(t);
+    if (t.classList.contains("copy-code")) copyText(t.closest(".code-block").querySelector("pre").innerText);
+    else if (t.classList.contains("act-copy") && entry) copyText(entry.data.content);
+    else if (t.classList.contains("act-edit") && entry) startEdit(entry);
+    else if (t.classList.contains("act-regen")) {
+      if (state.running) return;
+      restart(api("POST", `/api/conversations/${state.current.id}/regenerate`));
+    } else if ((t.classList.contains("act-branch-prev") || t.classList.contains("act-branch-next")) && entry) {
+      const b = timeline.branches.get(entry.data.id);
+      if (!b || state.running) return;
+      const i = b.members.indexOf(b.current) + (t.classList.contains("act-branch-next") ? 1 : -1);
+      if (i < 0 || i >= b.members.length) return;
+      restart(api("POST", `/api/conversations/${state.current.id}/branch`, { branch: b.members[i] }),
+        "Switched version: the Python kernel restarted, so variables were reset.");
+    } else if (t.closest(".approval")) {
+      const panel = t.closest(".approval");
+      if (t.classList.contains("approve-run")) answerApproval(panel, "run");
+      else if (t.classList.contains("approve-skip")) answerApproval(panel, "skip");
+      else if (t.classList.contains("approve-edit")) {
+        const ta = panel.querySelector(".approval-code");
+        if (ta.readOnly) {
+          ta.readOnly = false; ta.focus();
+          t.textContent = "Run edited";
+          t.classList.add("primary");
+          panel.querySelector(".approve-run").hidden = true;
+        } else answerApproval(panel, "edit");
+      }
+    }
+  });
 
   async function send() {
     const input = $("#input");
@@ -324,6 +537,10 @@
     if (m) openConversation(m[1]); else showEmpty();
   }
   window.addEventListener("hashchange", route);
+
+  // for extras.js (settings, shortcuts, drawer, theme)
+  CA.app = { state, api, toast, stop, openConversation, loadConversations, showEmpty,
+    focusInput: () => $("#input").focus() };
 
   (async function init() {
     try {
