@@ -345,6 +345,11 @@ def test_message_actions_copy_regenerate_edit_and_branches(server: ThreadServer,
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: print("console:", m.type, m.text))
+    page.on("requestfinished", lambda r: "/events" in r.url and print("events done", r.url))
+    page.on("requestfailed", lambda r: print("failed", r.url, r.failure))
     try:
         page.goto(server.url + "/")
         page.wait_for_selector("#model option[value=scripted]", state="attached")
@@ -383,10 +388,19 @@ def test_message_actions_copy_regenerate_edit_and_branches(server: ThreadServer,
         page.click(".msg.user .act-branch-prev")
         page.wait_for_selector(".bubble .answer:has-text('n is 1')")
     except Exception:
+        import httpx
+
         print("timeline when it failed:", page.inner_text("#timeline"))
+        print("page errors:", errors, page.evaluate("() => CA.app.state.running"),
+              page.evaluate("() => !!CA.app.state.stream"))
+        cid = page.url.split("#/c/")[-1]
+        data = httpx.get(f"{server.url}/api/conversations/{cid}").json()
+        print("server:", data["running"], data["conversation"]["branch"],
+              [(i.get("role"), i.get("content", i.get("code"))[:40]) for i in data["items"]])
         raise
     finally:
         context.close()
+    assert errors == [], errors
 
 
 def test_settings_panel_per_chat_and_defaults(server: ThreadServer, page: Any) -> None:
