@@ -467,6 +467,7 @@ def test_approval_mode_run_edit_skip(server: ThreadServer, page: Any) -> None:
     page.reload()  # the pending approval survives a reload
     page.wait_for_selector(".approval .approve-skip")
     page.click(".approval .approve-skip")
+    page.wait_for_selector(".exec .obs.skipped .note:has-text('skipped')")
     page.wait_for_selector("#send:not([hidden])")
     assert page.locator(".exec .obs pre.stdout:has-text('do not run me')").count() == 0
     send(page, "run: print('plain run')")

@@ -300,9 +300,13 @@ CA.Timeline = class {
       let code = shown ? "" : CA.codeBlock(d.code, "python");
       const obsText = (d.observation && d.observation.text) || "";
       if (d.edited || obsText.startsWith("The user edited your code")) code = CA.codeBlock(d.code, "python", { label: "python (edited by you)" });
+      const skipped = obsText.startsWith("The user declined to run this code");
       el.innerHTML = code +
         (d.approval && CA.interactive ? CA.approvalPanel(d) : "") +
-        `<div class="obs">${CA.renderObservation(d.observation, this.imageUrl)}</div>`;
+        (skipped ? `<div class="obs skipped"><div class="obs-head"><span>Output</span>` +
+          `<span class="obs-status">skipped</span></div>` +
+          `<div class="note">Not run: the user skipped this code.</div></div>`
+          : `<div class="obs">${CA.renderObservation(d.observation, this.imageUrl)}</div>`);
       return;
     }
     const last = el.classList.contains("last-answer"); // set by the app; kept
