@@ -304,6 +304,8 @@ def test_keyboard_shortcuts_and_help(server: ThreadServer, page: Any) -> None:
     assert "#/c/" in page.url
     page.keyboard.press("Control+Shift+O")  # new chat
     page.wait_for_function("() => location.hash === ''")
+    page.wait_for_selector("#title:text-is('New chat')")
+    page.wait_for_timeout(1000)  # nothing loading late brings the old chat back
     assert page.text_content("#title") == "New chat"
 
 

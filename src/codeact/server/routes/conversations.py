@@ -74,12 +74,14 @@ async def new_conversation(state: AppState, body: NewConversation | None = None
 async def get_conversation(state: AppState, cid: ConversationId) -> dict[str, Any]:
     hub, store = state.hub, state.store
     run = hub.runs.get(cid)
-    cursor = len(run.buffer) if run is not None else 0  # read before the snapshot
+    # both read before the snapshot: a run that ends while it is read is still reported
+    # as running, so the client follows it from the cursor and misses nothing
+    running = run is not None and not run.done
+    cursor = len(run.buffer) if run is not None else 0
     conv = await state.conversation_or_404(cid)
     items = await asyncio.to_thread(store.timeline, cid)
     files = await asyncio.to_thread(store.list_files, cid)
     branches = await asyncio.to_thread(store.branches, cid)
-    running = run is not None and not run.done
     pending = run.pending if running and run is not None else None
     approval = None
     if pending is not None and not pending.answered.is_set():

@@ -211,6 +211,8 @@
       location.hash = "";
       return;
     }
+    // the user went elsewhere while this loaded (e.g. New chat): drop the stale answer
+    if (location.hash !== `#/c/${id}`) return;
     state.current = data.conversation;
     state.branches = data.branches || [];
     $("#title").textContent = state.current.title;
