@@ -442,3 +442,29 @@ def test_prompt_variant_and_hash_are_recorded(session):
     assert js.metadata["prompt"] == "default"  # json keeps its frozen prompt
     custom = Agent(llm, session=session, system_prompt="Be brief.").run("one")
     assert custom.metadata["prompt"] == "custom"
+
+
+def test_approve_can_run_edit_or_skip_each_code_action(session):
+    from codeact.agent import SKIPPED_NOTE, Approval
+
+    asked = []
+    decisions = [Approval("edit", "print('edited', 6 * 7)"), Approval("skip"), Approval()]
+
+    def approve(code):
+        asked.append(code)
+        return decisions[len(asked) - 1]
+
+    llm = ScriptedLLM(["<execute>\nprint('original')\n</execute>",
+                       "<execute>\nimport os\nos.remove('x')\n</execute>",
+                       "<execute>\nprint('ran as is')\n</execute>", "<solution>ok</solution>"])
+    agent = Agent(llm, session=session, max_turns=6, approve=approve)
+    events, traj = run(agent)
+    assert asked == ["print('original')", "import os\nos.remove('x')", "print('ran as is')"]
+    texts = [e.text for e in events if isinstance(e, ObservationEvent)]
+    assert "The user edited your code" in texts[0] and "print('edited', 6 * 7)" in texts[0]
+    assert "edited 42" in texts[0] and "original" not in texts[0].split("```")[-1]
+    assert texts[1].startswith(SKIPPED_NOTE)
+    assert texts[2].startswith("ran as is")
+    assert [t.action for t in traj.turns] == ["code", "skipped", "code", "solution"]
+    assert traj.turns[0].code == "print('edited', 6 * 7)"
+    assert "declined" in agent.messages[5]["content"]  # system, task, reply, obs, reply

@@ -160,3 +160,29 @@ def test_kernel_env_and_package_options(scripted, tmp_path):
     result = runner.invoke(app, ["run", "t", "--deny-package", "six", "--json", str(out)])
     traj = Trajectory.from_json(out.read_text())
     assert "blocked by policy: six is on the deny list" in traj.turns[0].observation
+
+
+def test_chat_approval_mode_runs_edits_and_skips(scripted, tmp_path):
+    scripted(["<execute>print('first')</execute>", "<solution>one</solution>",
+              "<execute>print('second')</execute>", "<solution>two</solution>",
+              "<execute>print('third')</execute>", "<solution>three</solution>"])
+    work = tmp_path / "mine"
+    work.mkdir()
+    # --workspace (a folder of the user's) turns approval mode on by default
+    result = runner.invoke(app, ["chat", "--workspace", str(work)],
+                           input="a\nmaybe\ny\nb\ne\nprint('edited', 6 * 7)\n.\nc\nn\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert "approval mode" in result.output
+    assert "first" in result.output and "edited 42" in result.output
+    assert result.output.count("Run this code?") == 4  # "maybe" is asked again
+    assert "[y]es / [e]dit / [n]o" in result.output
+    assert "declined to run this code" in result.output  # the skipped one: never ran
+    assert "\nthird" not in result.output
+
+
+def test_chat_without_approval_does_not_ask(scripted, tmp_path):
+    scripted(["<execute>print('ran')</execute>", "<solution>ok</solution>"])
+    result = runner.invoke(app, ["chat", "--workspace", str(tmp_path), "--no-approve"],
+                           input="go\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert "Run this code?" not in result.output and "ran" in result.output

@@ -13,8 +13,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from codeact.actions import (
     ActionFormat,
@@ -57,6 +58,17 @@ TOOL_RESULT_LIMIT = 10_000
 # longer compares error names (a kernel-side class of that name is an ordinary error).
 SANDBOX_FAILURE = SandboxFailure.__name__
 CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
+SKIPPED_NOTE = "The user declined to run this code; it was not executed."
+EDITED_NOTE = "The user edited your code before it ran. The code that ran:\n```python\n{}\n```"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's decision on a code action before it runs (``Agent(approve=...)``):
+    ``run`` it, run ``code`` instead (``edit``: the model is told), or ``skip`` it."""
+
+    action: Literal["run", "edit", "skip"] = "run"
+    code: str | None = None
 
 
 class Agent:
@@ -85,6 +97,7 @@ class Agent:
         system_prompt: str | None = None,
         prompt: str | Prompt | None = None,
         context_window: int | None = None,
+        approve: Callable[[str], Approval] | None = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -99,6 +112,7 @@ class Agent:
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.chat = chat
+        self.approve = approve  # asked before each code action runs (None: run it)
         # --prompt applies to the code format; json and text keep their frozen prompts so
         # the comparison between formats stays fair
         if isinstance(prompt, Prompt):
@@ -297,8 +311,16 @@ class Agent:
                 record.action = "code"
                 record.code = action.code
                 yield CodeActionEvent(turn, action.code)
+                decision = self.approve(action.code) if self.approve is not None else None
+                if decision is not None and decision.action == "skip":
+                    record.action = "skipped"
+                    yield from self._observe(record, f"{SKIPPED_NOTE}\n"
+                                                     f"{turns_left_note(remaining)}", None)
+                    continue
+                edited = decision is not None and decision.action == "edit" and decision.code
+                code = record.code = decision.code if edited and decision else action.code
                 try:
-                    obs = yield from self._execute(turn, action.code)
+                    obs = yield from self._execute(turn, code)
                 except SandboxFailure as exc:
                     record.observation = str(exc)
                     return (yield from self._fail(traj, turn, str(exc)))
@@ -306,9 +328,9 @@ class Agent:
                 record.exec_ok = obs.ok
                 record.output = ExecOutput.from_observation(obs)
                 output = render_observation(obs)
-                repeat = (action.code, output, not obs.ok)
-                text = output
-                hint = self._failed_cells.observe(action.code, obs)
+                repeat = (code, output, not obs.ok)
+                text = EDITED_NOTE.format(code) + "\n" + output if edited else output
+                hint = self._failed_cells.observe(code, obs)
                 if hint:
                     text += "\n" + hint
                 if action.note:

@@ -285,6 +285,40 @@ def run(
 
 
 CHAT_HELP = "Commands: /reset (forget everything, restart the kernel), /save FILE, /exit."
+ApproveOpt = Annotated[bool | None, typer.Option(
+    "--approve/--no-approve", help="Approval mode: show each code action and ask y (run) / "
+    "e (edit, then run) / n (skip) before it runs. Default: on with --workspace (a folder "
+    "of yours), off otherwise.")]
+
+
+def _approve_on_terminal(code: str) -> Any:
+    """Approval mode: the user at the terminal runs, edits or skips the code shown above."""
+    import sys
+
+    from codeact.agent import Approval
+
+    while True:
+        reply = err_console.input("[bold magenta]Run this code?[/] "
+                                  "\\[y]es / \\[e]dit / \\[n]o, skip: ").strip().lower()
+        if reply in ("y", "yes"):
+            return Approval("run")
+        if reply in ("n", "no", "s", "skip"):
+            return Approval("skip")
+        if reply not in ("e", "edit"):
+            continue
+        if sys.stdin.isatty():
+            edited = typer.edit(code, extension=".py")
+            new = code if edited is None else edited.rstrip("\n")
+        else:  # piped input: the new code, ended by a line with a single "."
+            err_console.print("[dim]Type the code to run; end with a line holding only '.'[/]")
+            lines = []
+            while (line := err_console.input("")) != ".":
+                lines.append(line)
+            new = "\n".join(lines)
+        if not new.strip():
+            return Approval("skip")
+        return Approval("run") if new == code else Approval("edit", new)
+
 
 
 @app.command()
@@ -309,6 +343,7 @@ def chat(
     packages_deny: DenyPkgOpt = None,
     packages_max_mb: PkgMaxOpt = None,
     packages_persist: KeepPkgOpt = False,
+    approve: ApproveOpt = None,
 ) -> None:
     """A multi-turn terminal chat with one persistent sandboxed session."""
     from codeact.events import DoneEvent
@@ -323,6 +358,9 @@ def chat(
                          packages_allow=packages_allow, packages_deny=packages_deny,
                          packages_max_mb=packages_max_mb, packages_persist=packages_persist)
     agent = _build_agent(settings, chat=True)
+    if approve if approve is not None else settings.workspace is not None:
+        agent.approve = _approve_on_terminal
+        console.print("[dim]approval mode: each code action waits for y / e / n[/]")
     printer = EventPrinter(console, show_turns=False)
     console.print(f"[dim]codeact chat with {settings.model}. {CHAT_HELP}[/]")
     try:

@@ -19,7 +19,18 @@ from fastapi.staticfiles import StaticFiles
 from codeact.server.hub import ChatHub
 from codeact.server.kernels import KernelProvider
 from codeact.server.llms import LLMCache
-from codeact.server.routes import conversations, files, meta, openai_api, pages, runs, share
+from codeact.server.routes import (
+    approval,
+    branches,
+    conversations,
+    files,
+    meta,
+    openai_api,
+    pages,
+    runs,
+    settings,
+    share,
+)
 from codeact.server.routes import notebook as notebook_routes
 from codeact.server.routes.conversations import ConversationPatch, NewConversation
 from codeact.server.routes.deps import (
@@ -69,6 +80,7 @@ def create_app(
     sandbox: Any = "bwrap",
     agent_options: dict[str, Any] | None = None,
     agent_factory: Callable[..., Any] | None = None,
+    undo_seconds: float = 60.0,
 ) -> FastAPI:
     """Build the chat app. ``token``: require it on every private route (None: open).
 
@@ -89,7 +101,7 @@ def create_app(
                                  sandbox=sandbox)
     hub = ChatHub(the_store, data_path, llm_factory=llm_factory or LLMCache(),
                   kernels=kernels, idle_timeout=idle_timeout, agent_options=agent_options,
-                  agent_factory=agent_factory)
+                  agent_factory=agent_factory, undo_seconds=undo_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +132,9 @@ def create_app(
     app.include_router(share.router)
     app.include_router(openai_api.router)
     app.include_router(notebook_routes.router)
+    app.include_router(settings.router)
+    app.include_router(branches.router)
+    app.include_router(approval.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_security(app, token=token, check_host=check_host, max_upload_bytes=max_upload_bytes)
     return app

@@ -35,8 +35,8 @@ from codeact.events import (
 )
 from codeact.server.store import Store
 
-__all__ = ["HANDLERS", "ClientEvent", "Recorder", "RunEnded", "Snapshot", "coalesce", "handles",
-           "is_done", "u16len"]
+__all__ = ["HANDLERS", "ApprovalAsked", "ApprovalGiven", "ClientEvent", "Recorder", "RunEnded",
+           "Snapshot", "coalesce", "handles", "is_done", "u16len"]
 
 ClientEvent = dict[str, Any]
 Handler = Callable[["Recorder", Any, Session], list[ClientEvent]]
@@ -58,6 +58,25 @@ class Snapshot:
 @dataclass(frozen=True)
 class RunEnded:
     """The agent's stream ended without a ``DoneEvent`` (it raised): close the run."""
+
+
+@dataclass(frozen=True)
+class ApprovalAsked:
+    """Approval mode: the code action just recorded waits for the user's decision.
+
+    ``pending`` (a ``runs.PendingApproval``) learns the code action's id here, once the
+    action is saved."""
+
+    code: str
+    pending: Any = None
+
+
+@dataclass(frozen=True)
+class ApprovalGiven:
+    """The user's decision: ``run``, ``edit`` (``code`` is what runs) or ``skip``."""
+
+    action: str
+    code: str | None = None
 
 
 def u16len(text: str) -> int:
@@ -189,6 +208,20 @@ class Recorder:
         self.observation_id = obs_id
         self.output_len = {"stdout": 0, "stderr": 0}
         return [*out, {"type": "item", "item": item}]
+
+    @handles(ApprovalAsked)
+    def _approval_asked(self, event: ApprovalAsked, s: Session) -> list[ClientEvent]:
+        if event.pending is not None:
+            event.pending.code_action_id = self.code_action_id
+        return [{"type": "approval", "code_action_id": self.code_action_id,
+                 "code": event.code}]
+
+    @handles(ApprovalGiven)
+    def _approval_given(self, event: ApprovalGiven, s: Session) -> list[ClientEvent]:
+        if event.action == "edit" and event.code is not None and self.code_action_id:
+            self.store.set_code(self.code_action_id, event.code, s=s)
+        return [{"type": "approval_done", "code_action_id": self.code_action_id,
+                 "action": event.action, "code": event.code}]
 
     @handles(OutputDelta)
     def _output(self, event: OutputDelta, s: Session) -> list[ClientEvent]:

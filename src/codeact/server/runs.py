@@ -17,7 +17,7 @@ from typing import Any
 
 from codeact.server.recorder import ClientEvent, Recorder
 
-__all__ = ["Live", "Run"]
+__all__ = ["Live", "PendingApproval", "Run"]
 
 
 @dataclass
@@ -30,6 +30,22 @@ class Live:
     model: str
     last_used: float = field(default_factory=time.monotonic)
     announce_lost_kernel: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)  # what the agent was made with
+
+
+class PendingApproval:
+    """A code action waiting for Run / Edit / Skip (approval mode); any thread."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.code_action_id: int | None = None
+        self.decision: tuple[str, str | None] = ("skip", None)
+        self.answered = threading.Event()
+
+    def answer(self, action: str, code: str | None = None) -> None:
+        if not self.answered.is_set():
+            self.decision = (action, code)
+            self.answered.set()
 
 
 class Run:
@@ -47,6 +63,8 @@ class Run:
         self.stop_reason: str | None = None
         self._changed = asyncio.Event()
         self.thread: threading.Thread | None = None
+        self.approval = False  # ask before each code action runs
+        self.pending: PendingApproval | None = None
 
     @property
     def turn(self) -> int:
@@ -84,3 +102,6 @@ class Run:
 
     def interrupt(self) -> None:
         self.live.agent.interrupt()
+        pending = self.pending
+        if pending is not None:  # stop while waiting for approval: the code is skipped
+            pending.answer("skip")

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["DEFAULT_DB_NAME", "Base", "CodeAction", "Conversation", "FileRow", "Image",
-           "Message", "ObservationRow", "default_data_dir", "default_db_url",
-           "normalize_db_url", "now", "sqlite_pragmas"]
+__all__ = ["DEFAULT_DB_NAME", "AppSetting", "Base", "Branch", "CodeAction", "Conversation",
+           "FileRow", "Image", "Message", "ObservationRow", "SchemaVersion", "default_data_dir",
+           "default_db_url", "normalize_db_url", "now", "sqlite_pragmas"]
 
 DEFAULT_DB_NAME = "server.db"
 
@@ -72,6 +72,12 @@ class Conversation(Base):
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
     # the agent's OpenAI-style history, restored with Agent.load_messages after a restart
     agent_messages: Mapped[str] = mapped_column(Text, default="[]")
+    # schema version 2 (added by ``migrations.py`` to older databases: each has a server
+    # default so ALTER TABLE ... ADD COLUMN fills the existing rows)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # undo window
+    settings: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    branch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # shown
 
 
 class Message(Base):
@@ -89,6 +95,7 @@ class Message(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="done")  # streaming | done
     created_at: Mapped[float] = mapped_column(Float, default=now)
+    branch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CodeAction(Base):
@@ -103,6 +110,7 @@ class CodeAction(Base):
     turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     code: Mapped[str] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float, default=now)
+    branch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ObservationRow(Base):
@@ -152,6 +160,45 @@ class FileRow(Base):
     source: Mapped[str] = mapped_column(String(16), default="upload")  # upload | agent
     created_at: Mapped[float] = mapped_column(Float, default=now)
     updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Branch(Base):
+    """A line of a conversation: branch 0 is the original; editing a user message or
+    regenerating an answer starts a new one that keeps the items before ``fork_seq``
+    (of its parent's view) and leaves the parent's later items in place to switch back to.
+    """
+
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    anchor_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the user msg
+    fork_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="root")  # root|edit|regenerate
+    # the model's messages of this branch while another one is shown
+    agent_messages: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class AppSetting(Base):
+    """Server-wide settings as JSON values (``defaults``: a new conversation's settings)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class SchemaVersion(Base):
+    """One row: the schema version this database has been migrated to."""
+
+    __tablename__ = "schema_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

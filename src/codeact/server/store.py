@@ -17,14 +17,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, create_engine, delete, event, func, select, update
+from sqlalchemy import (
+    CursorResult,
+    Result,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeact.server.errors import NotFound
+from codeact.server.migrations import migrate
 from codeact.server.schema import (
     DEFAULT_DB_NAME,
     Base,
+    Branch,
     CodeAction,
     Conversation,
     FileRow,
@@ -37,11 +51,19 @@ from codeact.server.schema import (
     now,
     sqlite_pragmas,
 )
+from codeact.server.store_chat import ChatFeatures
 
 # the tables and URL helpers moved to ``schema.py``; these names stay importable from here
 __all__ = ["DEFAULT_DB_NAME", "Base", "CodeAction", "Conversation", "FileRow", "Image",
            "Message", "NotFound", "ObservationRow", "Store", "default_data_dir",
            "default_db_url", "normalize_db_url"]
+
+
+def _visible(table: Any, chain: list[tuple[int, int | None]]) -> Any:
+    """SQL condition: the row belongs to a branch of ``chain`` below that branch's limit."""
+    return or_(*[table.branch == number if limit is None
+                 else and_(table.branch == number, table.seq < limit)
+                 for number, limit in chain])
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -51,13 +73,15 @@ def _rowcount(result: Result[Any]) -> int:
 
 def _conversation_dict(c: Conversation) -> dict[str, Any]:
     return {"id": c.id, "title": c.title, "model": c.model, "share_token": c.share_token,
-            "created_at": c.created_at, "updated_at": c.updated_at}
+            "created_at": c.created_at, "updated_at": c.updated_at,
+            "pinned": bool(c.pinned), "settings": json.loads(c.settings or "{}"),
+            "branch": c.branch or 0}
 
 
 def _message_dict(m: Message) -> dict[str, Any]:
     return {"type": "message", "id": m.id, "seq": m.seq, "role": m.role, "kind": m.kind,
             "turn": m.turn, "content": m.content, "status": m.status,
-            "created_at": m.created_at}
+            "created_at": m.created_at, "branch": m.branch or 0}
 
 
 def _observation_dict(o: ObservationRow, image_ids: list[int]) -> dict[str, Any]:
@@ -75,8 +99,8 @@ def _file_dict(f: FileRow) -> dict[str, Any]:
     return {"name": f.name, "size": f.size, "source": f.source, "updated_at": f.updated_at}
 
 
-class Store:
-    """The chat app's database."""
+class Store(ChatFeatures):
+    """The chat app's database (search, undo, settings and branches: ``store_chat.py``)."""
 
     def __init__(self, url: str | Path | None = None, *, echo: bool = False) -> None:
         self.url = normalize_db_url(url)
@@ -93,7 +117,8 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        migrate(self.engine)  # creates the tables, or upgrades an older database
+        self.has_fts = self.is_sqlite and "messages_fts" in inspect(self.engine).get_table_names()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -110,46 +135,63 @@ class Store:
 
     # conversations -------------------------------------------------------------------
 
-    def create_conversation(self, title: str = "New chat", model: str = "") -> dict[str, Any]:
+    def create_conversation(self, title: str = "New chat", model: str = "",
+                            settings: dict[str, Any] | None = None) -> dict[str, Any]:
         with self.session() as s:
             c = Conversation(id=secrets.token_hex(16), title=title[:200], model=model,
                              share_token=secrets.token_urlsafe(24), next_seq=1,
-                             agent_messages="[]")
+                             agent_messages="[]", pinned=False, branch=0,
+                             settings=json.dumps(settings or {}))
             s.add(c)
             s.flush()
             return _conversation_dict(c)
 
     def list_conversations(self, limit: int = 200) -> list[dict[str, Any]]:
         with self.session() as s:
-            rows = s.scalars(select(Conversation)
-                             .order_by(Conversation.updated_at.desc()).limit(limit))
+            rows = s.scalars(select(Conversation).where(Conversation.deleted_at.is_(None))
+                             .order_by(Conversation.pinned.desc(),
+                                       Conversation.updated_at.desc()).limit(limit))
             return [_conversation_dict(c) for c in rows]
 
-    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+    def get_conversation(self, conversation_id: str, *,
+                         include_deleted: bool = False) -> dict[str, Any]:
+        """The conversation; one deleted (in its undo window) is NotFound unless asked."""
         with self.session() as s:
             c = s.get(Conversation, conversation_id)
-            if c is None:
+            if c is None or (c.deleted_at is not None and not include_deleted):
                 raise NotFound(conversation_id)
             return _conversation_dict(c)
 
     def conversation_by_share_token(self, token: str) -> dict[str, Any]:
         with self.session() as s:
-            c = s.scalar(select(Conversation).where(Conversation.share_token == token))
+            c = s.scalar(select(Conversation).where(Conversation.share_token == token,
+                                                    Conversation.deleted_at.is_(None)))
             if c is None:
                 raise NotFound(token)
             return _conversation_dict(c)
 
     def update_conversation(self, conversation_id: str, *, title: str | None = None,
-                            model: str | None = None) -> dict[str, Any]:
+                            model: str | None = None, pinned: bool | None = None,
+                            settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Rename, switch model, pin, or merge ``settings`` (a None value removes a key).
+
+        Pinning alone keeps ``updated_at``: it should not reorder the list by recency.
+        """
         with self.session() as s:
             c = s.get(Conversation, conversation_id)
-            if c is None:
+            if c is None or c.deleted_at is not None:
                 raise NotFound(conversation_id)
             if title is not None:
                 c.title = title[:200]
             if model is not None:
                 c.model = model
-            c.updated_at = now()
+            if pinned is not None:
+                c.pinned = pinned
+            if settings is not None:
+                merged = {**json.loads(c.settings or "{}"), **settings}
+                c.settings = json.dumps({k: v for k, v in merged.items() if v is not None})
+            if title is not None or model is not None or settings is not None:
+                c.updated_at = now()
             return _conversation_dict(c)
 
     def delete_conversation(self, conversation_id: str) -> None:
@@ -168,7 +210,7 @@ class Store:
                       execution_options=bulk)
             s.execute(delete(ObservationRow).where(ObservationRow.id.in_(obs_ids)),
                       execution_options=bulk)
-            for table in (CodeAction, Message, FileRow):
+            for table in (CodeAction, Message, FileRow, Branch):
                 s.execute(delete(table).where(table.conversation_id == conversation_id),
                           execution_options=bulk)
             s.delete(c)
@@ -218,16 +260,18 @@ class Store:
 
     # timeline items --------------------------------------------------------------------
 
-    def _next_seq(self, s: Session, conversation_id: str) -> int:
+    def _next_seq(self, s: Session, conversation_id: str) -> tuple[int, int]:
+        """The next timeline position and the branch shown (where new items go)."""
         # the UPDATE takes the row's write lock first, so concurrent writers serialize
         result = s.execute(update(Conversation).where(Conversation.id == conversation_id)
                            .values(next_seq=Conversation.next_seq + 1, updated_at=now()))
         if _rowcount(result) == 0:
             raise NotFound(conversation_id)
-        seq = s.scalar(select(Conversation.next_seq).where(Conversation.id == conversation_id))
-        if seq is None:  # pragma: no cover - the UPDATE above found the row
+        row = s.execute(select(Conversation.next_seq, Conversation.branch)
+                        .where(Conversation.id == conversation_id)).first()
+        if row is None:  # pragma: no cover - the UPDATE above found the row
             raise NotFound(conversation_id)
-        return seq - 1
+        return row[0] - 1, row[1] or 0
 
     def add_message(self, conversation_id: str, role: str, kind: str, content: str = "",
                     *, turn: int | None = None, status: str = "done",
@@ -236,9 +280,9 @@ class Store:
             with self.session() as s2:
                 return self.add_message(conversation_id, role, kind, content, turn=turn,
                                         status=status, s=s2)
-        m = Message(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
-                    role=role, kind=kind, turn=turn, content=content, status=status,
-                    created_at=now())
+        seq, branch = self._next_seq(s, conversation_id)
+        m = Message(conversation_id=conversation_id, seq=seq, branch=branch, role=role,
+                    kind=kind, turn=turn, content=content, status=status, created_at=now())
         s.add(m)
         s.flush()
         return _message_dict(m)
@@ -277,8 +321,9 @@ class Store:
             with self.session() as s2:
                 return self.add_code_action(conversation_id, code, turn=turn,
                                             message_id=message_id, s=s2)
-        a = CodeAction(conversation_id=conversation_id, seq=self._next_seq(s, conversation_id),
-                       turn=turn, code=code, message_id=message_id, created_at=now())
+        seq, branch = self._next_seq(s, conversation_id)
+        a = CodeAction(conversation_id=conversation_id, seq=seq, branch=branch, turn=turn,
+                       code=code, message_id=message_id, created_at=now())
         s.add(a)
         s.flush()
         o = ObservationRow(code_action_id=a.id, status="running", stdout="", stderr="",
@@ -292,6 +337,7 @@ class Store:
                    image_ids: list[int]) -> dict[str, Any]:
         return {"type": "code", "id": a.id, "seq": a.seq, "turn": a.turn, "code": a.code,
                 "message_id": a.message_id, "created_at": a.created_at,
+                "branch": a.branch or 0,
                 "observation": _observation_dict(o, image_ids) if o else None}
 
     def append_output(self, observation_id: int, stream: str, text: str, *,
@@ -353,14 +399,22 @@ class Store:
             n += _rowcount(s.execute(q2.values(status="done")))
             return n
 
-    def timeline(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Every message and code action (with its observation) in order."""
+    def timeline(self, conversation_id: str, branch: int | None = None
+                 ) -> list[dict[str, Any]]:
+        """The messages and code actions (with observations) of a branch's view, in order.
+
+        ``branch`` None: the branch shown. A branch sees its own items and, from each
+        ancestor, the items before the point where its line forked (``Branch.fork_seq``).
+        """
         with self.session() as s:
-            if s.get(Conversation, conversation_id) is None:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
                 raise NotFound(conversation_id)
+            chain = self._chain(s, conversation_id, c.branch if branch is None else branch)
             items: list[dict[str, Any]] = [
                 _message_dict(m) for m in s.scalars(
-                    select(Message).where(Message.conversation_id == conversation_id))]
+                    select(Message).where(Message.conversation_id == conversation_id,
+                                          _visible(Message, chain)))]
             images: dict[int, list[int]] = {}
             for obs_id, img_id in s.execute(
                     select(Image.observation_id, Image.id)
@@ -370,11 +424,30 @@ class Store:
             rows = s.execute(
                 select(CodeAction, ObservationRow)
                 .outerjoin(ObservationRow, ObservationRow.code_action_id == CodeAction.id)
-                .where(CodeAction.conversation_id == conversation_id))
+                .where(CodeAction.conversation_id == conversation_id,
+                       _visible(CodeAction, chain)))
             for a, o in rows:
                 items.append(self._code_dict(a, o, images.get(o.id, []) if o else []))
             items.sort(key=lambda item: item["seq"])
             return items
+
+    @staticmethod
+    def _chain(s: Session, conversation_id: str, branch: int) -> list[tuple[int, int | None]]:
+        """(branch, seq limit) from ``branch`` up to the root: what the branch's view holds."""
+        rows = {b.number: b for b in s.scalars(
+            select(Branch).where(Branch.conversation_id == conversation_id))}
+        chain: list[tuple[int, int | None]] = []
+        limit: int | None = None
+        number: int | None = branch or 0
+        while number is not None and len(chain) <= len(rows):
+            chain.append((number, limit))
+            row = rows.get(number)
+            if row is None or row.parent is None:
+                break
+            if row.fork_seq is not None:
+                limit = row.fork_seq if limit is None else min(limit, row.fork_seq)
+            number = row.parent
+        return chain
 
     def get_image(self, conversation_id: str, image_id: int) -> bytes:
         with self.session() as s:

@@ -9,8 +9,18 @@ work. ``tests/test_server_routes.py`` shows the pattern with a toy router.
 
 from __future__ import annotations
 
-from codeact.server.routes import conversations, files, meta, pages, runs, share
+from codeact.server.routes import (
+    approval,
+    branches,
+    conversations,
+    files,
+    meta,
+    pages,
+    runs,
+    settings,
+    share,
+)
 from codeact.server.routes.deps import AppState, ServerState
 
-__all__ = ["AppState", "ServerState", "conversations", "files", "meta", "pages", "runs",
-           "share"]
+__all__ = ["AppState", "ServerState", "approval", "branches", "conversations", "files", "meta",
+           "pages", "runs", "settings", "share"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from codeact.server.errors import Busy, Conflict, NotFound
 from codeact.server.routes.deps import MAX_DB_INT, AppState, ConversationId
 
-__all__ = ["MAX_MESSAGE_CHARS", "NewMessage", "router"]
+__all__ = ["MAX_MESSAGE_CHARS", "START_RESPONSES", "NewMessage", "router", "start_or_http"]
 
 MAX_MESSAGE_CHARS = 100_000
 
@@ -24,25 +24,28 @@ router = APIRouter(tags=["runs"])
 class NewMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str = Field(..., min_length=1, max_length=MAX_MESSAGE_CHARS)
+    approval: bool | None = Field(None, description="ask before each code action runs "
+                                  "(default: the conversation's setting)")
 
 
-@router.post("/api/conversations/{cid}/messages", status_code=202,
-             responses={409: {"description": "a reply is still being generated"},
-                        503: {"description": "busy, try again (kernel cap reached)"}})
-async def post_message(state: AppState, cid: ConversationId, body: NewMessage
-                       ) -> dict[str, Any]:
-    if not body.content.strip():
-        raise HTTPException(422, "content: the message is empty")
-    await state.conversation_or_404(cid)
+START_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "a reply is still being generated"},
+    503: {"description": "busy, try again (kernel cap reached)"}}
+
+
+async def start_or_http(start: Awaitable[tuple[Any, list[dict[str, Any]]]]
+                        ) -> dict[str, Any]:
+    """Await a hub call that starts a run; its failures as HTTP errors."""
     try:
-        run, items = await state.hub.start_run(cid, body.content)
+        run, items = await start
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from None
     except Busy:
         raise HTTPException(503, "busy, try again: every sandboxed kernel is in use",
                             headers={"Retry-After": "5"}) from None
-    except NotFound:
-        raise HTTPException(404, "no such conversation") from None
+    except NotFound as exc:
+        raise HTTPException(404, str(exc) if "message" in str(exc)
+                            else "no such conversation") from None
     except Exception as exc:
         from codeact.llm import LLMError
 
@@ -50,6 +53,16 @@ async def post_message(state: AppState, cid: ConversationId, body: NewMessage
             raise HTTPException(502, f"the model is not available: {exc}") from None
         raise
     return {"run_id": run.id, "items": items}
+
+
+@router.post("/api/conversations/{cid}/messages", status_code=202, responses=START_RESPONSES)
+async def post_message(state: AppState, cid: ConversationId, body: NewMessage
+                       ) -> dict[str, Any]:
+    if not body.content.strip():
+        raise HTTPException(422, "content: the message is empty")
+    await state.conversation_or_404(cid)
+    return await start_or_http(state.hub.start_run(cid, body.content,
+                                                   approval=body.approval))
 
 
 @router.get("/api/conversations/{cid}/events", response_class=StreamingResponse,

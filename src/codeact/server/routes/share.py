@@ -28,7 +28,8 @@ async def shared(state: AppState, share_token: ShareToken) -> dict[str, Any]:
         raise HTTPException(404, "no such shared conversation") from None
     items = await asyncio.to_thread(state.store.timeline, conv["id"])
     return {"conversation": {"title": conv["title"], "model": conv["model"],
-                             "created_at": conv["created_at"]},
+                             "created_at": conv["created_at"],
+                             "settings": conv.get("settings") or {}},
             "items": items, "read_only": True}
 
 

@@ -3,10 +3,11 @@
 
 (function () {
   const CA = window.CA;
+  CA.interactive = true; // message actions, copy buttons, approval panels
   const $ = (sel) => document.querySelector(sel);
   const state = {
     models: [], defaultModel: "", conversations: [], current: null, running: false,
-    runId: null, stream: null, files: [], sending: false,
+    runId: null, stream: null, files: [], sending: false, branches: [], query: "",
   };
   const timeline = new CA.Timeline($("#timeline"),
     (id) => `/api/conversations/${state.current.id}/images/${id}`);
@@ -51,7 +52,9 @@
 
   // ------------------------------------------------------------ conversation list
   async function loadConversations() {
-    const data = await api("GET", "/api/conversations");
+    const q = state.query.trim();
+    const data = q ? await api("GET", `/api/search?q=${encodeURIComponent(q)}`)
+      : await api("GET", "/api/conversations");
     state.conversations = data.conversations;
     const cur = state.current && state.conversations.find((c) => c.id === state.current.id);
     if (cur) { state.current.title = cur.title; $("#title").textContent = cur.title; }
@@ -63,24 +66,95 @@
     ul.innerHTML = "";
     state.conversations.forEach((c) => {
       const li = document.createElement("li");
-      li.className = "conv" + (state.current && c.id === state.current.id ? " active" : "");
+      li.className = "conv" + (state.current && c.id === state.current.id ? " active" : "") +
+        (c.pinned ? " pinned" : "");
       li.dataset.id = c.id;
-      li.innerHTML = `<span class="conv-title">${CA.esc(c.title)}</span>` +
+      const snippet = c.match && c.match.snippet
+        ? `<span class="conv-snippet">${CA.esc(c.match.snippet)}</span>` : "";
+      li.innerHTML = (c.pinned ? `<span class="pin-mark" title="Pinned">★</span>` : "") +
+        `<span class="conv-text"><span class="conv-title">${CA.esc(c.title)}</span>${snippet}</span>` +
         (c.running ? `<span class="dot" title="running"></span>` : "") +
-        `<button class="conv-del" title="Delete conversation" aria-label="Delete">×</button>`;
+        `<span class="conv-buttons">` +
+        `<button class="conv-pin" type="button" title="${c.pinned ? "Unpin" : "Pin"}" aria-label="${c.pinned ? "Unpin" : "Pin"}">${c.pinned ? "Unpin" : "Pin"}</button>` +
+        `<button class="conv-rename" type="button" title="Rename" aria-label="Rename">✎</button>` +
+        `<button class="conv-del" type="button" title="Delete conversation" aria-label="Delete">×</button></span>`;
       li.addEventListener("click", (e) => {
-        if (e.target.classList.contains("conv-del")) return;
+        if (e.target.closest(".conv-buttons") || e.target.closest(".rename-input")) return;
         location.hash = `#/c/${c.id}`;
+        document.body.classList.remove("drawer-open");
       });
-      li.querySelector(".conv-del").addEventListener("click", async () => {
-        if (!confirm(`Delete "${c.title}"? Its messages and files are removed.`)) return;
-        await api("DELETE", `/api/conversations/${c.id}`);
-        if (state.current && state.current.id === c.id) location.hash = "";
-        loadConversations();
+      li.querySelector(".conv-title").addEventListener("dblclick", () => startRename(li, c));
+      li.querySelector(".conv-rename").addEventListener("click", () => startRename(li, c));
+      li.querySelector(".conv-pin").addEventListener("click", async () => {
+        try {
+          await api("PATCH", `/api/conversations/${c.id}`, { pinned: !c.pinned });
+          loadConversations();
+        } catch (err) { toast(err.message, "bad"); }
       });
+      li.querySelector(".conv-del").addEventListener("click", () => deleteConversation(c));
       ul.appendChild(li);
     });
+    if (!state.conversations.length && state.query.trim()) {
+      ul.innerHTML = `<li class="conv none">No conversation matches.</li>`;
+    }
   }
+
+  // inline rename: Enter saves, Escape cancels
+  function startRename(li, c) {
+    const span = li.querySelector(".conv-title");
+    const input = document.createElement("input");
+    input.className = "rename-input";
+    input.value = c.title;
+    input.maxLength = 200;
+    input.setAttribute("aria-label", "New title");
+    span.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      if (save && title && title !== c.title) {
+        try {
+          await api("PATCH", `/api/conversations/${c.id}`, { title });
+          if (state.current && state.current.id === c.id) $("#title").textContent = title;
+        } catch (err) { toast(err.message, "bad"); }
+      }
+      loadConversations();
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); finish(true); }
+      if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  // delete at once in the UI, with an Undo bar while the server keeps it restorable
+  async function deleteConversation(c) {
+    try { await api("DELETE", `/api/conversations/${c.id}`); } catch (err) { toast(err.message, "bad"); return; }
+    if (state.current && state.current.id === c.id) location.hash = "";
+    loadConversations();
+    $("#undo-text").textContent = `Deleted “${c.title}”.`;
+    $("#undo-bar").hidden = false;
+    clearTimeout(deleteConversation.timer);
+    deleteConversation.timer = setTimeout(() => { $("#undo-bar").hidden = true; }, 10000);
+    $("#undo-btn").onclick = async () => {
+      $("#undo-bar").hidden = true;
+      try {
+        await api("POST", `/api/conversations/${c.id}/restore`);
+        await loadConversations();
+        location.hash = `#/c/${c.id}`;
+      } catch (err) { toast(err.message, "bad"); }
+    };
+  }
+
+  let searchTimer = null;
+  $("#search").addEventListener("input", (e) => {
+    state.query = e.target.value;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => loadConversations().catch((err) => toast(err.message, "bad")), 200);
+  });
 
   // ------------------------------------------------------------ models
   async function loadModels() {
@@ -137,17 +211,32 @@
       location.hash = "";
       return;
     }
+    // the user went elsewhere while this loaded (e.g. New chat): drop the stale answer
+    if (location.hash !== `#/c/${id}`) return;
     state.current = data.conversation;
+    state.branches = data.branches || [];
     $("#title").textContent = state.current.title;
     $("#empty").hidden = data.items.length > 0;
     $("#share").hidden = false;
     $("#model").value = state.current.model;
+    timeline.branches = CA.branchGroups(data.items, state.branches, state.current.branch || 0);
+    if (data.approval) {
+      const it = data.items.find((x) => x.type === "code" && x.id === data.approval.code_action_id);
+      if (it) it.approval = { code: data.approval.code };
+    }
     timeline.load(data.items);
+    markLastAnswer();
     renderFiles(data.files);
     setRunning(data.running);
     renderConversations();
     scrollDown(true);
     if (data.running) follow(data.run_id, data.cursor);
+  }
+
+  function markLastAnswer() {
+    document.querySelectorAll("#timeline .last-answer").forEach((n) => n.classList.remove("last-answer"));
+    const answers = document.querySelectorAll("#timeline .msg.assistant:not(.hidden)");
+    if (answers.length) answers[answers.length - 1].classList.add("last-answer");
   }
 
   function nearBottom() {
@@ -181,8 +270,13 @@
         if (ev.type === "item") $("#empty").hidden = true;
         if (ev.type === "files") renderFiles(ev.files);
         if (ev.type === "error") toast(ev.message, "bad");
+        if (ev.type === "approval") {
+          const ta = document.querySelector(`.approval[data-code-action="${ev.code_action_id}"] .approval-code`);
+          if (ta) ta.scrollIntoView({ block: "nearest" });
+        }
         if (ev.type === "done" || ev.type === "idle") {
           setRunning(false);
+          markLastAnswer();
           loadConversations();
         }
         scrollDown(false);
@@ -324,6 +418,10 @@
     if (m) openConversation(m[1]); else showEmpty();
   }
   window.addEventListener("hashchange", route);
+
+  // for extras.js (settings, shortcuts, drawer, theme)
+  CA.app = { state, api, toast, stop, openConversation, loadConversations, showEmpty,
+    timeline, focusInput: () => $("#input").focus() };
 
   (async function init() {
     try {

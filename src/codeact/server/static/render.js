@@ -65,9 +65,11 @@ CA.codeBlock = function (code, lang, opts) {
   const isPy = !lang || /^(python|py|python3|ipython)$/i.test(lang);
   const body = isPy ? CA.highlightPython(code) : CA.esc(code);
   const label = o.label || (isPy ? "python" : lang);
+  const copy = CA.interactive && !o.writing
+    ? `<button class="copy-code" type="button" title="Copy the code">Copy</button>` : "";
   return `<div class="code-block${o.writing ? " writing" : ""}">` +
     `<div class="code-head"><span>${CA.esc(label)}</span>` +
-    (o.writing ? `<span class="writing-dot">writing…</span>` : "") + `</div>` +
+    (o.writing ? `<span class="writing-dot">writing…</span>` : "") + copy + `</div>` +
     `<pre><code class="lang-${CA.esc(label)}">${body}</code></pre></div>`;
 };
 
@@ -232,6 +234,17 @@ CA.renderObservation = function (obs, imageUrl, running) {
   return html;
 };
 
+// Approval mode: the code waiting for Run / Edit / Skip (buttons wired by app.js).
+CA.approvalPanel = function (d) {
+  return `<div class="approval" data-code-action="${d.id}">` +
+    `<div class="approval-head">This code has not run yet. Run it, edit it, or skip it?</div>` +
+    `<textarea class="approval-code" spellcheck="false" aria-label="Code to run" readonly>` +
+    `${CA.esc(d.approval.code)}</textarea>` +
+    `<div class="approval-buttons"><button class="primary approve-run" type="button">Run</button>` +
+    `<button class="approve-edit" type="button">Edit</button>` +
+    `<button class="approve-skip" type="button">Skip</button></div></div>`;
+};
+
 // ---------------------------------------------------------------- timeline
 // A Timeline keeps items by key and their DOM nodes, in seq order, and applies events.
 CA.Timeline = class {
@@ -241,6 +254,7 @@ CA.Timeline = class {
     this.items = new Map(); // key -> {data, el}
     this.pending = new Set();
     this.frame = null;
+    this.branches = new Map(); // user message id -> {members: [branch numbers], current}
   }
   key(item) { return (item.type === "code" ? "c" : "m") + item.id; }
   clear() { this.items.clear(); this.root.innerHTML = ""; }
@@ -283,17 +297,27 @@ CA.Timeline = class {
       const owner = d.message_id != null ? this.items.get("m" + d.message_id) : null;
       const shown = owner && /<execute>|```/.test(owner.data.content || "");
       el.className = "item exec";
-      el.innerHTML = (shown ? "" : CA.codeBlock(d.code, "python")) +
-        `<div class="obs">${CA.renderObservation(d.observation, this.imageUrl)}</div>`;
+      let code = shown ? "" : CA.codeBlock(d.code, "python");
+      const obsText = (d.observation && d.observation.text) || "";
+      if (d.edited || obsText.startsWith("The user edited your code")) code = CA.codeBlock(d.code, "python", { label: "python (edited by you)" });
+      const skipped = obsText.startsWith("The user declined to run this code");
+      el.innerHTML = code +
+        (d.approval && CA.interactive ? CA.approvalPanel(d) : "") +
+        (skipped ? `<div class="obs skipped"><div class="obs-head"><span>Output</span>` +
+          `<span class="obs-status">skipped</span></div>` +
+          `<div class="note">Not run: the user skipped this code.</div></div>`
+          : `<div class="obs">${CA.renderObservation(d.observation, this.imageUrl)}</div>`);
       return;
     }
-    el.className = `item msg ${d.role} kind-${d.kind}`;
+    const last = el.classList.contains("last-answer"); // set by the app; kept
+    el.className = `item msg ${d.role} kind-${d.kind}` + (last ? " last-answer" : "");
     if (d.role === "user") {
-      el.innerHTML = `<div class="bubble">${CA.esc(d.content)}</div>`;
+      el.innerHTML = `<div class="bubble">${CA.esc(d.content)}</div>` + this.actions(d);
     } else if (d.kind === "text") {
       const streaming = d.status === "streaming";
       el.innerHTML = `<div class="bubble">${CA.renderAssistant(d.content, streaming)}` +
-        (streaming ? `<span class="caret"></span>` : "") + `</div>`;
+        (streaming ? `<span class="caret"></span>` : "") + `</div>` +
+        (streaming ? "" : this.actions(d));
     } else if (d.kind === "answer") {
       const prev = this.prevItem(entry);
       const dup = d.role === "assistant" && prev && prev.data.type === "message" &&
@@ -301,10 +325,28 @@ CA.Timeline = class {
       el.classList.toggle("hidden", !!dup);
       const body = /<execute>|<solution>/.test(d.content) ? CA.renderAssistant(d.content, false)
         : CA.markdown(d.content);
-      el.innerHTML = `<div class="bubble answer">${body}</div>`;
+      el.innerHTML = `<div class="bubble answer">${body}</div>` + this.actions(d);
     } else {
       el.innerHTML = `<div class="system-line">${CA.esc(d.content)}</div>`;
     }
+  }
+  // message actions (the app only: a share page has nothing to click)
+  actions(d) {
+    if (!CA.interactive) return "";
+    let html = `<div class="msg-actions">`;
+    const b = d.role === "user" ? this.branches.get(d.id) : null;
+    if (b && b.members.length > 1) {
+      const i = b.members.indexOf(b.current);
+      html += `<span class="branch-switch"><button class="act-branch-prev" type="button" ` +
+        `title="Previous version" aria-label="Previous version"${i <= 0 ? " disabled" : ""}>‹</button>` +
+        `<span class="branch-pos">${i + 1} / ${b.members.length}</span>` +
+        `<button class="act-branch-next" type="button" title="Next version" aria-label="Next version"` +
+        `${i >= b.members.length - 1 ? " disabled" : ""}>›</button></span>`;
+    }
+    html += `<button class="act-copy" type="button" title="Copy the message">Copy</button>`;
+    if (d.role === "user") html += `<button class="act-edit" type="button" title="Edit and resend">Edit</button>`;
+    else html += `<button class="act-regen" type="button" title="Regenerate the last answer">Regenerate</button>`;
+    return html + `</div>`;
   }
   // offsets count UTF-16 units, which is what JavaScript string lengths are
   applyText(id, offset, text) {
@@ -346,6 +388,23 @@ CA.Timeline = class {
       case "observation": {
         const e = this.items.get("c" + ev.code_action_id);
         if (e) { e.data.observation = ev.observation; this.schedule(e); }
+        return true;
+      }
+      case "approval": {
+        const e = this.items.get("c" + ev.code_action_id);
+        if (!e) return false;
+        e.data.approval = { code: ev.code };
+        this.render(e);
+        return true;
+      }
+      case "approval_done": {
+        const e = this.items.get("c" + ev.code_action_id);
+        if (e) {
+          delete e.data.approval;
+          if (ev.action === "edit" && ev.code != null) { e.data.code = ev.code; e.data.edited = true; }
+          if (ev.action === "skip") e.data.skipped = true;
+          this.render(e);
+        }
         return true;
       }
       default: return true;

@@ -15,5 +15,13 @@
   document.getElementById("title").textContent = data.conversation.title;
   document.title = `${data.conversation.title} · codeact`;
   document.getElementById("model-name").textContent = data.conversation.model;
+  const set = data.conversation.settings || {};
+  const parts = [];
+  if (set.temperature != null) parts.push(`temperature ${set.temperature}`);
+  if (set.max_turns != null) parts.push(`max turns ${set.max_turns}`);
+  if (set.max_new_tokens != null) parts.push(`max new tokens ${set.max_new_tokens}`);
+  if (set.prompt) parts.push(`prompt ${set.prompt}`);
+  if (set.approval) parts.push("approval on");
+  document.getElementById("settings-summary").textContent = parts.join(" · ");
   timeline.load(data.items);
 })();
