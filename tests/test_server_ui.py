@@ -146,6 +146,22 @@ def test_upload_and_download(server: ThreadServer, page: Any, tmp_path: Path) ->
     assert Path(info.value.path()).read_text() == "6"
 
 
+def test_download_notebook_button(server: ThreadServer, page: Any) -> None:
+    import json
+
+    page.goto(server.url + "/")
+    assert not page.is_visible("#notebook")  # no conversation yet
+    send(page, "run: print('from the notebook test')")
+    page.wait_for_selector(".exec .obs pre.stdout:has-text('from the notebook test')")
+    page.wait_for_selector("#notebook", state="visible")
+    with page.expect_download() as info:
+        page.click("#notebook")
+    assert info.value.suggested_filename.endswith(".ipynb")
+    nb = json.loads(Path(info.value.path()).read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert any("from the notebook test" in src for src in sources)
+
+
 def test_installs_show_as_their_own_steps(server: ThreadServer, page: Any) -> None:
     page.goto(server.url + "/")
     page.wait_for_selector("#model option[value=scripted]", state="attached")

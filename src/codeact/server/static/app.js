@@ -193,7 +193,7 @@
     timeline.clear();
     $("#title").textContent = "New chat";
     $("#empty").hidden = false;
-    $("#share").hidden = true;
+    $("#share").hidden = $("#notebook").hidden = true;
     $("#files-list").innerHTML = "";
     $("#model").value = state.defaultModel;
     setRunning(false);
@@ -217,7 +217,7 @@
     state.branches = data.branches || [];
     $("#title").textContent = state.current.title;
     $("#empty").hidden = data.items.length > 0;
-    $("#share").hidden = false;
+    $("#share").hidden = $("#notebook").hidden = false;
     $("#model").value = state.current.model;
     timeline.branches = CA.branchGroups(data.items, state.branches, state.current.branch || 0);
     if (data.approval) {
@@ -307,7 +307,7 @@
         const conv = await api("POST", "/api/conversations", newConversationBody());
         state.current = conv;
         history.replaceState(null, "", `#/c/${conv.id}`);
-        $("#share").hidden = false;
+        $("#share").hidden = $("#notebook").hidden = false;
         $("#title").textContent = conv.title;
       }
       const res = await api("POST", `/api/conversations/${state.current.id}/messages`, { content: text });
@@ -357,7 +357,7 @@
     if (!state.current) {
       state.current = await api("POST", "/api/conversations", newConversationBody());
       history.replaceState(null, "", `#/c/${state.current.id}`);
-      $("#share").hidden = false;
+      $("#share").hidden = $("#notebook").hidden = false;
       loadConversations();
     }
     for (const f of fileList) {
@@ -397,6 +397,10 @@
     $("#share-url").value = url;
     $("#share-box").hidden = !$("#share-box").hidden;
     $("#share-url").select();
+  });
+  $("#notebook").addEventListener("click", () => {
+    // the route answers with Content-Disposition: attachment, so this downloads the file
+    if (state.current) location.href = `/api/conversations/${state.current.id}/notebook`;
   });
   $("#share-copy").addEventListener("click", async () => {
     try { await navigator.clipboard.writeText($("#share-url").value); toast("Link copied"); }
