@@ -317,13 +317,17 @@ class Agent:
                     yield from self._observe(record, f"{SKIPPED_NOTE}\n"
                                                      f"{turns_left_note(remaining)}", None)
                     continue
-                edited = decision is not None and decision.action == "edit" and decision.code
-                code = record.code = decision.code if edited and decision else action.code
+                code: str = action.code
+                if decision is not None and decision.action == "edit" and decision.code:
+                    code = decision.code
+                edited = code != action.code
+                record.code = code
                 try:
-                    obs = yield from self._execute(turn, code)
+                    ran: Observation = yield from self._execute(turn, code)
                 except SandboxFailure as exc:
                     record.observation = str(exc)
                     return (yield from self._fail(traj, turn, str(exc)))
+                obs = ran
                 record.exec_seconds = obs.duration
                 record.exec_ok = obs.ok
                 record.output = ExecOutput.from_observation(obs)

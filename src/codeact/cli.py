@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 
@@ -307,7 +308,7 @@ def _approve_on_terminal(code: str) -> Any:
         if reply not in ("e", "edit"):
             continue
         if sys.stdin.isatty():
-            edited = typer.edit(code, extension=".py")
+            edited = click.edit(code, extension=".py")
             new = code if edited is None else edited.rstrip("\n")
         else:  # piped input: the new code, ended by a line with a single "."
             err_console.print("[dim]Type the code to run; end with a line holding only '.'[/]")

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["LOCAL_HOSTS", "is_local_host", "request_host", "resolve_token"]
@@ -16,7 +18,7 @@ def is_local_host(host: str) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
-def request_host(scope: dict) -> tuple[dict[str, str], str, str]:
+def request_host(scope: Mapping[str, Any]) -> tuple[dict[str, str], str, str]:
     """An ASGI HTTP scope's headers (lower-case names), its Host header and that header's
     host name (no port)."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1")

@@ -195,10 +195,10 @@ class ChatHub:
             from codeact.agent import Agent
 
             options = {"max_turns": 10, **self.agent_options, **chosen}
-            approve = None
+            approve: Callable[[str], Any] | None = None
             if conversation_id is not None:
-                def approve(code: str, cid: str = conversation_id) -> Any:
-                    return self._approve(cid, code)
+                cid = conversation_id
+                approve = lambda code: self._approve(cid, code)  # noqa: E731
             agent = Agent(llm, session=session, chat=True, approve=approve, **options)
         if history:
             agent.load_messages(list(history))

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, Table, delete, insert, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateColumn
 
@@ -108,8 +109,8 @@ def current_version(conn: Connection) -> int:
 
 
 def _set_version(conn: Connection, version: int) -> None:
-    conn.execute(SchemaVersion.__table__.delete())
-    conn.execute(SchemaVersion.__table__.insert().values(id=1, version=version))
+    conn.execute(delete(SchemaVersion))
+    conn.execute(insert(SchemaVersion).values(id=1, version=version))
 
 
 def migrate(engine: Engine) -> tuple[int, int]:
@@ -122,7 +123,7 @@ def migrate(engine: Engine) -> tuple[int, int]:
             Base.metadata.create_all(conn)
             _search_index(conn)
         else:
-            Base.metadata.create_all(conn, tables=[SchemaVersion.__table__])
+            Base.metadata.create_all(conn, tables=[cast(Table, SchemaVersion.__table__)])
             for version in range(before + 1, LATEST + 1):
                 log.info("upgrading the chat database to schema version %d", version)
                 STEPS[version](conn)

@@ -115,8 +115,8 @@ class ChatFeatures:
             c = s.get(Conversation, conversation_id)
             if c is None or c.deleted_at is not None:
                 raise NotFound(conversation_id)
-            c.deleted_at = now()
-            return c.deleted_at
+            deleted = c.deleted_at = now()
+            return deleted
 
     def restore(self, conversation_id: str) -> None:
         """Undo :meth:`soft_delete` (NotFound once purged)."""
