@@ -51,7 +51,7 @@ from codeact.server.schema import (
     now,
     sqlite_pragmas,
 )
-from codeact.server.store_chat import ChatFeatures
+from codeact.server.store_chat import ChatFeatures, _conversation_dict
 
 # the tables and URL helpers moved to ``schema.py``; these names stay importable from here
 __all__ = ["DEFAULT_DB_NAME", "Base", "CodeAction", "Conversation", "FileRow", "Image",
@@ -69,13 +69,6 @@ def _visible(table: Any, chain: list[tuple[int, int | None]]) -> Any:
 def _rowcount(result: Result[Any]) -> int:
     """Rows matched by an UPDATE or DELETE (``Session.execute`` types it as a plain Result)."""
     return cast("CursorResult[Any]", result).rowcount
-
-
-def _conversation_dict(c: Conversation) -> dict[str, Any]:
-    return {"id": c.id, "title": c.title, "model": c.model, "share_token": c.share_token,
-            "created_at": c.created_at, "updated_at": c.updated_at,
-            "pinned": bool(c.pinned), "settings": json.loads(c.settings or "{}"),
-            "branch": c.branch or 0}
 
 
 def _message_dict(m: Message) -> dict[str, Any]:

@@ -33,6 +33,14 @@ def snippet(content: str, tokens: list[str], width: int = 80) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
 
 
+def _conversation_dict(c: Conversation) -> dict[str, Any]:
+    """A conversation row as the API returns it (used by Store and by search)."""
+    return {"id": c.id, "title": c.title, "model": c.model, "share_token": c.share_token,
+            "created_at": c.created_at, "updated_at": c.updated_at,
+            "pinned": bool(c.pinned), "settings": json.loads(c.settings or "{}"),
+            "branch": c.branch or 0}
+
+
 class ChatFeatures:
     """Search, delete with undo, default settings and branches (a Store mixin)."""
 
@@ -61,7 +69,6 @@ class ChatFeatures:
         search (``to_tsvector('simple', ...)``), each word as a prefix. Each result has
         ``match``: ``"title"`` or ``{"message_id", "snippet"}``. Title matches come first.
         """
-        from codeact.server.store import _conversation_dict
 
         tokens = re.findall(r"\w+", query)[:SEARCH_TOKENS]
         if not tokens:
