@@ -15,13 +15,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
         yield srv
 
 
-@pytest.fixture()
-def client(server: ThreadServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.close()
-
-
 def ask(client: Client, cid: str, content: str, **body: object) -> dict:
     """Send a message in approval mode; return the approval event."""
     r = client.http.post(f"/api/conversations/{cid}/messages",

@@ -17,13 +17,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
         yield srv
 
 
-@pytest.fixture()
-def client(server: ThreadServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.close()
-
-
 def contents(data: dict) -> list[str]:
     return [i["content"] if i["type"] == "message" else "code:" + i["code"]
             for i in data["items"]]

@@ -17,13 +17,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
         yield srv
 
 
-@pytest.fixture()
-def client(server: ThreadServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.close()
-
-
 def listed(client: Client) -> list[dict]:
     return client.http.get("/api/conversations").json()["conversations"]
 

@@ -17,13 +17,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
         yield srv
 
 
-@pytest.fixture()
-def client(server: ThreadServer) -> Iterator[Client]:
-    c = Client(server.url)
-    yield c
-    c.close()
-
-
 def test_defaults_apply_to_new_conversations(client: Client) -> None:
     got = client.http.get("/api/settings").json()
     assert got["defaults"] == {} and got["prompts"] == variants("code")
