@@ -133,9 +133,10 @@ def test_the_wheel_ships_py_typed_and_the_package_data(tmp_path):
     shutil.copytree(ROOT / "src", tmp_path / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
-                    "build_meta.build_wheel(sys.argv[1])", str(dist)],
-                   cwd=tmp_path, check=True, capture_output=True, timeout=300)
+    # pip builds it as a user's install does: in an isolated environment with the
+    # build-system requirements of pyproject.toml (a venv's own setuptools may be too old)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
+                    str(tmp_path)], cwd=tmp_path, check=True, capture_output=True, timeout=600)
     (wheel,) = dist.glob("codeact-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "codeact/py.typed" in names
