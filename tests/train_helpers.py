@@ -46,7 +46,12 @@ def write_general_jsonl(path: Path, n: int = 6) -> Path:
 
 
 def tiny_tokenizer(save_to: Path | None = None) -> Any:
-    """A byte-level BPE tokenizer trained in memory with ChatML special tokens."""
+    """A byte-level BPE tokenizer trained in memory with ChatML special tokens (skips the
+    test without the `train` extra)."""
+    import pytest
+
+    pytest.importorskip("tokenizers", reason="needs the train extra: pip install -e '.[train]'")
+    pytest.importorskip("transformers", reason="needs the train extra")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
