@@ -3,7 +3,12 @@
 import pytest
 
 from codeact.agent import Agent
-from codeact.hints import FailedAssignments, assigned_names
+from codeact.hints import (
+    FailedAssignments,
+    RequestedFunction,
+    assigned_names,
+    defined_functions,
+)
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
 from codeact.runtime.observation import ExecutionError, Observation
@@ -60,3 +65,55 @@ def test_agent_explains_the_name_a_failed_cell_never_set(session):
     traj = Agent(llm, session=session, max_turns=5).run("sum")
     assert "KeyError" in traj.turns[0].observation
     assert "`total` is not defined because the earlier cell" in traj.turns[1].observation
+
+
+def test_defined_functions_are_module_level_defs_in_order():
+    code = "import math\ndef helper(x):\n    def inner(): pass\n    return x\n" \
+           "async def fetch(): pass\nclass C:\n    def method(self): pass\n"
+    assert defined_functions(code) == ["helper", "fetch"]
+    assert defined_functions("def broken(:") == []
+
+
+def test_requested_function_note_once_and_only_for_a_named_function():
+    asked = RequestedFunction()
+    asked.reset("def count_distinct(s: str) -> int:\n    '''How many distinct characters'''")
+    ok = Observation(stdout="")
+    assert asked.observe("def helper(): pass", ok) is None  # not named in the task
+    assert asked.observe("def count_distinct(s): return len(s)",
+                         _failed("SyntaxError", "x")) is None  # the cell failed
+    note = asked.observe("def count_distinct(s): return len(set(s))", ok)
+    assert note and "final_answer(count_distinct)" in note
+    assert asked.observe("def count_distinct(s): return len(set(s))", ok) is None
+    # a task that names no function never gets the note
+    asked.reset("What is 2 + 2?")
+    assert asked.observe("def count_distinct(s): pass", ok) is None
+
+
+DEFINITION = "<execute>\ndef count_distinct(s):\n    return len(set(s.lower()))\n</execute>"
+TASK = "Write def count_distinct(s: str) -> int: the number of distinct letters, any case."
+
+
+def test_agent_names_the_call_that_submits_the_requested_function(session):
+    replies = iter([DEFINITION, "<execute>final_answer(count_distinct)</execute>"])
+    llm = ScriptedLLM(lambda messages: next(replies))
+    traj = Agent(llm, session=session, max_turns=5).run(TASK)
+    assert "submit it with final_answer(count_distinct)" in traj.turns[0].observation
+    assert traj.stop_reason == "solution" and "len(set(s.lower()))" in traj.answer
+
+
+def test_a_run_stuck_on_the_requested_function_submits_it(session):
+    llm = ScriptedLLM(lambda messages: DEFINITION)  # the same definition every turn
+    traj = Agent(llm, session=session, max_turns=8).run(TASK)
+    assert len(traj.turns) == 4  # stopped at the 4th repeat, as a stuck run does
+    assert traj.stop_reason == "solution"
+    assert traj.answer.startswith("def count_distinct(s):")
+    assert traj.turns[-1].action == "code+auto_final_answer"
+    assert "was submitted as the answer" in traj.turns[-1].observation
+    # the 2nd repeat's note names the exact call
+    assert "final_answer(count_distinct)" in traj.turns[1].observation
+
+
+def test_a_stuck_run_without_a_requested_function_still_stops_as_stuck(session):
+    llm = ScriptedLLM(lambda messages: DEFINITION)
+    traj = Agent(llm, session=session, max_turns=8).run("Count distinct letters in 'abc'.")
+    assert traj.stop_reason == "stuck" and traj.answer is None

@@ -41,7 +41,7 @@ from codeact.events import (
     TurnStarted,
 )
 from codeact.executor import Executor, SandboxFailure
-from codeact.hints import FailedAssignments
+from codeact.hints import FailedAssignments, RequestedFunction
 from codeact.history import ContextBudget, estimate_tokens
 from codeact.llm.base import LLM, Completion, LLMError
 from codeact.loopguard import RepeatGuard
@@ -144,6 +144,7 @@ class Agent:
             self._budget = ContextBudget(room, count=count)
         self._guard = RepeatGuard(code_format=self.format.name == "code")
         self._failed_cells = FailedAssignments()
+        self._requested = RequestedFunction()
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
         self._session: Executor | None = session
@@ -219,6 +220,7 @@ class Agent:
         self._interrupted.clear()
         self._guard.reset()
         self._failed_cells.reset()
+        self._requested.reset(task)
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
             if self._budget is not None:
@@ -334,9 +336,10 @@ class Agent:
                 output = render_observation(obs)
                 repeat = (code, output, not obs.ok)
                 text = EDITED_NOTE.format(code) + "\n" + output if edited else output
-                hint = self._failed_cells.observe(code, obs)
-                if hint:
-                    text += "\n" + hint
+                for hint in (self._failed_cells.observe(code, obs),
+                             self._requested.observe(code, obs)):
+                    if hint:
+                        text += "\n" + hint
                 if action.note:
                     text += "\n" + action.note
                 if obs.final_answer is not None:  # final_answer(...) called in the cell
@@ -372,7 +375,17 @@ class Agent:
                 note, stuck = self._guard.check(*repeat)
                 if note:
                     text += "\n" + note
+                    asked = self._requested.requested(record.code or "") if \
+                        obs is not None and obs.ok else []
+                    if asked and not stuck:
+                        text += (f" Your cell defines `{asked[-1]}`, the function the task "
+                                 f"asks for: submit it with final_answer({asked[-1]}).")
                 if stuck:
+                    submitted = self._submit_requested(record, obs)
+                    if submitted is not None:
+                        text += "\n" + submitted[0]
+                        yield from self._observe(record, text, obs)
+                        return (yield from self._answer(traj, turn, submitted[1]))
                     yield from self._observe(record, text, obs)
                     return self._stop(traj, "stuck")
             if self._interrupted.is_set():
@@ -387,6 +400,27 @@ class Agent:
         record.observation = text
         yield ObservationEvent(record.turn, text, obs)
         self.messages.append({"role": "user", "content": f"Observation:\n{text}"})
+
+    def _submit_requested(self, record: TurnRecord,
+                          obs: Observation | None) -> tuple[str, str] | None:
+        """When a run is stuck on a successful cell that defines the function the task
+        names, submit that function (its source, via the kernel's ``final_answer``)
+        rather than end without an answer. Returns (note, answer) or None."""
+        if obs is None or not obs.ok or not record.code:
+            return None
+        names = self._requested.requested(record.code)
+        if not names:
+            return None
+        name = names[-1]
+        try:
+            sub = self.session.execute(f"final_answer({name})", timeout=self.exec_timeout)
+        except Exception:  # the kernel is gone: nothing to submit, stop as stuck
+            return None
+        if not sub.ok or sub.final_answer is None:
+            return None
+        record.action = "code+auto_final_answer"
+        return (f"The run stopped repeating: `{name}`, the function the task asks for, "
+                f"was submitted as the answer.", sub.final_answer)
 
     def _answer(self, traj: Trajectory, turn: int, answer: str) -> Iterator[Event]:
         traj.answer = answer

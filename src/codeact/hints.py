@@ -83,3 +83,53 @@ class FailedAssignments:
         else:
             self.names |= assigned
         return note
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def defined_functions(code: str) -> list[str]:
+    """Names of the functions a cell defines at module level, in order."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+class RequestedFunction:
+    """Per run: notices when a cell defines the function the task names.
+
+    Seen in HumanEval trajectories of a 1.5B model: it writes the right function in its
+    first cell, which prints nothing, then defines it again word for word each turn until
+    the run stops as stuck, never submitting it. A task that names a function
+    (``def count_distinct_characters(...)`` in the instruction) is asking for it: once a
+    successful cell defines it, the observation names the exact call that submits it, and
+    a run that would stop as stuck on such a cell submits it instead.
+    """
+
+    def __init__(self) -> None:
+        self.task_words: set[str] = set()
+        self._noted: set[str] = set()
+
+    def reset(self, task: str) -> None:
+        self.task_words = set(_WORD.findall(task))
+        self._noted.clear()
+
+    def requested(self, code: str) -> list[str]:
+        """Functions this cell defines that the task names (the last one last)."""
+        return [name for name in defined_functions(code) if name in self.task_words]
+
+    def observe(self, code: str, obs: Observation) -> str | None:
+        """A note the first time a successful cell defines a requested function."""
+        if not obs.ok:
+            return None
+        new = [name for name in self.requested(code) if name not in self._noted]
+        if not new:
+            return None
+        self._noted.update(new)
+        name = new[-1]
+        return (f"Note: your cell defines `{name}`, the function the task asks for. If you "
+                f"have not checked it yet, test it on an example from the task; when it "
+                f"is right, submit it with final_answer({name}).")
