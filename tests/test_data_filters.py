@@ -59,6 +59,20 @@ def test_require_recovery() -> None:
     assert kept(recs) == ["a", "b", "c"]
 
 
+def test_no_repeats() -> None:
+    looped = record("a", GOOD)
+    for t in looped["trajectory"]["turns"][:2]:
+        t["code"] = "print(1)\n"  # the same cell twice (whitespace aside)
+    looped["trajectory"]["turns"][1]["code"] = "print(1)"
+    auto = record("b", [("code", True), ("code", True), ("code+auto_final_answer", True)])
+    varied = record("c", GOOD)
+    for i, t in enumerate(varied["trajectory"]["turns"][:2]):
+        t["code"] = f"print({i})"
+    recs = [looped, auto, varied]
+    assert kept(recs) == ["c"]
+    assert kept(recs, no_repeats=False) == ["a", "b", "c"]
+
+
 def test_dedup_keeps_the_first() -> None:
     recs = [record("a", GOOD), record("a", GOOD), record("c", GOOD)]
     recs[1]["task"] = "b"

@@ -44,6 +44,8 @@ NoDecontam = Annotated[bool, typer.Option(
     "--no-decontaminate", help="Skip the 13-gram check against the evaluation suites")]
 RequireRecovery = Annotated[bool, typer.Option(
     "--require-recovery", help="Keep only trajectories that fixed an execution error")]
+KeepRepeats = Annotated[bool, typer.Option(
+    "--keep-repeats", help="Keep trajectories that ran an action twice word for word")]
 Formats = Annotated[str, typer.Option(
     "--format", "-f", help="Export formats, comma-separated: jsonl, hf, parquet")]
 Tokenizer = Annotated[str | None, typer.Option(
@@ -52,7 +54,7 @@ Tokenizer = Annotated[str | None, typer.Option(
 
 def _filter_config(keep_unsolved: bool, min_turns: int, keep_all_errors: bool, repair: bool,
                    keep_invalid: bool, no_dedup: bool, no_decontaminate: bool,
-                   require_recovery: bool) -> Any:
+                   require_recovery: bool, keep_repeats: bool) -> Any:
     from codeact.data.filters import FilterConfig
 
     if repair and keep_invalid:
@@ -61,7 +63,7 @@ def _filter_config(keep_unsolved: bool, min_turns: int, keep_all_errors: bool, r
                         exec_success=not keep_all_errors,
                         invalid="repair" if repair else ("keep" if keep_invalid else "drop"),
                         dedup=not no_dedup, decontaminate=not no_decontaminate,
-                        require_recovery=require_recovery)
+                        require_recovery=require_recovery, no_repeats=not keep_repeats)
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -130,6 +132,7 @@ def collect(
     no_dedup: NoDedup = False,
     no_decontaminate: NoDecontam = False,
     require_recovery: RequireRecovery = False,
+    keep_repeats: KeepRepeats = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
     """Run a teacher model on generated tasks and make a filtered training set."""
@@ -140,7 +143,8 @@ def collect(
     from codeact.data.sources import SourceError
 
     fcfg = _filter_config(keep_unsolved, min_turns, keep_all_errors, repair, keep_invalid,
-                          no_dedup, no_decontaminate, require_recovery)
+                          no_dedup, no_decontaminate, require_recovery,
+                          keep_repeats)
     formats = _formats(export_format)
     from codeact.runtime.sandboxes import backend_names
 
@@ -210,6 +214,7 @@ def export_cmd(
     no_dedup: NoDedup = False,
     no_decontaminate: NoDecontam = False,
     require_recovery: RequireRecovery = False,
+    keep_repeats: KeepRepeats = False,
 ) -> None:
     """Filter a collection's raw runs again (other flags) and export the dataset."""
     from codeact.data.build import RAW, build, read_manifest
@@ -219,7 +224,8 @@ def export_cmd(
     if not raw.exists():
         raise _fail(f"no such file: {raw}")
     fcfg = _filter_config(keep_unsolved, min_turns, keep_all_errors, repair, keep_invalid,
-                          no_dedup, no_decontaminate, require_recovery)
+                          no_dedup, no_decontaminate, require_recovery,
+                          keep_repeats)
     result = build(raw, output, fcfg, formats=_formats(export_format), tokenizer=tokenizer,
                    run=read_manifest(raw.parent))
     _print_build(result)

@@ -11,8 +11,11 @@ Rules, applied in this order to the raw collection records (one per task and sam
 4. ``exec_success``: at least one code execution ran without an error (a trajectory with
    no execution at all is dropped too: it teaches no code action);
 5. ``require_recovery`` (off by default): an execution error later fixed;
-6. ``dedup``: identical conversations kept once;
-7. ``decontaminate``: no 13-gram shared with an evaluation suite's instruction.
+6. ``no_repeats`` (not in the published recipe, on by default): no action run twice word
+   for word and no answer the agent submitted for a stuck run: a trajectory that loops
+   teaches looping, even when it ends solved;
+7. ``dedup``: identical conversations kept once;
+8. ``decontaminate``: no 13-gram shared with an evaluation suite's instruction.
 
 :func:`apply` returns the kept items and a funnel (how many remain after each rule).
 """
@@ -30,6 +33,8 @@ from typing import Any
 from codeact.observe import turns_left_note
 
 INVALID_MODES = ("drop", "repair", "keep")
+# turn actions that ran code (see Agent: a cell, with an answer, or submitted when stuck)
+CODE_ACTIONS = ("code", "code+solution", "code+final_answer", "code+auto_final_answer")
 
 
 @dataclass
@@ -39,6 +44,7 @@ class FilterConfig:
     min_turns: int = 3
     exec_success: bool = True
     require_recovery: bool = False
+    no_repeats: bool = True
     dedup: bool = True
     decontaminate: bool = True
 
@@ -105,7 +111,7 @@ class FilterReport:
 
 def _exec_flags(turns: Sequence[dict[str, Any]]) -> list[bool]:
     return [bool(t.get("exec_ok")) for t in turns
-            if t.get("action") in ("code", "code+solution", "code+final_answer")]
+            if t.get("action") in CODE_ACTIONS]
 
 
 def has_successful_exec(item: Item) -> bool:
@@ -120,6 +126,20 @@ def has_recovery(item: Item) -> bool:
             seen_error = True
         elif seen_error:
             return True
+    return False
+
+
+def has_repeats(item: Item) -> bool:
+    """An action run twice word for word, or an answer submitted for a stuck run."""
+    seen: set[str] = set()
+    for t in item.turns:
+        if t.get("action") == "code+auto_final_answer":
+            return True
+        if t.get("action") in CODE_ACTIONS and t.get("code") is not None:
+            code = str(t["code"]).strip()
+            if code in seen:
+                return True
+            seen.add(code)
     return False
 
 
@@ -218,6 +238,8 @@ def apply(records: Iterable[dict[str, Any]], cfg: FilterConfig, *,
         step("a code execution succeeded", (it for it in items if has_successful_exec(it)))
     if cfg.require_recovery:
         step("recovered from an error", (it for it in items if has_recovery(it)))
+    if cfg.no_repeats:
+        step("no repeated action", (it for it in items if not has_repeats(it)))
     if cfg.dedup:
         seen: set[str] = set()
         unique = []
