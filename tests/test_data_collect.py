@@ -18,19 +18,23 @@ from codeact.runtime import check_bwrap
 SANDBOX = "bwrap" if check_bwrap()[0] else "none"
 
 OK = "Step.\n<execute>\nx = 6 * 7\nprint(x)\n</execute>"
+CHECK = "Check.\n<execute>\nprint(x == 6 * 7, x)\n</execute>"
+AGAIN = "Again.\n<execute>\nprint(x * 1)\n</execute>"
 ERR = "Try.\n<execute>\n1 / 0\n</execute>"
+ERR2 = "Try again.\n<execute>\nint('x')\n</execute>"
 SOLVE = "<solution>42</solution>"
 WRONG = "<solution>41</solution>"
 NOACT = "I am thinking about it."
 # What the teacher does for each task marker, turn by turn.
 SCRIPTS = {
-    "good": [OK, OK, SOLVE],
-    "unsolved": [OK, OK, WRONG],
+    "good": [OK, CHECK, SOLVE],
+    "unsolved": [OK, CHECK, WRONG],
     "short": [OK, SOLVE],
-    "allerr": [ERR, ERR, SOLVE],
-    "invalid": [NOACT, OK, OK, OK, SOLVE],
+    "allerr": [ERR, ERR2, SOLVE],
+    "invalid": [NOACT, OK, CHECK, AGAIN, SOLVE],
     "recover": [ERR, OK, SOLVE],
-    "dupa": [OK, OK, SOLVE],
+    "loop": [OK, OK, SOLVE],  # the same cell twice: solved, but it teaches looping
+    "dupa": [OK, CHECK, SOLVE],
 }
 
 
@@ -53,7 +57,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory, contaminated_instruction
     out = tmp_path_factory.mktemp("collect")
     src = out / "tasks.jsonl"
     rows = [{"id": m, "instruction": f"{m}: what is six times seven?", "expected": 42}
-            for m in ("good", "unsolved", "short", "allerr", "invalid", "recover")]
+            for m in ("good", "unsolved", "short", "allerr", "invalid", "recover", "loop")]
     # dupa and dupb: different tasks whose conversations are identical after the prompt
     rows.append({"id": "dupa", "instruction": "dupa: what is six times seven?",
                  "expected": 42})
@@ -65,8 +69,8 @@ def collected(tmp_path_factory: pytest.TempPathFactory, contaminated_instruction
     cfg = CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX, teacher="scripted")
     result = collect(cfg, out / "run", llm=ScriptedLLM(teacher, name="org/scripted-teacher"),
                      progress=False)
-    assert result.planned == 8  # the contaminated task never ran
-    assert result.ran == 8
+    assert result.planned == 9  # the contaminated task never ran
+    assert result.ran == 9
     return out / "run"
 
 
@@ -83,8 +87,9 @@ def test_default_filters_keep_and_drop(collected: Path) -> None:
     assert dropped["no invalid turn"] == ["tasks/invalid@0"]
     assert dropped["more than 2 assistant turns"] == ["tasks/short@0"]
     assert dropped["a code execution succeeded"] == ["tasks/allerr@0"]
+    assert dropped["no repeated action"] == ["tasks/loop@0"]
     assert dropped["deduplicated"] == ["tasks/dupb@0"]
-    assert [f["remaining"] for f in report["funnel"]] == [8, 7, 6, 5, 4, 3, 3]
+    assert [f["remaining"] for f in report["funnel"]] == [9, 8, 7, 6, 5, 4, 3, 3]
     manifest = json.loads((collected / "collection.json").read_text())
     hits = manifest["decontamination"]["hits"]
     assert [h["task"] for h in hits] == ["tasks/contaminated"]
@@ -125,6 +130,7 @@ def test_flags_change_what_is_kept(collected: Path, tmp_path: Path) -> None:
     assert kept(exec_success=False) == sorted([*default, "allerr"])
     assert kept(solved=False) == sorted([*default, "unsolved"])
     assert kept(dedup=False) == sorted([*default, "dupb"])
+    assert kept(no_repeats=False) == sorted([*default, "loop"])
     assert kept(require_recovery=True) == ["recover"]
 
 
@@ -149,7 +155,7 @@ def test_resume_runs_nothing_twice(collected: Path, tmp_path: Path) -> None:
     assert result.ran == 0 and llm.calls == []
     assert (collected / "raw.jsonl").read_text().count("\n") == lines_before
     runs = json.loads((collected / "collection.json").read_text())["runs"]
-    assert len(runs) == 2 and runs[0]["ran"] == 8 and runs[1]["ran"] == 0
+    assert len(runs) == 2 and runs[0]["ran"] == 9 and runs[1]["ran"] == 0
 
 
 def test_budget_stops_new_tasks(tmp_path: Path) -> None:

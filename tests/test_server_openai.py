@@ -352,13 +352,16 @@ def test_no_free_kernel_is_a_503(tmp_path: Path) -> None:
     app = make_app(tmp_path, llm_factory=factory, max_sessions=1, pool_size=0)
     with ThreadServer(app) as srv, \
             openai.OpenAI(base_url=f"{srv.url}/v1", api_key="x", max_retries=0) as c:
-        started = threading.Event()
+        started, release = threading.Event(), threading.Event()
 
         def hold() -> None:  # a long cell keeps the only kernel busy
+            # keep reading until released: a client that goes away stops its run, which
+            # frees the kernel (on a loaded machine, before the second request below)
             for chunk in c.chat.completions.create(model="scripted", messages=user("sleep"),
                                                    stream=True, user="holder"):
                 if chunk.choices and "tick" in (chunk.choices[0].delta.content or ""):
                     started.set()
+                if release.is_set():
                     break
 
         t = threading.Thread(target=hold, daemon=True)
@@ -374,6 +377,7 @@ def test_no_free_kernel_is_a_503(tmp_path: Path) -> None:
         assert len(after) == len(before)
         workspaces = {p.name for p in (tmp_path / "data" / "workspaces").iterdir()}
         assert workspaces <= {conv["id"] for conv in after}
+        release.set()
         t.join(30)
 
 
