@@ -78,15 +78,19 @@ def test_requested_function_note_once_and_only_for_a_named_function():
     asked = RequestedFunction()
     asked.reset("def count_distinct(s: str) -> int:\n    '''How many distinct characters'''")
     ok = Observation(stdout="")
-    assert asked.observe("def helper(): pass", ok) is None  # not named in the task
-    assert asked.observe("def count_distinct(s): return len(s)",
-                         _failed("SyntaxError", "x")) is None  # the cell failed
-    note = asked.observe("def count_distinct(s): return len(set(s))", ok)
+
+    def note_for(code: str, obs: Observation) -> str | None:
+        return asked.first_note(asked.requested(code, obs))
+
+    assert note_for("def helper(): pass", ok) is None  # not named in the task
+    assert note_for("def count_distinct(s): return len(s)",
+                    _failed("SyntaxError", "x")) is None  # the cell failed
+    note = note_for("def count_distinct(s): return len(set(s))", ok)
     assert note and "final_answer(count_distinct)" in note
-    assert asked.observe("def count_distinct(s): return len(set(s))", ok) is None
+    assert note_for("def count_distinct(s): return len(set(s))", ok) is None
     # a task that names no function never gets the note
     asked.reset("What is 2 + 2?")
-    assert asked.observe("def count_distinct(s): pass", ok) is None
+    assert note_for("def count_distinct(s): pass", ok) is None
 
 
 DEFINITION = "<execute>\ndef count_distinct(s):\n    return len(set(s.lower()))\n</execute>"

@@ -293,6 +293,7 @@ class Agent:
             obs: Observation | None = None
             # (action, output, failed) for the repeat guard
             repeat: tuple[str, str, bool] | None = None
+            asked: str | None = None  # the function the task names, if this cell defines it
             if isinstance(action, FinalAnswer):
                 record.action = "solution"
                 return (yield from self._answer(traj, turn, action.answer))
@@ -336,8 +337,9 @@ class Agent:
                 output = render_observation(obs)
                 repeat = (code, output, not obs.ok)
                 text = EDITED_NOTE.format(code) + "\n" + output if edited else output
+                asked = self._requested.requested(code, obs)
                 for hint in (self._failed_cells.observe(code, obs),
-                             self._requested.observe(code, obs)):
+                             self._requested.first_note(asked)):
                     if hint:
                         text += "\n" + hint
                 if action.note:
@@ -375,13 +377,10 @@ class Agent:
                 note, stuck = self._guard.check(*repeat)
                 if note:
                     text += "\n" + note
-                    asked = self._requested.requested(record.code or "") if \
-                        obs is not None and obs.ok else []
                     if asked and not stuck:
-                        text += (f" Your cell defines `{asked[-1]}`, the function the task "
-                                 f"asks for: submit it with final_answer({asked[-1]}).")
+                        text += self._requested.repeat_note(asked)
                 if stuck:
-                    submitted = self._submit_requested(record, obs)
+                    submitted = self._submit_requested(record, asked)
                     if submitted is not None:
                         text += "\n" + submitted[0]
                         yield from self._observe(record, text, obs)
@@ -402,16 +401,12 @@ class Agent:
         self.messages.append({"role": "user", "content": f"Observation:\n{text}"})
 
     def _submit_requested(self, record: TurnRecord,
-                          obs: Observation | None) -> tuple[str, str] | None:
+                          name: str | None) -> tuple[str, str] | None:
         """When a run is stuck on a successful cell that defines the function the task
         names, submit that function (its source, via the kernel's ``final_answer``)
         rather than end without an answer. Returns (note, answer) or None."""
-        if obs is None or not obs.ok or not record.code:
+        if name is None:
             return None
-        names = self._requested.requested(record.code)
-        if not names:
-            return None
-        name = names[-1]
         try:
             sub = self.session.execute(f"final_answer({name})", timeout=self.exec_timeout)
         except Exception:  # the kernel is gone: nothing to submit, stop as stuck

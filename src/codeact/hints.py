@@ -117,19 +117,25 @@ class RequestedFunction:
         self.task_words = set(_WORD.findall(task))
         self._noted.clear()
 
-    def requested(self, code: str) -> list[str]:
-        """Functions this cell defines that the task names (the last one last)."""
-        return [name for name in defined_functions(code) if name in self.task_words]
-
-    def observe(self, code: str, obs: Observation) -> str | None:
-        """A note the first time a successful cell defines a requested function."""
+    def requested(self, code: str, obs: Observation) -> str | None:
+        """The function a successful cell defines that the task names (the last such
+        definition), or None."""
         if not obs.ok:
             return None
-        new = [name for name in self.requested(code) if name not in self._noted]
-        if not new:
+        names = [name for name in defined_functions(code) if name in self.task_words]
+        return names[-1] if names else None
+
+    def first_note(self, name: str | None) -> str | None:
+        """A note the first time a cell defines the requested function."""
+        if name is None or name in self._noted:
             return None
-        self._noted.update(new)
-        name = new[-1]
+        self._noted.add(name)
         return (f"Note: your cell defines `{name}`, the function the task asks for. If you "
                 f"have not checked it yet, test it on an example from the task; when it "
                 f"is right, submit it with final_answer({name}).")
+
+    @staticmethod
+    def repeat_note(name: str) -> str:
+        """Added to the repeat guard's note when the repeated cell defines it."""
+        return (f" Your cell defines `{name}`, the function the task asks for: submit it "
+                f"with final_answer({name}).")
