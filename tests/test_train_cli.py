@@ -81,16 +81,18 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
 
 
 @pytest.mark.slow
-def test_smollm2_trains_and_its_gguf_loads_in_llama_cpp(tmp_path):
+def test_smollm2_trains_and_its_gguf_loads_in_llama_cpp(tmp_path, monkeypatch):
     """The registry GGUF base, dequantised by transformers, a few LoRA steps, exported
-    with llama.cpp's converter, loaded and run by llama.cpp."""
+    with llama.cpp's converter, loaded and run by llama.cpp. Paths are relative, as a
+    user types them (the converter runs in its own directory)."""
     pytest.importorskip("llama_cpp")
     from codeact.llm.factory import make_llm
 
-    data = write_codeact_jsonl(tmp_path / "d.jsonl", 6)
+    monkeypatch.chdir(tmp_path)
+    write_codeact_jsonl(tmp_path / "d.jsonl", 6)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["train", "--data", str(data), "--base", "smollm2-135m",
-                                 "--out", str(out), "--max-steps", "2", "--grad-accum", "2",
+    result = runner.invoke(app, ["train", "--data", "d.jsonl", "--base", "smollm2-135m",
+                                 "--out", "out", "--max-steps", "2", "--grad-accum", "2",
                                  "--max-length", "512", "--gguf", "q8_0", "-q"])
     assert result.exit_code == 0, result.output
     gguf = out / "model.gguf"

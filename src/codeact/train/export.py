@@ -134,7 +134,8 @@ def export_gguf(model_dir: Path, dest: Path, outtype: str = "q8_0") -> Path:
     """Convert a checkpoint directory to one GGUF file with llama.cpp's converter."""
     if outtype not in GGUF_TYPES:
         raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
-    model_dir = Path(model_dir)
+    # The converter runs in its own directory, so relative paths must be made absolute.
+    model_dir, dest = Path(model_dir).resolve(), Path(dest).resolve()
     if not (model_dir / "config.json").is_file():
         raise ExportError(f"{model_dir} is not a checkpoint directory (no config.json)")
     conv = converter_dir()
