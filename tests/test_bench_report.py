@@ -117,3 +117,6 @@ def test_two_prompts_in_one_file_are_grouped_apart():
     assert set(s.formats) == {"code [default aaaaaa]", "code [v0 bbbbbb]", "json"}
     assert s.by_format["code [v0 bbbbbb]"].stuck == 1
     assert s.by_format["json"].at_limit == 1
+    console = Console(record=True, width=160)  # the terminal table shows the label as is
+    console.print(report.rich_table(s))
+    assert "code [v0 bbbbbb]" in console.export_text()

@@ -163,6 +163,7 @@ def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
 
 
 def rich_table(summary: Summary, title: str = "Benchmark results"):
+    from rich.markup import escape
     from rich.table import Table
 
     models = ", ".join(summary.models) or "?"
@@ -174,7 +175,8 @@ def rich_table(summary: Summary, title: str = "Benchmark results"):
     for dom, fmt, st in _rows(summary):
         if last is not None and dom != last:
             table.add_section()
-        table.add_row(*_cells(dom, fmt, st))
+        # "code [v0 6a7ef6]" would otherwise be read as Rich markup and vanish
+        table.add_row(*(escape(cell) for cell in _cells(dom, fmt, st)))
         last = dom
     return table
 
@@ -288,13 +290,14 @@ def _compare_cells(row: CompareRow) -> list[str]:
 
 
 def compare_table(rows: list[CompareRow], name_a: str, name_b: str):
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"A = {name_a}   B = {name_b}   (success on tasks both ran)")
+    table = Table(title=escape(f"A = {name_a}   B = {name_b}   (success on tasks both ran)"))
     for h in COMPARE_HEADERS:
         table.add_column(h, justify="left" if h in ("domain", "format") else "right")
     for row in rows:
-        table.add_row(*_compare_cells(row))
+        table.add_row(*(escape(cell) for cell in _compare_cells(row)))
     return table
 
 
