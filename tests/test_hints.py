@@ -91,6 +91,13 @@ def test_requested_function_note_once_and_only_for_a_named_function():
     # a task that names no function never gets the note
     asked.reset("What is 2 + 2?")
     assert note_for("def count_distinct(s): pass", ok) is None
+    # a plain word of the task is not a function it asks for; a call or backticks are
+    asked.reset("Write out 37! (the factorial of 37) and add its digits together.")
+    assert note_for("def factorial(n): return 1", ok) is None
+    asked.reset("Write a Python function `rotate`; e.g. rotate('ab') == 'ba'.")
+    assert asked.requested("def rotate(s): return s[::-1]", ok) == "rotate"
+    asked.reset("Write `shift_all` for the list.")
+    assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
 
 
 DEFINITION = "<execute>\ndef count_distinct(s):\n    return len(set(s.lower()))\n</execute>"

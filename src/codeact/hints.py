@@ -85,7 +85,10 @@ class FailedAssignments:
         return note
 
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A function the task names as code: called or defined (``has_close_elements(``) or in
+# backticks (`` `rotate_letters` ``). A plain word does not count: "the factorial of 37"
+# does not ask for a function called factorial.
+_NAMED_AS_CODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(|`([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 def defined_functions(code: str) -> list[str]:
@@ -103,10 +106,11 @@ class RequestedFunction:
 
     Seen in HumanEval trajectories of a 1.5B model: it writes the right function in its
     first cell, which prints nothing, then defines it again word for word each turn until
-    the run stops as stuck, never submitting it. A task that names a function
-    (``def count_distinct_characters(...)`` in the instruction) is asking for it: once a
-    successful cell defines it, the observation names the exact call that submits it, and
-    a run that would stop as stuck on such a cell submits it instead.
+    the run stops as stuck, never submitting it. A task that names a function as code
+    (``def count_distinct_characters(...)`` in the instruction, not the bare word) is
+    asking for it: once a successful cell defines it, the observation names the exact
+    call that submits it, and a run that would stop as stuck on such a cell submits it
+    instead.
     """
 
     def __init__(self) -> None:
@@ -114,7 +118,7 @@ class RequestedFunction:
         self._noted: set[str] = set()
 
     def reset(self, task: str) -> None:
-        self.task_words = set(_WORD.findall(task))
+        self.task_words = {a or b for a, b in _NAMED_AS_CODE.findall(task)}
         self._noted.clear()
 
     def requested(self, code: str, obs: Observation) -> str | None:
