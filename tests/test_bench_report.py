@@ -103,6 +103,7 @@ def test_wilson_interval():
     lo, hi = report.wilson_interval(3, 4)
     assert 0.30 < lo < 0.31 and 0.95 < hi < 0.96
     assert report.wilson_interval(0, 10)[0] == 0.0 and report.wilson_interval(0, 10)[1] > 0.25
+    assert report.wilson_interval(100, 100)[1] == 1.0  # exact, not just below the rate
     assert report.wilson_interval(0, 0) == (0.0, 0.0)
 
 

@@ -14,6 +14,8 @@ def test_wilson_interval_known_values():
     lo, hi = cmp.wilson(0, 20)
     assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-3)
     assert cmp.wilson(0, 0) == (0.0, 1.0)
+    assert cmp.wilson(100, 100)[1] == 1.0  # not 0.9999999999999999, below the rate itself
+    assert cmp.wilson(0, 22)[0] == 0.0  # not 1e-17, above the rate itself
 
 
 def test_difference_interval_contains_the_difference():
@@ -85,6 +87,10 @@ def test_table_markdown_and_chart(tmp_path):
     md = cmp.markdown(rows, "base", "tuned")
     assert md.splitlines()[0].startswith("| metric | base | tuned |")
     png = cmp.plot(base, tuned, tmp_path / "c.png", ("base", "tuned"))
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    # 0% and 100% rates (the first real comparison crashed here: negative error bars)
+    edge = {**result(0), "general": cmp.Rate(0, 22)}
+    png = cmp.plot(edge, result(10), tmp_path / "edge.png", ("base", "tuned"))
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert cmp.to_json(base)["general"]["k"] == 42
 

@@ -57,7 +57,9 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact bounds at 0% and 100%: rounding would put 1.0 just outside (0.9999999999999999)
+    return (0.0 if k == 0 else max(0.0, centre - half),
+            1.0 if k == n else min(1.0, centre + half))
 
 
 def diff_interval(a: Rate, b: Rate, z: float = 1.96) -> tuple[float, float, float]:
@@ -271,8 +273,8 @@ def plot(base: dict[str, Any], tuned: dict[str, Any], path: Path, names: tuple[s
         rates = [_rate(res, m) for m in metrics]
         xs = [i + (j - 0.5) * width for i in range(len(metrics))]
         vals = [100 * r.value for r in rates]
-        errs = [[100 * (r.value - r.interval[0]) for r in rates],
-                [100 * (r.interval[1] - r.value) for r in rates]]
+        errs = [[max(0.0, 100 * (r.value - r.interval[0])) for r in rates],
+                [max(0.0, 100 * (r.interval[1] - r.value)) for r in rates]]
         ax.bar(xs, vals, width, yerr=errs, capsize=3, label=name)
     ax.set_xticks(range(len(metrics)))
     ax.set_xticklabels([m[0] for m in metrics], rotation=20, ha="right", fontsize=8)
