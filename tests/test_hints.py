@@ -98,6 +98,8 @@ def test_requested_function_note_once_and_only_for_a_named_function():
     assert asked.requested("def rotate(s): return s[::-1]", ok) == "rotate"
     asked.reset("Write `shift_all` for the list.")
     assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
+    asked.reset("Write a function called shift_all that shifts the list.")
+    assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
 
 
 DEFINITION = "<execute>\ndef count_distinct(s):\n    return len(set(s.lower()))\n</execute>"

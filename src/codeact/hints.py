@@ -85,10 +85,11 @@ class FailedAssignments:
         return note
 
 
-# A function the task names as code: called or defined (``has_close_elements(``) or in
-# backticks (`` `rotate_letters` ``). A plain word does not count: "the factorial of 37"
-# does not ask for a function called factorial.
-_NAMED_AS_CODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(|`([A-Za-z_][A-Za-z0-9_]*)`")
+# A function the task names as code: called or defined (``has_close_elements(``), in
+# backticks (`` `rotate_letters` ``) or a snake_case name (``rotate_letters``). A plain
+# word does not count: "the factorial of 37" does not ask for a function called factorial.
+_NAMED_AS_CODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(|`([A-Za-z_][A-Za-z0-9_]*)`"
+                            r"|\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9])\b")
 
 
 def defined_functions(code: str) -> list[str]:
@@ -118,7 +119,7 @@ class RequestedFunction:
         self._noted: set[str] = set()
 
     def reset(self, task: str) -> None:
-        self.task_words = {a or b for a, b in _NAMED_AS_CODE.findall(task)}
+        self.task_words = {"".join(groups) for groups in _NAMED_AS_CODE.findall(task)}
         self._noted.clear()
 
     def requested(self, code: str, obs: Observation) -> str | None:
