@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from codeact.bench.report import wilson_interval
+
 VALID_ACTIONS = ("code", "code+solution", "code+final_answer", "tool_call", "solution")
 GENERAL_FILE = "general_check.jsonl"
 
@@ -50,16 +52,9 @@ class Rate:
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (sound at 0% and 100%)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # exact bounds at 0% and 100%: rounding would put 1.0 just outside (0.9999999999999999)
-    return (0.0 if k == 0 else max(0.0, centre - half),
-            1.0 if k == n else min(1.0, centre + half))
+    """Wilson score interval (sound at 0% and 100%); no runs at all leave the whole range
+    open, where the bench report shows (0, 0)."""
+    return (0.0, 1.0) if n == 0 else wilson_interval(k, n, z)
 
 
 def diff_interval(a: Rate, b: Rate, z: float = 1.96) -> tuple[float, float, float]:
