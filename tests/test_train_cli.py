@@ -101,6 +101,10 @@ def test_smollm2_trains_and_its_gguf_loads_in_llama_cpp(tmp_path, monkeypatch):
     completion = llm.complete([{"role": "user", "content": "What is 2 plus 2?"}],
                               max_tokens=16)
     assert completion.completion_tokens > 0 and completion.text.strip()
+    result = runner.invoke(app, ["train", "export-base", "smollm2-135m", "--out", "base",
+                                 "--gguf", "q8_0"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "base" / "model.gguf").read_bytes()[:4] == b"GGUF"
 
 
 def test_shipped_accelerate_configs_parse():
@@ -117,3 +121,17 @@ def test_shipped_accelerate_configs_parse():
     assert kinds == {"single_gpu.yaml": ("NO", "bf16"),
                      "multi_gpu_zero2.yaml": ("DEEPSPEED", "bf16"),
                      "multi_gpu_fsdp.yaml": ("FSDP", "bf16")}
+
+
+def test_compare_refuses_runs_made_with_other_settings_before_loading(tmp_path):
+    from codeact.train import compare as cmp
+
+    out = tmp_path / "cmp"
+    old = cmp.CompareConfig(out=out, max_new_tokens=256)
+    for label in ("base", "tuned"):
+        cmp.claim_results(out, label, cmp.run_settings(old, f"{label}.gguf"))
+        (out / f"{label}.tasks.jsonl").write_text("")
+    result = runner.invoke(app, ["train", "compare", "base.gguf", "tuned.gguf", "--out",
+                                 str(out), "--max-new-tokens", "512", "-q"])
+    assert result.exit_code == 2
+    assert "max_new_tokens changed" in result.output and "another --out" in result.output

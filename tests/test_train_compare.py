@@ -124,3 +124,23 @@ def test_run_model_end_to_end_with_a_scripted_model(tmp_path):
     again = cmp.run_model("base", llm, cfg, tasks)  # everything is read back, nothing rerun
     assert len(llm.calls) == calls
     assert again["general"].k == res["general"].k
+
+
+def test_results_made_with_other_settings_are_not_resumed(tmp_path):
+    """Another --max-new-tokens, or a retrained model file, must not reuse stored runs."""
+    model = tmp_path / "tuned.gguf"
+    model.write_bytes(b"GGUF v1")
+    cfg = cmp.CompareConfig(out=tmp_path / "cmp", max_new_tokens=256)
+    cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+    (cfg.out / "tuned.tasks.jsonl").write_text("")
+    cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))  # same: resumes
+    longer = cmp.CompareConfig(out=cfg.out, max_new_tokens=512)
+    with pytest.raises(cmp.SettingsMismatch, match="max_new_tokens changed"):
+        cmp.claim_results(cfg.out, "tuned", cmp.run_settings(longer, str(model)))
+    model.write_bytes(b"GGUF v2, retrained")
+    with pytest.raises(cmp.SettingsMismatch, match="model changed"):
+        cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+    cmp.claim_results(cfg.out, "base", cmp.run_settings(cfg, "smollm2-135m"))  # other label
+    (cfg.out / "tuned.settings.json").unlink()
+    with pytest.raises(cmp.SettingsMismatch, match="without a record"):
+        cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))

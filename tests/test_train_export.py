@@ -37,3 +37,21 @@ def test_export_gguf_rejects_bad_input(tmp_path):
         export_gguf(tmp_path, tmp_path / "m.gguf", "q3_weird")
     with pytest.raises(ExportError, match="no config.json"):
         export_gguf(tmp_path, tmp_path / "m.gguf", "f16")
+
+
+def test_export_base_writes_the_same_weights_as_a_checkpoint(tmp_path):
+    import torch
+    from train_helpers import tiny_checkpoint
+    from transformers import AutoModelForCausalLM
+
+    from codeact.train.export import export_base
+
+    base = tiny_checkpoint(tmp_path / "base")
+    dest = export_base(str(base), tmp_path / "out", None)
+    assert dest == tmp_path / "out" / "model"
+    ids = torch.tensor([[1, 5, 9, 12]])
+    a = AutoModelForCausalLM.from_pretrained(base).eval()(ids).logits
+    b = AutoModelForCausalLM.from_pretrained(dest).eval()(ids).logits
+    assert torch.allclose(a, b, atol=1e-5)
+    with pytest.raises(ExportError, match="unknown GGUF type"):
+        export_base(str(base), tmp_path / "x", "q3_weird")

@@ -161,15 +161,23 @@ def compare_cmd(
         tasks = cmp.load_tasks(cfg)
     except (ValueError, ImportError) as exc:
         raise _fail(str(exc)) from None
+    models = (("base", base), ("tuned", tuned))
+    try:  # both before either runs: a mismatch for TUNED must not wait for BASE's hour
+        for label, spec in models:
+            cmp.claim_results(out, label, cmp.run_settings(cfg, spec))
+    except cmp.SettingsMismatch as exc:
+        raise _fail(str(exc)) from None
     results = {}
-    for label, spec in (("base", base), ("tuned", tuned)):
+    for label, spec in models:
         console.print(f"[bold]{label}[/]: {spec} on {len(tasks)} tasks + general check")
         try:
             llm = make_llm(spec, n_ctx=n_ctx, n_threads=n_threads)
         except (LLMError, ValueError, FileNotFoundError) as exc:
             raise _fail(str(exc)) from None
         try:
-            results[label] = cmp.run_model(label, llm, cfg, tasks)
+            results[label] = cmp.run_model(label, llm, cfg, tasks, model_spec=spec)
+        except cmp.SettingsMismatch as exc:
+            raise _fail(str(exc)) from None
         finally:
             close = getattr(llm, "close", None)
             if callable(close):
@@ -224,6 +232,26 @@ def export_cmd(
     except (ExportError, BaseModelError) as exc:
         raise _fail(str(exc)) from None
     console.print(f"wrote {path} (run it: codeact run -m {path} \"...\")")
+
+
+@app.command("export-base")
+def export_base_cmd(
+    base: Annotated[str, typer.Argument(
+        help="The base (registry name, GGUF file, checkpoint dir or hub id).")],
+    out: Annotated[Path, typer.Option("--out", help="Writes OUT/model and OUT/model.gguf.")],
+    gguf: Annotated[str, typer.Option(
+        "--gguf", help="f16, bf16, f32, q8_0, auto, or none (checkpoint only).")] = "q8_0",
+) -> None:
+    """Write BASE as a checkpoint and a GGUF by the same route as a tuned model, so
+    `codeact train compare OUT/model.gguf TUNED/model.gguf` compares at one precision."""
+    from codeact.train.base import BaseModelError
+    from codeact.train.export import ExportError, export_base
+
+    try:
+        path = export_base(base, out, None if gguf == "none" else gguf)
+    except (ExportError, BaseModelError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"wrote {path}")
 
 
 def self_distill_cmd(

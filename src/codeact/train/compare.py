@@ -169,13 +169,66 @@ class CompareConfig:
     progress: bool = True
 
 
-def run_model(label: str, llm: Any, cfg: CompareConfig, tasks: list[Any]) -> dict[str, Any]:
-    """Agent tasks and the general check for one model; results files live in cfg.out."""
+class SettingsMismatch(ValueError):
+    """An --out directory holds runs made with other settings or another model file."""
+
+
+def model_fingerprint(spec: str) -> dict[str, Any]:
+    """What identifies a model's weights cheaply: for a file its resolved path, size and
+    modification time; for a directory the same over its files; otherwise the spec."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        st = path.stat()
+        return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.is_file())
+        return {"path": str(path.resolve()),
+                "files": {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}}
+    return {"spec": spec}
+
+
+def run_settings(cfg: CompareConfig, model_spec: str) -> dict[str, Any]:
+    """The settings a model's stored runs depend on (task count and suites do not: extra
+    tasks are simply run, fewer are filtered)."""
+    return {"model": model_fingerprint(model_spec), "max_turns": cfg.max_turns,
+            "max_new_tokens": cfg.max_new_tokens, "exec_timeout": cfg.exec_timeout,
+            "sandbox": cfg.sandbox}
+
+
+def claim_results(out: Path, label: str, settings: dict[str, Any]) -> None:
+    """Record ``settings`` beside ``label``'s results, or refuse to resume runs that were
+    made with different ones (reusing them would mix two experiments silently)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{label}.settings.json"
+    stored: dict[str, Any] | None = None
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            stored = None
+    has_runs = any((out / f"{label}.{kind}.jsonl").is_file() for kind in ("tasks", "general"))
+    if stored is not None and stored != settings:
+        changed = sorted(k for k in set(stored) | set(settings)
+                         if stored.get(k) != settings.get(k))
+        raise SettingsMismatch(
+            f"{out} already holds {label} runs made with other settings ({', '.join(changed)}"
+            f" changed; see {path}); pass another --out, or delete {out} to start again")
+    if stored is None and has_runs:
+        raise SettingsMismatch(
+            f"{out} holds {label} runs without a record of their settings; pass another "
+            f"--out, or delete {out} to start again")
+    path.write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+
+
+def run_model(label: str, llm: Any, cfg: CompareConfig, tasks: list[Any],
+              model_spec: str | None = None) -> dict[str, Any]:
+    """Agent tasks and the general check for one model; results files live in cfg.out
+    and resume when the model and its settings are the ones they were made with."""
     from codeact.bench.results import load_results
     from codeact.bench.runner import RunConfig, run_suite
 
     out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
+    claim_results(out, label, run_settings(cfg, model_spec or getattr(llm, "name", label)))
     results = out / f"{label}.tasks.jsonl"
     run_cfg = RunConfig(formats=["code"], max_turns=cfg.max_turns, sandbox=cfg.sandbox,
                         exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,

@@ -68,6 +68,26 @@ def merge_adapter(adapter_dir: Path, dest: Path, base: str | None = None) -> Pat
     return save_merged(model, tokenizer, dest)
 
 
+def export_base(spec: str, dest: Path, outtype: str | None = "q8_0") -> Path:
+    """Write a base model the way a tuned one is written (dequantised, loaded with the
+    training tokenizer, saved as ``dest/model``, converted to ``dest/model.gguf`` at
+    ``outtype``; None: the checkpoint only), so ``codeact train compare`` weighs base and
+    tuned at one precision instead of a Q4 base against a Q8 tuned model."""
+    import torch
+
+    from codeact.train.base import load_model, load_tokenizer, resolve_base
+
+    if outtype is not None and outtype not in GGUF_TYPES:
+        raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
+    source = resolve_base(spec)
+    tokenizer, _ = load_tokenizer(source)
+    model = load_model(source, torch.float32, resize_to=len(tokenizer))
+    model_dir = save_merged(model, tokenizer, dest / "model")
+    if outtype is None:
+        return model_dir
+    return export_gguf(model_dir, dest / "model.gguf", outtype)
+
+
 def llama_cpp_version() -> str:
     try:
         return importlib.metadata.version("llama-cpp-python")
