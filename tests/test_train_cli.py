@@ -128,10 +128,15 @@ def test_compare_refuses_runs_made_with_other_settings_before_loading(tmp_path):
 
     out = tmp_path / "cmp"
     old = cmp.CompareConfig(out=out, max_new_tokens=256)
-    for label in ("base", "tuned"):
-        cmp.claim_results(out, label, cmp.run_settings(old, f"{label}.gguf"))
-        (out / f"{label}.tasks.jsonl").write_text("")
     result = runner.invoke(app, ["train", "compare", "base.gguf", "tuned.gguf", "--out",
-                                 str(out), "--max-new-tokens", "512", "-q"])
+                                 str(out), "-q"])
+    assert result.exit_code == 2 and "model file not found: base.gguf" in result.output
+    for label in ("base", "tuned"):
+        (tmp_path / f"{label}.gguf").write_bytes(b"GGUF")
+        cmp.claim_results(out, label, cmp.run_settings(old, str(tmp_path / f"{label}.gguf")))
+        (out / f"{label}.tasks.jsonl").write_text("")
+    result = runner.invoke(app, ["train", "compare", str(tmp_path / "base.gguf"),
+                                 str(tmp_path / "tuned.gguf"), "--out", str(out),
+                                 "--max-new-tokens", "512", "-q"])
     assert result.exit_code == 2
     assert "max_new_tokens changed" in result.output and "another --out" in result.output

@@ -141,6 +141,9 @@ def test_results_made_with_other_settings_are_not_resumed(tmp_path):
     with pytest.raises(cmp.SettingsMismatch, match="model changed"):
         cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
     cmp.claim_results(cfg.out, "base", cmp.run_settings(cfg, "smollm2-135m"))  # other label
+    (cfg.out / "tuned.tasks.jsonl").unlink()  # no runs to protect: new settings are taken
+    cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+    (cfg.out / "tuned.tasks.jsonl").write_text("")
     (cfg.out / "tuned.settings.json").unlink()
     with pytest.raises(cmp.SettingsMismatch, match="without a record"):
         cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))

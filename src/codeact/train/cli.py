@@ -162,6 +162,9 @@ def compare_cmd(
     except (ValueError, ImportError) as exc:
         raise _fail(str(exc)) from None
     models = (("base", base), ("tuned", tuned))
+    for spec in (base, tuned):  # a typo in TUNED must not wait for BASE's hour either
+        if spec.lower().endswith(".gguf") and not Path(spec).expanduser().is_file():
+            raise _fail(f"model file not found: {spec}")
     try:  # both before either runs: a mismatch for TUNED must not wait for BASE's hour
         for label, spec in models:
             cmp.claim_results(out, label, cmp.run_settings(cfg, spec))

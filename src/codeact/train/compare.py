@@ -207,7 +207,7 @@ def claim_results(out: Path, label: str, settings: dict[str, Any]) -> None:
         except (OSError, json.JSONDecodeError):
             stored = None
     has_runs = any((out / f"{label}.{kind}.jsonl").is_file() for kind in ("tasks", "general"))
-    if stored is not None and stored != settings:
+    if stored is not None and stored != settings and has_runs:
         changed = sorted(k for k in set(stored) | set(settings)
                          if stored.get(k) != settings.get(k))
         raise SettingsMismatch(
