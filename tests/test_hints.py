@@ -100,6 +100,9 @@ def test_requested_function_note_once_and_only_for_a_named_function():
     assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
     asked.reset("Write a function called shift_all that shifts the list.")
     assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
+    # a tool's own name asks for a call, not a definition
+    asked.reset("Use `scale_amount` to double 7.", tool_names=["scale_amount"])
+    assert asked.requested("def scale_amount(x): return 2 * x", ok) is None
 
 
 DEFINITION = "<execute>\ndef count_distinct(s):\n    return len(set(s.lower()))\n</execute>"

@@ -220,7 +220,7 @@ class Agent:
         self._interrupted.clear()
         self._guard.reset()
         self._failed_cells.reset()
-        self._requested.reset(task)
+        self._requested.reset(task, self._tools_by_name)
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
             if self._budget is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
 from codeact.runtime.observation import Observation
 
@@ -118,8 +119,11 @@ class RequestedFunction:
         self.task_words: set[str] = set()
         self._noted: set[str] = set()
 
-    def reset(self, task: str) -> None:
-        self.task_words = {"".join(groups) for groups in _NAMED_AS_CODE.findall(task)}
+    def reset(self, task: str, tool_names: Iterable[str] = ()) -> None:
+        """Read the names ``task`` asks for; a tool's own name is never one (a task that
+        says "use `convert_units`" asks for a call, not a definition)."""
+        named = {"".join(groups) for groups in _NAMED_AS_CODE.findall(task)}
+        self.task_words = named - set(tool_names)
         self._noted.clear()
 
     def requested(self, code: str, obs: Observation) -> str | None:
