@@ -181,9 +181,9 @@ def model_fingerprint(spec: str) -> dict[str, Any]:
         st = path.stat()
         return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     if path.is_dir():
-        files = sorted(f for f in path.iterdir() if f.is_file())
+        stats = {f.name: f.stat() for f in sorted(path.iterdir()) if f.is_file()}
         return {"path": str(path.resolve()),
-                "files": {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}}
+                "files": {name: [st.st_size, st.st_mtime_ns] for name, st in stats.items()}}
     return {"spec": spec}
 
 

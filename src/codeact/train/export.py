@@ -30,6 +30,26 @@ class ExportError(CodeactError, RuntimeError):
     """Merging or conversion failed (one clear line)."""
 
 
+def check_gguf_type(outtype: str) -> None:
+    """Refuse an unknown GGUF type before any slow loading starts."""
+    if outtype not in GGUF_TYPES:
+        raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
+
+
+def load_base_for_export(spec: str, tokenizer: Any = None) -> tuple[Any, Any]:
+    """The base as training loads it: fp32, dequantised, embeddings sized to
+    ``tokenizer`` (default: the training tokenizer of the base). What a merge starts from,
+    and what an exported base must be to compare with a tuned model."""
+    import torch
+
+    from codeact.train.base import load_model, load_tokenizer, resolve_base
+
+    source = resolve_base(spec)
+    if tokenizer is None:
+        tokenizer, _ = load_tokenizer(source)
+    return load_model(source, torch.float32, resize_to=len(tokenizer)), tokenizer
+
+
 def save_merged(model: Any, tokenizer: Any, dest: Path) -> Path:
     """Save ``model`` as a plain checkpoint: LoRA weights folded in when it has them."""
     if hasattr(model, "merge_and_unload"):
@@ -46,24 +66,18 @@ def save_merged(model: Any, tokenizer: Any, dest: Path) -> Path:
 def merge_adapter(adapter_dir: Path, dest: Path, base: str | None = None) -> Path:
     """Merge a saved LoRA adapter into its base (read from the adapter config when not
     given) and save the result as a checkpoint directory."""
-    import torch
     from peft import PeftConfig, PeftModel
-
-    from codeact.train.base import load_model, load_tokenizer, resolve_base
+    from transformers import AutoTokenizer
 
     if base is None:
         base = PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path
         if not base:
             raise ExportError(f"{adapter_dir} does not name its base model; pass --base")
-    source = resolve_base(base)
-    tokenizer, _ = load_tokenizer(source)
     try:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(adapter_dir))  # the trained template
+        trained = AutoTokenizer.from_pretrained(str(adapter_dir))  # the trained template
     except (OSError, ValueError):
-        pass
-    model = load_model(source, torch.float32, resize_to=len(tokenizer))
+        trained = None
+    model, tokenizer = load_base_for_export(base, trained)
     model = PeftModel.from_pretrained(model, str(adapter_dir))
     return save_merged(model, tokenizer, dest)
 
@@ -73,15 +87,9 @@ def export_base(spec: str, dest: Path, outtype: str | None = "q8_0") -> Path:
     training tokenizer, saved as ``dest/model``, converted to ``dest/model.gguf`` at
     ``outtype``; None: the checkpoint only), so ``codeact train compare`` weighs base and
     tuned at one precision instead of a Q4 base against a Q8 tuned model."""
-    import torch
-
-    from codeact.train.base import load_model, load_tokenizer, resolve_base
-
-    if outtype is not None and outtype not in GGUF_TYPES:
-        raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
-    source = resolve_base(spec)
-    tokenizer, _ = load_tokenizer(source)
-    model = load_model(source, torch.float32, resize_to=len(tokenizer))
+    if outtype is not None:
+        check_gguf_type(outtype)
+    model, tokenizer = load_base_for_export(spec)
     model_dir = save_merged(model, tokenizer, dest / "model")
     if outtype is None:
         return model_dir
@@ -152,8 +160,7 @@ def _extract(sdist: Path, dest: Path) -> None:
 
 def export_gguf(model_dir: Path, dest: Path, outtype: str = "q8_0") -> Path:
     """Convert a checkpoint directory to one GGUF file with llama.cpp's converter."""
-    if outtype not in GGUF_TYPES:
-        raise ExportError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
+    check_gguf_type(outtype)
     # The converter runs in its own directory, so relative paths must be made absolute.
     model_dir, dest = Path(model_dir).resolve(), Path(dest).resolve()
     if not (model_dir / "config.json").is_file():
