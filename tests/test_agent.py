@@ -412,7 +412,7 @@ def test_long_runs_stay_inside_the_context_window(session):
 
 
 def test_context_window_setting_overrides_an_unknown_backend(session):
-    from codeact.history import estimate_tokens
+    from codeact.llm.base import estimate_tokens
 
     seen = []
 
@@ -445,7 +445,8 @@ def test_prompt_variant_and_hash_are_recorded(session):
 
 
 def test_approve_can_run_edit_or_skip_each_code_action(session):
-    from codeact.agent import SKIPPED_NOTE, Approval
+    from codeact.actions import ActionFormat
+    from codeact.agent import Approval
 
     asked = []
     decisions = [Approval("edit", "print('edited', 6 * 7)"), Approval("skip"), Approval()]
@@ -463,7 +464,7 @@ def test_approve_can_run_edit_or_skip_each_code_action(session):
     texts = [e.text for e in events if isinstance(e, ObservationEvent)]
     assert "The user edited your code" in texts[0] and "print('edited', 6 * 7)" in texts[0]
     assert "edited 42" in texts[0] and "original" not in texts[0].split("```")[-1]
-    assert texts[1].startswith(SKIPPED_NOTE)
+    assert texts[1].startswith(ActionFormat.skipped_note)
     assert texts[2].startswith("ran as is")
     assert [t.action for t in traj.turns] == ["code", "skipped", "code", "solution"]
     assert traj.turns[0].code == "print('edited', 6 * 7)"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from codeact.agent import Agent
+from codeact.agent.executor import Executor, OutputCallback, SandboxFailure
 from codeact.events import (
     CodeActionEvent,
     DoneEvent,
@@ -23,7 +24,6 @@ from codeact.events import (
     ObservationEvent,
     OutputDelta,
 )
-from codeact.executor import Executor, OutputCallback, SandboxFailure
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
 from codeact.runtime.observation import ExecutionError, Observation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codeact.data import filters
 from codeact.data.decontam import build_index
-from codeact.observe import turns_left_note
+from codeact.agent.observe import turns_left_note
 
 SYSTEM = {"role": "system", "content": "prompt"}
 

@@ -86,11 +86,11 @@ def test_package_modules_are_reachable_lazily():
 
 
 def test_project_exceptions_share_one_base_and_keep_their_old_one():
+    from codeact.agent.executor import SandboxFailure
     from codeact.bench.suites import SuiteError
     from codeact.config import ConfigError
     from codeact.data.sources import SourceError
     from codeact.errors import CodeactError
-    from codeact.executor import SandboxFailure
     from codeact.llm.base import LLMError
     from codeact.llm.models import ModelError
     from codeact.prompts import PromptError, load_prompt
@@ -141,4 +141,4 @@ def test_the_wheel_ships_py_typed_and_the_package_data(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "codeact/py.typed" in names
     assert "codeact/prompts/code/default.md" in names
-    assert "codeact/executor.py" in names and "codeact/bench/run_one.py" in names
+    assert "codeact/agent/executor.py" in names and "codeact/bench/run_one.py" in names

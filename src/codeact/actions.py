@@ -108,6 +108,17 @@ class ActionFormat:
 
     name = "base"
     stop: list[str] = [EXECUTE_CLOSE, SOLUTION_CLOSE]
+    # What the model is told about its own actions; a format with other tags rewords them.
+    no_action_note = ("Your reply contained neither an <execute> action nor a <solution>. "
+                      "Act with <execute>...</execute>, or give the final answer in "
+                      "<solution>...</solution>.")
+    skipped_note = "The user declined to run this code; it was not executed."
+    edited_note = ("The user edited your code before it ran. The code that ran:\n"
+                   "```python\n{}\n```")
+    rejected_final_answer_note = ("Your final_answer(...) was not accepted because the cell "
+                                  "failed; fix the error and call final_answer again.")
+    rejected_solution_note = ("Your <solution> was ignored because the code failed; fix it "
+                              "and answer again.")
 
     def system_prompt(self, tools: Sequence[Tool],
                       prompt: Prompt | None = None) -> str:  # pragma: no cover - abstract

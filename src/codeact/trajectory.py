@@ -7,17 +7,45 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-STOP_REASONS = (
-    "solution",  # the model gave a final answer
-    "max_turns",
-    "max_tokens",
-    "time_limit",
-    "interrupted",
-    "error",  # the LLM or runtime failed; see Trajectory.error
-    "no_action",  # chat mode: a plain reply that goes back to the user
-)
+
+class StopReason(StrEnum):
+    """Why a run ended (``Trajectory.stop_reason``). A ``str``: it serialises as its value
+    and compares equal to it, so stored trajectories load back unchanged."""
+
+    SOLUTION = "solution"  # the run ended with an answer
+    MAX_TURNS = "max_turns"
+    MAX_TOKENS = "max_tokens"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"  # the LLM or runtime failed; see Trajectory.error
+    NO_ACTION = "no_action"  # chat mode: a plain reply that goes back to the user
+    STUCK = "stuck"  # the model repeated one action with one result until the guard stopped it
+
+
+class ActionKind(StrEnum):
+    """What one model turn did (``TurnRecord.action``)."""
+
+    CODE = "code"
+    CODE_SOLUTION = "code+solution"  # code that ran cleanly, then a <solution>
+    CODE_FINAL_ANSWER = "code+final_answer"  # a cell that called final_answer(...)
+    CODE_AUTO_FINAL_ANSWER = "code+auto_final_answer"  # the agent submitted the function
+    TOOL_CALL = "tool_call"
+    SOLUTION = "solution"
+    SKIPPED = "skipped"  # approval mode: the user declined to run the code
+    INVALID = "invalid"
+    NONE = "none"  # chat mode: a plain reply
+
+
+# the kinds whose turn ran model-written code in the kernel
+CODE_ACTIONS = frozenset({ActionKind.CODE, ActionKind.CODE_SOLUTION,
+                          ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER})
+# the kinds that are a well-formed action of the model's (not invalid, not skipped)
+VALID_ACTIONS = frozenset({ActionKind.CODE, ActionKind.CODE_SOLUTION,
+                           ActionKind.CODE_FINAL_ANSWER, ActionKind.TOOL_CALL,
+                           ActionKind.SOLUTION})
 
 
 @dataclass
@@ -77,9 +105,7 @@ class TurnRecord:
 
     turn: int
     completion: str
-    # "code" | "code+solution" | "code+final_answer" | "tool_call" | "solution" |
-    # "invalid" | "none"
-    action: str
+    action: str  # an ActionKind
     code: str | None = None
     tool: str | None = None
     arguments: Any = None
@@ -103,7 +129,7 @@ class Trajectory:
     action_format: str = "code"
     messages: list[dict[str, Any]] = field(default_factory=list)
     turns: list[TurnRecord] = field(default_factory=list)
-    stop_reason: str = ""
+    stop_reason: str = ""  # a StopReason once the run ended
     answer: str | None = None
     error: str | None = None
     started_at: float = field(default_factory=time.time)
@@ -125,7 +151,7 @@ class Trajectory:
     @property
     def solved(self) -> bool:
         """True when the run ended with an answer (not whether the answer is right)."""
-        return self.stop_reason == "solution" and self.answer is not None
+        return self.stop_reason == StopReason.SOLUTION and self.answer is not None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -15,6 +15,7 @@ from typing import Any
 
 from codeact.actions import format_names
 from codeact.bench.results import load_results
+from codeact.trajectory import StopReason
 
 
 @dataclass
@@ -36,8 +37,8 @@ class Stats:
         self.successes += bool(rec.get("success"))
         self.errors += rec.get("status") in ("error", "crashed")
         self.timeouts += bool(rec.get("timed_out"))
-        self.at_limit += rec.get("stop_reason") == "max_turns"
-        self.stuck += rec.get("stop_reason") == "stuck"
+        self.at_limit += rec.get("stop_reason") == StopReason.MAX_TURNS
+        self.stuck += rec.get("stop_reason") == StopReason.STUCK
         self.turns += float(rec.get("turns") or 0)
         self.tokens += float(rec.get("total_tokens") or 0)
         self.wall += float(rec.get("wall_seconds") or 0)

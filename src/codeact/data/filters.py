@@ -30,11 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from codeact.observe import turns_left_note
+from codeact.agent.observe import turns_left_note
+from codeact.trajectory import CODE_ACTIONS, ActionKind
 
 INVALID_MODES = ("drop", "repair", "keep")
 # turn actions that ran code (see Agent: a cell, with an answer, or submitted when stuck)
-CODE_ACTIONS = ("code", "code+solution", "code+final_answer", "code+auto_final_answer")
 
 
 @dataclass
@@ -133,7 +133,7 @@ def has_repeats(item: Item) -> bool:
     """An action run twice word for word, or an answer submitted for a stuck run."""
     seen: set[str] = set()
     for t in item.turns:
-        if t.get("action") == "code+auto_final_answer":
+        if t.get("action") == ActionKind.CODE_AUTO_FINAL_ANSWER:
             return True
         if t.get("action") in CODE_ACTIONS and t.get("code") is not None:
             code = str(t["code"]).strip()
@@ -144,7 +144,7 @@ def has_repeats(item: Item) -> bool:
 
 
 def has_invalid(item: Item) -> bool:
-    return any(t.get("action") == "invalid" for t in item.turns)
+    return any(t.get("action") == ActionKind.INVALID for t in item.turns)
 
 
 _NOTE = re.compile(r"(You have \d+ turns left\.|You have 1 turn left: give your final "
@@ -175,7 +175,7 @@ def repair(item: Item) -> Item:
         turn = next(turn_iter, {"action": None})
         follow = msgs[i + 1] if i + 1 < len(msgs) and msgs[i + 1].get("role") == "user" \
             else None
-        if turn.get("action") == "invalid":
+        if turn.get("action") == ActionKind.INVALID:
             removed += 1
             i += 2 if follow is not None else 1
             continue

@@ -115,6 +115,12 @@ class StreamEnd:
     cached_prompt_tokens: int = 0
 
 
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """A conservative token count when the backend cannot tokenize: about 3 characters
+    per token (code and numbers tokenize densely), plus template overhead per message."""
+    return sum(len(str(m.get("content") or "")) // 3 + 8 for m in messages)
+
+
 class BaseLLM:
     """The base of the backends: ``stream`` over a backend's ``_raw_stream``, and
     ``complete`` derived from ``stream``, so a backend writes one generator.
@@ -136,8 +142,6 @@ class BaseLLM:
     stop_tokens: Sequence[str] = ()
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
-        from codeact.history import estimate_tokens
-
         return estimate_tokens(messages)
 
     def _raw_stream(

@@ -167,7 +167,7 @@ def build_server(config: ServerConfig) -> tuple[Any, Sessions]:
     from mcp.server.transport_security import TransportSecuritySettings
     from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 
-    from codeact.observe import render_observation
+    from codeact.agent.observe import render_observation
 
     sessions = Sessions(config)
 

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from typing import Any
 
 from codeact.errors import CodeactError
-from codeact.trajectory import Trajectory, TurnRecord
+from codeact.trajectory import ActionKind, StopReason, Trajectory, TurnRecord
 
 __all__ = ["SETUP_TAG", "NotebookError", "conversation_notebook", "dumps", "prose",
            "setup_source", "trajectory_notebook"]
@@ -167,9 +167,9 @@ def _turn(cells: _Cells, record: TurnRecord, skip_prose: str | None) -> None:
     out = None if record.output is None else asdict(record.output)
     if record.code is not None:
         cells.code(record.code, out)
-    elif record.action == "tool_call" and record.tool:
+    elif record.action == ActionKind.TOOL_CALL and record.tool:
         cells.code(_call_source(record.tool, record.arguments), out)
-    elif record.action == "invalid" and record.observation:
+    elif record.action == ActionKind.INVALID and record.observation:
         cells.markdown(_quote(record.observation))
 
 
@@ -185,13 +185,13 @@ def trajectory_notebook(traj: Trajectory, tools: Sequence[dict[str, Any]] | None
                    f"{traj.stop_reason or '?'} after {len(traj.turns)} turn(s).\n\n"
                    f"**Task:**\n\n{traj.task}")
     cells.setup(tool_list)
-    chat_reply = traj.answer.strip() if traj.stop_reason == "no_action" and traj.answer \
+    chat_reply = traj.answer.strip() if traj.stop_reason == StopReason.NO_ACTION and traj.answer \
         else None
     for record in traj.turns:
         _turn(cells, record, chat_reply)
     if traj.answer is not None:
         cells.markdown(f"**Answer:**\n\n{traj.answer}")
-    elif traj.stop_reason == "error":
+    elif traj.stop_reason == StopReason.ERROR:
         cells.markdown(f"**Error:** {traj.error or 'the run failed'}")
     else:
         cells.markdown(f"*The run stopped without an answer ({traj.stop_reason or '?'}).*")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+
 NOTE_AT = 2
 STOP_AT = 4
 _UNINFORMATIVE = ("[Executed successfully with no output.]", "")
@@ -32,8 +34,10 @@ def _informative(output: str) -> bool:
     return output.strip() not in _UNINFORMATIVE
 
 
-class RepeatGuard:
+class RepeatGuard(Hint):
     """Counts repeats within one run. ``code_format`` picks the advice's wording."""
+
+    name = "repeats"
 
     def __init__(self, *, code_format: bool = True, stop_at: int = STOP_AT) -> None:
         self.code_format = code_format
@@ -41,9 +45,15 @@ class RepeatGuard:
         self._pairs: Counter[tuple[str, str]] = Counter()
         self._outputs: Counter[str] = Counter()
 
-    def reset(self) -> None:
+    def reset(self, run: RunStart | None = None) -> None:
+        if run is not None:
+            self.code_format = run.code_format
         self._pairs.clear()
         self._outputs.clear()
+
+    def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+        note, stop = self.check(step.action, step.output, not step.ok)
+        return Advice(note=note, repeat=True, stuck=stop) if note else None
 
     def check(self, action: str, output: str, failed: bool = False) -> tuple[str | None, bool]:
         """Record one (action, output); return (a note for the model or None, stop?).

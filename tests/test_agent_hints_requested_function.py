@@ -1,14 +1,9 @@
-"""The undefined-name hint, on its own and in the agent loop with a real kernel."""
+"""The requested-function hint, on its own and in the agent loop with a real kernel."""
 
 import pytest
 
 from codeact.agent import Agent
-from codeact.hints import (
-    FailedAssignments,
-    RequestedFunction,
-    assigned_names,
-    defined_functions,
-)
+from codeact.agent.hints.requested_function import RequestedFunction, defined_functions
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
 from codeact.runtime.observation import ExecutionError, Observation
@@ -18,53 +13,12 @@ def _failed(name: str, message: str) -> Observation:
     return Observation(error=ExecutionError(name, message, ""))
 
 
-def test_assigned_names_are_module_level_bindings_only():
-    code = ("import numpy as np\nfrom os import path\nx, y = 1, 2\nfor i in range(3):\n"
-            "    total = i\ndef f(a):\n    inner = a\n    return inner\nclass C: pass\n"
-            "with open('f') as fh: pass\n")
-    assert assigned_names(code) == {"np", "path", "x", "y", "i", "total", "f", "C", "fh"}
-    assert assigned_names("this is not python(") == set()
-
-
-def test_hint_only_for_a_name_a_failed_cell_assigns():
-    cells = FailedAssignments()
-    assert cells.observe("copies = lookup('x')", _failed("KeyError", "'x'")) is None
-    note = cells.observe("final_answer(copies)",
-                         _failed("NameError", "name 'copies' is not defined"))
-    assert note and "`copies` is not defined because the earlier cell" in note
-    # an unrelated undefined name gets nothing
-    assert cells.observe("print(other)", _failed("NameError",
-                                                 "name 'other' is not defined")) is None
-    # once a cell assigns it successfully, the name is no longer suspect
-    cells.observe("copies = 3", Observation(result="3"))
-    assert cells.observe("del copies\ncopies",
-                         _failed("NameError", "name 'copies' is not defined")) is None
-
-
-def test_a_restart_forgets_failed_cells():
-    cells = FailedAssignments()
-    cells.observe("a = f()", _failed("ValueError", "bad"))
-    restarted = _failed("NameError", "name 'a' is not defined")
-    restarted.restarted = True
-    assert cells.observe("a", restarted) is None
-
-
 @pytest.fixture(scope="module")
 def session():
     s = Session(sandbox="bwrap")
     s.start()
     yield s
     s.close()
-
-
-def test_agent_explains_the_name_a_failed_cell_never_set(session):
-    replies = iter(["<execute>total = {'a': 1}['b']</execute>",
-                    "<execute>final_answer(total)</execute>",
-                    "<solution>0</solution>"])
-    llm = ScriptedLLM(lambda messages: next(replies))
-    traj = Agent(llm, session=session, max_turns=5).run("sum")
-    assert "KeyError" in traj.turns[0].observation
-    assert "`total` is not defined because the earlier cell" in traj.turns[1].observation
 
 
 def test_defined_functions_are_module_level_defs_in_order():
@@ -76,7 +30,7 @@ def test_defined_functions_are_module_level_defs_in_order():
 
 def test_requested_function_note_once_and_only_for_a_named_function():
     asked = RequestedFunction()
-    asked.reset("def count_distinct(s: str) -> int:\n    '''How many distinct characters'''")
+    asked.read_task("def count_distinct(s: str) -> int:\n    '''How many distinct characters'''")
     ok = Observation(stdout="")
 
     def note_for(code: str, obs: Observation) -> str | None:
@@ -89,19 +43,19 @@ def test_requested_function_note_once_and_only_for_a_named_function():
     assert note and "final_answer(count_distinct)" in note
     assert note_for("def count_distinct(s): return len(set(s))", ok) is None
     # a task that names no function never gets the note
-    asked.reset("What is 2 + 2?")
+    asked.read_task("What is 2 + 2?")
     assert note_for("def count_distinct(s): pass", ok) is None
     # a plain word of the task is not a function it asks for; a call or backticks are
-    asked.reset("Write out 37! (the factorial of 37) and add its digits together.")
+    asked.read_task("Write out 37! (the factorial of 37) and add its digits together.")
     assert note_for("def factorial(n): return 1", ok) is None
-    asked.reset("Write a Python function `rotate`; e.g. rotate('ab') == 'ba'.")
+    asked.read_task("Write a Python function `rotate`; e.g. rotate('ab') == 'ba'.")
     assert asked.requested("def rotate(s): return s[::-1]", ok) == "rotate"
-    asked.reset("Write `shift_all` for the list.")
+    asked.read_task("Write `shift_all` for the list.")
     assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
-    asked.reset("Write a function called shift_all that shifts the list.")
+    asked.read_task("Write a function called shift_all that shifts the list.")
     assert asked.requested("def shift_all(xs): return xs", ok) == "shift_all"
     # a tool's own name asks for a call, not a definition
-    asked.reset("Use `scale_amount` to double 7.", tool_names=["scale_amount"])
+    asked.read_task("Use `scale_amount` to double 7.", tool_names=["scale_amount"])
     assert asked.requested("def scale_amount(x): return 2 * x", ok) is None
 
 

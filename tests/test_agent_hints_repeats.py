@@ -1,6 +1,6 @@
 """Repeat detection on its own; the agent-level behaviour is in test_agent.py."""
 
-from codeact.loopguard import STOP_AT, RepeatGuard, normalize
+from codeact.agent.hints.repeats import STOP_AT, RepeatGuard, normalize
 
 
 def test_ipython_cell_counters_are_blanked():

@@ -1,6 +1,6 @@
 """Observation text: output, values, errors with trimmed tracebacks, markers."""
 
-from codeact.observe import render_observation, trim_traceback, turns_left_note
+from codeact.agent.observe import render_observation, trim_traceback, turns_left_note
 from codeact.runtime.observation import ExecutionError, Observation
 
 IPYTHON_TB = """\

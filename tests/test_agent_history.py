@@ -1,6 +1,7 @@
 """ContextBudget: the model's view always fits, the system prompt and task never change."""
 
-from codeact.history import DROPPED_NOTE, ContextBudget, estimate_tokens, shorten
+from codeact.agent.history import DROPPED_NOTE, ContextBudget, shorten
+from codeact.llm.base import estimate_tokens
 
 
 def _conversation(turns: int, obs_chars: int = 3000, code_chars: int = 200) -> list[dict]:

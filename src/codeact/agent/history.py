@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from codeact.llm.base import estimate_tokens
+
 Message = dict[str, Any]
 TokenCounter = Callable[[Sequence[Message]], int]
 
@@ -21,12 +23,6 @@ KEEP_CHARS = 300  # head and tail kept of a shortened message
 BLOCK = 3  # messages shortened together, so the prefix changes rarely
 DROPPED_NOTE = ("Observation:\n[earlier turns were removed to fit the context window; the "
                 "variables and files they made still exist in the kernel]")
-
-
-def estimate_tokens(messages: Sequence[Message]) -> int:
-    """A conservative token count when the backend cannot tokenize: about 3 characters
-    per token (code and numbers tokenize densely), plus template overhead per message."""
-    return sum(len(str(m.get("content") or "")) // 3 + 8 for m in messages)
 
 
 def shorten(text: str, keep: int = KEEP_CHARS, what: str = "message") -> str:

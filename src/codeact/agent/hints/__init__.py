@@ -1,0 +1,53 @@
+"""Small-model heuristics behind one protocol (:mod:`.base`), in the order they run.
+
+Adding one is one :class:`~codeact.agent.hints.base.Hint` subclass in its own module plus
+one ``register`` line below. Each can be switched off by name (``Agent(hints=...)``,
+the ``hints`` setting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.failed_assignments import FailedAssignments
+from codeact.agent.hints.repeats import RepeatGuard
+from codeact.agent.hints.requested_function import RequestedFunction
+from codeact.errors import CodeactError
+
+__all__ = ["HINTS", "Advice", "Hint", "HintError", "RunStart", "Step", "Verdict",
+           "hint_names", "make_hints", "register"]
+
+HINTS: dict[str, type[Hint]] = {}
+
+
+class HintError(CodeactError, ValueError):
+    """An unknown hint name (the message lists the known ones)."""
+
+
+def register(cls: type[Hint]) -> type[Hint]:
+    """Add a hint after the registered ones (a class decorator too)."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    HINTS[cls.name] = cls
+    return cls
+
+
+register(FailedAssignments)
+register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
+register(RequestedFunction)
+
+
+def hint_names() -> list[str]:
+    """The registered hints, in the order they run."""
+    return list(HINTS)
+
+
+def make_hints(names: Iterable[str] | None = None) -> list[Hint]:
+    """New instances of the named hints (None: all), in registration order."""
+    wanted = set(HINTS) if names is None else set(names)
+    unknown = wanted - set(HINTS)
+    if unknown:
+        raise HintError(f"unknown hint {', '.join(sorted(unknown))!s}; known hints: "
+                        f"{', '.join(HINTS)}")
+    return [cls() for name, cls in HINTS.items() if name in wanted]

@@ -1,0 +1,84 @@
+"""The hint protocol: how a small-model heuristic sees a run and what it may say.
+
+A hint is told when a run starts (:meth:`Hint.reset`) and sees every action that ran
+(:meth:`Hint.after_action`): the code or tool call, the output the model will read, and
+whether it failed. It answers with :class:`Advice`: a note for the model, that the run
+is stuck (it can make no progress and should stop), or code that submits an answer
+instead of stopping stuck. Hints run in registration order, each seeing the advice of
+the ones before it (the requested-function hint turns a stuck run into a submission).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from codeact.runtime.observation import Observation
+    from codeact.tools import Tool
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a hint learns when a run starts."""
+
+    task: str
+    tools: Sequence[Tool] = ()
+    code_format: bool = True  # actions are code cells (else json/text tool calls)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action that ran, as hints see it."""
+
+    turn: int
+    action: str  # the code as run, or the tool call as canonical JSON
+    output: str  # the result as rendered for the model
+    ok: bool
+    observation: Observation | None = None  # code actions: the raw execution result
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What one hint says about a step. ``submit``: code whose ``final_answer(...)``
+    becomes the answer when the run would otherwise stop stuck."""
+
+    note: str | None = None
+    repeat: bool = False  # the step repeats an earlier action or result
+    stuck: bool = False
+    submit: str | None = None
+
+
+@dataclass
+class Verdict:
+    """The advice of all hints on one step, in order."""
+
+    notes: list[str] = field(default_factory=list)
+    repeat: bool = False
+    stuck: bool = False
+    submit: str | None = None
+    submit_note: str | None = None  # said only when the submission gave an answer
+
+    def add(self, advice: Advice) -> None:
+        self.repeat = self.repeat or advice.repeat
+        self.stuck = self.stuck or advice.stuck
+        if advice.submit is not None:
+            if self.submit is None:
+                self.submit, self.submit_note = advice.submit, advice.note
+        elif advice.note:
+            self.notes.append(advice.note)
+
+
+class Hint:
+    """One small-model heuristic. Subclasses set ``name`` (the setting that switches it
+    off) and override the hooks they need; the defaults say nothing."""
+
+    name: ClassVar[str] = ""
+
+    def reset(self, run: RunStart) -> None:
+        """A new run starts: forget what the last one saw."""
+
+    def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+        """Advice on an action that ran; ``so_far`` holds the earlier hints' advice."""
+        return None

@@ -1,0 +1,434 @@
+"""The CodeAct loop: ask the model, run its action, show it the observation, repeat.
+
+``Agent.stream`` yields events (see :mod:`codeact.events`) so the CLI, the chat app and
+the benchmark can render or record a run as it happens; ``Agent.run`` just collects the
+final :class:`~codeact.trajectory.Trajectory`. Model and runtime failures never raise out
+of the loop: the run ends with stop reason ``error`` and an :class:`ErrorEvent`.
+
+One turn is five small steps: generate (:mod:`.generate`), parse (the action format),
+act (:mod:`.act`), advise (the hints, :mod:`.hints`), observe and record (here).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from codeact.actions import (
+    Action,
+    ActionFormat,
+    CodeAction,
+    CodeFormat,
+    FinalAnswer,
+    Invalid,
+    NoAction,
+    ToolCall,
+    get_format,
+    prompt_for,
+)
+from codeact.agent.act import (
+    Outcome,
+    answered,
+    call_tool,
+    execute_streaming,
+    tool_call_key,
+)
+from codeact.agent.executor import Executor, SandboxFailure
+from codeact.agent.generate import Reply, generate
+from codeact.agent.hints import RunStart, Step, Verdict, make_hints
+from codeact.agent.history import ContextBudget
+from codeact.agent.observe import render_observation, turns_left_note
+from codeact.events import (
+    CodeActionEvent,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    FinalAnswerEvent,
+    ObservationEvent,
+    ToolCallEvent,
+    TurnStarted,
+)
+from codeact.llm.base import LLM, estimate_tokens
+from codeact.prompts import Prompt
+from codeact.tools import Tool, as_tools
+from codeact.trajectory import (
+    ActionKind,
+    ExecOutput,
+    StopReason,
+    Trajectory,
+    TurnRecord,
+    tool_records,
+)
+
+if TYPE_CHECKING:
+    from codeact.runtime.observation import Observation
+
+CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's decision on a code action before it runs (``Agent(approve=...)``):
+    ``run`` it, run ``code`` instead (``edit``: the model is told), or ``skip`` it."""
+
+    action: Literal["run", "edit", "skip"] = "run"
+    code: str | None = None
+
+
+class Agent:
+    """A CodeAct agent over any LLM backend, action format and runtime session.
+
+    ``session`` is any :class:`~codeact.agent.executor.Executor` (a runtime ``Session``,
+    or a fake in unit tests); None: the agent starts its own sandboxed ``Session``.
+    ``hints``: the names of the small-model hints to use (None: all registered, see
+    :mod:`codeact.agent.hints`).
+    """
+
+    def __init__(
+        self,
+        llm: LLM,
+        tools: Sequence[Tool | Callable[..., Any]] = (),
+        *,
+        action_format: str | ActionFormat = "code",
+        session: Executor | None = None,
+        sandbox: Any = "bwrap",
+        workspace: str | Path | None = None,
+        max_turns: int = 10,
+        max_total_tokens: int | None = None,
+        time_limit: float | None = None,
+        exec_timeout: float = 60.0,
+        max_new_tokens: int = 1024,
+        temperature: float = 0.0,
+        chat: bool = False,
+        system_prompt: str | None = None,
+        prompt: str | Prompt | None = None,
+        context_window: int | None = None,
+        approve: Callable[[str], Approval] | None = None,
+        hints: Sequence[str] | None = None,
+    ) -> None:
+        if max_turns < 1:
+            raise ValueError("max_turns must be at least 1")
+        self.llm = llm
+        self.tools = as_tools(tools)
+        self._tools_by_name = {t.name: t for t in self.tools}
+        self.format = get_format(action_format)
+        self.max_turns = max_turns
+        self.max_total_tokens = max_total_tokens
+        self.time_limit = time_limit
+        self.exec_timeout = exec_timeout
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.chat = chat
+        self.approve = approve  # asked before each code action runs (None: run it)
+        # --prompt applies to the code format; json and text keep their frozen prompts so
+        # the comparison between formats stays fair
+        self.prompt = prompt if isinstance(prompt, Prompt) else prompt_for(self.format, prompt)
+        self.system_prompt = system_prompt or _render_prompt(self.format, self.tools,
+                                                             self.prompt, session, sandbox)
+        # recorded in every trajectory: which prompt (variant name, hash of its template)
+        self.prompt_name, self.prompt_sha = self.prompt.name, self.prompt.sha
+        if system_prompt is not None:
+            self.prompt_name, self.prompt_sha = "custom", Prompt("custom", system_prompt).sha
+        self.context_window = context_window or getattr(llm, "context_window", None)
+        self._budget: ContextBudget | None = None
+        if self.context_window:
+            count = getattr(llm, "count_tokens", None) or estimate_tokens
+            room = max(256, int(self.context_window) - max_new_tokens - CONTEXT_MARGIN)
+            self._budget = ContextBudget(room, count=count)
+        self.hints = make_hints(hints)
+        self.messages: list[dict[str, Any]] = [{"role": "system",
+                                                "content": self.system_prompt}]
+        self._session: Executor | None = session
+        self._owns_session = session is None
+        self._session_tools_set = False
+        self._sandbox = sandbox
+        self._workspace = Path(workspace) if workspace is not None else None
+        self._interrupted = threading.Event()
+        self._executing = threading.Event()
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def session(self) -> Executor:
+        """The runtime session, started on first use when the agent owns it."""
+        if self._session is None:
+            from codeact.runtime import Session
+
+            session = Session(sandbox=self._sandbox, workspace=self._workspace,
+                              tools=self.tools)
+            session.start()
+            self._session = session
+            self._session_tools_set = True
+        elif not self._session_tools_set:
+            if self.tools:
+                self._session.set_tools(self.tools)
+            self._session_tools_set = True
+        return self._session
+
+    def interrupt(self) -> None:
+        """Stop the run: the model's generation ends, a running cell is interrupted."""
+        self._interrupted.set()
+        if self._executing.is_set() and self._session is not None:
+            self._session.interrupt()
+
+    def reset(self) -> None:
+        """Forget the conversation and restart the kernel (files in the workspace stay)."""
+        self.messages = [{"role": "system", "content": self.system_prompt}]
+        if self._budget is not None:
+            self._budget.reset()
+        if self._session is not None:
+            self._session.restart()
+            self._session_tools_set = False
+
+    def load_messages(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Restore a conversation (without its system prompt, or with it)."""
+        msgs = [dict(m) for m in messages if m.get("role") != "system"]
+        self.messages = [{"role": "system", "content": self.system_prompt}, *msgs]
+
+    def close(self) -> None:
+        """Close the session if the agent started it."""
+        if self._owns_session and self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- running
+    def run(self, task: str) -> Trajectory:
+        """Run until an answer or a stop condition; return the trajectory."""
+        trajectory: Trajectory | None = None
+        for event in self.stream(task):
+            if isinstance(event, DoneEvent):
+                trajectory = event.trajectory
+        assert trajectory is not None
+        return trajectory
+
+    def stream(self, task: str) -> Iterator[Event]:
+        """Run the loop, yielding events as they happen; the last is a DoneEvent."""
+        self._interrupted.clear()
+        start_info = RunStart(task, tuple(self.tools), code_format=self.format.name == "code")
+        for hint in self.hints:
+            hint.reset(start_info)
+        if not self.chat:
+            self.messages = [{"role": "system", "content": self.system_prompt}]
+            if self._budget is not None:
+                self._budget.reset()
+        self.messages.append({"role": "user", "content": task})
+        traj = Trajectory(task=task, model=getattr(self.llm, "name", type(self.llm).__name__),
+                          action_format=self.format.name)
+        traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha,
+                             tools=tool_records(self.tools))
+        start = time.monotonic()
+        try:
+            yield from self._loop(traj, start)
+        finally:
+            traj.wall_seconds = time.monotonic() - start
+            traj.messages = [dict(m) for m in self.messages]
+        yield DoneEvent(traj)
+
+    def _loop(self, traj: Trajectory, start: float) -> Iterator[Event]:
+        """Turns until one ends the run: generate, parse, act, advise, observe."""
+        for turn in range(1, self.max_turns + 1):
+            limit = self._limit_reached(traj, start)
+            if limit is not None:
+                return self._stop(traj, limit)
+            remaining = self.max_turns - turn
+            yield TurnStarted(turn, remaining)
+            reply = yield from self._generate(turn)
+            if reply.error is not None:
+                return (yield from self._fail(traj, turn, reply.error))
+            if reply.completion is None:
+                return self._stop(traj, StopReason.INTERRUPTED)
+            record = self._record_reply(traj, turn, reply)
+            if self._interrupted.is_set():
+                return self._stop(traj, StopReason.INTERRUPTED)
+            outcome = yield from self._act(record, self.format.parse(reply.completion))
+            if outcome.error is not None:
+                return (yield from self._fail(traj, turn, outcome.error))
+            if outcome.step is not None and outcome.stop is None:
+                outcome = self._advise(record, outcome.step, outcome)
+            ended = outcome.stop is not None or self._interrupted.is_set()
+            if outcome.text is not None:
+                text = outcome.text if ended else \
+                    f"{outcome.text}\n{turns_left_note(remaining)}"
+                yield from self._observe(record, text, outcome.observation)
+            if outcome.answer is not None:
+                traj.answer = outcome.answer
+                yield FinalAnswerEvent(turn, outcome.answer)
+            if ended:
+                return self._stop(traj, outcome.stop or StopReason.INTERRUPTED)
+        return self._stop(traj, StopReason.MAX_TURNS)
+
+    def _limit_reached(self, traj: Trajectory, start: float) -> StopReason | None:
+        """A limit that ends the run before the next turn starts, if any."""
+        if self._interrupted.is_set():
+            return StopReason.INTERRUPTED
+        if self.time_limit is not None and time.monotonic() - start > self.time_limit:
+            return StopReason.TIME_LIMIT
+        if self.max_total_tokens is not None and traj.total_tokens >= self.max_total_tokens:
+            return StopReason.MAX_TOKENS
+        return None
+
+    def _generate(self, turn: int) -> Generator[Event, None, Reply]:
+        """The model's next reply, from the view of the conversation that fits."""
+        view = self.messages if self._budget is None else self._budget.view(self.messages)
+        return (yield from generate(self.llm, view, turn=turn, stop=self.format.stop,
+                                    max_tokens=self.max_new_tokens,
+                                    temperature=self.temperature,
+                                    interrupted=self._interrupted))
+
+    def _record_reply(self, traj: Trajectory, turn: int, reply: Reply) -> TurnRecord:
+        """Keep the reply in the trajectory and the conversation."""
+        completion = reply.completion
+        assert completion is not None
+        record = TurnRecord(turn=turn, completion=completion.text, action=ActionKind.NONE,
+                            prompt_tokens=completion.prompt_tokens,
+                            completion_tokens=completion.completion_tokens,
+                            cached_prompt_tokens=completion.cached_prompt_tokens,
+                            llm_seconds=reply.seconds,
+                            prompt_seconds=completion.prompt_seconds)
+        traj.turns.append(record)
+        self.messages.append({"role": "assistant",
+                              "content": self.format.restore_stop(completion)})
+        return record
+
+    def _act(self, record: TurnRecord, action: Action) -> Generator[Event, None, Outcome]:
+        """Do what the parsed reply says; the record learns what kind of action it was."""
+        if isinstance(action, FinalAnswer):
+            record.action = ActionKind.SOLUTION
+            return answered(action.answer)
+        if isinstance(action, NoAction):
+            if self.chat:  # a plain reply goes back to the user
+                return Outcome(answer=action.text.strip(), stop=StopReason.NO_ACTION)
+            record.action = ActionKind.INVALID
+            return Outcome(text=self.format.no_action_note)
+        if isinstance(action, Invalid):
+            record.action = ActionKind.INVALID
+            return Outcome(text=action.message)
+        if isinstance(action, CodeAction):
+            return (yield from self._act_code(record, action))
+        return (yield from self._act_tool(record, action))
+
+    def _act_code(self, record: TurnRecord,
+                  action: CodeAction) -> Generator[Event, None, Outcome]:
+        """Ask for approval, run the cell, and accept an answer it gave."""
+        record.action, record.code = ActionKind.CODE, action.code
+        yield CodeActionEvent(record.turn, action.code)
+        decision = self.approve(action.code) if self.approve is not None else None
+        if decision is not None and decision.action == "skip":
+            record.action = ActionKind.SKIPPED
+            return Outcome(text=self.format.skipped_note)
+        code = action.code
+        if decision is not None and decision.action == "edit" and decision.code:
+            code = decision.code
+        record.code = code
+        try:
+            obs = yield from execute_streaming(lambda: self.session, code, turn=record.turn,
+                                               timeout=self.exec_timeout,
+                                               interrupted=self._interrupted,
+                                               executing=self._executing)
+        except SandboxFailure as exc:
+            record.observation = str(exc)
+            return Outcome(error=str(exc))
+        record.exec_seconds, record.exec_ok = obs.duration, obs.ok
+        record.output = ExecOutput.from_observation(obs)
+        output = render_observation(obs)
+        parts = [self.format.edited_note.format(code)] if code != action.code else []
+        parts += [output, action.note]
+        step = Step(record.turn, code, output, obs.ok, obs)
+        if obs.final_answer is not None and obs.ok:  # final_answer(...) called in the cell
+            record.action = ActionKind.CODE_FINAL_ANSWER
+            return answered(obs.final_answer, _lines(parts), observation=obs, step=step)
+        if action.solution is not None and obs.ok:
+            record.action = ActionKind.CODE_SOLUTION
+            return answered(action.solution, _lines(parts), observation=obs, step=step)
+        if obs.final_answer is not None:
+            parts.append(self.format.rejected_final_answer_note)
+        if action.solution is not None:
+            parts.append(self.format.rejected_solution_note)
+        return Outcome(text=_lines(parts), observation=obs, step=step)
+
+    def _act_tool(self, record: TurnRecord,
+                  call: ToolCall) -> Generator[Event, None, Outcome]:
+        """Run a json/text tool call in the host."""
+        record.action, record.tool, record.arguments = (ActionKind.TOOL_CALL, call.tool,
+                                                        call.arguments)
+        yield ToolCallEvent(record.turn, call.tool, call.arguments)
+        started = time.monotonic()
+        text, ok = call_tool(self._tools_by_name, call)
+        record.exec_seconds = time.monotonic() - started
+        record.exec_ok = ok
+        record.output = ExecOutput(result=text) if ok else ExecOutput(stderr=text)
+        step = Step(record.turn, tool_call_key(call), text, ok)
+        return Outcome(text=_lines([text, call.note]), step=step)
+
+    def _advise(self, record: TurnRecord, step: Step, outcome: Outcome) -> Outcome:
+        """Let the hints speak on an action that ran; a stuck run stops, or submits the
+        answer a hint offers."""
+        verdict = Verdict()
+        for hint in self.hints:
+            advice = hint.after_action(step, verdict)
+            if advice is not None:
+                verdict.add(advice)
+        text = _lines([outcome.text, *verdict.notes])
+        if not verdict.stuck:
+            return replace(outcome, text=text)
+        answer = self._submit(verdict.submit) if verdict.submit else None
+        if answer is not None:
+            record.action = ActionKind.CODE_AUTO_FINAL_ANSWER
+            return replace(outcome, text=_lines([text, verdict.submit_note]), answer=answer,
+                           stop=StopReason.SOLUTION)
+        return replace(outcome, text=text, stop=StopReason.STUCK)
+
+    def _submit(self, code: str) -> str | None:
+        """Run a hint's submitting cell (``final_answer(fn)``); the answer, or None when it
+        did not give one (the run then stops stuck)."""
+        try:
+            sub = self.session.execute(code, timeout=self.exec_timeout)
+        except Exception:  # the kernel is gone: nothing to submit
+            return None
+        return sub.final_answer if sub.ok else None
+
+    def _observe(self, record: TurnRecord, text: str,
+                 obs: Observation | None) -> Iterator[Event]:
+        """Record an observation, show it, and add it to the conversation."""
+        record.observation = text
+        yield ObservationEvent(record.turn, text, obs)
+        self.messages.append({"role": "user", "content": f"Observation:\n{text}"})
+
+    def _stop(self, traj: Trajectory, reason: StopReason) -> None:
+        traj.stop_reason = reason
+
+    def _fail(self, traj: Trajectory, turn: int, message: str) -> Iterator[Event]:
+        traj.error = message
+        yield ErrorEvent(turn, message)
+        self._stop(traj, StopReason.ERROR)
+
+
+def _render_prompt(fmt: ActionFormat, tools: Sequence[Tool], prompt: Prompt,
+                   session: Executor | None, sandbox: Any) -> str:
+    """The system prompt; the code format's names the kernel's packages (from the
+    session when given, else from the sandbox config: runtime/kernel_env.py)."""
+    if not (isinstance(fmt, CodeFormat) and fmt.name == "code"):
+        return fmt.system_prompt(tools, prompt)
+    from codeact.runtime.kernel_env import prompt_info
+
+    if session is not None:
+        policy = getattr(session, "package_policy", None)
+        packages = list(getattr(session, "packages", ()))
+        can_install = getattr(policy, "mode", "deny") != "deny"
+    else:
+        packages, can_install = prompt_info(sandbox)
+    return fmt.system_prompt(tools, prompt, packages=packages, can_install=can_install)
+
+
+def _lines(parts: Sequence[str | None]) -> str:
+    """The non-empty parts, one per line."""
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,67 @@
+"""The hint registry: order, switching hints off by name, one class + one line adds one."""
+
+import pytest
+
+from codeact.agent import Agent
+from codeact.agent import hints as hint_registry
+from codeact.agent.hints import (
+    Advice,
+    Hint,
+    HintError,
+    RunStart,
+    Step,
+    Verdict,
+    hint_names,
+    make_hints,
+)
+from codeact.llm.scripted import ScriptedLLM
+from codeact.runtime import Session
+
+REPEATED = "<execute>print(6 * 7)</execute>"
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session(sandbox="bwrap")
+    s.start()
+    yield s
+    s.close()
+
+
+def test_registered_hints_run_in_order_and_unknown_names_fail():
+    assert hint_names() == ["failed_assignments", "repeats", "requested_function"]
+    assert [h.name for h in make_hints(["requested_function", "repeats"])] == \
+        ["repeats", "requested_function"]  # registration order, not the order asked
+    assert make_hints([]) == []
+    with pytest.raises(HintError, match="unknown hint nope; known hints: failed_assign"):
+        make_hints(["nope"])
+
+
+def test_with_the_repeat_hint_off_a_repeating_run_is_never_stuck(session):
+    on = Agent(ScriptedLLM(lambda m: REPEATED), session=session, max_turns=6).run("x")
+    assert on.stop_reason == "stuck" and len(on.turns) == 4
+    hints = [n for n in hint_names() if n != "repeats"]
+    off = Agent(ScriptedLLM(lambda m: REPEATED), session=session, max_turns=6,
+                hints=hints).run("x")
+    assert off.stop_reason == "max_turns" and len(off.turns) == 6
+    assert not any("same output" in (t.observation or "") for t in off.turns)
+
+
+def test_a_new_hint_is_one_class_and_one_register_line(session, monkeypatch):
+    monkeypatch.setattr(hint_registry, "HINTS", dict(hint_registry.HINTS))
+
+    class ShoutOnErrors(Hint):
+        name = "shout"
+
+        def reset(self, run: RunStart) -> None:
+            self.task = run.task
+
+        def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+            return None if step.ok else Advice(note=f"Note: turn {step.turn} of "
+                                                    f"{self.task!r} failed.")
+
+    hint_registry.register(ShoutOnErrors)
+    replies = iter(["<execute>1 / 0</execute>", "<solution>none</solution>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("divide")
+    assert traj.turns[0].observation.splitlines()[-2] == "Note: turn 1 of 'divide' failed."
+    assert "ZeroDivisionError" in traj.turns[0].observation

@@ -1,0 +1,21 @@
+"""Verdict: how the advice of several hints on one step adds up."""
+
+from codeact.agent.hints.base import Advice, Verdict
+
+
+def test_notes_keep_their_order_and_flags_accumulate():
+    verdict = Verdict()
+    verdict.add(Advice(note="first"))
+    verdict.add(Advice(note="second", repeat=True))
+    verdict.add(Advice())
+    assert verdict.notes == ["first", "second"] and verdict.repeat and not verdict.stuck
+    verdict.add(Advice(stuck=True))
+    assert verdict.stuck
+
+
+def test_the_first_submission_wins_and_its_note_waits_for_the_answer():
+    verdict = Verdict()
+    verdict.add(Advice(note="submitted f", submit="final_answer(f)"))
+    verdict.add(Advice(note="submitted g", submit="final_answer(g)"))
+    assert verdict.submit == "final_answer(f)" and verdict.submit_note == "submitted f"
+    assert verdict.notes == []  # said only when the submission gave an answer
