@@ -81,3 +81,30 @@ def test_mcp_servers_from_file_and_env(tmp_path):
     # ';' separates servers in the variable: a command line may contain commas
     s = load_settings(env={"CODEACT_MCP": "srv --tags a,b ; http://h/mcp"}, config_path=path)
     assert s.mcp == ["srv --tags a,b", "http://h/mcp"] and s.sources["mcp"] == "$CODEACT_MCP"
+
+
+def test_sandbox_from_each_layer_and_the_unsafe_alias(tmp_path):
+    none = tmp_path / "none.toml"
+    assert load_settings(env={}, config_path=none).sandbox == "bwrap"
+    s = load_settings(env={"CODEACT_SANDBOX": "none"}, config_path=none)
+    assert s.sandbox == "none" and s.sources["sandbox"] == "$CODEACT_SANDBOX"
+    assert not s.unsafe_no_sandbox  # the alias was not used
+    # the alias is sandbox "none", from wherever it was set
+    path = write(tmp_path, "unsafe_no_sandbox = true\n")
+    s = load_settings(env={}, config_path=path)
+    assert s.sandbox == "none" and s.unsafe_no_sandbox and s.sources["sandbox"] == str(path)
+    # a higher layer's sandbox overrides a lower layer's alias, and turns it off
+    s = load_settings({"sandbox": "bwrap"}, env={}, config_path=path)
+    assert s.sandbox == "bwrap" and not s.unsafe_no_sandbox
+    s = load_settings({"unsafe_no_sandbox": True}, env={"CODEACT_SANDBOX": "bwrap"},
+                      config_path=none)
+    assert s.sandbox == "none" and s.sources["sandbox"] == "command line"
+
+
+def test_sandbox_and_alias_contradicting_in_one_layer(tmp_path):
+    with pytest.raises(ConfigError, match="command line: unsafe_no_sandbox means sandbox "
+                                          "'none', which contradicts sandbox 'bwrap'"):
+        load_settings({"sandbox": "bwrap", "unsafe_no_sandbox": True}, env={},
+                      config_path=tmp_path / "none.toml")
+    path = write(tmp_path, 'sandbox = "none"\nunsafe_no_sandbox = true\n')
+    assert load_settings(env={}, config_path=path).sandbox == "none"  # agreeing is fine

@@ -39,7 +39,8 @@ class Settings:
     workspace: str | None = None
     tools: list[str] = field(default_factory=list)
     mcp: list[str] = field(default_factory=list)  # MCP servers: command lines or URLs
-    unsafe_no_sandbox: bool = False
+    sandbox: str = "bwrap"  # a registered sandbox backend (runtime/sandboxes)
+    unsafe_no_sandbox: bool = False  # the loud alias of sandbox = "none"
     kernel_env: str | None = None
     packages: str = "allow"
     packages_allow: list[str] = field(default_factory=list)
@@ -66,6 +67,7 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_WORKSPACE": "workspace",
     "CODEACT_TOOLS": "tools",
     "CODEACT_MCP": "mcp",  # ';'-separated: a command line may contain commas
+    "CODEACT_SANDBOX": "sandbox",
     "CODEACT_KERNEL_ENV": "kernel_env",
     "CODEACT_PACKAGES": "packages",
     "CODEACT_PACKAGES_ALLOW": "packages_allow",
@@ -75,6 +77,7 @@ ENV_VARS: dict[str, str] = {
 }
 
 _SETTING_FIELDS = {f.name: f for f in fields(Settings) if f.name != "sources"}
+_ENV_OF = {name: var for var, name in ENV_VARS.items()}
 
 
 def default_config_path() -> Path:
@@ -155,6 +158,29 @@ def _line_of(text: str, key: str) -> int:
     return 1
 
 
+def _apply(settings: Settings, values: Mapping[str, Any], source: str | None) -> None:
+    """Set one layer's values (``source`` None: each from its environment variable).
+
+    ``unsafe_no_sandbox = true`` is the loud spelling of ``sandbox = "none"``: it sets
+    ``sandbox``, and a higher layer's other ``sandbox`` turns it off again (so it stays
+    true only while the alias is what chose the sandbox); the two contradicting each other
+    in one layer is an error."""
+    def origin(name: str) -> str:
+        return source if source is not None else "$" + _ENV_OF.get(name, name)
+
+    if values.get("unsafe_no_sandbox") and values.get("sandbox", "none") != "none":
+        raise ConfigError(f"{origin('sandbox')}: unsafe_no_sandbox means sandbox 'none', "
+                          f"which contradicts sandbox {values['sandbox']!r}")
+    for name, value in values.items():
+        setattr(settings, name, value)
+        settings.sources[name] = origin(name)
+    if values.get("unsafe_no_sandbox"):
+        settings.sandbox, settings.sources["sandbox"] = "none", origin("unsafe_no_sandbox")
+    elif values.get("sandbox", "none") != "none":
+        settings.unsafe_no_sandbox = False
+        settings.sources["unsafe_no_sandbox"] = origin("sandbox")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     *,
@@ -168,21 +194,15 @@ def load_settings(
     settings = Settings()
     for name in _SETTING_FIELDS:
         settings.sources[name] = "default"
-    for name, value in read_config_file(path).items():
-        setattr(settings, name, value)
-        settings.sources[name] = str(path)
-    for var, name in ENV_VARS.items():
-        raw = env.get(var)
-        if raw is not None and raw != "":
-            setattr(settings, name, _convert(name, raw, f"environment variable {var}"))
-            settings.sources[name] = f"${var}"
-    for name, value in (overrides or {}).items():
-        if value is None:
-            continue
+    _apply(settings, read_config_file(path), str(path))
+    _apply(settings, {name: _convert(name, env[var], f"environment variable {var}")
+                      for var, name in ENV_VARS.items() if env.get(var)}, None)
+    given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    for name, value in given.items():
         if name not in _SETTING_FIELDS:
             raise ConfigError(f"unknown setting {name!r}")
-        setattr(settings, name, _convert(name, value, f"option --{name.replace('_', '-')}"))
-        settings.sources[name] = "command line"
+        given[name] = _convert(name, value, f"option --{name.replace('_', '-')}")
+    _apply(settings, given, "command line")
     known = format_names()
     if settings.action_format not in known:
         choices = " or ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
