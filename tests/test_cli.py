@@ -95,6 +95,20 @@ def test_unsafe_flag_warns_loudly(scripted):
     assert "UNSAFE" in result.output
 
 
+def test_sandbox_option_and_variable(scripted, monkeypatch):
+    scripted(["<execute>print('hi')</execute>", "<solution>hi"])
+    result = runner.invoke(app, ["run", "x", "--sandbox", "none", "--kernel-env", "self"])
+    assert result.exit_code == 0, result.output
+    assert "UNSAFE: sandbox 'none'" in " ".join(result.output.split())
+    monkeypatch.setenv("CODEACT_SANDBOX", "nope")
+    result = runner.invoke(app, ["run", "x"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "$CODEACT_SANDBOX: unknown sandbox backend 'nope'" in " ".join(result.output.split())
+    result = runner.invoke(app, ["run", "x", "--sandbox", "bwrap", "--unsafe-no-sandbox"])
+    assert result.exit_code == 2
+    assert "contradicts sandbox 'bwrap'" in " ".join(result.output.split())
+
+
 def test_chat_commands(scripted, tmp_path):
     scripted(["<execute>n = 2</execute>", "n is 2.", "Hello again."])
     saved = tmp_path / "chat.json"

@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from codeact.cli.options import with_settings
+from codeact.config import Settings
 
 app = typer.Typer(
     help="Benchmark models and action formats. Without a subcommand: run a suite.",
@@ -45,18 +47,16 @@ def _formats(value: str) -> list[str]:
 
 
 @app.callback()
+@with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
+                "unsafe_no_sandbox"), fail=_fail)
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
         help="builtin | builtin-quick | builtin-24 | thirdparty | humaneval | humaneval-40 |"
         " module:callable | entry-point name"
     )] = "builtin",
-    model: Annotated[str | None, typer.Option(
-        help="Model spec (registry name, ./file.gguf, openai:NAME, hf:ID, bench:oracle); "
-             "default from config"
-    )] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
-    api_key: Annotated[str | None, typer.Option(help="API key for --base-url")] = None,
+    *,
+    settings: Settings,
     format: Annotated[str, typer.Option(
         "--format", "-f", help="Action formats, comma-separated: code,json,text (or all)"
     )] = "code",
@@ -71,25 +71,22 @@ def run(
     backend: Annotated[str, typer.Option(help="local | ray")] = "local",
     ray_address: Annotated[str | None, typer.Option(
         help="Ray cluster address (default: start a local Ray instance)")] = None,
-    sandbox: Annotated[str, typer.Option(
-        help="Sandbox for code actions and grading: bwrap | none (UNSAFE)")] = "bwrap",
     exec_timeout: Annotated[float, typer.Option(help="Seconds per code execution")] = 30.0,
     task_timeout: Annotated[float, typer.Option(
         help="Wall-clock seconds per task and format (0: none)")] = 600.0,
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per model reply")] = 1024,
-    prompt: Annotated[str | None, typer.Option(
-        help="Code-format system prompt: variant name (default, tools-example, v0) or a file; "
-             "json/text keep their frozen prompts. Results are keyed by its hash. "
-             "Env: CODEACT_PROMPT")] = None,
-    context_window: Annotated[int | None, typer.Option(
-        help="Context window in tokens (default: what the backend knows)")] = None,
     fresh: Annotated[bool, typer.Option(
         "--fresh", help="Do not resume: rerun everything (appends to --output)")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
-    """Run a suite in one or more action formats and write one JSON line per run."""
+    """Run a suite in one or more action formats and write one JSON line per run.
+
+    --model bench:oracle answers every task correctly (a check of the harness). --prompt
+    changes the code format's prompt only (json and text keep their frozen prompts); the
+    results are keyed by its hash. --sandbox also runs the graders that execute code."""
     if ctx.invoked_subcommand is not None:
         return
+    from codeact import assemble
     from codeact.bench.report import rich_table, summarize
     from codeact.bench.results import load_results
     from codeact.bench.run_one import RunConfig
@@ -99,10 +96,11 @@ def run(
     fmts = _formats(format)
     if backend not in ("local", "ray"):
         _fail("--backend must be local or ray")
-    from codeact.runtime.sandboxes import backend_names
-
-    if sandbox not in backend_names():
-        _fail(f"--sandbox must be one of {', '.join(backend_names())}")
+    try:
+        sandbox = assemble.sandbox_name(settings)
+        assemble.check_prompt(settings)
+    except assemble.AssembleError as exc:
+        _fail(str(exc))
     try:
         tasks = select(load_suite(suite), filter=filter, limit=limit)
     except (SuiteError, ImportError) as exc:
@@ -110,35 +108,19 @@ def run(
     if not tasks:
         _fail("no tasks match --filter/--limit")
 
-    from codeact.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings({"model": model, "base_url": base_url, "api_key": api_key,
-                                  "prompt": prompt, "context_window": context_window})
-    except ConfigError as exc:
-        _fail(str(exc))
-    from codeact.prompts import PromptError, load_prompt
-
-    try:
-        load_prompt(settings.prompt, "code")
-    except PromptError as exc:
-        _fail(str(exc))
     spec = settings.model
     if spec == "bench:oracle" or spec.startswith("bench:oracle"):
         from codeact.bench.oracle import OracleFactory
 
         factory = OracleFactory(suite)
     else:
-        from codeact.llm.factory import make_llm
-
-        options = {}
         from codeact.llm.registry import spec_in_process
 
+        options = {}
         if backend == "ray" and spec_in_process(spec):
             # each Ray worker loads its own in-process model: split the cores between them
             options["n_threads"] = max(1, (os.cpu_count() or 1) // workers)
-        factory = functools.partial(make_llm, spec, base_url=settings.base_url,
-                                    api_key=settings.api_key, **options)
+        factory = assemble.llm_factory(settings, local=False, **options)
     cfg = RunConfig(formats=fmts, max_turns=max_turns, workers=workers, sandbox=sandbox,
                     exec_timeout=exec_timeout, task_timeout=task_timeout or None,
                     max_new_tokens=max_new_tokens, suite=suite, prompt=settings.prompt,
@@ -152,7 +134,7 @@ def run(
         except (LLMError, ImportError, OSError, ValueError) as exc:
             _fail(f"cannot load model {spec!r}: {exc}")
     if llm is not None and workers > 1:
-        from codeact.bench.runner import is_in_process
+        from codeact.llm.serialized import is_in_process
 
         if is_in_process(llm):
             console.print("[yellow]note:[/yellow] the workers share one in-process model "

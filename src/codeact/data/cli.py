@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -17,6 +16,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from codeact.cli.options import with_settings
+from codeact.config import Settings
 
 app = typer.Typer(help="Training data: export, import, inspect and generate tasks.",
                   no_args_is_help=True, add_completion=False)
@@ -91,6 +93,7 @@ def _print_build(result: Any) -> None:
                   + ", ".join(f"{k}: {v}" for k, v in result.files.items()))
 
 
+@with_settings(("model", "base_url", "api_key", "sandbox", "unsafe_no_sandbox"), fail=_fail)
 def collect(
     source: Annotated[str, typer.Option(
         help="Generator families (math, files, coding, tools, all), .jsonl task files or "
@@ -100,11 +103,8 @@ def collect(
     split: Annotated[str, typer.Option(help="train | heldout (evaluation tasks)")] = "train",
     difficulty: Annotated[int | None, typer.Option(
         min=1, max=3, help="Fix the difficulty (1-3; default: mixed)")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", "-m", help="Teacher: registry name, .gguf path, openai:NAME, hf:ID, "
-                              "litellm:NAME (default from config)")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
-    api_key: Annotated[str | None, typer.Option(help="API key for --base-url")] = None,
+    *,
+    settings: Settings,
     samples: Annotated[int, typer.Option(
         min=1, help="Trajectories per task (> 1 needs --temperature > 0)")] = 1,
     temperature: Annotated[float, typer.Option(help="Sampling temperature")] = 0.0,
@@ -116,7 +116,6 @@ def collect(
         help="Stop starting new tasks after this many hours")] = None,
     output: Annotated[Path, typer.Option(
         "--output", "-o", help="Output directory (rerunning resumes it)")] = Path("collect-out"),
-    sandbox: Annotated[str, typer.Option(help="bwrap | none (UNSAFE)")] = "bwrap",
     exec_timeout: Annotated[float, typer.Option(help="Seconds per code execution")] = 30.0,
     task_timeout: Annotated[float, typer.Option(
         help="Wall-clock seconds per task (0: none)")] = 600.0,
@@ -135,8 +134,8 @@ def collect(
     keep_repeats: KeepRepeats = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
-    """Run a teacher model on generated tasks and make a filtered training set."""
-    from codeact.config import ConfigError, load_settings
+    """Run a teacher model (--model) on generated tasks and make a filtered training set."""
+    from codeact import assemble
     from codeact.data import generators
     from codeact.data.collect import CollectConfig
     from codeact.data.collect import collect as run_collect
@@ -146,32 +145,27 @@ def collect(
                           no_dedup, no_decontaminate, require_recovery,
                           keep_repeats)
     formats = _formats(export_format)
-    from codeact.runtime.sandboxes import backend_names
-
-    if sandbox not in backend_names():
-        raise _fail(f"--sandbox must be one of {', '.join(backend_names())}")
     try:
-        settings = load_settings({"model": model, "base_url": base_url, "api_key": api_key})
         cfg = CollectConfig(sources=generators.parse_sources(source), n=n, seed=seed,
                             split=split, difficulty=difficulty, samples=samples,
                             temperature=temperature, max_turns=max_turns, workers=workers,
                             backend=backend, ray_address=ray_address, max_hours=max_hours,
-                            sandbox=sandbox, exec_timeout=exec_timeout,
+                            sandbox=assemble.sandbox_name(settings),
+                            exec_timeout=exec_timeout,
                             task_timeout=task_timeout or None, max_new_tokens=max_new_tokens)
         generators.check_seed(seed, split)
-    except (ConfigError, ValueError) as exc:
+    except ValueError as exc:  # AssembleError included
         raise _fail(str(exc)) from None
     spec = settings.model
     cfg.teacher = spec
-    from codeact.llm.factory import make_llm
+    from codeact.llm.registry import spec_in_process
 
     options: dict[str, Any] = {}
     if n_threads:
         options["n_threads"] = n_threads
-    elif backend == "ray" and not spec.startswith(("openai:", "litellm:")):
+    elif backend == "ray" and spec_in_process(spec):
         options["n_threads"] = max(1, (os.cpu_count() or 1) // workers)
-    factory = functools.partial(make_llm, spec, base_url=settings.base_url,
-                                api_key=settings.api_key, **options)
+    factory = assemble.llm_factory(settings, local=False, **options)
     llm = None
     if backend == "local":
         from codeact.llm.base import LLMError

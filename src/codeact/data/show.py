@@ -2,7 +2,7 @@
 
 The conversation is replayed as agent events (each assistant message parsed with the
 code action format into text, code and answer; each following user message shown as its
-observation) through the same :class:`codeact.render.EventPrinter`.
+observation) through the same :class:`codeact.cli.render.EventPrinter`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def events(conversation: Sequence[dict[str, Any]]) -> list[Event]:
 
 def render(record: dict[str, Any], console: Console | None = None) -> None:
     """Print the record's task and its turns."""
-    from codeact.render import EventPrinter
+    from codeact.cli.render import EventPrinter
 
     console = console or Console()
     conv = record.get("conversations") or []

@@ -1,8 +1,8 @@
 """``codeact mcp``: serve the sandbox over MCP; ``codeact mcp tools``: show MCP tools.
 
 Settings follow the project's rule (flags > environment > config file > defaults) for
-what ``codeact run`` shares: ``exec_timeout``, ``kernel_env``, ``packages``,
-``unsafe_no_sandbox``.
+what ``codeact run`` shares (``exec_timeout``, ``sandbox``, ``kernel_env``, ``packages``),
+and become the kernels' sandbox through :mod:`codeact.assemble`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from codeact.cli.options import with_settings
+from codeact.config import Settings
 
 app = typer.Typer(name="mcp", add_completion=False, pretty_exceptions_enable=False,
                   invoke_without_command=True, no_args_is_help=False)
@@ -23,6 +26,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 @app.callback()
+@with_settings(("exec_timeout", "sandbox", "unsafe_no_sandbox", "kernel_env", "packages"),
+               fail=_fail)
 def mcp(
     ctx: typer.Context,
     transport: Annotated[str, typer.Option(
@@ -45,29 +50,20 @@ def mcp(
     workspace: Annotated[Path | None, typer.Option(
         "--workspace", help="Directory the kernels work in, shared by all sessions and kept "
         "(default: a fresh temporary one per session, removed when it ends).")] = None,
-    exec_timeout: Annotated[float | None, typer.Option(
-        "--exec-timeout", help="run_python's default timeout in seconds (default 60). "
-        "Env: CODEACT_EXEC_TIMEOUT.")] = None,
     max_timeout: Annotated[float, typer.Option(
         "--max-timeout", min=1.0, help="The longest timeout a run_python call may ask "
         "for.")] = 600.0,
-    kernel_env: Annotated[str | None, typer.Option(
-        "--kernel-env", help="Python environment the kernels run in (a venv with "
-        "ipykernel, or 'self'). Env: CODEACT_KERNEL_ENV.")] = None,
-    packages: Annotated[str | None, typer.Option(
-        "--packages", help="`%pip install` in the sandbox: allow or deny (ask is deny: "
-        "there is no terminal). Env: CODEACT_PACKAGES.")] = None,
-    unsafe_no_sandbox: Annotated[bool, typer.Option(
-        "--unsafe-no-sandbox", help="Run code WITHOUT any sandbox, with your user's full "
-        "access to files, network and secrets.")] = False,
+    *,
+    settings: Settings,
     log_level: Annotated[str, typer.Option("--log-level", help="(http) uvicorn log level.")
                          ] = "warning",
 ) -> None:
     """Serve a sandboxed, persistent Python kernel as MCP tools: run_python, list_files,
-    read_file, write_file, reset (one kernel per MCP client session)."""
+    read_file, write_file, reset (one kernel per MCP client session). --exec-timeout is
+    run_python's default timeout; --packages ask behaves as deny (there is no terminal)."""
     if ctx.invoked_subcommand is not None:
         return
-    from codeact.config import ConfigError, load_settings
+    from codeact import assemble
     from codeact.mcp.errors import MCPUnavailableError, require_sdk
     from codeact.mcp.server import ServerConfig, serve_http, serve_stdio
 
@@ -78,12 +74,14 @@ def mcp(
     except MCPUnavailableError as exc:
         raise _fail(str(exc)) from None
     try:
-        settings = load_settings({"exec_timeout": exec_timeout, "kernel_env": kernel_env,
-                                  "packages": packages,
-                                  "unsafe_no_sandbox": unsafe_no_sandbox or None})
-    except ConfigError as exc:
+        warning = assemble.unsafe_warning(settings)
+        if warning:
+            print(f"codeact mcp: {warning}", file=sys.stderr)
+        else:
+            assemble.check_sandbox(settings)
+        sandbox = assemble.sandbox_config(settings)  # no terminal user to ask
+    except assemble.AssembleError as exc:
         raise _fail(str(exc)) from None
-    sandbox = _sandbox(settings)
     config = ServerConfig(sandbox=sandbox, workspace=workspace,
                           exec_timeout=settings.exec_timeout, max_timeout=max_timeout,
                           max_sessions=max_sessions, idle_timeout=idle_timeout)
@@ -94,35 +92,6 @@ def mcp(
             serve_http(config, host=host, port=port, token=token, log_level=log_level)
     except KeyboardInterrupt:
         pass
-
-
-def _sandbox(settings: object) -> object:
-    """The kernels' SandboxConfig; a broken sandbox fails here, in one line."""
-    from codeact.runtime import SandboxConfig, check_bwrap
-    from codeact.runtime import kernel_env as ke
-    from codeact.runtime.packages import PackagePolicy
-
-    unsafe = getattr(settings, "unsafe_no_sandbox", False)
-    if unsafe:
-        print("codeact mcp: UNSAFE: --unsafe-no-sandbox is set; code runs with your full "
-              "access to files, network and secrets", file=sys.stderr)
-    else:
-        ok, message = check_bwrap()
-        if not ok:
-            raise _fail(f"the code sandbox does not work here: {message} (or pass "
-                        "--unsafe-no-sandbox to run code unsandboxed)")
-    env = getattr(settings, "kernel_env", None)
-    try:
-        if env is not None:
-            ke.resolve(env)
-        policy = PackagePolicy(mode=getattr(settings, "packages", "allow"),
-                               allow=tuple(getattr(settings, "packages_allow", ())),
-                               deny=tuple(getattr(settings, "packages_deny", ())),
-                               max_mb=getattr(settings, "packages_max_mb", 200), ask=None)
-    except (ke.KernelEnvError, ValueError) as exc:
-        raise _fail(str(exc)) from None
-    return SandboxConfig(backend="none" if unsafe else "bwrap", kernel_env=env,
-                         packages=policy)
 
 
 @app.command("tools")

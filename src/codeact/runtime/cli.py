@@ -26,7 +26,7 @@ def _sandbox() -> None:
 def check() -> None:
     """Say whether bubblewrap and namespaces work, then run the attack self-test."""
     from . import selftest
-    from .sandbox import check_bwrap
+    from .sandboxes.bwrap import check_bwrap
 
     console = Console()
     ok, message = check_bwrap()

@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from codeact.cli.options import with_settings
+from codeact.config import Settings
+
 app = typer.Typer(
     help="Fine-tune a model on code-action trajectories (LoRA by default), compare it with "
     "its base, export it.",
@@ -123,6 +126,7 @@ def train_cmd(
 
 
 @app.command("compare")
+@with_settings(("sandbox", "unsafe_no_sandbox"), fail=_fail)
 def compare_cmd(
     base: Annotated[str, typer.Argument(help="The base model (any --model spec).")],
     tuned: Annotated[str, typer.Argument(
@@ -141,21 +145,26 @@ def compare_cmd(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context of GGUF models.")] = 8192,
     n_threads: Annotated[int | None, typer.Option("--n-threads")] = None,
-    unsafe_no_sandbox: Annotated[bool, typer.Option(
-        "--unsafe-no-sandbox", help="Run model code without the sandbox.")] = False,
+    *,
+    settings: Settings,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Run BASE and TUNED on the same held-out tasks and a general check without tools;
     print a side-by-side table with 95% intervals; write compare.md/.json/.png."""
+    from codeact import assemble
     from codeact.llm.base import LLMError
     from codeact.llm.factory import make_llm
     from codeact.train import compare as cmp
 
+    try:
+        sandbox = assemble.sandbox_name(settings)
+    except assemble.AssembleError as exc:
+        raise _fail(str(exc)) from None
     suites = tuple(s for s in (suite or ["builtin-quick"]) if s != "none")
     cfg = cmp.CompareConfig(out=out, n_heldout=heldout, suites=suites,
                             n_arithmetic=arithmetic, max_turns=max_turns,
                             max_new_tokens=max_new_tokens,
-                            sandbox="none" if unsafe_no_sandbox else "bwrap",
+                            sandbox=sandbox,
                             progress=not quiet)
     try:
         tasks = cmp.load_tasks(cfg)

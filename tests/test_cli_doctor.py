@@ -5,7 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from codeact.cli import app
-from codeact.doctor import gather, package_versions
+from codeact.cli.doctor import gather, package_versions
 
 
 def test_package_versions_names_installed_and_missing():

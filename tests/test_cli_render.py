@@ -4,6 +4,7 @@ from io import StringIO
 
 from rich.console import Console
 
+from codeact.cli.render import EventPrinter, TagFilter
 from codeact.events import (
     CodeActionEvent,
     DoneEvent,
@@ -13,7 +14,6 @@ from codeact.events import (
     TextDelta,
     TurnStarted,
 )
-from codeact.render import EventPrinter, TagFilter
 from codeact.runtime.observation import Observation
 from codeact.trajectory import Trajectory
 

@@ -2,7 +2,7 @@
 
 Versions of the packages the runtime depends on (a silent break last time came from a
 new ipykernel), bubblewrap, what the kernel allows for namespaces, and the sandbox
-self-test summary.
+self-test summary; :func:`doctor` is the command that prints them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 # the packages whose versions change how kernels, messages and models behave
 RUNTIME_PACKAGES = ("codeact", "jupyter_client", "ipykernel", "ipython", "pyzmq", "tornado",
@@ -67,7 +70,7 @@ def libzmq_version() -> str | None:
 
 
 def bubblewrap_version() -> str | None:
-    from codeact.runtime.sandbox import bwrap_path
+    from codeact.runtime.sandboxes.bwrap import bwrap_path
 
     path = bwrap_path()
     if path is None:
@@ -109,7 +112,7 @@ def selftest_summary() -> dict[str, object]:
 
 def gather(*, run_selftest: bool = True) -> Report:
     """Collect the report; the self-test only when bubblewrap works."""
-    from codeact.runtime.sandbox import check_bwrap
+    from codeact.runtime.sandboxes.bwrap import check_bwrap
 
     ok, message = check_bwrap()
     report = Report(
@@ -124,3 +127,54 @@ def gather(*, run_selftest: bool = True) -> Report:
     else:
         report.selftest = {"skipped": "--no-selftest"}
     return report
+
+
+def doctor(
+    selftest: Annotated[bool, typer.Option(
+        "--selftest/--no-selftest", help="Run the sandbox attack self-test (about 20 s).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Print versions, bubblewrap, namespace support and the sandbox check, for bug reports."""
+    import contextlib
+    import json
+    import logging
+
+    from rich.table import Table
+
+    from codeact.cli.output import console
+
+    logging.getLogger("codeact.runtime").setLevel(logging.ERROR)
+    busy = contextlib.nullcontext() if as_json else console.status("checking the sandbox...")
+    with busy:
+        report = gather(run_selftest=selftest)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table(title="codeact doctor", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("python", f"{report.python} on {report.platform}")
+    for name, version in report.packages.items():
+        table.add_row(name, version or "[dim]not installed[/]")
+    table.add_row("libzmq", report.libzmq or "?")
+    table.add_row("bubblewrap", report.bubblewrap or "[red]not installed[/]")
+    table.add_row("sandbox", ("[green]works[/] - " if report.bwrap_ok else "[red]unavailable[/] - ")
+                  + report.bwrap_message)
+    for knob, value in report.namespaces.items():
+        table.add_row(knob, "[dim]n/a[/]" if value is None else value)
+    table.add_row("running as root", str(report.is_root))
+    cgm = report.cgroups.get("mode", "off")
+    table.add_row("session cgroups", ("[green]" if cgm != "off" else "[yellow]")
+                  + report.cgroups.get("detail", "") + "[/]"
+                  + ("" if cgm != "off" else " (memory and CPU limited per process only)"))
+    st = report.selftest
+    if "total" in st:
+        not_blocked = st.get("not_blocked")
+        bad = list(not_blocked) if isinstance(not_blocked, (list, tuple)) else []
+        verdict = (f"[green]{st['blocked']}/{st['total']} attacks blocked[/]" if not bad else
+                   f"[bold red]{st['blocked']}/{st['total']} blocked; NOT blocked: "
+                   f"{', '.join(map(str, bad))}[/]")
+        table.add_row("sandbox self-test", verdict)
+    else:
+        table.add_row("sandbox self-test", f"[dim]skipped ({st.get('skipped')})[/]")
+    console.print(table)
