@@ -16,10 +16,3 @@ def test_server_errors_are_codeact_errors_and_keep_their_base(cls: type,
     assert issubclass(cls, CodeactError) and issubclass(cls, old_base)
     with pytest.raises(old_base):  # code that caught the old base still does
         raise cls("x")
-
-
-def test_old_import_paths_name_the_same_classes() -> None:
-    from codeact.server.hub import Busy, Conflict
-    from codeact.server.store import NotFound
-
-    assert (Busy, Conflict, NotFound) == (errors.Busy, errors.Conflict, errors.NotFound)

@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from test_server_app import script_reply
 
-from codeact.events import OutputDelta, TextDelta
 from codeact.llm.scripted import ScriptedLLM
-from codeact.server.hub import KERNEL_LOST_NOTICE, ChatHub, KernelProvider, Run, _coalesce, u16len
+from codeact.server.errors import Conflict
+from codeact.server.hub import KERNEL_LOST_NOTICE, ChatHub
+from codeact.server.kernels import KernelProvider
+from codeact.server.recorder import u16len
+from codeact.server.runs import Run
 from codeact.server.store import Store
 
 
@@ -37,19 +40,6 @@ def make_hub(tmp_path: Path, store: Store, factory: Any, **kwargs: Any) -> ChatH
 
 async def finish(run: Run) -> list[dict[str, Any]]:
     return [ev async for ev in run.follow(0) if ev is not None]
-
-
-def test_u16len_counts_like_javascript() -> None:
-    assert u16len("abc") == 3
-    assert u16len("é") == 1
-    assert u16len("😀") == 2
-
-
-def test_coalesce_merges_deltas() -> None:
-    events = [TextDelta(1, "a"), TextDelta(1, "b"), OutputDelta(1, "stdout", "x"),
-              OutputDelta(1, "stdout", "y"), OutputDelta(1, "stderr", "z"), TextDelta(2, "c")]
-    assert _coalesce(events) == [TextDelta(1, "ab"), OutputDelta(1, "stdout", "xy"),
-                                 OutputDelta(1, "stderr", "z"), TextDelta(2, "c")]
 
 
 async def test_every_event_is_in_the_database_before_it_is_published(tmp_path: Path) -> None:
@@ -144,8 +134,6 @@ async def test_history_is_restored_in_a_new_hub(tmp_path: Path) -> None:
 
 
 async def test_conflict_while_running(tmp_path: Path) -> None:
-    from codeact.server.hub import Conflict
-
     store = Store(tmp_path / "db.sqlite")
     hub = make_hub(tmp_path, store, Recorder())
     await hub.start()

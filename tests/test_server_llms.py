@@ -6,7 +6,8 @@ import threading
 import time
 
 from codeact.llm.scripted import ScriptedLLM
-from codeact.server.llms import LLMCache, SerializedLLM
+from codeact.llm.serialized import SerializedLLM
+from codeact.server.llms import LLMCache
 
 
 def test_cache_builds_each_spec_once() -> None:

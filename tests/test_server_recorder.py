@@ -235,3 +235,16 @@ def test_coalesce_keeps_turns_and_streams_apart() -> None:
     assert coalesce(events) == [TextDelta(1, "ab"), TextDelta(2, "c"),
                                 OutputDelta(1, "stdout", "x"), OutputDelta(1, "stderr", "yz"),
                                 Snapshot([]), TextDelta(2, "d")]
+
+
+def test_u16len_counts_like_javascript() -> None:
+    assert u16len("abc") == 3
+    assert u16len("é") == 1
+    assert u16len("😀") == 2
+
+
+def test_coalesce_merges_deltas() -> None:
+    events = [TextDelta(1, "a"), TextDelta(1, "b"), OutputDelta(1, "stdout", "x"),
+              OutputDelta(1, "stdout", "y"), OutputDelta(1, "stderr", "z"), TextDelta(2, "c")]
+    assert coalesce(events) == [TextDelta(1, "ab"), OutputDelta(1, "stdout", "xy"),
+                                OutputDelta(1, "stderr", "z"), TextDelta(2, "c")]

@@ -20,25 +20,20 @@ from typing import Any
 from codeact.events import CodeActionEvent, DoneEvent, ErrorEvent, ToolCallEvent, TurnStarted
 from codeact.server import workspace as ws
 from codeact.server.errors import Busy, Conflict, NotFound
-from codeact.server.kernels import KernelProvider
 from codeact.server.recorder import (
     ApprovalAsked,
     ApprovalGiven,
     Recorder,
     RunEnded,
     Snapshot,
-    u16len,
 )
-from codeact.server.recorder import coalesce as _coalesce
 from codeact.server.resume import model_history
 from codeact.server.runs import Live, PendingApproval, Run
 from codeact.server.store import Store
 from codeact.server.writer import EventWriter
 
-# Busy, Conflict, KernelProvider, Live, Run, Snapshot, u16len and _coalesce moved to their
-# own modules; they stay importable from here for one release
-__all__ = ["KERNEL_LOST_HINT", "KERNEL_LOST_NOTICE", "Busy", "ChatHub", "Conflict",
-           "KernelProvider", "Live", "Run", "Snapshot", "_coalesce", "u16len"]
+__all__ = ["AGENT_SETTINGS", "EDIT_NOTICE", "KERNEL_LOST_HINT", "KERNEL_LOST_NOTICE",
+           "REGENERATE_NOTICE", "ChatHub"]
 
 log = logging.getLogger("codeact.server")
 

@@ -12,12 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from codeact.llm.serialized import SerializedLLM as SerializedLLM  # re-exported
 from codeact.llm.serialized import serialize
 
-# Deprecated, unused: concurrency is the backend class's ``in_process`` attribute
-# (codeact.llm.registry); kept importable for one release.
-CONCURRENT_PREFIXES = ("openai:", "litellm:")
+__all__ = ["LLMCache"]
 
 
 class LLMCache:
