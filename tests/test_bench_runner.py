@@ -15,10 +15,12 @@ import pytest
 
 from codeact.bench import builtin
 from codeact.bench.results import load_results, read_records
-from codeact.bench.runner import LockedLLM, RunConfig, is_in_process, run_suite, run_task, share
+from codeact.bench.run_one import RunConfig, run_task
+from codeact.bench.runner import run_suite, share
 from codeact.bench.suites import load_suite
 from codeact.bench.task import Task
 from codeact.llm.scripted import ScriptedLLM
+from codeact.llm.serialized import SerializedLLM, is_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BY_NAME = {t.name: t for t in builtin.load()}
@@ -236,7 +238,7 @@ class ConcurrencyProbe(ScriptedLLM):
 def test_in_process_model_is_shared_behind_a_lock(tmp_path):
     probe = ConcurrencyProbe()
     assert is_in_process(probe)
-    assert isinstance(share(probe, 3), LockedLLM)
+    assert isinstance(share(probe, 3), SerializedLLM)
     assert share(ScriptedLLM([]), 3).__class__ is ScriptedLLM
     tasks = [Task(f"t/{i}", f"Task {i}", expected=0) for i in range(8)]
     recs = run_suite(tasks, probe, RunConfig(formats=["json", "text"], workers=3),
@@ -265,7 +267,8 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     from codeact.bench import builtin
     from codeact.bench.oracle import OracleLLM
-    from codeact.bench.runner import RunConfig, run_suite
+    from codeact.bench.run_one import RunConfig
+    from codeact.bench.runner import run_suite
     tasks = builtin.load()[:12]
     run_suite(tasks, OracleLLM(tasks, delay=0.4), RunConfig(formats=["json", "text"]),
               sys.argv[1], progress=False)

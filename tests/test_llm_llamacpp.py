@@ -12,13 +12,6 @@ from typing import Any
 import pytest
 
 from codeact.llm.base import Completion, LLMError
-from codeact.llm.llamacpp import _common_prefix
-
-
-def test_common_prefix() -> None:
-    assert _common_prefix([1, 2, 3], [1, 2, 4, 5]) == 2
-    assert _common_prefix([], [1]) == 0
-    assert _common_prefix([1, 2], [1, 2, 3]) == 2
 
 
 def test_missing_llama_cpp_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from codeact.llm import LLMError, make_llm, register, registry
 from codeact.llm.base import BaseLLM, Completion, Message, StreamEnd, StreamRequest
-from codeact.llm.serialized import SerializedLLM
+from codeact.llm.serialized import SerializedLLM, is_in_process
 
 
 class ToyLLM(BaseLLM):
@@ -111,7 +111,7 @@ def test_registering_a_taken_prefix_is_an_error() -> None:
 @pytest.mark.parametrize("in_process", [True, False])
 def test_server_and_bench_follow_in_process(monkeypatch: pytest.MonkeyPatch,
                                             in_process: bool) -> None:
-    from codeact.bench.runner import is_in_process, share
+    from codeact.bench.runner import share
     from codeact.server.llms import LLMCache
 
     monkeypatch.setattr(ToyLLM, "in_process", in_process)

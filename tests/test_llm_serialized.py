@@ -95,10 +95,3 @@ def test_wraps_a_bare_streaming_object() -> None:
     llm = serialize(Bare())  # type: ignore[arg-type]
     assert isinstance(llm, SerializedLLM) and isinstance(llm, BaseLLM)
     assert llm.complete(MSGS).text == "hi" and llm.stop_tokens == []
-
-
-def test_old_names_are_the_same_class() -> None:
-    from codeact.bench.runner import LockedLLM
-    from codeact.server.llms import SerializedLLM as ServerSerializedLLM
-
-    assert LockedLLM is SerializedLLM and ServerSerializedLLM is SerializedLLM

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = 1
-STATUSES = ("done", "error", "crashed")
 
 
 def key_of(record: dict[str, Any]) -> tuple[str, str, str, str]:

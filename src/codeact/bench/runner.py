@@ -13,32 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from codeact.actions import FORMATS
 from codeact.bench.results import ResultsWriter, finished_keys
 from codeact.bench.run_one import RunConfig, prompt_fields, run_task
-from codeact.bench.task import CheckContext, Task, ToolContext, to_jsonable
+from codeact.bench.task import Task
 from codeact.llm.base import LLM
-from codeact.llm.serialized import SerializedLLM, serialize
-from codeact.llm.serialized import is_in_process as is_in_process  # re-exported
+from codeact.llm.serialized import serialize
 
-# Deprecated, unused: whether a model is in-process is its class's ``in_process``
-# attribute (codeact.llm.registry); kept importable for one release.
-IN_PROCESS_BACKENDS = ("LlamaCppLLM", "TransformersLLM")
+__all__ = ["plan", "run_suite", "share"]
 
 
 def plan(tasks: Sequence[Task], formats: Sequence[str],
          skip: Collection[tuple[str, str]] = frozenset()) -> list[tuple[Task, str]]:
     """(task, format) pairs to run, task-major so formats compare early, minus ``skip``."""
     return [(t, f) for t in tasks for f in formats if (t.name, f) not in skip]
-
-
-# One wrapper for everyone now lives in codeact.llm.serialized; LockedLLM stays importable
-# from here for one release.
-LockedLLM = SerializedLLM
 
 
 def share(llm: LLM, workers: int) -> LLM:
@@ -175,27 +165,3 @@ def _run_local(todo: list[tuple[Task, str]], llm: LLM, cfg: RunConfig,
             for fut in pending:
                 fut.cancel()
             raise
-
-
-def config_dict(cfg: RunConfig) -> dict[str, Any]:
-    return asdict(cfg)
-
-
-# Public names. FORMATS (the action-format registry), RunConfig, prompt_fields and run_task
-# live in codeact.actions / codeact.bench.run_one now; they, and the task types this module
-# used to import for them, stay importable from here for one release.
-__all__ = [
-    "FORMATS",
-    "CheckContext",
-    "LockedLLM",
-    "RunConfig",
-    "ToolContext",
-    "config_dict",
-    "is_in_process",
-    "plan",
-    "prompt_fields",
-    "run_suite",
-    "run_task",
-    "share",
-    "to_jsonable",
-]

@@ -43,15 +43,6 @@ def _import_llama_cpp() -> Any:
     return llama_cpp
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class LlamaCppLLM(BaseLLM):
     """A GGUF model run in-process, with KV-cache prefix reuse across calls."""
 
