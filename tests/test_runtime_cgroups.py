@@ -10,7 +10,8 @@ import pytest
 
 from codeact.runtime import SandboxConfig, Session
 from codeact.runtime import cgroups as cg
-from codeact.runtime.sandbox import SandboxUnavailable, bwrap_path
+from codeact.runtime.sandboxes.base import SandboxUnavailable
+from codeact.runtime.sandboxes.bwrap import bwrap_path
 
 
 def fake_v2(tmp_path: Path, own: str = "/user.slice/app.scope",

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codeact.runtime import cli
-from codeact.runtime import sandbox as sb
+from codeact.runtime.sandboxes import bwrap
 
 
 @pytest.mark.slow
@@ -16,7 +16,7 @@ def test_check_prints_all_attacks_blocked():
 
 
 def test_check_without_bwrap_fails_with_hint(monkeypatch):
-    monkeypatch.setattr(sb.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bwrap.shutil, "which", lambda name: None)
     r = CliRunner().invoke(cli.app, ["check"], terminal_width=200)
     assert r.exit_code == 1
     assert "apt-get install bubblewrap" in r.output
@@ -25,7 +25,7 @@ def test_check_without_bwrap_fails_with_hint(monkeypatch):
 def test_check_reports_not_blocked(monkeypatch):
     from codeact.runtime import selftest
 
-    monkeypatch.setattr(sb, "check_bwrap", lambda: (True, "fake"))
+    monkeypatch.setattr(bwrap, "check_bwrap", lambda: (True, "fake"))
     monkeypatch.setattr(selftest, "run", lambda **kw: [
         selftest.AttackResult("a", True, "ok"), selftest.AttackResult("b", False, "leak")])
     r = CliRunner().invoke(cli.app, ["check"], terminal_width=200)

@@ -7,7 +7,7 @@ from codeact.runtime.cgroups import CgroupUnavailable
 from codeact.runtime.kernel_env import KernelEnvError
 from codeact.runtime.manager import SessionLimitError
 from codeact.runtime.packages import InstallRefused
-from codeact.runtime.sandbox import SandboxUnavailable
+from codeact.runtime.sandboxes.base import SandboxUnavailable
 from codeact.server.workspace import UnsafeName
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codeact.runtime import kernel, kernel_code, kernel_env, sandbox
+from codeact.runtime import kernel, kernel_code, kernel_env
 from codeact.runtime.kernel import source
+from codeact.runtime.sandboxes import base, bwrap
 
 SRC = Path(kernel.__file__).resolve().parents[3]
 
@@ -28,7 +29,7 @@ def test_unknown_name_is_refused():
 
 
 def test_hosts_send_exactly_the_files():
-    assert sandbox.LAUNCHER == source("launcher")
+    assert base.LAUNCHER == source("launcher")
     assert kernel_env._PROBE == source("env_probe")
     assert kernel_code.setup_code(10, "/s").startswith(source("startup"))
     assert kernel_code.tools_code([]).startswith(source("tools"))
@@ -37,7 +38,7 @@ def test_hosts_send_exactly_the_files():
 def test_launcher_drops_to_the_sandbox_uid():
     from codeact.runtime.kernel import launcher
 
-    assert launcher.SANDBOX_UID == sandbox.SANDBOX_UID
+    assert launcher.SANDBOX_UID == bwrap.SANDBOX_UID
 
 
 def test_importing_them_on_the_host_runs_nothing():

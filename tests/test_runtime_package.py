@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.parametrize("module", [
     "codeact.runtime", "codeact.runtime.sandboxes", "codeact.runtime.sandboxes.base",
     "codeact.runtime.sandboxes.environment", "codeact.runtime.kernel",
-    "codeact.runtime.workspace", "codeact.runtime.sandbox", "codeact.runtime.session",
+    "codeact.runtime.workspace", "codeact.runtime.session",
     "codeact.runtime.kernel_client", "codeact.runtime.kernel_process",
     "codeact.server.workspace"])
 def test_all_names_resolve(module):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codeact.runtime import SandboxConfig, SandboxUnavailable, Session, check_bwrap
-from codeact.runtime import sandbox as sb
+from codeact.runtime.sandboxes import bwrap, environment
 
 
 def test_coerce_and_defaults():
@@ -23,9 +23,9 @@ def test_coerce_and_defaults():
 
 def test_argv_hides_home_checkout_and_env(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
-    cmd = sb.build_bwrap_argv(SandboxConfig(), workspace=tmp_path / "ws", run_dir=tmp_path / "r",
-                              etc_dir=tmp_path / "etc", kernel_argv=["ipykernel"],
-                              userns_fd=None)
+    cmd = bwrap.build_bwrap_argv(SandboxConfig(), workspace=tmp_path / "ws",
+                                 run_dir=tmp_path / "r", etc_dir=tmp_path / "etc",
+                                 kernel_argv=["ipykernel"], userns_fd=None)
     argv = cmd.argv
     binds = {argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
     assert "--unshare-net" in argv and "--unshare-pid" in argv and "--clearenv" in argv
@@ -33,7 +33,7 @@ def test_argv_hides_home_checkout_and_env(tmp_path, monkeypatch):
     # the checkout is never bound; only the Python prefixes may lie inside it (a venv in
     # the checkout is the common layout), and each prefix is bound exactly, not a parent
     checkout = str(Path(__file__).resolve().parent.parent)
-    prefixes = set(sb.python_prefixes())
+    prefixes = set(environment.python_prefixes())
     assert checkout not in binds
     inside = {b for b in binds if b.startswith(checkout + "/")}
     assert inside <= prefixes, inside - prefixes
@@ -49,7 +49,7 @@ def test_check_bwrap_works_here():
 
 
 def test_missing_bwrap_gives_install_hint(monkeypatch):
-    monkeypatch.setattr(sb.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bwrap.shutil, "which", lambda name: None)
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         Session("bwrap")
     ok, message = check_bwrap()

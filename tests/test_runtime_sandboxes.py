@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from codeact.runtime import SandboxConfig, SandboxUnavailable, Session
-from codeact.runtime import sandbox as old_sandbox
 from codeact.runtime.sandboxes import (
     BwrapSandbox,
     LaunchRequest,
@@ -96,15 +95,6 @@ def test_a_registered_toy_backend_runs_real_code(tmp_path):
 def test_a_backend_that_cannot_work_here_fails_early():
     with pytest.raises(SandboxUnavailable, match="not installed"):
         Session(sandbox="toy-missing")
-
-
-def test_old_sandbox_module_names_still_import():
-    assert old_sandbox.SandboxConfig is SandboxConfig
-    assert old_sandbox.SandboxUnavailable is SandboxUnavailable
-    for name in ("build_bwrap_argv", "check_bwrap", "sandbox_env", "python_prefixes",
-                 "prefixes_to_mount", "make_userns", "sandbox_owner", "write_etc", "LAUNCHER",
-                 "INSIDE_RUN", "INSIDE_WORKSPACE", "SANDBOX_UID", "INSTALL_HINT"):
-        assert hasattr(old_sandbox, name), name
 
 
 def test_session_code_has_no_backend_branches():

@@ -107,9 +107,9 @@ def test_home_and_checkout_are_not_mounted():
 
 
 def _python_prefixes() -> list[str]:
-    from codeact.runtime import sandbox
+    from codeact.runtime.sandboxes import environment
 
-    return sandbox.python_prefixes()
+    return environment.python_prefixes()
 
 
 def _rss_kib():

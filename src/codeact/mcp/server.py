@@ -275,7 +275,8 @@ def build_server(config: ServerConfig) -> tuple[Any, Sessions]:
             path: The file, relative to the workspace (or under /workspace/).
             content: The text to write (UTF-8).
         """
-        from codeact.runtime.sandbox import SandboxConfig, sandbox_owner
+        from codeact.runtime.sandboxes.base import SandboxConfig
+        from codeact.runtime.sandboxes.bwrap import sandbox_owner
 
         state = state_of(ctx)
         cfg = SandboxConfig.usable(config.sandbox)

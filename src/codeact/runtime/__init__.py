@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from . import selftest
     from .manager import SessionLimitError, SessionManager, SyncSessionManager
     from .observation import ExecutionError, Observation
-    from .sandbox import SandboxConfig, SandboxUnavailable, check_bwrap
+    from .sandboxes.base import SandboxConfig, SandboxUnavailable
+    from .sandboxes.bwrap import check_bwrap
     from .session import Session
 
 __all__ = [
@@ -37,7 +38,8 @@ __all__ = [
 
 _WHERE = {
     "ExecutionError": "observation", "Observation": "observation",
-    "SandboxConfig": "sandbox", "SandboxUnavailable": "sandbox", "check_bwrap": "sandbox",
+    "SandboxConfig": "sandboxes.base", "SandboxUnavailable": "sandboxes.base",
+    "check_bwrap": "sandboxes.bwrap",
     "Session": "session",
     "SessionLimitError": "manager", "SessionManager": "manager",
     "SyncSessionManager": "manager",

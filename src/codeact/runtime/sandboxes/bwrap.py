@@ -54,12 +54,6 @@ HOST_NOBODY = 65534  # host uid the sandbox user maps to when the host runs as r
 INSIDE_WORKSPACE = "/workspace"
 INSIDE_RUN = "/run/codeact"
 
-SANDBOX_UID = 1000  # uid/gid of model code inside the sandbox
-HOST_NOBODY = 65534  # host uid the sandbox user maps to when the host runs as root
-
-INSIDE_WORKSPACE = "/workspace"
-INSIDE_RUN = "/run/codeact"
-
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
