@@ -82,3 +82,35 @@ def test_written_files_belong_to_the_sandbox_user(tmp_path):
     write_file(tmp_path, "sub/x.txt", "x", owner=(65534, 65534))
     assert (tmp_path / "sub").stat().st_uid == 65534
     assert (tmp_path / "sub" / "x.txt").stat().st_uid == 65534
+
+
+def test_writes_replace_the_file_atomically(tmp_path):
+    write_file(tmp_path, "f.txt", "one")
+    before = os.stat(tmp_path / "f.txt").st_ino
+    with open(tmp_path / "f.txt", "rb") as reader:  # a reader keeps the old content
+        write_file(tmp_path, "f.txt", "two")
+        assert reader.read() == b"one"
+    assert (tmp_path / "f.txt").read_text() == "two"
+    assert os.stat(tmp_path / "f.txt").st_ino != before
+    assert os.listdir(tmp_path) == ["f.txt"]  # no temporary file left
+
+
+def test_errors_are_codeact_errors_and_value_errors():
+    from codeact.errors import CodeactError
+
+    assert issubclass(WorkspaceError, CodeactError) and issubclass(WorkspaceError, ValueError)
+
+
+def test_limits(tmp_path, monkeypatch):
+    from codeact.mcp import files
+
+    monkeypatch.setattr(files, "MAX_WRITE", 4)
+    with pytest.raises(WorkspaceError, match="the content is 5 bytes; the limit is 4"):
+        write_file(tmp_path, "a.txt", "12345")
+    (tmp_path / "big.png").write_bytes(b"\x89PNG1")
+    with pytest.raises(WorkspaceError, match="the image is 5 bytes; the limit is 4"):
+        read_file(tmp_path, "big.png")
+    with pytest.raises(WorkspaceError, match="no such directory"):
+        list_files(tmp_path, "missing")
+    with pytest.raises(WorkspaceError, match="is not a directory of the workspace"):
+        list_files(tmp_path, "big.png")

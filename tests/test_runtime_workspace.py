@@ -197,3 +197,75 @@ def test_open_dir_creates_parents_for_an_owner(root: Path) -> None:
     (root / "a" / "link").symlink_to(root)
     with pytest.raises(w.UnsafeName, match="symbolic link"):
         w.open_dir(root, ("a", "link"), "a/link", create=False)
+
+
+def test_walk_files_order_filters_and_sizes(root: Path, outside: Path) -> None:
+    for rel in ("b.txt", "a/z.txt", "a/b/y.txt", "c/x.txt", ".hidden", ".dot/h.txt",
+                "__pycache__/m.pyc", "a.txt"):
+        w.write_bytes(root, rel, rel.encode())
+    os.symlink(outside, root / "link-dir")
+    os.symlink(outside / "secret", root / "link-file")
+    os.mkfifo(root / "pipe")
+    # a directory's files first (sorted), then its sub-directories, depth first: the
+    # order os.walk gives, which decides what a limited listing keeps
+    paths = [f.path for f in w.walk_files(root)]
+    assert paths == ["a.txt", "b.txt", "__pycache__/m.pyc", "a/z.txt", "a/b/y.txt",
+                     "c/x.txt"]
+    assert [f.path for f in w.walk_files(root, skip_dirs=("__pycache__",))][:3] == [
+        "a.txt", "b.txt", "a/z.txt"]
+    assert {f.path for f in w.walk_files(root, hidden=True)} >= {".hidden", ".dot/h.txt"}
+    assert [(f.path, f.size) for f in w.walk_files(root, "a/b")] == [("a/b/y.txt", 9)]
+    # list_files: everything but directories, links and FIFOs included, nothing followed
+    assert w.list_files(root) == sorted([*paths, ".dot/h.txt", ".hidden", "link-file",
+                                         "pipe"])
+    with pytest.raises(FileNotFoundError):
+        list(w.walk_files(root, "missing"))
+    with pytest.raises(NotADirectoryError):
+        list(w.walk_files(root, "a.txt"))
+    with pytest.raises(w.UnsafeName):
+        list(w.walk_files(root, "link-dir"))
+    assert w.list_files(root / "missing") == []
+
+
+def test_walk_files_skips_a_directory_swapped_for_a_link(root: Path, outside: Path) -> None:
+    w.write_bytes(root, "d/f.txt", b"x")
+    w.write_bytes(root, "e.txt", b"x")
+    walk = w.walk_files(root)
+    assert next(walk).path == "e.txt"  # "d" is listed, not yet entered
+    (root / "d" / "f.txt").unlink()
+    os.rmdir(root / "d")
+    os.symlink(outside, root / "d")
+    assert list(walk) == []  # the link is not entered: "secret" is never listed
+
+
+def test_open_stat_and_delete(root: Path, outside: Path) -> None:
+    w.write_bytes(root, "d/f.txt", b"hello")
+    with w.open_file(root, "d/f.txt") as f:
+        assert f.read(2) == b"he"
+    st = w.stat_file(root, "d/f.txt")
+    assert st is not None and stat.S_ISREG(st.st_mode) and st.st_size == 5
+    assert w.stat_file(root, "d/none") is None and w.stat_file(root, "none/x") is None
+    os.symlink(root / "d" / "f.txt", root / "d" / "alias")
+    alias = w.stat_file(root, "d/alias")  # resolved inside the workspace: the file itself
+    assert alias is not None and stat.S_ISREG(alias.st_mode)
+    w.delete_file(root, "d/f.txt")
+    assert not (root / "d" / "f.txt").exists()
+    with pytest.raises(FileNotFoundError):
+        w.delete_file(root, "d/f.txt")
+    os.symlink(outside / "secret", root / "out")
+    with pytest.raises(w.UnsafeName):
+        w.delete_file(root, "out")
+    assert (outside / "secret").exists()
+
+
+def test_write_for_an_owner_and_copy_from_an_open_file(root: Path, tmp_path: Path) -> None:
+    me = (os.getuid(), os.getgid())
+    p = w.write_bytes(root, "new/dir/f.txt", b"x", owner=me)
+    assert (p.stat().st_uid, p.parent.stat().st_uid) == (me[0], me[0])
+    src = tmp_path / "src"
+    src.mkdir()
+    w.write_bytes(src, "s.txt", b"copied")
+    os.utime(src / "s.txt", ns=(1_000_000_000, 3_000_000_000))
+    with w.open_file(src, "s.txt") as f:
+        q = w.copy_file(root, "c/s.txt", f)
+    assert q.read_bytes() == b"copied" and q.stat().st_mtime_ns == 3_000_000_000

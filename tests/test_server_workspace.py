@@ -80,3 +80,19 @@ def test_mirror_copies_changes_and_removals(tmp_path: Path) -> None:
     assert ws.scan(dst) == {"a.txt": 8}
     assert (dst / "a.txt").read_text() == "changed!"
     assert not (dst / "d").exists()
+
+
+def test_mirror_never_follows_a_link_in_the_source(tmp_path: Path) -> None:
+    src, dst, outside = tmp_path / "src", tmp_path / "dst", tmp_path / "outside"
+    for d in (src, outside):
+        d.mkdir()
+    (outside / "secret").write_text("s")
+    os.symlink(outside, src / "d")
+    os.symlink(outside / "secret", src / "s.txt")
+    (src / "ok.txt").write_text("ok")
+    ws.mirror(src, dst)
+    assert ws.scan(dst) == {"ok.txt": 2} and not (dst / "d").exists()
+    os.symlink(outside / "secret", dst / "gone.txt")  # a link in dst: left, never followed
+    (dst / "old.txt").write_text("x")
+    ws.mirror(src, dst)
+    assert sorted(os.listdir(dst)) == ["gone.txt", "ok.txt"] and (outside / "secret").exists()

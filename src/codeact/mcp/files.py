@@ -1,22 +1,28 @@
 """Workspace files for ``codeact mcp``'s list_files / read_file / write_file tools.
 
 The host does these itself (no kernel needed), so it must not be fooled by what model code
-left in the workspace: paths are relative (``/workspace/...``, the kernel's view, is
-accepted too), ``..`` is refused, and every component is opened relative to its parent
-directory with ``O_NOFOLLOW``, so a symbolic link planted in the workspace (even one
-swapped in between a check and the open) never leads the host outside it.
+left in the workspace. Path safety (no escape through ``..`` or links, the ``O_NOFOLLOW``
+walk, writes by atomic replace) is the runtime's one implementation,
+:mod:`codeact.runtime.workspace`; this module adds the tools' policy: paths are relative
+(``/workspace/...``, the kernel's view, is accepted too) and never contain ``..``, hidden
+names are neither listed nor written, the size limits, and what a read returns (text,
+or an image).
 """
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from codeact.runtime.workspace import UnsafeName, open_dir
+from codeact.errors import CodeactError
+from codeact.runtime import workspace as _safe
+from codeact.runtime.workspace import UnsafeName
+
+__all__ = ["IMAGE_TYPES", "KERNEL_ROOT", "MAX_LIST", "MAX_READ", "MAX_WRITE", "WorkspaceError",
+           "list_files", "read_file", "relative_parts", "write_file"]
 
 KERNEL_ROOT = "/workspace"  # where the sandboxed kernel sees the workspace
 MAX_LIST = 500
@@ -24,11 +30,9 @@ MAX_READ = 1 << 20  # bytes of text returned by read_file
 MAX_WRITE = 10 << 20
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 
 
-class WorkspaceError(ValueError):
+class WorkspaceError(CodeactError, ValueError):
     """A path that is not allowed, or a file that cannot be read or written."""
 
 
@@ -50,61 +54,20 @@ def relative_parts(path: str) -> list[str]:
     return parts
 
 
-@contextlib.contextmanager
-def _dir_fd(root: Path, parts: list[str], create: bool = False,
-            owner: tuple[int, int] | None = None) -> Iterator[int]:
-    """A descriptor of ``root/parts...``, each step opened without following links (the
-    runtime's one implementation, :func:`codeact.runtime.workspace.open_dir`)."""
-    rel = "/".join(parts)
-    try:
-        fd = open_dir(root, tuple(parts), rel, create=create, owner=owner)
-    except FileNotFoundError:
-        raise
-    except (UnsafeName, OSError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise WorkspaceError(f"{rel!r} is not a directory of the workspace ({why})") from None
-    try:
-        yield fd
-    finally:
-        os.close(fd)
-
-
 def list_files(root: Path, path: str = "", limit: int = MAX_LIST) -> dict[str, Any]:
     """Files under ``path`` (recursively), as ``{"files": [{"path", "size"}], "truncated"}``;
     hidden names and links are skipped."""
-    parts = relative_parts(path)
-    files: list[dict[str, Any]] = []
-    truncated = False
+    rel = "/".join(relative_parts(path))
     try:
-        with _dir_fd(root, parts) as top:
-            stack: list[tuple[int, str]] = [(os.dup(top), "/".join(parts))]
-            while stack:
-                fd, prefix = stack.pop()
-                try:
-                    names = sorted(os.listdir(fd))
-                    for name in names:
-                        if name.startswith("."):
-                            continue
-                        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                        rel = f"{prefix}/{name}" if prefix else name
-                        if stat.S_ISDIR(st.st_mode):
-                            with contextlib.suppress(OSError):
-                                stack.append((os.open(name, _DIR_FLAGS, dir_fd=fd), rel))
-                        elif stat.S_ISREG(st.st_mode):
-                            if len(files) >= limit:
-                                truncated = True
-                                break
-                            files.append({"path": rel, "size": st.st_size})
-                finally:
-                    os.close(fd)
-                if truncated:
-                    break
-            for fd, _ in stack:
-                os.close(fd)
+        found = [{"path": f.path, "size": f.size}
+                 for f in itertools.islice(_safe.walk_files(root, rel), limit + 1)]
     except FileNotFoundError:
         raise WorkspaceError(f"{path!r}: no such directory in the workspace") from None
-    files.sort(key=lambda f: f["path"])
-    return {"files": files, "truncated": truncated}
+    except (UnsafeName, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise WorkspaceError(f"{rel!r} is not a directory of the workspace ({why})") from None
+    files = sorted(found[:limit], key=lambda f: f["path"])
+    return {"files": files, "truncated": len(found) > limit}
 
 
 def read_file(root: Path, path: str, max_bytes: int = MAX_READ) -> tuple[str, Any]:
@@ -113,16 +76,14 @@ def read_file(root: Path, path: str, max_bytes: int = MAX_READ) -> tuple[str, An
     if not parts:
         raise WorkspaceError("give the path of a file")
     try:
-        with _dir_fd(root, parts[:-1]) as d:
-            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC,
-                         dir_fd=d)
+        f = _safe.open_file(root, "/".join(parts))
     except FileNotFoundError:
         raise WorkspaceError(f"{path!r}: no such file in the workspace") from None
+    except UnsafeName as exc:
+        raise WorkspaceError(str(exc)) from None
     except OSError as exc:
         raise WorkspaceError(f"{path!r}: cannot open it ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise WorkspaceError(f"{path!r} is not a regular file")
+    with f:
         size = os.fstat(f.fileno()).st_size
         mime = IMAGE_TYPES.get(Path(parts[-1]).suffix.lower())
         if mime is not None:
@@ -142,7 +103,8 @@ def read_file(root: Path, path: str, max_bytes: int = MAX_READ) -> tuple[str, An
 
 def write_file(root: Path, path: str, content: str,
                owner: tuple[int, int] | None = None) -> int:
-    """Write ``content`` (UTF-8) to ``path``, creating directories; the bytes written.
+    """Write ``content`` (UTF-8) to ``path`` by atomic replace, creating directories; the
+    bytes written. An existing file must be a regular one without other hard links.
 
     ``owner``: uid/gid the sandboxed kernel runs as, so it can change the file later.
     """
@@ -152,21 +114,14 @@ def write_file(root: Path, path: str, content: str,
     data = content.encode("utf-8")
     if len(data) > MAX_WRITE:
         raise WorkspaceError(f"the content is {len(data):,} bytes; the limit is {MAX_WRITE:,}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+    rel = "/".join(parts)
     try:
-        with _dir_fd(root, parts[:-1], create=True, owner=owner) as d:
-            fd = os.open(parts[-1], flags, 0o644, dir_fd=d)
-            with os.fdopen(fd, "wb") as f:
-                st = os.fstat(f.fileno())
-                if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
-                    raise WorkspaceError(f"{path!r} is not a regular file (or has other "
-                                         "hard links)")
-                f.truncate(0)
-                f.write(data)
-                if owner is not None:
-                    os.fchown(f.fileno(), *owner)
-    except WorkspaceError:
-        raise
+        st = _safe.stat_file(root, rel)
+        if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1):
+            raise WorkspaceError(f"{path!r} is not a regular file (or has other hard links)")
+        _safe.write_bytes(root, rel, data, mode=0o644, owner=owner)
+    except UnsafeName as exc:
+        raise WorkspaceError(str(exc)) from None
     except OSError as exc:
         raise WorkspaceError(f"{path!r}: cannot write it ({exc.strerror})") from None
     return len(data)

@@ -12,8 +12,11 @@ workspace file goes through here, with two guarantees:
   ``os.replace`` puts it in place, so a reader (the kernel, a download) sees the old file
   or the new one, never half of one; a link at the target is replaced, not followed.
 
-Name policy on top (hidden names, odd characters, depth) belongs to the caller: the
-server applies its own in ``codeact.server.workspace``.
+The operations: :func:`read_bytes` / :func:`open_file`, :func:`write_bytes` /
+:func:`copy_file` (atomic), :func:`delete_file`, :func:`stat_file`, :func:`walk_files` (the
+walk behind every listing) and :func:`list_files`. Name policy on top (hidden names, odd
+characters, depth) and size limits belong to the caller: the server applies its own in
+``codeact.server.workspace``, ``codeact mcp`` its own in ``codeact.mcp.files``.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import CodeactError
 
-__all__ = ["UnsafeName", "chown_tree", "copy_file", "list_files", "open_dir", "read_bytes",
-           "resolve_inside", "write_bytes"]
+__all__ = ["FileInfo", "UnsafeName", "chown_tree", "copy_file", "delete_file", "list_files",
+           "open_dir", "open_file", "read_bytes", "resolve_inside", "stat_file", "walk_files",
+           "write_bytes"]
 
 log = logging.getLogger("codeact.runtime")
 
@@ -102,32 +108,74 @@ def _split(root: Path | str, relpath: str | os.PathLike[str]) -> tuple[Path, Pat
     return base, target, target.name
 
 
-def read_bytes(root: Path | str, relpath: str | os.PathLike[str]) -> bytes:
-    """The content of a workspace file; links are never followed out of the workspace."""
+def _parent_fd(root: Path | str, relpath: str | os.PathLike[str], *, create: bool = False,
+               owner: tuple[int, int] | None = None) -> tuple[Path, Path, str, int]:
+    """(resolved root, resolved target, target's name, an fd of the target's directory)."""
     base, target, name = _split(root, relpath)
-    dfd = open_dir(base, target.parent.relative_to(base).parts, relpath, create=False)
+    dfd = open_dir(base, target.parent.relative_to(base).parts, relpath, create=create,
+                   owner=owner)
+    return base, target, name, dfd
+
+
+def open_file(root: Path | str, relpath: str | os.PathLike[str]) -> BinaryIO:
+    """A workspace file opened for reading (the caller closes it); :class:`UnsafeName` if
+    it is not a regular file. Links are never followed out of the workspace."""
+    _base, _target, name, dfd = _parent_fd(root, relpath)
     try:
         # O_NONBLOCK: a FIFO planted by model code must not hang the host on open
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                      dir_fd=dfd)
     finally:
         os.close(dfd)
-    with os.fdopen(fd, "rb") as f:
+    f = os.fdopen(fd, "rb")
+    try:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise UnsafeName(f"path {str(relpath)!r} is not a regular file")
         os.set_blocking(f.fileno(), True)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def read_bytes(root: Path | str, relpath: str | os.PathLike[str]) -> bytes:
+    """The content of a workspace file; links are never followed out of the workspace."""
+    with open_file(root, relpath) as f:
         return f.read()
 
 
+def stat_file(root: Path | str, relpath: str | os.PathLike[str]) -> os.stat_result | None:
+    """The ``lstat`` of a workspace path (a link is not followed), or None if it does not
+    exist."""
+    try:
+        _base, _target, name, dfd = _parent_fd(root, relpath)
+    except FileNotFoundError:
+        return None
+    try:
+        return os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    finally:
+        os.close(dfd)
+
+
+def delete_file(root: Path | str, relpath: str | os.PathLike[str]) -> None:
+    """Remove a workspace file (a link itself, never what it points to)."""
+    _base, _target, name, dfd = _parent_fd(root, relpath)
+    try:
+        os.unlink(name, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
+
 def _atomic_write(root: Path | str, relpath: str | os.PathLike[str],
-                  fill: Callable[[int], None], mode: int) -> Path:
+                  fill: Callable[[int], None], mode: int,
+                  owner: tuple[int, int] | None = None) -> Path:
     """Create the parents, ``fill`` a temporary file beside the target, then replace it.
 
     An existing regular file's permission bits are kept; a new one gets ``mode`` (less
-    the umask)."""
-    base, target, name = _split(root, relpath)
-    parts = target.parent.relative_to(base).parts
-    dfd = open_dir(base, parts, relpath, create=True)
+    the umask). ``owner``: the uid/gid new directories and the file are handed to."""
+    base, target, name, dfd = _parent_fd(root, relpath, create=True, owner=owner)
     try:
         resolve_inside(base, relpath)  # re-check now that the parents exist
         keep: int | None = None
@@ -142,6 +190,8 @@ def _atomic_write(root: Path | str, relpath: str | os.PathLike[str],
             try:
                 if keep is not None:
                     os.fchmod(fd, keep)
+                if owner is not None:
+                    os.fchown(fd, *owner)
                 fill(fd)
             finally:
                 os.close(fd)
@@ -156,8 +206,10 @@ def _atomic_write(root: Path | str, relpath: str | os.PathLike[str],
 
 
 def write_bytes(root: Path | str, relpath: str | os.PathLike[str], data: bytes | str, *,
-                mode: int = 0o666) -> Path:
-    """Write ``data`` (str: UTF-8) to a workspace file by atomic replace; return its path."""
+                mode: int = 0o666, owner: tuple[int, int] | None = None) -> Path:
+    """Write ``data`` (str: UTF-8) to a workspace file by atomic replace; return its path.
+
+    ``owner``: uid/gid (the sandbox user's) that new parent directories and the file get."""
     payload = data.encode() if isinstance(data, str) else data
 
     def fill(fd: int) -> None:
@@ -165,36 +217,106 @@ def write_bytes(root: Path | str, relpath: str | os.PathLike[str], data: bytes |
         while view:
             view = view[os.write(fd, view):]
 
-    return _atomic_write(root, relpath, fill, mode)
+    return _atomic_write(root, relpath, fill, mode, owner)
 
 
-def copy_file(root: Path | str, relpath: str | os.PathLike[str], src: Path | str, *,
-              keep_times: bool = True) -> Path:
-    """Copy the regular file ``src`` (not followed if a link) into the workspace by atomic
-    replace, keeping its modification time when ``keep_times``."""
+def copy_file(root: Path | str, relpath: str | os.PathLike[str], src: Path | str | BinaryIO,
+              *, keep_times: bool = True) -> Path:
+    """Copy the regular file ``src`` (a host path, not followed if a link, or a file opened
+    with :func:`open_file`) into the workspace by atomic replace, keeping its modification
+    time when ``keep_times``."""
+    if not isinstance(src, (str, os.PathLike)):
+        return _copy_from(root, relpath, src, keep_times)
     sfd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     with os.fdopen(sfd, "rb") as sf:
-        st = os.fstat(sf.fileno())
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(os.fstat(sf.fileno()).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(src))
+        return _copy_from(root, relpath, sf, keep_times)
 
-        def fill(fd: int) -> None:
-            with os.fdopen(os.dup(fd), "wb") as df:
-                shutil.copyfileobj(sf, df, 1 << 20)
-            if keep_times:
-                os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
-        return _atomic_write(root, relpath, fill, 0o666)
+def _copy_from(root: Path | str, relpath: str | os.PathLike[str], sf: BinaryIO,
+               keep_times: bool) -> Path:
+    st = os.fstat(sf.fileno())
+
+    def fill(fd: int) -> None:
+        with os.fdopen(os.dup(fd), "wb") as df:
+            shutil.copyfileobj(sf, df, 1 << 20)
+        if keep_times:
+            os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    return _atomic_write(root, relpath, fill, 0o666)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A file found by :func:`walk_files`: its path relative to the workspace (POSIX)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def walk_files(root: Path | str, relpath: str | os.PathLike[str] = "", *,
+               hidden: bool = False, skip_dirs: Collection[str] = (),
+               links: bool = False) -> Iterator[FileInfo]:
+    """The regular files under ``relpath`` (default: the whole workspace), recursively.
+
+    Order: a directory's files (sorted by name), then its sub-directories (sorted), depth
+    first. Every directory is reached by the ``O_NOFOLLOW`` walk; links are never
+    followed. ``hidden``: include names starting with ``.`` (files and directories);
+    ``skip_dirs``: directory names not entered; ``links``: also yield symbolic links (and
+    other non-directories) that do not point to a directory, with their own ``lstat``.
+    Raises ``FileNotFoundError`` / ``NotADirectoryError`` / :class:`UnsafeName` for a bad
+    ``relpath``; a sub-directory that cannot be read is skipped."""
+    base = Path(root).resolve()
+    start = resolve_inside(base, relpath).relative_to(base).parts
+    os.close(open_dir(base, start, relpath, create=False))  # a bad start raises here
+    stack: list[tuple[str, ...]] = [start]
+    while stack:
+        parts = stack.pop()
+        files: list[FileInfo] = []
+        subdirs: list[str] = []
+        prefix = "/".join(parts)
+        try:
+            fd = open_dir(base, parts, prefix, create=False)
+        except (OSError, UnsafeName):
+            continue  # gone, or swapped for a link since it was listed
+        try:
+            for name in sorted(os.listdir(fd)):
+                if not hidden and name.startswith("."):
+                    continue
+                try:
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                rel = f"{prefix}/{name}" if prefix else name
+                if stat.S_ISDIR(st.st_mode):
+                    if name not in skip_dirs:
+                        subdirs.append(name)
+                elif stat.S_ISREG(st.st_mode) or (links and not _points_to_dir(name, fd)):
+                    files.append(FileInfo(rel, st.st_size, st.st_mtime_ns))
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        yield from files
+        stack.extend(parts + (name,) for name in reversed(subdirs))
+
+
+def _points_to_dir(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
 
 
 def list_files(root: Path | str) -> list[str]:
-    """Files in the workspace, relative paths, sorted (symlinks are not followed)."""
-    base = Path(root)
-    out: list[str] = []
-    for dirpath, _dirs, files in os.walk(base):
-        for f in files:
-            out.append(str((Path(dirpath) / f).relative_to(base)))
-    return sorted(out)
+    """Every file in the workspace, hidden ones and links (not followed) included, as
+    sorted relative paths."""
+    try:
+        return sorted(f.path for f in walk_files(root, hidden=True, links=True))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def chown_tree(root: Path, owner: tuple[int, int]) -> None:

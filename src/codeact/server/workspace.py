@@ -77,28 +77,25 @@ def open_for_download(workspace: Path, name: str) -> Path:
 
 
 def scan(workspace: Path, limit: int | None = SCAN_LIMIT) -> dict[str, int]:
-    """Regular files in the workspace (name -> size), skipping hidden ones and links out."""
-    found: dict[str, int] = {}
-    root = workspace.resolve()
-    if not root.is_dir():
-        return found
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and d not in ("__pycache__",))
-        for fn in sorted(filenames):
-            if fn.startswith("."):
-                continue
-            path = Path(dirpath) / fn
-            if path.is_symlink():
-                continue
-            rel = path.relative_to(root).as_posix()
+    """Regular files in the workspace (name -> size), skipping hidden ones and links."""
+    return {f.path: f.size for f in _files(workspace, limit)}
+
+
+def _files(workspace: Path, limit: int | None = None) -> list[_safe.FileInfo]:
+    """What :func:`scan` lists, with modification times: names the server accepts only,
+    outside ``__pycache__``; none if the workspace is missing."""
+    found: list[_safe.FileInfo] = []
+    try:
+        for f in _safe.walk_files(workspace, skip_dirs=("__pycache__",)):
             try:
-                safe_relative_name(rel)
-                found[rel] = path.stat().st_size
-            except (UnsafeName, OSError):
+                safe_relative_name(f.path)
+            except UnsafeName:
                 continue
+            found.append(f)
             if limit is not None and len(found) >= limit:
-                return found
+                break
+    except (OSError, UnsafeName):
+        pass  # no workspace (yet)
     return found
 
 
@@ -109,22 +106,22 @@ def mirror(src: Path, dst: Path) -> None:
     ``src`` are removed from ``dst``. Symbolic links are never followed or copied.
     """
     dst.mkdir(parents=True, exist_ok=True)
-    have = scan(src, limit=None)
-    for rel in have:
-        s_path, d_path = src / rel, dst / rel
+    have = _files(src)
+    there = {f.path: f for f in _files(dst)}
+    for f in have:
+        old = there.get(f.path)
+        if old is not None and (old.size, old.mtime_ns) == (f.size, f.mtime_ns):
+            continue
         try:
-            st = s_path.stat()
-            if d_path.is_file() and not d_path.is_symlink():
-                dt = d_path.stat()
-                if dt.st_size == st.st_size and dt.st_mtime_ns == st.st_mtime_ns:
-                    continue
-            _safe.copy_file(dst, safe_relative_name(rel), s_path)
+            with _safe.open_file(src, f.path) as data:
+                _safe.copy_file(dst, f.path, data)
         except (OSError, UnsafeName):
             continue
-    for rel in scan(dst, limit=None):
-        if rel not in have:
-            with contextlib.suppress(OSError):
-                (dst / rel).unlink()
+    names = {f.path for f in have}
+    for rel in there:
+        if rel not in names:
+            with contextlib.suppress(OSError, UnsafeName):
+                _safe.delete_file(dst, rel)
     # drop directories left empty
     for dirpath, dirnames, filenames in os.walk(dst, topdown=False):
         path = Path(dirpath)
