@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from codeact.bench.report import wilson_interval
+from codeact.errors import CodeactError
 
 VALID_ACTIONS = ("code", "code+solution", "code+final_answer", "tool_call", "solution")
 GENERAL_FILE = "general_check.jsonl"
@@ -169,7 +170,7 @@ class CompareConfig:
     progress: bool = True
 
 
-class SettingsMismatch(ValueError):
+class SettingsMismatch(CodeactError, ValueError):
     """An --out directory holds runs made with other settings or another model file."""
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from codeact.bench.builtin import codec, directory, ledger, travel, units, web
 from codeact.bench.task import Task
 
+__all__ = ["DOMAINS", "MINI", "QUICK", "load", "load_24", "load_mini", "load_quick"]
+
 DOMAINS = {"units": units, "travel": travel, "codec": codec, "ledger": ledger, "web": web,
            "directory": directory}
 

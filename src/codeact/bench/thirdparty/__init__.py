@@ -19,6 +19,8 @@ from __future__ import annotations
 from codeact.bench.task import Task
 from codeact.bench.thirdparty import league, library, recipes, scheduling, warehouse
 
+__all__ = ["DOMAINS", "QUICK", "load", "load_quick"]
+
 DOMAINS = {"warehouse": warehouse, "calendar": scheduling, "library": library,
            "recipes": recipes, "league": league}
 
