@@ -59,8 +59,10 @@ def mcp(
                          ] = "warning",
 ) -> None:
     """Serve a sandboxed, persistent Python kernel as MCP tools: run_python, list_files,
-    read_file, write_file, reset (one kernel per MCP client session). --exec-timeout is
-    run_python's default timeout; --packages ask behaves as deny (there is no terminal)."""
+    read_file, write_file, reset (one kernel per MCP client session).
+
+    --exec-timeout is run_python's default timeout; --packages ask behaves as deny (there
+    is no terminal)."""
     if ctx.invoked_subcommand is not None:
         return
     from codeact import assemble

@@ -64,9 +64,11 @@ def serve(
         help="module:attr of a callable spec -> LLM (tests, demos).")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
 ) -> None:
-    """Run the chat web app (FastAPI + a static UI) under uvicorn. --model is the default
-    model; with --mcp, every conversation gets the server's tools (connected once at
-    start, closed at shutdown); --packages ask behaves as deny (no terminal user)."""
+    """Run the chat web app (FastAPI + a static UI) under uvicorn.
+
+    --model is the default model; with --mcp, every conversation gets the server's tools
+    (connected once at start, closed at shutdown); --packages ask behaves as deny (a
+    server has no terminal user)."""
     from codeact import assemble
     from codeact.server import serve as run_server
 
