@@ -2,7 +2,8 @@
 
 A toy router (written here as the one new "file") is added to the real app with one line
 and called over a real uvicorn on 127.0.0.1: it reads the app's state through
-``AppState``, shows up in the OpenAPI description, answers validation errors in the app's
+``AppState``, shows up in the OpenAPI description with the model of its answer
+(``response_model``, as every route has), answers validation errors in the app's
 format, and sits behind the security layer (token, Origin check, headers) with no extra
 work.
 """
@@ -18,7 +19,9 @@ import httpx
 import pytest
 from fastapi import APIRouter, Query
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from test_server_app import ThreadServer, make_app
+from test_server_routes_models import undeclared
 
 from codeact.server.routes import AppState, conversations, files, meta, pages, runs, share
 from codeact.server.security import CSP
@@ -29,7 +32,17 @@ TOKEN = "routes-test-token-" + "y" * 16
 toy = APIRouter(tags=["toy"])
 
 
-@toy.get("/api/toy/count")
+class ToyCount(BaseModel):  # the answer's shape (shared ones live in routes/models.py)
+    count: int
+    enough: bool
+    default_model: str
+
+
+class Echo(BaseModel):
+    echo: dict[str, Any]
+
+
+@toy.get("/api/toy/count", response_model=ToyCount)
 async def count_conversations(state: AppState,
                               at_least: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     rows = await asyncio.to_thread(state.store.list_conversations)
@@ -37,7 +50,7 @@ async def count_conversations(state: AppState,
             "default_model": state.default_model}
 
 
-@toy.post("/api/toy/echo")
+@toy.post("/api/toy/echo", response_model=Echo)
 async def echo(body: dict[str, Any]) -> dict[str, Any]:
     return {"echo": body}
 # -----------------------------------------------------------------------------------------
@@ -70,6 +83,8 @@ def test_the_toy_route_reads_the_app_state(authed: httpx.Client) -> None:
 def test_the_toy_route_is_in_the_openapi_description(authed: httpx.Client) -> None:
     spec = authed.get("/openapi.json").json()
     assert spec["paths"]["/api/toy/count"]["get"]["tags"] == ["toy"]
+    answer = spec["paths"]["/api/toy/count"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/ToyCount")
     assert "/api/conversations/{cid}/messages" in spec["paths"]  # the app's own routes too
 
 
@@ -112,7 +127,10 @@ def test_each_router_module_has_a_router() -> None:
 
 
 def test_create_app_includes_every_api_router(tmp_path: Path) -> None:
-    spec = make_app(tmp_path, pool_size=0).openapi()
+    app = make_app(tmp_path, pool_size=0)
+    app.include_router(toy)
+    assert undeclared(app) == []  # the toy declares its answer like the app's own routes
+    spec = app.openapi()
     for module in (meta, conversations, runs, files, share):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)

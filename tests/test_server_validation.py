@@ -45,3 +45,21 @@ def test_path_errors_and_bad_json(url: str) -> None:
     r = httpx.post(f"{url}/items/1", content=b"{not json",
                    headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"]
+
+
+def test_the_openapi_schema_describes_these_answers() -> None:
+    app = FastAPI()
+    add_validation_handler(app)
+
+    @app.post("/items")
+    async def create(item: Item) -> dict[str, int]:
+        return {"id": 1}
+
+    spec = app.openapi()
+    ref = spec["paths"]["/items"]["post"]["responses"]["422"]["content"][
+        "application/json"]["schema"]["$ref"]
+    problem = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert problem["properties"]["detail"]["type"] == "string"
+    assert problem["properties"]["errors"]["type"] == "array"
+    assert "ValidationError" not in spec["components"]["schemas"]
+    assert app.openapi() is spec  # made once

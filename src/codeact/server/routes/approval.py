@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from codeact.server.routes.deps import AppState, ConversationId
+from codeact.server.routes.models import ApprovalAnswered, errors
 from codeact.server.routes.runs import MAX_MESSAGE_CHARS
 
 __all__ = ["ApprovalAnswer", "router"]
@@ -29,8 +30,9 @@ class ApprovalAnswer(BaseModel):
                                        "(checked when given)")
 
 
-@router.post("/api/conversations/{cid}/approval",
-             responses={409: {"description": "no code action is waiting for approval"}})
+@router.post("/api/conversations/{cid}/approval", response_model=ApprovalAnswered,
+             responses=errors({404: "no such conversation",
+                               409: "no code action is waiting for approval"}))
 async def answer(state: AppState, cid: ConversationId, body: ApprovalAnswer
                  ) -> dict[str, Any]:
     await state.conversation_or_404(cid)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codeact.server.errors import Conflict, NotFound
 from codeact.server.routes.deps import MAX_DB_INT, AppState, ConversationId
+from codeact.server.routes.models import BranchShown, RunStarted, errors
 from codeact.server.routes.runs import MAX_MESSAGE_CHARS, START_RESPONSES, start_or_http
 
 __all__ = ["BranchChoice", "EditedMessage", "Regenerate", "router"]
@@ -40,7 +41,7 @@ class BranchChoice(BaseModel):
 
 
 @router.post("/api/conversations/{cid}/regenerate", status_code=202,
-             responses=START_RESPONSES)
+             response_model=RunStarted, responses=START_RESPONSES)
 async def regenerate(state: AppState, cid: ConversationId, body: Regenerate | None = None
                      ) -> dict[str, Any]:
     await state.conversation_or_404(cid)
@@ -49,7 +50,7 @@ async def regenerate(state: AppState, cid: ConversationId, body: Regenerate | No
 
 
 @router.post("/api/conversations/{cid}/messages/{mid}/edit", status_code=202,
-             responses=START_RESPONSES)
+             response_model=RunStarted, responses=START_RESPONSES)
 async def edit(state: AppState, cid: ConversationId, mid: MessageId, body: EditedMessage
                ) -> dict[str, Any]:
     if not body.content.strip():
@@ -59,7 +60,9 @@ async def edit(state: AppState, cid: ConversationId, mid: MessageId, body: Edite
                                               approval=body.approval))
 
 
-@router.post("/api/conversations/{cid}/branch")
+@router.post("/api/conversations/{cid}/branch", response_model=BranchShown,
+             responses=errors({404: "no such conversation or branch",
+                               409: "a reply is still being generated"}))
 async def switch_branch(state: AppState, cid: ConversationId, body: BranchChoice
                         ) -> dict[str, Any]:
     await state.conversation_or_404(cid)

@@ -13,6 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codeact.server.errors import NotFound
 from codeact.server.routes.deps import AppState, ConversationId
+from codeact.server.routes.models import (
+    NO_CONVERSATION,
+    Conversation,
+    ConversationList,
+    ConversationView,
+    SearchResults,
+    errors,
+)
 from codeact.server.routes.settings import Settings, check_settings
 
 __all__ = ["ConversationPatch", "NewConversation", "router"]
@@ -36,25 +44,21 @@ class ConversationPatch(BaseModel):
                                       "settings; a null field goes back to the default")
 
 
-@router.get("/api/conversations")
+@router.get("/api/conversations", response_model=ConversationList)
 async def list_conversations(state: AppState) -> dict[str, Any]:
     rows = await asyncio.to_thread(state.store.list_conversations)
-    for r in rows:
-        r["running"] = state.hub.is_running(r["id"])
-    return {"conversations": rows}
+    return {"conversations": [{**r, "running": state.hub.is_running(r["id"])} for r in rows]}
 
 
-@router.get("/api/search")
+@router.get("/api/search", response_model=SearchResults)
 async def search(state: AppState, q: Annotated[str, Query(min_length=1, max_length=200)]
                  ) -> dict[str, Any]:
     """Conversations whose title or messages match ``q`` (full-text, word prefixes)."""
     rows = await asyncio.to_thread(state.store.search, q)
-    for r in rows:
-        r["running"] = state.hub.is_running(r["id"])
-    return {"conversations": rows}
+    return {"conversations": [{**r, "running": state.hub.is_running(r["id"])} for r in rows]}
 
 
-@router.post("/api/conversations", status_code=201)
+@router.post("/api/conversations", status_code=201, response_model=Conversation)
 async def new_conversation(state: AppState, body: NewConversation | None = None
                            ) -> dict[str, Any]:
     body = body or NewConversation(title=None, model=None)
@@ -70,7 +74,7 @@ async def new_conversation(state: AppState, body: NewConversation | None = None
                                    {k: v for k, v in settings.items() if v is not None})
 
 
-@router.get("/api/conversations/{cid}")
+@router.get("/api/conversations/{cid}", response_model=ConversationView, responses=NO_CONVERSATION)
 async def get_conversation(state: AppState, cid: ConversationId) -> dict[str, Any]:
     hub, store = state.hub, state.store
     run = hub.runs.get(cid)
@@ -92,7 +96,7 @@ async def get_conversation(state: AppState, cid: ConversationId) -> dict[str, An
             "branches": branches, "approval": approval}
 
 
-@router.patch("/api/conversations/{cid}")
+@router.patch("/api/conversations/{cid}", response_model=Conversation, responses=NO_CONVERSATION)
 async def patch_conversation(state: AppState, cid: ConversationId, body: ConversationPatch
                              ) -> dict[str, Any]:
     if body.model is not None:
@@ -108,7 +112,12 @@ async def patch_conversation(state: AppState, cid: ConversationId, body: Convers
         raise HTTPException(404, "no such conversation") from None
 
 
-@router.delete("/api/conversations/{cid}", status_code=204,
+@router.delete("/api/conversations/{cid}", status_code=204, response_class=Response,
+               responses={204: {"description": "deleted (restorable for X-Undo-Seconds)",
+                                "headers": {"X-Undo-Seconds": {
+                                    "description": "how long POST .../restore can undo it",
+                                    "schema": {"type": "integer"}}}},
+                          **NO_CONVERSATION},
                description="Hides the conversation and closes its kernel; it is deleted "
                            "for good when the undo window is over (`X-Undo-Seconds`), or "
                            "at once with `?now=true`. Undo with `POST .../restore`.")
@@ -128,7 +137,8 @@ async def delete_conversation(state: AppState, cid: ConversationId,
                     headers={"X-Undo-Seconds": str(int(state.hub.undo_seconds))})
 
 
-@router.post("/api/conversations/{cid}/restore")
+@router.post("/api/conversations/{cid}/restore", response_model=Conversation,
+             responses=errors({404: "no such deleted conversation"}))
 async def restore_conversation(state: AppState, cid: ConversationId) -> dict[str, Any]:
     """Undo a delete while its undo window lasts."""
     try:

@@ -12,13 +12,15 @@ from fastapi.responses import FileResponse, Response
 from codeact.server import workspace as ws
 from codeact.server.errors import NotFound
 from codeact.server.routes.deps import AppState, ConversationId, ImageId
+from codeact.server.routes.models import NO_CONVERSATION, FileInfo, FileList, errors
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["files"])
 
 
-@router.get("/api/conversations/{cid}/files")
+@router.get("/api/conversations/{cid}/files", response_model=FileList,
+            responses=NO_CONVERSATION)
 async def list_files(state: AppState, cid: ConversationId) -> dict[str, Any]:
     await state.conversation_or_404(cid)
     if state.hub.is_running(cid):
@@ -28,8 +30,9 @@ async def list_files(state: AppState, cid: ConversationId) -> dict[str, Any]:
     return {"files": files}
 
 
-@router.post("/api/conversations/{cid}/files", status_code=201,
-             responses={413: {"description": "the file is too large"}})
+@router.post("/api/conversations/{cid}/files", status_code=201, response_model=FileInfo,
+             responses=errors({400: "the file name is refused", 404: "no such conversation",
+                               413: "the file is too large"}))
 async def upload(state: AppState, request: Request, cid: ConversationId,
                  file: Annotated[UploadFile, File(description="the file")],
                  name: Annotated[str | None, Form(max_length=1024)] = None
@@ -60,7 +63,11 @@ async def upload(state: AppState, request: Request, cid: ConversationId,
     return await asyncio.to_thread(state.store.upsert_file, cid, rel, len(data), "upload")
 
 
-@router.get("/api/conversations/{cid}/files/{name:path}", response_class=FileResponse)
+@router.get("/api/conversations/{cid}/files/{name:path}", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "the file, as an attachment"},
+                       **errors({400: "the file name is refused",
+                                 404: "no such conversation or file"})})
 async def download(state: AppState, cid: ConversationId, name: str) -> FileResponse:
     await state.conversation_or_404(cid)
     hub = state.hub
@@ -77,7 +84,9 @@ async def download(state: AppState, cid: ConversationId, name: str) -> FileRespo
     raise HTTPException(404, "no such file in the workspace")
 
 
-@router.get("/api/conversations/{cid}/images/{image_id}")
+@router.get("/api/conversations/{cid}/images/{image_id}", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the PNG image"},
+                       **errors({404: "no such image"})})
 async def image(state: AppState, cid: ConversationId, image_id: ImageId) -> Response:
     try:
         png = await asyncio.to_thread(state.store.get_image, cid, image_id)

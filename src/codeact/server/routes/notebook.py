@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from codeact.notebook import NotebookError, conversation_notebook, dumps
 from codeact.server.routes.deps import AppState, ConversationId
+from codeact.server.routes.models import errors
 from codeact.trajectory import tool_records
 
 __all__ = ["router"]
@@ -37,9 +38,11 @@ def _build(state: Any, conv: dict[str, Any]) -> str:
     return dumps(nb)
 
 
-@router.get("/api/conversations/{cid}/notebook",
+@router.get("/api/conversations/{cid}/notebook", response_class=Response,
             responses={200: {"content": {"application/x-ipynb+json": {}},
-                             "description": "the conversation as an .ipynb file"}})
+                             "description": "the conversation as an .ipynb file"},
+                       **errors({404: "no such conversation",
+                                 501: "nbformat is not installed"})})
 async def conversation_as_notebook(state: AppState, cid: ConversationId) -> Response:
     """Download the conversation as a Jupyter notebook (code cells with their outputs)."""
     conv = await state.conversation_or_404(cid)

@@ -36,6 +36,14 @@ from codeact.server.errors import Busy, Conflict, NotFound
 from codeact.server.hub import ChatHub
 from codeact.server.openai_render import MarkdownRenderer, finish_reason
 from codeact.server.routes.deps import AppState, ServerState
+from codeact.server.routes.models import ErrorDetail, event_stream
+from codeact.server.routes.openai_models import (
+    ChatCompletion,
+    ModelCard,
+    ModelList,
+    OpenAIError,
+    openai_errors,
+)
 from codeact.server.runs import Run
 from codeact.server.store import Store
 
@@ -200,12 +208,15 @@ async def _start(state: ServerState, conv: dict[str, Any], fresh: bool, model: s
     return run
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", response_model=ModelList)
 async def list_models(state: AppState) -> dict[str, Any]:
     return {"object": "list", "data": [_model_card(m) for m in state.models]}
 
 
-@router.get("/v1/models/{model_id:path}", response_model=None)
+@router.get("/v1/models/{model_id:path}", response_model=ModelCard,
+            responses={404: {"model": OpenAIError | ErrorDetail,
+                             "description": "no such model on this server (an id no URL "
+                                            "path can hold gets the app's plain 404)"}})
 async def get_model(state: AppState, model_id: str) -> dict[str, Any] | JSONResponse:
     if model_id not in state.models:
         return openai_error(404, f"The model {model_id!r} does not exist on this server",
@@ -217,7 +228,14 @@ def _model_card(model: str) -> dict[str, Any]:
     return {"id": model, "object": "model", "created": 0, "owned_by": "codeact"}
 
 
-@router.post("/v1/chat/completions", response_model=None,
+@router.post("/v1/chat/completions", response_model=ChatCompletion,
+             responses={**event_stream("the completion, or with `\"stream\": true` "
+                                       "`chat.completion.chunk` events, `data: [DONE]` last"),
+                        **openai_errors({400: "an invalid request", 404: "no such model",
+                                   429: "a reply is still being generated in this "
+                                        "conversation",
+                                   502: "the model is not available",
+                                   503: "busy, try again (kernel cap reached)"})},
              description="Run the agent on the last user message; the reply is the run "
                          "as Markdown (streamed as server-sent events with "
                          "`\"stream\": true`). Conversation: the `X-Codeact-Conversation` "

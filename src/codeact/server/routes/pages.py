@@ -18,12 +18,12 @@ STATIC_DIR = Path(__file__).parent.parent / "static"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/", include_in_schema=False, response_class=FileResponse)
 async def index() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
-@router.get("/r/{share_token}", include_in_schema=False)
+@router.get("/r/{share_token}", include_in_schema=False, response_class=FileResponse)
 async def share_page(state: AppState, share_token: ShareToken) -> FileResponse:
     try:
         await asyncio.to_thread(state.store.conversation_by_share_token, share_token)
@@ -32,6 +32,6 @@ async def share_page(state: AppState, share_token: ShareToken) -> FileResponse:
     return FileResponse(STATIC_DIR / "share.html", media_type="text/html")
 
 
-@router.get("/favicon.ico", include_in_schema=False)
+@router.get("/favicon.ico", include_in_schema=False, response_class=FileResponse)
 async def favicon() -> Response:
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -13,6 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codeact.server.errors import Busy, Conflict, NotFound
 from codeact.server.routes.deps import MAX_DB_INT, AppState, ConversationId
+from codeact.server.routes.models import (
+    NO_CONVERSATION,
+    RunStarted,
+    Stopping,
+    errors,
+    event_stream,
+)
 
 __all__ = ["MAX_MESSAGE_CHARS", "START_RESPONSES", "NewMessage", "router", "start_or_http"]
 
@@ -28,12 +35,13 @@ class NewMessage(BaseModel):
                                   "(default: the conversation's setting)")
 
 
-START_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {"description": "a reply is still being generated"},
-    503: {"description": "busy, try again (kernel cap reached)"}}
+START_RESPONSES = errors({404: "no such conversation (or message)",
+                          409: "a reply is still being generated",
+                          502: "the model is not available",
+                          503: "busy, try again (kernel cap reached)"})
 
 
-async def start_or_http(start: Awaitable[tuple[Any, list[dict[str, Any]]]]
+async def start_or_http(start: Awaitable[tuple[Any, Sequence[Mapping[str, Any]]]]
                         ) -> dict[str, Any]:
     """Await a hub call that starts a run; its failures as HTTP errors."""
     try:
@@ -55,7 +63,8 @@ async def start_or_http(start: Awaitable[tuple[Any, list[dict[str, Any]]]]
     return {"run_id": run.id, "items": items}
 
 
-@router.post("/api/conversations/{cid}/messages", status_code=202, responses=START_RESPONSES)
+@router.post("/api/conversations/{cid}/messages", status_code=202, response_model=RunStarted,
+             responses=START_RESPONSES)
 async def post_message(state: AppState, cid: ConversationId, body: NewMessage
                        ) -> dict[str, Any]:
     if not body.content.strip():
@@ -66,6 +75,8 @@ async def post_message(state: AppState, cid: ConversationId, body: NewMessage
 
 
 @router.get("/api/conversations/{cid}/events", response_class=StreamingResponse,
+            responses={**event_stream("the run's events, `: keep-alive` comments between"),
+                       **NO_CONVERSATION},
             description="Server-sent events of the conversation's current (or last) run, "
                         "from index `after`. Each `data:` line is one JSON event.")
 async def events(state: AppState, cid: ConversationId,
@@ -91,7 +102,8 @@ async def events(state: AppState, cid: ConversationId,
                                       "X-Accel-Buffering": "no"})
 
 
-@router.post("/api/conversations/{cid}/stop")
+@router.post("/api/conversations/{cid}/stop", response_model=Stopping,
+             responses=NO_CONVERSATION)
 async def stop(state: AppState, cid: ConversationId) -> dict[str, Any]:
     await state.conversation_or_404(cid)
     run = state.hub.runs.get(cid)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from codeact.server.routes.deps import AppState, ServerState
+from codeact.server.routes.models import DefaultsSaved, SettingsInfo
 
 __all__ = ["Defaults", "Settings", "check_settings", "router"]
 
@@ -55,14 +56,14 @@ def check_settings(state: ServerState, settings: Settings) -> dict[str, Any]:
     return values
 
 
-@router.get("/api/settings")
+@router.get("/api/settings", response_model=SettingsInfo)
 async def get_settings(state: AppState) -> dict[str, Any]:
     defaults = await asyncio.to_thread(state.store.get_defaults)
     return {"defaults": defaults, "prompts": prompt_variants(), "models": state.models,
             "default_model": state.default_model}
 
 
-@router.put("/api/settings")
+@router.put("/api/settings", response_model=DefaultsSaved)
 async def put_settings(state: AppState, body: Defaults) -> dict[str, Any]:
     values = check_settings(state, body)
     saved = await asyncio.to_thread(state.store.set_defaults, values)

@@ -14,13 +14,15 @@ from fastapi.responses import Response
 
 from codeact.server.errors import NotFound
 from codeact.server.routes.deps import AppState, ImageId, ShareToken
+from codeact.server.routes.models import SharedView, errors
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["share"])
 
 
-@router.get("/api/share/{share_token}")
+@router.get("/api/share/{share_token}", response_model=SharedView,
+            responses=errors({404: "no such shared conversation"}))
 async def shared(state: AppState, share_token: ShareToken) -> dict[str, Any]:
     try:
         conv = await asyncio.to_thread(state.store.conversation_by_share_token, share_token)
@@ -29,11 +31,13 @@ async def shared(state: AppState, share_token: ShareToken) -> dict[str, Any]:
     items = await asyncio.to_thread(state.store.timeline, conv["id"])
     return {"conversation": {"title": conv["title"], "model": conv["model"],
                              "created_at": conv["created_at"],
-                             "settings": conv.get("settings") or {}},
+                             "settings": conv["settings"] or {}},
             "items": items, "read_only": True}
 
 
-@router.get("/api/share/{share_token}/images/{image_id}")
+@router.get("/api/share/{share_token}/images/{image_id}", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the PNG image"},
+                       **errors({404: "no such image"})})
 async def shared_image(state: AppState, share_token: ShareToken, image_id: ImageId
                        ) -> Response:
     try:
