@@ -98,7 +98,7 @@ def test_old_list_format_is_taken_as_complete(store: Store) -> None:
     cid = store.create_conversation("t", "m")["id"]
     from sqlalchemy import update
 
-    from codeact.server.store import Conversation
+    from codeact.server.schema import Conversation
 
     with store.session() as s:
         s.execute(update(Conversation).where(Conversation.id == cid)

@@ -13,7 +13,8 @@ from typing import Any
 
 from codeact.hosts import is_local_host, resolve_token
 from codeact.server.app import create_app
-from codeact.server.store import Store, default_data_dir
+from codeact.server.schema import default_data_dir
+from codeact.server.store import Store
 
 __all__ = ["Store", "create_app", "default_data_dir", "serve", "resolve_token"]
 

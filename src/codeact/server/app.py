@@ -42,6 +42,7 @@ from codeact.server.routes.deps import (
 )
 from codeact.server.routes.pages import STATIC_DIR
 from codeact.server.routes.runs import MAX_MESSAGE_CHARS, NewMessage
+from codeact.server.schema import default_data_dir
 from codeact.server.security import (
     CSP,
     DEFAULT_MAX_UPLOAD,
@@ -52,7 +53,7 @@ from codeact.server.security import (
     add_security,
     is_local_host,
 )
-from codeact.server.store import Store, default_data_dir
+from codeact.server.store import Store
 from codeact.server.validation import add_validation_handler
 
 # the names below moved to routes/ and security.py; importable from here for one release

@@ -10,6 +10,7 @@ resumes seeing everything the user saw.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 KERNEL_LOST_NOTICE_PREFIX = "The Python kernel of this conversation was closed"
@@ -17,7 +18,7 @@ CUT_OUTPUT_NOTE = ("[The server stopped while this cell was running: the output 
                    "all it printed before that, and the kernel's variables were lost.]")
 
 
-def observation_text(observation: dict[str, Any] | None) -> str:
+def observation_text(observation: Mapping[str, Any] | None) -> str:
     """What the model is shown for a code action's (possibly unfinished) observation."""
     if observation is None:
         return CUT_OUTPUT_NOTE
@@ -32,7 +33,7 @@ def observation_text(observation: dict[str, Any] | None) -> str:
     return "\n".join(parts)
 
 
-def model_history(snapshot: dict[str, Any], timeline: list[dict[str, Any]],
+def model_history(snapshot: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]],
                   kernel_lost_hint: str = "") -> list[dict[str, Any]]:
     """The snapshot's messages plus model messages for the timeline items past it.
 

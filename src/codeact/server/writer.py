@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from codeact.events import DoneEvent, ObservationEvent
@@ -37,7 +37,7 @@ class EventWriter:
     max_batch = 2000
 
     def __init__(self, store: Store,
-                 sync_files: Callable[[str], list[dict[str, Any]]]) -> None:
+                 sync_files: Callable[[str], Sequence[Mapping[str, Any]]]) -> None:
         self.store = store
         self.sync_files = sync_files
         self._queue: queue.Queue[tuple[Run, Any] | None] = queue.Queue()

@@ -22,6 +22,7 @@ from codeact.server.routes.models import (
     errors,
 )
 from codeact.server.routes.settings import Settings, check_settings
+from codeact.server.store.records import ConversationRecord
 
 __all__ = ["ConversationPatch", "NewConversation", "router"]
 
@@ -60,7 +61,7 @@ async def search(state: AppState, q: Annotated[str, Query(min_length=1, max_leng
 
 @router.post("/api/conversations", status_code=201, response_model=Conversation)
 async def new_conversation(state: AppState, body: NewConversation | None = None
-                           ) -> dict[str, Any]:
+                           ) -> ConversationRecord:
     body = body or NewConversation(title=None, model=None)
     defaults = await asyncio.to_thread(state.store.get_defaults)
     default_model = defaults.pop("model", None)
@@ -98,7 +99,7 @@ async def get_conversation(state: AppState, cid: ConversationId) -> dict[str, An
 
 @router.patch("/api/conversations/{cid}", response_model=Conversation, responses=NO_CONVERSATION)
 async def patch_conversation(state: AppState, cid: ConversationId, body: ConversationPatch
-                             ) -> dict[str, Any]:
+                             ) -> ConversationRecord:
     if body.model is not None:
         state.check_model(body.model)
     settings = None
@@ -139,7 +140,7 @@ async def delete_conversation(state: AppState, cid: ConversationId,
 
 @router.post("/api/conversations/{cid}/restore", response_model=Conversation,
              responses=errors({404: "no such deleted conversation"}))
-async def restore_conversation(state: AppState, cid: ConversationId) -> dict[str, Any]:
+async def restore_conversation(state: AppState, cid: ConversationId) -> ConversationRecord:
     """Undo a delete while its undo window lasts."""
     try:
         await asyncio.to_thread(state.store.restore, cid)

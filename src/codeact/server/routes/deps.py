@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
@@ -17,6 +17,7 @@ from fastapi import Path as PathParam
 from codeact.server.errors import NotFound
 from codeact.server.hub import ChatHub
 from codeact.server.store import Store
+from codeact.server.store.records import ConversationRecord
 
 __all__ = ["MAX_DB_INT", "AppState", "ConversationId", "ImageId", "ServerState", "ShareToken",
            "conversation_or_404", "get_state"]
@@ -47,7 +48,7 @@ class ServerState:
             raise HTTPException(422, f"model: {model!r} is not one of the configured models "
                                      f"({', '.join(self.models)})")
 
-    async def conversation_or_404(self, cid: str) -> dict[str, Any]:
+    async def conversation_or_404(self, cid: str) -> ConversationRecord:
         """The conversation (read in a worker thread) or a 404."""
         return await asyncio.to_thread(conversation_or_404, self.store, cid)
 
@@ -64,7 +65,7 @@ async def get_state(request: Request) -> ServerState:
 AppState = Annotated[ServerState, Depends(get_state)]
 
 
-def conversation_or_404(store: Store, cid: str) -> dict[str, Any]:
+def conversation_or_404(store: Store, cid: str) -> ConversationRecord:
     """``store.get_conversation(cid)``, as a 404 when there is none (any thread)."""
     try:
         return store.get_conversation(cid)

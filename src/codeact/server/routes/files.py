@@ -13,6 +13,7 @@ from codeact.server import workspace as ws
 from codeact.server.errors import NotFound
 from codeact.server.routes.deps import AppState, ConversationId, ImageId
 from codeact.server.routes.models import NO_CONVERSATION, FileInfo, FileList, errors
+from codeact.server.store.records import FileRecord
 
 __all__ = ["router"]
 
@@ -36,7 +37,7 @@ async def list_files(state: AppState, cid: ConversationId) -> dict[str, Any]:
 async def upload(state: AppState, request: Request, cid: ConversationId,
                  file: Annotated[UploadFile, File(description="the file")],
                  name: Annotated[str | None, Form(max_length=1024)] = None
-                 ) -> dict[str, Any]:
+                 ) -> FileRecord:
     await state.conversation_or_404(cid)
     target = name or file.filename or ""
     try:

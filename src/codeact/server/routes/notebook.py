@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from codeact.notebook import NotebookError, conversation_notebook, dumps
-from codeact.server.routes.deps import AppState, ConversationId
+from codeact.server.routes.deps import AppState, ConversationId, ServerState
 from codeact.server.routes.models import errors
+from codeact.server.store.records import ConversationRecord
 from codeact.trajectory import tool_records
 
 __all__ = ["router"]
@@ -30,11 +30,11 @@ def filename(title: str) -> str:
     return f"{stem or 'conversation'}.ipynb"
 
 
-def _build(state: Any, conv: dict[str, Any]) -> str:
-    items = state.store.timeline(conv["id"])
+def _build(state: ServerState, conv: ConversationRecord) -> str:
+    items = [dict(i) for i in state.store.timeline(conv["id"])]
     tools = tool_records(state.hub.agent_options.get("tools") or ())
-    nb = conversation_notebook(conv, items, lambda i: state.store.get_image(conv["id"], i),
-                               tools)
+    nb = conversation_notebook(dict(conv), items,
+                               lambda i: state.store.get_image(conv["id"], i), tools)
     return dumps(nb)
 
 

@@ -46,6 +46,7 @@ from codeact.server.routes.openai_models import (
 )
 from codeact.server.runs import Run
 from codeact.server.store import Store
+from codeact.server.store.records import ConversationRecord
 
 __all__ = ["CONVERSATION_HEADER", "ChatRequest", "conversation_id_for", "openai_error",
            "router", "split_messages"]
@@ -134,7 +135,7 @@ def conversation_id_for(key: str) -> str:
 
 
 def _open_conversation(store: Store, key: str | None, model: str
-                       ) -> tuple[dict[str, Any], bool]:
+                       ) -> tuple[ConversationRecord, bool]:
     """``(conversation, fresh)``: fresh when it has no history the server keeps."""
     if key is None:
         return store.create_conversation("New chat", model), True
@@ -179,7 +180,7 @@ def _busy_conversation(cid: str) -> JSONResponse:
                         headers={"Retry-After": "5", CONVERSATION_HEADER: cid})
 
 
-async def _start(state: ServerState, conv: dict[str, Any], fresh: bool, model: str,
+async def _start(state: ServerState, conv: ConversationRecord, fresh: bool, model: str,
                  task: str, history: list[dict[str, str]]) -> Run | JSONResponse:
     """Switch the backend if asked, give a new conversation its history, start the run;
     an error response when it cannot start."""
