@@ -32,35 +32,14 @@ from codeact.server.routes import (
     share,
 )
 from codeact.server.routes import notebook as notebook_routes
-from codeact.server.routes.conversations import ConversationPatch, NewConversation
-from codeact.server.routes.deps import (
-    MAX_DB_INT,
-    ConversationId,
-    ImageId,
-    ServerState,
-    ShareToken,
-)
+from codeact.server.routes.deps import ServerState
 from codeact.server.routes.pages import STATIC_DIR
-from codeact.server.routes.runs import MAX_MESSAGE_CHARS, NewMessage
 from codeact.server.schema import default_data_dir
-from codeact.server.security import (
-    CSP,
-    DEFAULT_MAX_UPLOAD,
-    LOCAL_HOSTS,
-    MAX_JSON_BODY,
-    TOKEN_COOKIE,
-    Guard,
-    add_security,
-    is_local_host,
-)
+from codeact.server.security import DEFAULT_MAX_UPLOAD, add_security
 from codeact.server.store import Store
 from codeact.server.validation import add_validation_handler
 
-# the names below moved to routes/ and security.py; importable from here for one release
-__all__ = ["CSP", "DEFAULT_MAX_UPLOAD", "LOCAL_HOSTS", "MAX_DB_INT", "MAX_JSON_BODY",
-           "MAX_MESSAGE_CHARS", "STATIC_DIR", "TOKEN_COOKIE", "ConversationId",
-           "ConversationPatch", "Guard", "ImageId", "NewConversation", "NewMessage",
-           "ShareToken", "create_app", "is_local_host"]
+__all__ = ["create_app"]
 
 
 def create_app(
