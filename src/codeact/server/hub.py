@@ -30,6 +30,7 @@ from codeact.server.recorder import (
 from codeact.server.resume import model_history
 from codeact.server.runs import Live, PendingApproval, Run
 from codeact.server.store import Store
+from codeact.server.store.records import FileRecord, MessageItem
 from codeact.server.writer import EventWriter
 
 __all__ = ["AGENT_SETTINGS", "EDIT_NOTICE", "KERNEL_LOST_HINT", "KERNEL_LOST_NOTICE",
@@ -122,7 +123,7 @@ class ChatHub:
         live = self.live.get(conversation_id)
         return Path(live.session.workspace) if live is not None else None
 
-    def sync_files(self, conversation_id: str) -> list[dict[str, Any]]:
+    def sync_files(self, conversation_id: str) -> list[FileRecord]:
         """Mirror the live workspace (if any) and update the files table (any thread)."""
         path = self.workspace(conversation_id)
         live = self.live.get(conversation_id)
@@ -252,7 +253,7 @@ class ChatHub:
 
     # runs -----------------------------------------------------------------------------
     async def start_run(self, conversation_id: str, text: str, *,
-                        approval: bool | None = None) -> tuple[Run, list[dict]]:
+                        approval: bool | None = None) -> tuple[Run, list[MessageItem]]:
         """Persist the user's message and start the agent; returns the run and new items.
 
         ``approval``: ask before each code action (None: the conversation's setting).
@@ -261,7 +262,7 @@ class ChatHub:
 
     async def _start(self, conversation_id: str, text: str, *, approval: bool | None,
                      add_user: bool = True, notice: str | None = None,
-                     reset_hint: bool = False) -> tuple[Run, list[dict]]:
+                     reset_hint: bool = False) -> tuple[Run, list[MessageItem]]:
         """Start a run. ``notice`` is shown first; ``reset_hint`` tells the model its
         kernel was restarted; ``add_user`` False re-runs the last user message."""
         if self._closed:
@@ -274,7 +275,7 @@ class ChatHub:
         if self.is_running(conversation_id):  # another request won the race
             raise Conflict("a reply is still being generated in this conversation")
         live.last_used = time.monotonic()
-        items: list[dict[str, Any]] = []
+        items: list[MessageItem] = []
         task = text
         if notice is not None:
             live.announce_lost_kernel = False
@@ -310,7 +311,7 @@ class ChatHub:
                              KERNEL_LOST_HINT)
 
     def _user_message(self, conversation_id: str, message_id: int | None
-                      ) -> dict[str, Any]:
+                      ) -> MessageItem:
         """A user message of the shown timeline (None: the last one), else NotFound."""
         users = [i for i in self.store.timeline(conversation_id)
                  if i["type"] == "message" and i["role"] == "user"]
@@ -319,12 +320,13 @@ class ChatHub:
                 return item
         raise NotFound("no such user message in this conversation")
 
-    def _first_version(self, conversation_id: str, user: dict[str, Any]) -> tuple[int, int]:
+    def _first_version(self, conversation_id: str, user: MessageItem) -> tuple[int, int]:
         """(branch, seq) of the message ``user`` is a version of: an edit's edit is one
         more version of the first message, so the UI lists them together."""
         own = next((b for b in self.store.branches(conversation_id)
                     if b["number"] == user["branch"]), None)
-        if own is not None and own["kind"] == "edit" and own["anchor_seq"] is not None:
+        if (own is not None and own["kind"] == "edit" and own["parent"] is not None
+                and own["anchor_seq"] is not None):
             first = next((i for i in self.store.timeline(conversation_id)
                           if i["type"] == "message" and i["role"] == "user"
                           and i["branch"] == own["number"]), None)
@@ -333,7 +335,7 @@ class ChatHub:
         return user["branch"], user["seq"]
 
     async def regenerate(self, conversation_id: str, *, approval: bool | None = None
-                         ) -> tuple[Run, list[dict]]:
+                         ) -> tuple[Run, list[MessageItem]]:
         """Answer the last user message again on a new branch; the kernel is kept."""
         if self.is_running(conversation_id):
             raise Conflict("a reply is still being generated in this conversation")
@@ -349,7 +351,7 @@ class ChatHub:
                                  add_user=False, notice=REGENERATE_NOTICE)
 
     async def edit(self, conversation_id: str, message_id: int, text: str, *,
-                   approval: bool | None = None) -> tuple[Run, list[dict]]:
+                   approval: bool | None = None) -> tuple[Run, list[MessageItem]]:
         """Send an edited version of a user message: the conversation forks before it,
         the old branch is kept, the kernel restarts (variables reset)."""
         if self.is_running(conversation_id):
