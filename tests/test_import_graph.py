@@ -160,3 +160,63 @@ def test_generator_families_sit_below_their_registry(graph):
     for family in families:
         assert "codeact.data.generators" not in graph[family], family
         assert family in graph["codeact.data.generators"]
+
+
+# ----------------------------------------------------------------- the layers
+# Lowest first. A module belongs to the layer of its longest matching prefix; it may
+# import its own layer and the ones below, never one above. docs/architecture.md draws
+# the same table.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("base", ("codeact", "codeact.errors", "codeact.paths", "codeact.hosts",
+              "codeact.prompts", "codeact.signature_types", "codeact.signature_model",
+              "codeact.signatures", "codeact.tools", "codeact.trajectory",
+              "codeact.events")),
+    ("seams", ("codeact.llm", "codeact.runtime", "codeact.actions", "codeact.notebook",
+               "codeact.mcp", "codeact.mcp.client", "codeact.mcp.errors",
+               "codeact.mcp.names", "codeact.mcp.schema", "codeact.mcp.tools")),
+    ("agent", ("codeact.agent",)),
+    ("composition", ("codeact.config", "codeact.assemble")),
+    ("front-end parts", ("codeact.cli.options", "codeact.cli.output", "codeact.cli.render",
+                         "codeact.cli.build", "codeact.cli.doctor", "codeact.mcp.files",
+                         "codeact.mcp.guard", "codeact.mcp.server")),
+    ("front-ends", ("codeact.bench", "codeact.data", "codeact.server", "codeact.train",
+                    "codeact.mcp.cli", "codeact.cli.run", "codeact.cli.chat")),
+    ("the command", ("codeact.cli", "codeact.cli.root", "codeact.cli.__main__",
+                     "codeact.bench.__main__", "codeact.train.__main__")),
+]
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the longest prefix that names ``module`` or a parent."""
+    best, best_len = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+                best, best_len = index, len(prefix)
+    return best
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge from a lower layer to a higher one, as readable lines."""
+    bad = []
+    for module, imported in sorted(graph.items()):
+        for target in sorted(imported):
+            if layer_of(target) > layer_of(module):
+                bad.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} "
+                           f"({LAYERS[layer_of(target)][0]})")
+    return bad
+
+
+def test_the_layer_check_catches_an_upward_import():
+    toy = {"codeact.llm.base": {"codeact.agent.loop"}, "codeact.agent.loop": set()}
+    assert upward_imports(toy) == ["codeact.llm.base (seams) imports codeact.agent.loop "
+                                   "(agent)"]
+    assert layer_of("codeact.mcp.server") > layer_of("codeact.mcp.tools")
+
+
+def test_every_module_has_a_layer(graph):
+    assert [m for m in graph if layer_of(m) < 0] == []
+
+
+def test_nothing_imports_upward(graph):
+    assert upward_imports(graph) == []

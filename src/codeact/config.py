@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from codeact.actions import format_names
 from codeact.errors import CodeactError
+from codeact.paths import default_config_path
 
 
 class ConfigError(CodeactError, ValueError):
@@ -78,14 +77,6 @@ ENV_VARS: dict[str, str] = {
 
 _SETTING_FIELDS = {f.name: f for f in fields(Settings) if f.name != "sources"}
 _ENV_OF = {name: var for var, name in ENV_VARS.items()}
-
-
-def default_config_path() -> Path:
-    """``$CODEACT_CONFIG`` or ``~/.config/codeact/config.toml`` (platform equivalent)."""
-    explicit = os.environ.get("CODEACT_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(platformdirs.user_config_dir("codeact")) / "config.toml"
 
 
 def _convert(name: str, value: Any, origin: str) -> Any:

@@ -27,7 +27,8 @@ def show_config() -> None:
     """Show the effective settings and where each one came from."""
     from rich.table import Table
 
-    from codeact.config import ConfigError, default_config_path, load_settings
+    from codeact.config import ConfigError, load_settings
+    from codeact.paths import default_config_path
 
     try:
         settings = load_settings()

@@ -178,7 +178,7 @@ def resolve_model(spec: str, *, progress: bool = True) -> Path:
 
 def user_models_path() -> Path:
     """``models.toml`` beside the config file: names added with ``codeact models add``."""
-    from codeact.config import default_config_path
+    from codeact.paths import default_config_path
 
     return default_config_path().parent / "models.toml"
 
