@@ -168,9 +168,7 @@ def test_generator_families_sit_below_their_registry(graph):
 # the same table.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("codeact", "codeact.errors", "codeact.paths", "codeact.hosts",
-              "codeact.prompts", "codeact.signature_types", "codeact.signature_model",
-              "codeact.signatures", "codeact.tools", "codeact.trajectory",
-              "codeact.events")),
+              "codeact.prompts", "codeact.tools", "codeact.trajectory", "codeact.events")),
     ("seams", ("codeact.llm", "codeact.runtime", "codeact.actions", "codeact.notebook",
                "codeact.mcp", "codeact.mcp.client", "codeact.mcp.errors",
                "codeact.mcp.names", "codeact.mcp.schema", "codeact.mcp.tools")),

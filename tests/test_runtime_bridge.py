@@ -280,7 +280,7 @@ def test_tracebacks_stop_at_the_models_own_line(tp, code, ename):
 
 
 def test_kernel_functions_bind_every_corpus_signature_as_the_host_does():
-    from test_signatures import CALLS
+    from test_tools_signatures import CALLS
 
     specs = sorted({spec for spec, *_ in CALLS})
     tools = [Tool.from_spec(f"t{i}", _echo, "Echo.", spec) for i, spec in enumerate(specs)]

@@ -2,7 +2,7 @@
 
 An MCP tool describes its arguments with a JSON Schema object (``inputSchema``) and,
 optionally, its structured result (``outputSchema``). This module turns them into a
-:class:`codeact.signatures.ToolSignature` (so the stub, the kernel-side function and the
+:class:`codeact.tools.signatures.ToolSignature` (so the stub, the kernel-side function and the
 json/text argument check are the ones every other tool gets) and the ``Args:`` /
 ``Returns:`` lines of the docstring.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.mcp.names import assign
-from codeact.signatures import (
+from codeact.tools.signatures import (
     POSITIONAL_OR_KEYWORD,
     VAR_KEYWORD,
     Param,

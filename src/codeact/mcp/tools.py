@@ -33,8 +33,8 @@ from codeact.mcp.errors import MCPLoadError, MCPToolError
 from codeact.mcp.names import python_name
 from codeact.mcp.schema import CallShape, build_signature, returns
 from codeact.runtime.convert import Image
-from codeact.signatures import ToolSignature
 from codeact.tools import Tool
+from codeact.tools.signatures import ToolSignature
 
 
 def load_mcp_tools(specs: Sequence[str | ServerSpec], *,

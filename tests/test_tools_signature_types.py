@@ -8,7 +8,7 @@ from typing import Any, ForwardRef, Optional, Union
 
 import pytest
 
-from codeact.signature_types import accepted_types, is_type_expression, type_name, types_of
+from codeact.tools.signature_types import accepted_types, is_type_expression, type_name, types_of
 
 
 @pytest.mark.parametrize("text, ok", [

@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-from codeact.signatures import (
+from codeact.tools.signatures import (
     accepted_types,
     from_inspect,
     is_type_expression,

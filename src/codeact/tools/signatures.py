@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from codeact.signature_model import (
+from codeact.tools.signature_model import (
     KEYWORD_ONLY,
     POSITIONAL_ONLY,
     POSITIONAL_OR_KEYWORD,
@@ -29,7 +29,7 @@ from codeact.signature_model import (
     Param,
     ToolSignature,
 )
-from codeact.signature_types import accepted_types, is_type_expression, type_name, types_of
+from codeact.tools.signature_types import accepted_types, is_type_expression, type_name, types_of
 
 # Param, ToolSignature and the type-text helpers live in signature_model / signature_types;
 # every name stays importable from here.

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from codeact.signature_model import (
+from codeact.tools.signature_model import (
     KEYWORD_ONLY,
     POSITIONAL_ONLY,
     POSITIONAL_OR_KEYWORD,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
 from codeact.errors import CodeactError
-from codeact.signatures import (
+from codeact.tools.signatures import (
     VAR_KEYWORD,
     VAR_POSITIONAL,
     ToolSignature,
@@ -43,7 +43,7 @@ class Tool:
     """A callable plus what a model needs to know to call it.
 
     ``signature`` may be given as loose text (``"f(x: int) -> int/float"``); it is parsed
-    once (:mod:`codeact.signatures`) and this attribute then holds the valid Python
+    once (:mod:`codeact.tools.signatures`) and this attribute then holds the valid Python
     rendering, the one every prompt format shows and every call is checked against.
     ``pure`` tools have no host state and need nothing outside the sandbox: their
     source is shipped into the kernel and called there, skipping the bridge round trip.
