@@ -142,3 +142,11 @@ def test_messages_are_copied_for_the_backend() -> None:
     msgs = [{"role": "user", "content": "q"}]
     Keep().complete(msgs)
     assert seen[0] == msgs and seen[0][0] is not msgs[0]
+
+
+def test_temperature_and_seed_reach_the_backend_per_call() -> None:
+    llm = Raw(["x"])
+    llm.complete([{"role": "user", "content": "hi"}], temperature=0.7, seed=42)
+    list(llm.stream([{"role": "user", "content": "hi"}]))
+    assert [(r.temperature, r.seed) for r in llm.requests] == [(0.7, 42), (0.0, None)]
+    assert llm.can_vary

@@ -114,6 +114,16 @@ def test_max_tokens_gives_length(smol) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
+def test_a_seed_redraws_a_sampled_reply_and_seeds_differ(smol) -> None:  # type: ignore[no-untyped-def]
+    def draw(seed: int) -> str:
+        return smol.complete(CONVO, max_tokens=24, temperature=1.2, seed=seed).text
+
+    first = draw(1)
+    assert draw(1) == first  # the same seed, the same sample
+    assert any(draw(seed) != first for seed in (2, 3, 4))
+
+
+@pytest.mark.slow
 def test_context_window_exceeded(smol) -> None:  # type: ignore[no-untyped-def]
     huge = [{"role": "user", "content": "word " * 3000}]
     with pytest.raises(LLMError, match=r"context window is 1024 \(n_ctx\)"):

@@ -230,3 +230,12 @@ def test_real_llama_cpp_server(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_a_seed_is_sent_only_when_asked(fake: FakeOpenAI) -> None:
+    fake.script = [["a"], ["b"]]
+    llm = llm_for(fake)
+    list(llm.stream(MSGS, temperature=0.7, seed=2001))
+    list(llm.stream(MSGS))
+    assert fake.requests[0]["seed"] == 2001 and "seed" not in fake.requests[1]
+    assert llm.can_vary

@@ -95,3 +95,21 @@ def test_wraps_a_bare_streaming_object() -> None:
     llm = serialize(Bare())  # type: ignore[arg-type]
     assert isinstance(llm, SerializedLLM) and isinstance(llm, BaseLLM)
     assert llm.complete(MSGS).text == "hi" and llm.stop_tokens == []
+
+
+def test_the_seed_passes_through_and_a_bare_object_cannot_vary() -> None:
+    seen: list[Any] = []
+
+    class Bare:
+        in_process = True
+        name = "bare"
+
+        def stream(self, messages: Any, **kw: Any) -> Iterator[str | Completion]:
+            seen.append(kw.get("seed", "absent"))
+            yield Completion(text="hi")
+
+    llm = serialize(Bare())  # type: ignore[arg-type]
+    list(llm.stream(MSGS))
+    list(llm.stream(MSGS, temperature=0.7, seed=5))
+    assert seen == ["absent", 5] and not llm.can_vary
+    assert serialize(ScriptedLLM(["x"])).can_vary  # type: ignore[attr-defined]

@@ -69,8 +69,10 @@ class LLM(Protocol):
         stop: Sequence[str] = (),
         max_tokens: int = 1024,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Iterator[str | Completion]:
-        """Yield text deltas, then one final Completion."""
+        """Yield text deltas, then one final Completion. ``seed``: for sampling
+        (temperature > 0), a reply that can be drawn again; None: any."""
         ...
 
     def complete(
@@ -80,6 +82,7 @@ class LLM(Protocol):
         stop: Sequence[str] = (),
         max_tokens: int = 1024,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Completion:
         """Return the whole reply."""
         ...
@@ -99,6 +102,7 @@ class StreamRequest:
     max_tokens: int = 1024
     temperature: float = 0.0
     stopped: str | None = None
+    seed: int | None = None  # the sampler's seed, when the caller chose one
 
 
 @dataclass
@@ -138,6 +142,9 @@ class BaseLLM:
 
     name: str = "llm"
     in_process: bool = False
+    # Whether a reply sampled at another temperature and seed can differ from the greedy
+    # one (the agent resamples a repeated action only where it can; see _raw_stream).
+    can_vary: bool = True
     context_window: int | None = None
     stop_tokens: Sequence[str] = ()
 
@@ -162,12 +169,13 @@ class BaseLLM:
         stop: Sequence[str] = (),
         max_tokens: int = 1024,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Iterator[str | Completion]:
         """Yield the text deltas (never any stop text), then one final Completion."""
         start = time.perf_counter()
         msgs = [dict(m) for m in messages]
         request = StreamRequest(stop=list(dict.fromkeys([*stop, *self.stop_tokens])),
-                                max_tokens=max_tokens, temperature=temperature)
+                                max_tokens=max_tokens, temperature=temperature, seed=seed)
         scanner = StopScanner(request.stop)
         parts: list[str] = []
         pieces = 0
@@ -220,11 +228,12 @@ class BaseLLM:
         stop: Sequence[str] = (),
         max_tokens: int = 1024,
         temperature: float = 0.0,
+        seed: int | None = None,
     ) -> Completion:
         final: Completion | None = None
         parts: list[str] = []
         for item in self.stream(messages, stop=stop, max_tokens=max_tokens,
-                                temperature=temperature):
+                                temperature=temperature, seed=seed):
             if isinstance(item, Completion):
                 final = item
             else:

@@ -56,6 +56,8 @@ class LiteLLM(BaseLLM):
                                       num_retries=self.max_attempts - 1, **self.kwargs)
         if request.stop and self.max_server_stops > 0:
             kwargs["stop"] = request.stop[: self.max_server_stops]
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
         if self.base_url:
             kwargs["api_base"] = self.base_url
         if self.api_key:

@@ -152,6 +152,8 @@ class LlamaCppLLM(BaseLLM):
             finish = "length"
             eog_text: str | None = None
             prompt_seconds = 0.0
+            if request.seed is not None:  # the sampler's RNG: a sampled reply can be redrawn
+                self._llm.set_seed(request.seed)
             gen = self._llm.generate(tokens, temp=request.temperature, top_k=40, top_p=0.95,
                                      min_p=0.05, repeat_penalty=1.0)
             try:

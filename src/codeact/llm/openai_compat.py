@@ -132,10 +132,12 @@ class OpenAICompatLLM(BaseLLM):
     # ------------------------------------------------------------------ request
 
     def _open(self, messages: list[Message], stop: list[str], max_tokens: int,
-              temperature: float) -> Any:
+              temperature: float, seed: int | None = None) -> Any:
         """Start the streaming request, retrying what is worth retrying."""
         kwargs: dict[str, Any] = dict(model=self.model, messages=messages, stream=True,
                                       max_tokens=max_tokens, temperature=temperature)
+        if seed is not None:  # OpenAI, vLLM, llama.cpp server and Ollama's /v1 take it
+            kwargs["seed"] = seed
         if stop and self.max_server_stops > 0:
             kwargs["stop"] = stop[: self.max_server_stops]
         if self.extra_body:
@@ -162,7 +164,8 @@ class OpenAICompatLLM(BaseLLM):
 
     def _raw_stream(self, messages: list[Message],
                     request: StreamRequest) -> Iterator[str | StreamEnd]:
-        response = self._open(messages, request.stop, request.max_tokens, request.temperature)
+        response = self._open(messages, request.stop, request.max_tokens, request.temperature,
+                              request.seed)
         finish = "stop"
         usage = None
         server_stop: str | None = None

@@ -40,6 +40,7 @@ class SerializedLLM(BaseLLM):
         tokens = getattr(llm, "stop_tokens", None)
         self.stop_tokens = tokens if isinstance(tokens, list) else list(tokens or [])
         self.context_window = getattr(llm, "context_window", None)
+        self.can_vary = bool(getattr(llm, "can_vary", False))
         self._lock = threading.Lock()
 
     @property
@@ -52,21 +53,24 @@ class SerializedLLM(BaseLLM):
         return count(messages) if count else super().count_tokens(messages)
 
     def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (),
-               max_tokens: int = 1024, temperature: float = 0.0
+               max_tokens: int = 1024, temperature: float = 0.0, seed: int | None = None
                ) -> Iterator[str | Completion]:
+        more = {} if seed is None else {"seed": seed}  # a bare LLM may not take a seed
         with self._lock:
             yield from self.inner.stream(messages, stop=stop, max_tokens=max_tokens,
-                                         temperature=temperature)
+                                         temperature=temperature, **more)
 
     def complete(self, messages: Sequence[Message], *, stop: Sequence[str] = (),
-                 max_tokens: int = 1024, temperature: float = 0.0) -> Completion:
+                 max_tokens: int = 1024, temperature: float = 0.0,
+                 seed: int | None = None) -> Completion:
         complete = getattr(self.inner, "complete", None)
         if complete is None:  # a bare streaming object: derive it (self.stream locks)
             return super().complete(messages, stop=stop, max_tokens=max_tokens,
-                                    temperature=temperature)
+                                    temperature=temperature, seed=seed)
+        more = {} if seed is None else {"seed": seed}
         with self._lock:
             return complete(messages, stop=stop, max_tokens=max_tokens,
-                            temperature=temperature)
+                            temperature=temperature, **more)
 
 
 def serialize(llm: LLM) -> LLM:

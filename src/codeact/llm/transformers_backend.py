@@ -105,6 +105,8 @@ class TransformersLLM(BaseLLM):
         )
         if request.temperature > 0:
             gen_kwargs.update(do_sample=True, temperature=request.temperature)
+            if request.seed is not None:
+                self._torch.manual_seed(request.seed)
         else:
             gen_kwargs.update(do_sample=False)
 
