@@ -5,7 +5,8 @@ The kernel-side code itself lives in real modules under :mod:`.kernel` (``startu
 
 ``setup_code`` installs the output limiter, the tool-bridge client (values converted by
 :mod:`.convert`, host exceptions rebuilt by type name), the traceback pruning that keeps
-our own frames out of what the model sees, and ``final_answer``; ``tools_code`` defines
+our own frames out of what the model sees, did-you-mean notes on lookup errors
+(:mod:`.suggest`), and ``final_answer``; ``tools_code`` defines
 the tools as plain functions in the user namespace. The kernel reports a final answer as
 a payload of the cell's execute reply (see :func:`final_answer_from_payload`): a
 structured channel that printing cannot imitate.
@@ -19,7 +20,7 @@ import json
 from collections.abc import Sequence
 
 from ..tools import Tool
-from . import convert, submission
+from . import convert, submission, suggest
 from .kernel import source
 
 DROP_MARK = "\x00codeact-dropped:"  # + count + "\x00": chars dropped inside the kernel
@@ -28,20 +29,21 @@ MAX_ANSWER = 200_000  # characters a final answer may have
 
 
 @functools.cache
-def _shipped_sources() -> tuple[str, str]:
-    """The source of :mod:`.convert` and :mod:`.submission`, which the kernel loads too."""
-    return inspect.getsource(convert), inspect.getsource(submission)
+def _shipped_sources() -> tuple[str, str, str]:
+    """The source of :mod:`.convert`, :mod:`.submission` and :mod:`.suggest`, which the
+    kernel loads too."""
+    return tuple(inspect.getsource(m) for m in (convert, submission, suggest))  # type: ignore[return-value]
 
 
 def setup_code(limit: int, sock_path: str, site_dir: str | None = None) -> str:
     """Kernel start-up code: output limiter, tool-bridge client, traceback pruning,
     ``final_answer`` and ``%pip`` through the host (``site_dir``: the package overlay as
     the kernel sees it)."""
-    convert_src, submission_src = _shipped_sources()
+    convert_src, submission_src, suggest_src = _shipped_sources()
     return (
         source("startup")
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
-        + f"{convert_src!r}, {submission_src!r}, "
+        + f"{convert_src!r}, {submission_src!r}, {suggest_src!r}, "
         + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"

@@ -2,13 +2,14 @@
 
 Installs the output limiter, the tool-bridge client (values converted by the shipped
 ``convert`` module, host exceptions rebuilt by type name), traceback pruning that keeps
-codeact's own frames out of what the model sees, ``%pip`` through the host, and
+codeact's own frames out of what the model sees, did-you-mean notes on lookup errors
+(the shipped ``suggest`` module), ``%pip`` through the host, and
 ``final_answer``. See ``codeact.runtime.kernel_code.setup_code`` for the call.
 """
 
 
-def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_source,
-                    max_answer, site_dir):
+def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest_src,
+                    answer_source, max_answer, site_dir):
     import builtins
     import collections
     import json
@@ -98,6 +99,7 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
 
     conv = load("codeact_convert", convert_src)
     sub = load("codeact_submission", submission_src)
+    hint = load("codeact_suggest", suggest_src)
 
     def prune(tb):
         """Cut a traceback where it enters our code: the model's line that called a
@@ -127,6 +129,7 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, answer_
                 todo += [e.__cause__, e.__context__]
             if etb is not None:
                 prune(etb)
+            hint.annotate(evalue, etb, ip.user_ns)  # "Did you mean ...?" as a note
         except Exception:
             pass
         return orig_structured(etype, evalue, etb, *args, **kwargs)

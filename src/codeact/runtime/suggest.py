@@ -1,0 +1,144 @@
+"""Notes that say the fix for the lookup errors small models repeat (also run in the kernel).
+
+Python 3.11 suggests a close name for ``NameError`` and ``AttributeError`` only when it
+prints a traceback itself; IPython formats its own, so the suggestion is lost, and a
+1.5B model re-sends ``f(mrna_seq)`` while the variable it set is ``mRNA_seq``. The kernel
+adds the note back to the exception (PEP 678 ``add_note``, which IPython shows under the
+error line), plus two cases Python never covers: an undefined name that is the value of
+a variable (the model typed printed text as a bare word), and a ``KeyError`` whose close
+key is in a mapping the failing line uses. Standard library only: the kernel loads this
+file's source (:mod:`codeact.runtime.kernel_code`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+from collections.abc import Iterable
+from types import FrameType, TracebackType
+from typing import Any
+
+MAX_KEYS = 10_000  # mappings larger than this are not searched for a close key
+LIST_KEYS = 12  # a mapping with at most this many keys has them listed when none is close
+
+
+def close_match(word: str, candidates: Iterable[Any]) -> str | None:
+    """The candidate closest to ``word``: one differing only in case first, else the
+    best ``difflib`` match above a similarity of 0.7."""
+    names = [c for c in candidates if isinstance(c, str) and c != word]
+    by_case = [c for c in names if c.lower() == word.lower()]
+    if by_case:
+        return by_case[0]
+    found = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def cell_frame(tb: TracebackType | None) -> FrameType | None:
+    """The innermost frame of the model's own code: a cell's (IPython compiles cells to
+    ``.../ipykernel_<pid>/<hash>.py``), else the innermost frame at all."""
+    last = found = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        last = tb.tb_frame
+        if "ipykernel_" in name or name.startswith("<ipython-input"):
+            found = tb.tb_frame
+        tb = tb.tb_next
+    return found or last
+
+
+def _visible(frame: FrameType | None, namespace: dict[str, Any]) -> dict[str, Any]:
+    names = dict(namespace)
+    if frame is not None:
+        names.update(frame.f_globals)
+        names.update(frame.f_locals)
+    return {k: v for k, v in names.items() if not k.startswith("_")}
+
+
+def _name_note(exc: NameError, names: dict[str, Any]) -> str | None:
+    missing = getattr(exc, "name", None)
+    if not isinstance(missing, str):
+        return None
+    holders = [k for k, v in names.items() if isinstance(v, str) and v == missing]
+    if holders:
+        return (f"`{missing}` is not a variable: it is the text held by the variable "
+                f"`{holders[0]}`. Use {holders[0]}, or write the text in quotes: "
+                f"{missing!r}.")
+    match = close_match(missing, [*names, *dir(builtins)])
+    return f"Did you mean: '{match}'?" if match else None
+
+
+def _attribute_note(exc: AttributeError) -> str | None:
+    missing, obj = getattr(exc, "name", None), getattr(exc, "obj", None)
+    if not isinstance(missing, str) or obj is None:
+        return None
+    if isinstance(obj, dict) and missing in obj:
+        return f"{missing!r} is a key of this dict, not an attribute: use [{missing!r}]."
+    try:
+        match = close_match(missing, [a for a in dir(obj) if not a.startswith("__")])
+    except Exception:  # a hostile __dir__
+        return None
+    return f"Did you mean: '{match}'?" if match else None
+
+
+def _mappings(frame: FrameType | None, names: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(name, mapping) for the mappings the failing frame's code names."""
+    if frame is None:
+        return []
+    used = [*frame.f_code.co_names, *frame.f_code.co_varnames]
+    found = []
+    for name in dict.fromkeys(used):
+        value: Any = names.get(name)
+        if value is None or isinstance(value, type) or \
+                not callable(getattr(value, "keys", None)) or not hasattr(value, "__getitem__"):
+            continue
+        try:
+            if len(value) <= MAX_KEYS:
+                found.append((name, value))
+        except Exception:
+            continue
+    return found
+
+
+def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> str | None:
+    if len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return None
+    key = exc.args[0]
+    small: tuple[str, list[Any]] | None = None
+    for name, mapping in _mappings(frame, names):
+        try:
+            keys = list(mapping.keys())
+        except Exception:
+            continue
+        match = close_match(key, keys)
+        if match is not None:
+            return f"Did you mean the key {match!r} of `{name}`?"
+        if small is None and 0 < len(keys) <= LIST_KEYS:
+            small = (name, keys)
+    if small is not None:
+        return f"The keys of `{small[0]}` are: {', '.join(map(repr, small[1]))}."
+    return None
+
+
+def note_for(exc: BaseException, tb: TracebackType | None,
+             namespace: dict[str, Any]) -> str | None:
+    """A note that names the likely fix for ``exc``, or None. ``namespace``: the user's
+    variables (the kernel's ``user_ns``)."""
+    frame = cell_frame(tb)
+    names = _visible(frame, namespace)
+    if isinstance(exc, NameError):
+        return _name_note(exc, names)
+    if isinstance(exc, AttributeError):
+        return _attribute_note(exc)
+    if isinstance(exc, KeyError):
+        return _key_note(exc, frame, names)
+    return None
+
+
+def annotate(exc: BaseException, tb: TracebackType | None, namespace: dict[str, Any]) -> None:
+    """Add :func:`note_for`'s note to ``exc`` once; never raises."""
+    try:
+        note = note_for(exc, tb, namespace)
+        if note and note not in getattr(exc, "__notes__", ()):
+            exc.add_note(note)
+    except Exception:
+        pass

@@ -1,0 +1,78 @@
+"""Did-you-mean notes: on the host with real exceptions, and in a real sandboxed kernel."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from codeact.agent.observe import render_observation
+from codeact.runtime import Session
+from codeact.runtime.suggest import annotate, close_match, note_for
+
+
+def _note(code: str, namespace: dict[str, Any] | None = None) -> str | None:
+    ns: dict[str, Any] = {} if namespace is None else namespace
+    try:
+        exec(code, ns)
+    except Exception as exc:
+        return note_for(exc, sys.exc_info()[2], ns)
+    raise AssertionError("the code did not fail")
+
+
+def test_close_match_prefers_a_case_difference_then_similarity():
+    assert close_match("mrna_seq", ["seq", "mRNA_seq", "mrna_seqs"]) == "mRNA_seq"
+    assert close_match("totl", ["total", "tool"]) == "total"
+    assert close_match("zzz", ["alpha", "beta"]) is None
+    assert close_match("x", [1, None, "x"]) is None  # itself is no suggestion
+
+
+def test_names_attributes_and_keys_get_their_fix():
+    assert _note("mRNA_seq = 'AUG'\nprint(mrna_seq)") == "Did you mean: 'mRNA_seq'?"
+    assert _note("lenn([1])") == "Did you mean: 'len'?"
+    assert _note("code = 'w686y666'\nprint(w686y666)") == (
+        "`w686y666` is not a variable: it is the text held by the variable `code`. Use "
+        "code, or write the text in quotes: 'w686y666'.")
+    assert _note("import math\nmath.sqr(2)") == "Did you mean: 'sqrt'?"
+    assert _note("d = {'k': 1}\nd.k") == \
+        "'k' is a key of this dict, not an attribute: use ['k']."
+    assert _note("prices = {'apple': 1}\nprices['aple']") == \
+        "Did you mean the key 'apple' of `prices`?"
+    assert _note("cfg = {'a': 1, 'b': 2}\ncfg['zzz']") == "The keys of `cfg` are: 'a', 'b'."
+    assert _note("big = {str(i): i for i in range(50)}\nbig['zzz']") is None
+    assert _note("1 / 0") is None
+    assert _note("print(nothing_like_it_anywhere)") is None
+
+
+def test_annotate_adds_the_note_once_and_never_raises():
+    exc = NameError("name 'lenn' is not defined", name="lenn")
+    annotate(exc, None, {})
+    annotate(exc, None, {})
+    assert exc.__notes__ == ["Did you mean: 'len'?"]
+
+    class Hostile:
+        def __dir__(self):
+            raise RuntimeError("no")
+
+    bad = AttributeError("x", name="x", obj=Hostile())
+    annotate(bad, None, {})
+    assert not hasattr(bad, "__notes__")
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session(sandbox="bwrap")
+    s.start()
+    yield s
+    s.close()
+
+
+def test_the_kernel_shows_the_note_under_the_error(session):
+    obs = session.execute("mRNA_seq = 'AUG'\nlen(mrna_seq)")
+    text = render_observation(obs)
+    assert text.splitlines()[-2:] == ["NameError: name 'mrna_seq' is not defined",
+                                      "Did you mean: 'mRNA_seq'?"]
+    obs = session.execute("import pandas as pd\ndf = pd.DataFrame({'price': [1]})\n"
+                          "df['prices']")
+    assert render_observation(obs).endswith("Did you mean the key 'price' of `df`?")
