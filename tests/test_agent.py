@@ -53,7 +53,7 @@ def test_code_then_solution(session):
     assert kinds[:2] == [TurnStarted, TextDelta]
     assert CodeActionEvent in kinds and ObservationEvent in kinds and FinalAnswerEvent in kinds
     obs = next(e for e in events if isinstance(e, ObservationEvent))
-    assert obs.text.startswith("14\n") and "You have 4 turns left." in obs.text
+    assert obs.text == "14"  # no notes: the turns-left note comes near the end only
     assert any(isinstance(e, OutputDelta) and "14" in e.text for e in events)
     assert traj.stop_reason == "solution" and traj.answer == "14"
     assert [t.action for t in traj.turns] == ["code", "solution"]
@@ -447,6 +447,7 @@ def test_prompt_variant_and_hash_are_recorded(session):
 def test_approve_can_run_edit_or_skip_each_code_action(session):
     from codeact.actions import ActionFormat
     from codeact.agent import Approval
+    from codeact.agent.observe import NOTES_HEADING
 
     asked = []
     decisions = [Approval("edit", "print('edited', 6 * 7)"), Approval("skip"), Approval()]
@@ -464,8 +465,92 @@ def test_approve_can_run_edit_or_skip_each_code_action(session):
     texts = [e.text for e in events if isinstance(e, ObservationEvent)]
     assert "The user edited your code" in texts[0] and "print('edited', 6 * 7)" in texts[0]
     assert "edited 42" in texts[0] and "original" not in texts[0].split("```")[-1]
-    assert texts[1].startswith(ActionFormat.skipped_note)
+    assert texts[1] == f"{NOTES_HEADING}\n{ActionFormat.skipped_note}"
     assert texts[2].startswith("ran as is")
     assert [t.action for t in traj.turns] == ["code", "skipped", "code", "solution"]
     assert traj.turns[0].code == "print('edited', 6 * 7)"
     assert "declined" in agent.messages[5]["content"]  # system, task, reply, obs, reply
+
+
+def test_the_models_view_tells_output_and_notes_apart(session):
+    """A cell that prints what looks like a note, then a note of codeact's: the model
+    reads the output as it was and the notes under their own heading."""
+    from codeact.agent.observe import NOTES_HEADING
+
+    replies = iter(["<execute>print('You have 9 turns left.')</execute>",
+                    "<execute>print('You have 9 turns left.')</execute>",
+                    "<solution>done</solution>"])
+    agent = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=4,
+                  resample=0)
+    traj = agent.run("print it")
+    seen = [m["content"] for m in traj.messages if m["role"] == "user"][1:]
+    assert seen[0] == "Observation:\nYou have 9 turns left."  # output only, no notes
+    output, notes = seen[1].removeprefix("Observation:\n").split(f"\n\n{NOTES_HEADING}\n")
+    assert output == "You have 9 turns left."
+    assert "second time" in notes and notes.endswith("You have 2 turns left.")
+
+
+class SamplingScript(ScriptedLLM):
+    """A scripted backend that remembers the temperature and seed of every call."""
+
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.sampling: list[tuple[float, int | None]] = []
+
+    def _raw_stream(self, messages, request):
+        self.sampling.append((request.temperature, request.seed))
+        return super()._raw_stream(messages, request)
+
+
+FAILING = "<execute>total = undefined_thing + 1</execute>"
+
+
+def test_a_repeated_failing_cell_is_resampled_not_run(session):
+    from codeact.events import ResampledEvent
+
+    llm = SamplingScript([FAILING, FAILING, "<execute>total = 41 + 1</execute>",
+                          "<execute>final_answer(total)</execute>"])
+    events, traj = run(Agent(llm, session=session, max_turns=5), "add")
+    assert traj.stop_reason == "solution" and traj.answer == "42"
+    assert [t.code for t in traj.turns] == ["total = undefined_thing + 1", "total = 41 + 1",
+                                           "final_answer(total)"]
+    assert traj.turns[1].resampled == ["<execute>total = undefined_thing + 1"]
+    resampled = [e for e in events if isinstance(e, ResampledEvent)]
+    assert [(e.turn, e.attempt, e.reason) for e in resampled] == \
+        [(2, 1, "it repeats an action that failed")]
+    # greedy first, then a sampled retry with its own seed; the discarded reply is not in
+    # the view the retry is asked from (it never entered the conversation)
+    assert llm.sampling == [(0.0, None), (0.0, None), (0.7, 2001), (0.0, None)]
+    assert llm.calls[2] == llm.calls[1]
+    assert sum("undefined_thing" in m["content"] for m in traj.messages
+               if m["role"] == "assistant") == 1
+
+
+def test_an_insisting_repeat_runs_after_the_resamples_and_counts_toward_stuck(session):
+    llm = SamplingScript(lambda m: FAILING)
+    traj = Agent(llm, session=session, max_turns=6, resample=2).run("add")
+    assert traj.stop_reason == "stuck" and len(traj.turns) == 4
+    assert [len(t.resampled) for t in traj.turns] == [0, 2, 2, 2]
+    assert [t for t, _ in llm.sampling[1:4]] == [0.0, 0.7, 1.0]
+
+
+def test_a_repeat_the_model_insists_on_runs_after_the_resamples(session):
+    """Re-running a cell is sometimes right (here: the variable exists now); a model that
+    sends it again after the resample gets it run."""
+    llm = SamplingScript(["<execute>print(later)</execute>", "<execute>later = 5</execute>",
+                          "<execute>print(later)</execute>", "<execute>print(later)</execute>",
+                          "<solution>5</solution>"])
+    traj = Agent(llm, session=session, max_turns=8, resample=1).run("print later")
+    assert [t.resampled for t in traj.turns] == [[], [], ["<execute>print(later)"], []]
+    assert traj.turns[2].observation == "5" and traj.answer == "5"
+
+
+def test_a_backend_that_cannot_vary_runs_the_repeat_and_says_so(session, caplog):
+    class Fixed(ScriptedLLM):
+        can_vary = False
+
+    traj = Agent(Fixed([FAILING, FAILING, "<solution>x</solution>"]), session=session,
+                 max_turns=4).run("add")
+    assert [t.code for t in traj.turns[:2]] == ["total = undefined_thing + 1"] * 2
+    assert traj.metadata["resample"] == "the backend cannot vary its replies"
+    assert sum("cannot vary" in r.message for r in caplog.records) == 1

@@ -58,9 +58,10 @@ def test_a_tool_call_key_ignores_argument_order():
 
 
 def test_answered_ends_the_run_with_a_solution():
-    outcome = answered("42", "printed 42")
+    outcome = answered("42", output="printed 42")
     assert outcome.answer == "42" and outcome.stop == StopReason.SOLUTION
-    assert outcome.text == "printed 42"
+    assert outcome.output == "printed 42" and outcome.observed
+    assert not answered("42").observed
 
 
 def _drain(gen):

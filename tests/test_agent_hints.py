@@ -29,7 +29,8 @@ def session():
 
 
 def test_registered_hints_run_in_order_and_unknown_names_fail():
-    assert hint_names() == ["failed_assignments", "repeats", "requested_function"]
+    assert hint_names() == ["failed_assignments", "name_as_text", "counts", "repeats",
+                            "requested_function", "answer_check"]
     assert [h.name for h in make_hints(["requested_function", "repeats"])] == \
         ["repeats", "requested_function"]  # registration order, not the order asked
     assert make_hints([]) == []
@@ -63,5 +64,5 @@ def test_a_new_hint_is_one_class_and_one_register_line(session, monkeypatch):
     hint_registry.register(ShoutOnErrors)
     replies = iter(["<execute>1 / 0</execute>", "<solution>none</solution>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("divide")
-    assert traj.turns[0].observation.splitlines()[-2] == "Note: turn 1 of 'divide' failed."
+    assert traj.turns[0].observation.splitlines()[-1] == "Note: turn 1 of 'divide' failed."
     assert "ZeroDivisionError" in traj.turns[0].observation

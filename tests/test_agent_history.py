@@ -78,3 +78,31 @@ def test_shorten_keeps_head_and_tail():
     assert out.startswith("A" * 100) and out.endswith("B" * 100)
     assert "1,800 characters" in out
     assert shorten("short") == "short"
+
+
+def test_a_run_of_identical_exchanges_shows_once_with_its_count():
+    from codeact.agent.history import collapse_repeats
+    from codeact.agent.observe import NOTES_HEADING
+
+    def exchange(reply: str, output: str, note: str | None = None) -> list[dict]:
+        obs = f"Observation:\n{output}" + (f"\n\n{NOTES_HEADING}\n{note}" if note else "")
+        return [{"role": "assistant", "content": reply}, {"role": "user", "content": obs}]
+
+    err = "Cell In[{}], line 1\nNameError: name 'x' is not defined"
+    msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "task"},
+            *exchange("<execute>f(x)", err.format(1)),
+            *exchange("<execute>f(x)", err.format(2), "Note: second time."),
+            *exchange("<execute>f(x)", err.format(3), "Note: third time."),
+            *exchange("<execute>x = 1", "")]
+    view = collapse_repeats(msgs)
+    assert [m["content"] for m in view[:2]] == ["s", "task"]
+    assert sum(m["content"] == "<execute>f(x)" for m in view) == 1
+    kept = view[3]["content"]
+    assert kept.startswith("Observation:\nCell In[3]")  # the last of the run
+    assert kept.endswith(f"{NOTES_HEADING}\nThis same reply was sent 3 times in a row and "
+                         "gave this same output each time; only the last is shown.\n"
+                         "Note: third time.")
+    assert view[4:] == msgs[-2:] and len(msgs) == 10 and len(view) == 6
+    # different outputs are different exchanges: nothing collapses
+    other = msgs[:2] + exchange("<execute>f(x)", "1") + exchange("<execute>f(x)", "2")
+    assert collapse_repeats(other) == other

@@ -1,6 +1,12 @@
 """Observation text: output, values, errors with trimmed tracebacks, markers."""
 
-from codeact.agent.observe import render_observation, trim_traceback, turns_left_note
+from codeact.agent.observe import (
+    NOTES_HEADING,
+    compose_observation,
+    render_observation,
+    trim_traceback,
+    turns_left_note,
+)
 from codeact.runtime.observation import ExecutionError, Observation
 
 IPYTHON_TB = """\
@@ -59,7 +65,16 @@ def test_error_without_traceback():
     assert text == "ValueError: bad"
 
 
-def test_turns_left():
-    assert turns_left_note(3) == "You have 3 turns left."
-    assert "<solution>" in turns_left_note(1)
+def test_turns_left_only_near_the_end():
+    assert turns_left_note(9) is None and turns_left_note(3) is None
+    assert turns_left_note(2) == "You have 2 turns left."
+    assert "final answer now" in turns_left_note(1)
     assert "no turns left" in turns_left_note(0)
+
+
+def test_notes_come_apart_from_the_output():
+    assert compose_observation("396", []) == "396"
+    text = compose_observation("You have 9 turns left.", ["Note: a hint."])
+    output, notes = text.split("\n\n" + NOTES_HEADING + "\n")
+    assert output == "You have 9 turns left." and notes == "Note: a hint."
+    assert compose_observation(None, ["only a note"]) == f"{NOTES_HEADING}\nonly a note"

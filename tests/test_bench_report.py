@@ -121,3 +121,14 @@ def test_two_prompts_in_one_file_are_grouped_apart():
     console = Console(record=True, width=160)  # the terminal table shows the label as is
     console.print(report.rich_table(s))
     assert "code [v0 bbbbbb]" in console.export_text()
+
+
+def test_resampled_turns_are_counted(tmp_path):
+    path = tmp_path / "r.jsonl"
+    rows = [{**LINES[0], "resampled_turns": 2}, {**LINES[1], "resampled_turns": 1},
+            LINES[2]]
+    path.write_text("".join(json.dumps(x) + "\n" for x in rows))
+    s = report.summarize_file(path)
+    assert s.by_format["code"].resampled == 3
+    assert s.by_format["code"].as_dict()["resampled_turns"] == 3
+    assert "| resampled |" in report.markdown(s)

@@ -387,3 +387,16 @@ def test_two_prompts_share_one_results_file(tmp_path):
     assert len(results) == 4
     labels = set(summarize(results).formats)
     assert len(labels) == 2 and all(label.startswith("code [") for label in labels)
+
+
+def test_resampled_turns_and_the_vote_are_recorded():
+    task = Task("t/seven", "Answer 7.", expected=7)
+    llm = ScriptedLLM(["<execute>print(nope)</execute>", "<execute>print(nope)</execute>",
+                       "<solution>7</solution>"])
+    rec = run_task(task, "code", llm, RunConfig(max_turns=3))
+    assert rec["success"] and rec["resampled_turns"] == 1 and rec["resample"] == 2
+    llm = ScriptedLLM(["<solution>7</solution>", "<solution>8</solution>",
+                       "<solution>7</solution>"])
+    rec = run_task(task, "code", llm, RunConfig(samples=3))
+    assert rec["success"] and rec["answer"] == "7"
+    assert (rec["samples"], rec["agreement"], rec["sample_answers"]) == (3, 2, ["7", "8", "7"])

@@ -177,9 +177,9 @@ def test_kernel_env_and_package_options(scripted, tmp_path):
 
 
 def test_chat_approval_mode_runs_edits_and_skips(scripted, tmp_path):
-    scripted(["<execute>print('first')</execute>", "<solution>one</solution>",
-              "<execute>print('second')</execute>", "<solution>two</solution>",
-              "<execute>print('third')</execute>", "<solution>three</solution>"])
+    scripted(["<execute>print('first')</execute>", "<solution>It printed one.</solution>",
+              "<execute>print('second')</execute>", "<solution>It printed two.</solution>",
+              "<execute>print('third')</execute>", "<solution>It was skipped.</solution>"])
     work = tmp_path / "mine"
     work.mkdir()
     # --workspace (a folder of the user's) turns approval mode on by default
@@ -200,3 +200,26 @@ def test_chat_without_approval_does_not_ask(scripted, tmp_path):
                            input="go\n/exit\n")
     assert result.exit_code == 0, result.output
     assert "Run this code?" not in result.output and "ran" in result.output
+
+
+def test_run_samples_votes_and_shows_the_agreement(scripted, tmp_path):
+    scripted(["<solution>7</solution>", "<solution>8</solution>", "<solution>7.0</solution>"])
+    out = tmp_path / "traj.jsonl"
+    result = runner.invoke(app, ["run", "seven?", "--samples", "3", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sample 3 of 3" in result.output
+    assert "vote: 2 of 3 runs agree" in result.output
+    traj = Trajectory.from_json(out.read_text())
+    assert traj.answer == "7" and traj.metadata["samples"]["answers"] == ["7", "8", "7.0"]
+
+
+def test_resample_and_hint_switches_reach_the_agent(scripted):
+    scripted(lambda messages: "<execute>print(nope)</execute>")
+    result = runner.invoke(app, ["run", "x", "--max-turns", "3", "--resample", "1"])
+    assert result.output.count("discarded: it repeats an action that failed; asking "
+                               "again (try 1)") == 2  # turns 2 and 3
+    result = runner.invoke(app, ["run", "x", "--max-turns", "3", "--no-hint", "repeats"])
+    assert "discarded" not in result.output  # the repeat hint is what vetoes a repeat
+    assert "stopped: max_turns" in result.output
+    result = runner.invoke(app, ["run", "x", "--no-hint", "nonsense"])
+    assert result.exit_code == 2 and "unknown hint nonsense; known hints:" in result.output

@@ -33,7 +33,9 @@ SCRIPTS = {
     "allerr": [ERR, ERR2, SOLVE],
     "invalid": [NOACT, OK, CHECK, AGAIN, SOLVE],
     "recover": [ERR, OK, SOLVE],
-    "loop": [OK, OK, SOLVE],  # the same cell twice: solved, but it teaches looping
+    # a cell sent again (the scripted teacher insists past the resamples, so it runs
+    # twice): solved, but it teaches looping
+    "loop": [OK, CHECK, OK, SOLVE],
     "dupa": [OK, CHECK, SOLVE],
 }
 
@@ -140,10 +142,9 @@ def test_repair_cuts_the_invalid_turn(collected: Path, tmp_path: Path) -> None:
     conv = rec["conversations"]
     assert all(NOACT not in m["content"] for m in conv)
     assert rec["metadata"]["repaired"] is True and rec["metadata"]["assistant_turns"] == 4
-    # turns-left notes renumbered as if the invalid turn never happened
-    notes = [m["content"].splitlines()[-1] for m in conv if m["role"] == "user"][1:]
-    assert notes == ["You have 9 turns left.", "You have 8 turns left.",
-                     "You have 7 turns left."]
+    # no turns-left notes this early in a run (they come when two or fewer are left)
+    observations = [m["content"] for m in conv if m["role"] == "user"][1:]
+    assert len(observations) == 3 and not any("turns left" in o for o in observations)
 
 
 def test_resume_runs_nothing_twice(collected: Path, tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from codeact.agent.observe import turns_left_note
 from codeact.data import filters
 from codeact.data.decontam import build_index
-from codeact.agent.observe import turns_left_note
 
 SYSTEM = {"role": "system", "content": "prompt"}
 
@@ -19,8 +19,9 @@ def record(name: str, actions: list[tuple[str, bool | None]], success: bool = Tr
         msgs.append({"role": "assistant", "content": f"{name} turn {i} {action}"})
         turns.append({"turn": i, "action": action, "exec_ok": ok})
         if action != "solution":
-            msgs.append({"role": "user", "content": f"Observation:\nout {i}\n"
-                                                    f"{turns_left_note(max_turns - i)}"})
+            note = turns_left_note(max_turns - i)
+            msgs.append({"role": "user", "content": f"Observation:\nout {i}"
+                                                    + (f"\n{note}" if note else "")})
     return {"task": name, "success": success,
             "trajectory": {"messages": msgs, "turns": turns}}
 
@@ -110,7 +111,16 @@ def test_invalid_drop_and_repair() -> None:
     assert [t["action"] for t in item.turns] == ["code", "code", "solution"]
     assert [t["turn"] for t in item.turns] == [1, 2, 3]
     notes = [t.splitlines()[-1] for t in texts if t.startswith("Observation")]
-    assert notes == ["You have 9 turns left.", "You have 8 turns left."]
+    assert notes == ["out 1", "out 4"]  # turns-left notes appear near the end only
+
+
+def test_repair_renumbers_the_turns_left_notes() -> None:
+    acts = [("invalid", None), ("code", True), ("code", True), ("solution", None)]
+    items, _ = filters.apply([record("a", acts, max_turns=4)],
+                             filters.FilterConfig(invalid="repair", decontaminate=False))
+    texts = [m["content"] for m in items[0].messages if m["content"].startswith("Obs")]
+    # before: "out 2" with 2 turns left, "out 3" with 1; one turn fewer used after repair
+    assert texts == ["Observation:\nout 2", "Observation:\nout 3\nYou have 2 turns left."]
 
 
 def test_repair_that_leaves_too_few_turns_drops() -> None:

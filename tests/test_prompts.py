@@ -41,7 +41,7 @@ def test_every_variant_has_a_tools_mark_and_documents_answers():
             text = load_prompt(name, fmt).template
             assert "{tools}" in text, (fmt, name)
             assert "<solution>" in text, (fmt, name)
-    for name in ("default", "tools-example"):
+    for name in ("default", "tools-example", "chat"):
         assert "final_answer(" in load_prompt(name, "code").template
 
 

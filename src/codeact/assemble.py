@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from codeact.tools import Tool
 
 __all__ = ["AssembleError", "agent_options", "build_agent", "check_prompt", "check_sandbox",
+           "hints_on",
            "kernel_env", "llm_factory", "llm_options", "load_mcp_tools", "load_tools",
            "make_llm", "package_policy", "sandbox_config", "sandbox_name", "unsafe_warning"]
 
@@ -223,7 +224,20 @@ def agent_options(settings: Settings) -> dict[str, Any]:
     return {"action_format": settings.action_format, "max_turns": settings.max_turns,
             "exec_timeout": settings.exec_timeout, "max_new_tokens": settings.max_new_tokens,
             "temperature": settings.temperature, "prompt": settings.prompt,
-            "context_window": settings.context_window}
+            "context_window": settings.context_window, "resample": settings.resample,
+            "hints": hints_on(settings)}
+
+
+def hints_on(settings: Settings) -> list[str]:
+    """The agent hints the settings leave on (all but ``hints_off``, checked by name)."""
+    from codeact.agent.hints import hint_names
+
+    known = hint_names()
+    unknown = sorted(set(settings.hints_off) - set(known))
+    if unknown:
+        raise AssembleError(f"{settings.sources.get('hints_off', 'hints_off')}: unknown hint "
+                            f"{', '.join(unknown)}; known hints: {', '.join(known)}")
+    return [name for name in known if name not in settings.hints_off]
 
 
 def build_agent(

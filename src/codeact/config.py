@@ -46,6 +46,10 @@ class Settings:
     packages_deny: list[str] = field(default_factory=list)
     packages_max_mb: int = 200
     packages_persist: bool = False
+    resample: int = 2  # tries to replace a reply that repeats an action that already ran
+    samples: int = 1  # independent runs per task, the answer chosen by majority
+    sample_temperature: float = 0.7  # the temperature of those runs (samples > 1)
+    hints_off: list[str] = field(default_factory=list)  # agent hints switched off by name
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -73,6 +77,10 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_PACKAGES_DENY": "packages_deny",
     "CODEACT_PACKAGES_MAX_MB": "packages_max_mb",
     "CODEACT_PACKAGES_PERSIST": "packages_persist",
+    "CODEACT_RESAMPLE": "resample",
+    "CODEACT_SAMPLES": "samples",
+    "CODEACT_SAMPLE_TEMPERATURE": "sample_temperature",
+    "CODEACT_HINTS_OFF": "hints_off",
 }
 
 _SETTING_FIELDS = {f.name: f for f in fields(Settings) if f.name != "sources"}
@@ -204,4 +212,8 @@ def load_settings(
                           f"ask, got {settings.packages!r}")
     if settings.max_turns < 1:
         raise ConfigError(f"{settings.sources['max_turns']}: max_turns must be at least 1")
+    if settings.resample < 0:
+        raise ConfigError(f"{settings.sources['resample']}: resample must be at least 0")
+    if settings.samples < 1:
+        raise ConfigError(f"{settings.sources['samples']}: samples must be at least 1")
     return settings

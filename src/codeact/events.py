@@ -11,6 +11,14 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class SampleStarted:
+    """Self-consistency (``--samples``): run ``sample`` of ``k`` begins (from 1)."""
+
+    sample: int
+    k: int
+
+
+@dataclass
 class TurnStarted:
     """A new model turn begins; ``remaining`` counts turns left after this one."""
 
@@ -24,6 +32,17 @@ class TextDelta:
 
     turn: int
     text: str
+
+
+@dataclass
+class ResampledEvent:
+    """The reply just streamed repeated an earlier action, so it was discarded (not run)
+    and the model is asked again: ``attempt`` counts the tries within the turn."""
+
+    turn: int
+    attempt: int
+    discarded: str
+    reason: str
 
 
 @dataclass
@@ -87,8 +106,10 @@ class DoneEvent:
 
 
 Event = (
-    TurnStarted
+    SampleStarted
+    | TurnStarted
     | TextDelta
+    | ResampledEvent
     | CodeActionEvent
     | ToolCallEvent
     | OutputDelta

@@ -34,6 +34,7 @@ class ActionKind(StrEnum):
     CODE_AUTO_FINAL_ANSWER = "code+auto_final_answer"  # the agent submitted the function
     TOOL_CALL = "tool_call"
     SOLUTION = "solution"
+    ANSWER_REFUSED = "answer_refused"  # a <solution> a hint refused (the run went on)
     SKIPPED = "skipped"  # approval mode: the user declined to run the code
     INVALID = "invalid"
     NONE = "none"  # chat mode: a plain reply
@@ -45,7 +46,7 @@ CODE_ACTIONS = frozenset({ActionKind.CODE, ActionKind.CODE_SOLUTION,
 # the kinds that are a well-formed action of the model's (not invalid, not skipped)
 VALID_ACTIONS = frozenset({ActionKind.CODE, ActionKind.CODE_SOLUTION,
                            ActionKind.CODE_FINAL_ANSWER, ActionKind.TOOL_CALL,
-                           ActionKind.SOLUTION})
+                           ActionKind.SOLUTION, ActionKind.ANSWER_REFUSED})
 
 
 @dataclass
@@ -118,6 +119,9 @@ class TurnRecord:
     llm_seconds: float = 0.0
     prompt_seconds: float = 0.0
     exec_seconds: float = 0.0
+    # replies discarded before this one because they repeated an earlier action (their
+    # tokens and time are counted above)
+    resampled: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -30,11 +30,14 @@ TOOL_RESULT_LIMIT = 10_000
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one action came to. ``text``: the observation the model reads next (None: no
-    observation); ``step``: the action that ran, for the hints; ``stop``: the run ends
-    (with ``answer`` when it has one); ``error``: the runtime failed and the run ends."""
+    """What one action came to. ``output``: what the action printed, returned or raised,
+    as the model reads it (None: nothing ran); ``notes``: what codeact tells the model
+    about it, kept apart from the output; ``step``: the action that ran, for the hints;
+    ``stop``: the run ends (with ``answer`` when it has one); ``error``: the runtime
+    failed and the run ends."""
 
-    text: str | None = None
+    output: str | None = None
+    notes: tuple[str, ...] = ()
     observation: Observation | None = None
     step: Step | None = None
     answer: str | None = None
@@ -42,9 +45,20 @@ class Outcome:
     error: str | None = None
 
 
-def answered(answer: str, text: str | None = None, **more: Any) -> Outcome:
-    """The run ends with ``answer`` (after showing ``text``, when there is one)."""
-    return Outcome(text=text, answer=answer, stop=StopReason.SOLUTION, **more)
+    @property
+    def observed(self) -> bool:
+        """Whether the model has an observation to read (output or notes)."""
+        return self.output is not None or bool(self.notes)
+
+
+def answered(answer: str, **more: Any) -> Outcome:
+    """The run ends with ``answer`` (after showing the action's output, if any)."""
+    return Outcome(answer=answer, stop=StopReason.SOLUTION, **more)
+
+
+def noted(*notes: str | None) -> tuple[str, ...]:
+    """The notes that say something."""
+    return tuple(n for n in notes if n)
 
 
 def execute_streaming(session: Callable[[], Executor], code: str, *, turn: int,

@@ -27,14 +27,16 @@ class Reply:
 
 
 def generate(llm: LLM, messages: Sequence[dict[str, Any]], *, turn: int, stop: list[str],
-             max_tokens: int, temperature: float,
-             interrupted: threading.Event) -> Generator[Event, None, Reply]:
-    """Stream a reply to ``messages``, yielding :class:`TextDelta` events; return it."""
+             max_tokens: int, temperature: float, interrupted: threading.Event,
+             seed: int | None = None) -> Generator[Event, None, Reply]:
+    """Stream a reply to ``messages``, yielding :class:`TextDelta` events; return it.
+    ``seed`` is passed on only when given (an LLM outside ``BaseLLM`` may not take it)."""
     completion: Completion | None = None
     start = time.monotonic()
+    more = {} if seed is None else {"seed": seed}
     try:
         for item in llm.stream(messages, stop=stop, max_tokens=max_tokens,
-                               temperature=temperature):
+                               temperature=temperature, **more):
             if isinstance(item, Completion):
                 completion = item
             elif item:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from codeact.agent.hints.repeats import normalize
+from codeact.agent.observe import NOTES_HEADING
 from codeact.llm.base import estimate_tokens
 
 Message = dict[str, Any]
@@ -134,3 +136,42 @@ def _protected(messages: Sequence[Message]) -> set[int]:
             keep.add(i)
         break
     return keep
+
+
+def collapse_repeats(messages: Sequence[Message]) -> list[Message]:
+    """The view with each run of one action sent again and again, with the same output
+    each time, shown once: the last exchange of the run, its notes saying how often.
+
+    A model copies its own earlier reply from the context with near certainty; three
+    identical failed attempts in view invite a fourth. The trajectory keeps them all.
+    """
+    def key(i: int) -> tuple[str, str] | None:
+        """(reply, output) of the exchange at ``i``, when ``i`` starts one."""
+        if i + 1 >= len(messages) or messages[i].get("role") != "assistant":
+            return None
+        obs = str(messages[i + 1].get("content") or "")
+        if messages[i + 1].get("role") != "user" or not obs.startswith(OBSERVATION_PREFIX):
+            return None
+        output = obs.split(f"\n\n{NOTES_HEADING}\n")[0]
+        return str(messages[i].get("content") or "").strip(), normalize(output)
+
+    out: list[Message] = []
+    i = 0
+    while i < len(messages):
+        first = key(i)
+        run = 1
+        while first is not None and key(i + 2 * run) == first:
+            run += 1
+        if run == 1:
+            out.append(messages[i])
+            i += 1
+            continue
+        last = i + 2 * (run - 1)
+        note = (f"This same reply was sent {run} times in a row and gave this same output "
+                "each time; only the last is shown.")
+        obs = str(messages[last + 1].get("content") or "")
+        head, sep, notes = obs.partition(f"\n\n{NOTES_HEADING}\n")
+        obs = f"{head}{sep}{note}\n{notes}" if sep else f"{obs}\n\n{NOTES_HEADING}\n{note}"
+        out += [messages[last], {**messages[last + 1], "content": obs}]
+        i = last + 2
+    return out

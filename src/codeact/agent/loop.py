@@ -11,6 +11,7 @@ act (:mod:`.act`), advise (the hints, :mod:`.hints`), observe and record (here).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -35,13 +36,15 @@ from codeact.agent.act import (
     answered,
     call_tool,
     execute_streaming,
+    noted,
     tool_call_key,
 )
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
 from codeact.agent.hints import RunStart, Step, Verdict, make_hints
-from codeact.agent.history import ContextBudget
-from codeact.agent.observe import render_observation, turns_left_note
+from codeact.agent.history import ContextBudget, collapse_repeats
+from codeact.agent.observe import compose_observation, render_observation, turns_left_note
+from codeact.agent.reply import REPLY_TOKENS, final_reply, needs_reply, reply_request
 from codeact.events import (
     CodeActionEvent,
     DoneEvent,
@@ -49,6 +52,7 @@ from codeact.events import (
     Event,
     FinalAnswerEvent,
     ObservationEvent,
+    ResampledEvent,
     ToolCallEvent,
     TurnStarted,
 )
@@ -68,6 +72,13 @@ if TYPE_CHECKING:
     from codeact.runtime.observation import Observation
 
 CONTEXT_MARGIN = 64  # tokens kept free besides the reply's room (template, estimates)
+CHAT_PROMPT = "chat"  # the code format's prompt variant in chat mode
+# answers a cell submitted with final_answer(...): values, not replies (a <solution> is
+# the model's own written reply and stands as it is)
+SUBMITTED = (ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER)
+DEFAULT_RESAMPLE = 2  # tries to replace a repeated action before it runs anyway
+RESAMPLE_TEMPERATURES = (0.7, 1.0)  # per try, the last one repeated for later tries
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,9 @@ class Agent:
     ``session`` is any :class:`~codeact.agent.executor.Executor` (a runtime ``Session``,
     or a fake in unit tests); None: the agent starts its own sandboxed ``Session``.
     ``hints``: the names of the small-model hints to use (None: all registered, see
-    :mod:`codeact.agent.hints`).
+    :mod:`codeact.agent.hints`). ``resample``: how often a reply that repeats an earlier
+    action is discarded and the model asked again, sampling (temperatures from
+    :data:`RESAMPLE_TEMPERATURES`, seeds from ``seed``); 0: never.
     """
 
     def __init__(
@@ -109,6 +122,8 @@ class Agent:
         context_window: int | None = None,
         approve: Callable[[str], Approval] | None = None,
         hints: Sequence[str] | None = None,
+        resample: int = DEFAULT_RESAMPLE,
+        seed: int = 0,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -126,6 +141,8 @@ class Agent:
         self.approve = approve  # asked before each code action runs (None: run it)
         # --prompt applies to the code format; json and text keep their frozen prompts so
         # the comparison between formats stays fair
+        if prompt is None and chat and self.format.name == "code":
+            prompt = CHAT_PROMPT  # a turn ends with a reply a person reads
         self.prompt = prompt if isinstance(prompt, Prompt) else prompt_for(self.format, prompt)
         self.system_prompt = system_prompt or _render_prompt(self.format, self.tools,
                                                              self.prompt, session, sandbox)
@@ -140,6 +157,12 @@ class Agent:
             room = max(256, int(self.context_window) - max_new_tokens - CONTEXT_MARGIN)
             self._budget = ContextBudget(room, count=count)
         self.hints = make_hints(hints)
+        if resample < 0:
+            raise ValueError("resample must be at least 0")
+        self.resample = resample
+        self.seed = seed
+        self._said_cannot_vary = False
+        self._answer_refused = False  # a hint refused an answer in this run
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
         self._session: Executor | None = session
@@ -216,6 +239,7 @@ class Agent:
         start_info = RunStart(task, tuple(self.tools), code_format=self.format.name == "code")
         for hint in self.hints:
             hint.reset(start_info)
+        self._answer_refused = False
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
             if self._budget is not None:
@@ -246,22 +270,33 @@ class Agent:
                 return (yield from self._fail(traj, turn, reply.error))
             if reply.completion is None:
                 return self._stop(traj, StopReason.INTERRUPTED)
-            record = self._record_reply(traj, turn, reply)
+            action = self.format.parse(reply.completion)
+            discarded: list[Reply] = []
+            if self.resample:
+                reply, action = yield from self._resample(traj, turn, reply, action,
+                                                          discarded)
+            record = self._record_reply(traj, turn, reply, discarded)
             if self._interrupted.is_set():
                 return self._stop(traj, StopReason.INTERRUPTED)
-            outcome = yield from self._act(record, self.format.parse(reply.completion))
+            outcome = yield from self._act(record, action)
             if outcome.error is not None:
                 return (yield from self._fail(traj, turn, outcome.error))
+            if outcome.stop == StopReason.SOLUTION:
+                outcome = self._check_answer(record, outcome)
             if outcome.step is not None and outcome.stop is None:
                 outcome = self._advise(record, outcome.step, outcome)
             ended = outcome.stop is not None or self._interrupted.is_set()
-            if outcome.text is not None:
-                text = outcome.text if ended else \
-                    f"{outcome.text}\n{turns_left_note(remaining)}"
+            if outcome.observed:
+                notes = outcome.notes if ended else noted(*outcome.notes,
+                                                          turns_left_note(remaining))
+                text = compose_observation(outcome.output, notes)
                 yield from self._observe(record, text, outcome.observation)
             if outcome.answer is not None:
-                traj.answer = outcome.answer
-                yield FinalAnswerEvent(turn, outcome.answer)
+                answer = outcome.answer
+                if self.chat and record.action in SUBMITTED and needs_reply(answer):
+                    answer = yield from self._chat_reply(traj, turn, answer)
+                traj.answer = answer
+                yield FinalAnswerEvent(turn, answer)
             if ended:
                 return self._stop(traj, outcome.stop or StopReason.INTERRUPTED)
         return self._stop(traj, StopReason.MAX_TURNS)
@@ -276,24 +311,79 @@ class Agent:
             return StopReason.MAX_TOKENS
         return None
 
-    def _generate(self, turn: int) -> Generator[Event, None, Reply]:
+    def _generate(self, turn: int, *, temperature: float | None = None,
+                  seed: int | None = None) -> Generator[Event, None, Reply]:
         """The model's next reply, from the view of the conversation that fits."""
         view = self.messages if self._budget is None else self._budget.view(self.messages)
-        return (yield from generate(self.llm, view, turn=turn, stop=self.format.stop,
-                                    max_tokens=self.max_new_tokens,
-                                    temperature=self.temperature,
-                                    interrupted=self._interrupted))
+        temperature = self.temperature if temperature is None else temperature
+        if seed is None and temperature > 0 and getattr(self.llm, "can_vary", False):
+            seed = self.seed + 1000 * turn  # a sampled run can be drawn again
+        return (yield from generate(
+            self.llm, collapse_repeats(view), turn=turn, stop=self.format.stop,
+            max_tokens=self.max_new_tokens,
+            temperature=temperature, interrupted=self._interrupted, seed=seed))
 
-    def _record_reply(self, traj: Trajectory, turn: int, reply: Reply) -> TurnRecord:
-        """Keep the reply in the trajectory and the conversation."""
+    def _resample(self, traj: Trajectory, turn: int, reply: Reply, action: Action,
+                  discarded: list[Reply]) -> Generator[Event, None, tuple[Reply, Action]]:
+        """While the reply repeats an action a hint vetoes, discard it and sample another
+        (up to ``resample`` times); the last reply runs whatever it holds, so a model that
+        insists still meets the repeat guard."""
+        for attempt in range(1, self.resample + 1):
+            reason = self._veto(action)
+            if reason is None or not self._can_vary(traj):
+                break
+            assert reply.completion is not None
+            discarded.append(reply)
+            yield ResampledEvent(turn, attempt, reply.completion.text, reason)
+            schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
+            again = yield from self._generate(turn,
+                                              temperature=max(schedule, self.temperature),
+                                              seed=self.seed + 1000 * turn + attempt)
+            if again.completion is None:  # failed or interrupted: keep the last reply
+                break
+            reply, action = again, self.format.parse(again.completion)
+        return reply, action
+
+    def _veto(self, action: Action) -> str | None:
+        """Why a hint would rather not run ``action`` (None: run it)."""
+        if isinstance(action, CodeAction):
+            key = action.code
+        elif isinstance(action, ToolCall):
+            key = tool_call_key(action)
+        else:
+            return None
+        return next((r for h in self.hints if (r := h.vetoes(key)) is not None), None)
+
+    def _can_vary(self, traj: Trajectory) -> bool:
+        """Whether asking again can give another reply; a backend that cannot vary is
+        said once (log and trajectory metadata) and its repeats run as they are."""
+        if getattr(self.llm, "can_vary", False):
+            return True
+        traj.metadata["resample"] = "the backend cannot vary its replies"
+        if not self._said_cannot_vary:
+            self._said_cannot_vary = True
+            log.warning("%s cannot vary its replies (no can_vary): repeated actions are "
+                        "run instead of resampled", getattr(self.llm, "name", self.llm))
+        return False
+
+    def _record_reply(self, traj: Trajectory, turn: int, reply: Reply,
+                      discarded: Sequence[Reply] = ()) -> TurnRecord:
+        """Keep the reply in the trajectory and the conversation; discarded replies are
+        kept as text, their cost added to the turn's."""
         completion = reply.completion
         assert completion is not None
+        spent = [r.completion for r in discarded if r.completion is not None]
         record = TurnRecord(turn=turn, completion=completion.text, action=ActionKind.NONE,
-                            prompt_tokens=completion.prompt_tokens,
-                            completion_tokens=completion.completion_tokens,
-                            cached_prompt_tokens=completion.cached_prompt_tokens,
-                            llm_seconds=reply.seconds,
-                            prompt_seconds=completion.prompt_seconds)
+                            prompt_tokens=completion.prompt_tokens
+                            + sum(c.prompt_tokens for c in spent),
+                            completion_tokens=completion.completion_tokens
+                            + sum(c.completion_tokens for c in spent),
+                            cached_prompt_tokens=completion.cached_prompt_tokens
+                            + sum(c.cached_prompt_tokens for c in spent),
+                            llm_seconds=reply.seconds + sum(r.seconds for r in discarded),
+                            prompt_seconds=completion.prompt_seconds
+                            + sum(c.prompt_seconds for c in spent),
+                            resampled=[c.text for c in spent])
         traj.turns.append(record)
         self.messages.append({"role": "assistant",
                               "content": self.format.restore_stop(completion)})
@@ -308,10 +398,10 @@ class Agent:
             if self.chat:  # a plain reply goes back to the user
                 return Outcome(answer=action.text.strip(), stop=StopReason.NO_ACTION)
             record.action = ActionKind.INVALID
-            return Outcome(text=self.format.no_action_note)
+            return Outcome(notes=(self.format.no_action_note,))
         if isinstance(action, Invalid):
             record.action = ActionKind.INVALID
-            return Outcome(text=action.message)
+            return Outcome(notes=(action.message,))
         if isinstance(action, CodeAction):
             return (yield from self._act_code(record, action))
         return (yield from self._act_tool(record, action))
@@ -324,7 +414,7 @@ class Agent:
         decision = self.approve(action.code) if self.approve is not None else None
         if decision is not None and decision.action == "skip":
             record.action = ActionKind.SKIPPED
-            return Outcome(text=self.format.skipped_note)
+            return Outcome(notes=(self.format.skipped_note,))
         code = action.code
         if decision is not None and decision.action == "edit" and decision.code:
             code = decision.code
@@ -340,20 +430,19 @@ class Agent:
         record.exec_seconds, record.exec_ok = obs.duration, obs.ok
         record.output = ExecOutput.from_observation(obs)
         output = render_observation(obs)
-        parts = [self.format.edited_note.format(code)] if code != action.code else []
-        parts += [output, action.note]
-        step = Step(record.turn, code, output, obs.ok, obs)
+        edited = self.format.edited_note.format(code) if code != action.code else None
+        ran = Outcome(output=output, notes=noted(edited, action.note), observation=obs,
+                      step=Step(record.turn, code, output, obs.ok, obs))
         if obs.final_answer is not None and obs.ok:  # final_answer(...) called in the cell
             record.action = ActionKind.CODE_FINAL_ANSWER
-            return answered(obs.final_answer, _lines(parts), observation=obs, step=step)
+            return replace(ran, answer=obs.final_answer, stop=StopReason.SOLUTION)
         if action.solution is not None and obs.ok:
             record.action = ActionKind.CODE_SOLUTION
-            return answered(action.solution, _lines(parts), observation=obs, step=step)
-        if obs.final_answer is not None:
-            parts.append(self.format.rejected_final_answer_note)
-        if action.solution is not None:
-            parts.append(self.format.rejected_solution_note)
-        return Outcome(text=_lines(parts), observation=obs, step=step)
+            return replace(ran, answer=action.solution, stop=StopReason.SOLUTION)
+        rejected = noted(
+            self.format.rejected_final_answer_note if obs.final_answer is not None else None,
+            self.format.rejected_solution_note if action.solution is not None else None)
+        return replace(ran, notes=ran.notes + rejected)
 
     def _act_tool(self, record: TurnRecord,
                   call: ToolCall) -> Generator[Event, None, Outcome]:
@@ -367,7 +456,43 @@ class Agent:
         record.exec_ok = ok
         record.output = ExecOutput(result=text) if ok else ExecOutput(stderr=text)
         step = Step(record.turn, tool_call_key(call), text, ok)
-        return Outcome(text=_lines([text, call.note]), step=step)
+        return Outcome(output=text, notes=noted(call.note), step=step)
+
+    def _chat_reply(self, traj: Trajectory, turn: int,
+                    answer: str) -> Generator[Event, None, str]:
+        """Chat mode: ask once for a prose reply to a bare answer; the reply the user
+        reads (see :mod:`.reply`). The request and the reply join the conversation."""
+        self.messages.append({"role": "user", "content": "Observation:\n" + compose_observation(
+            None, [reply_request(answer)])})
+        saved = self.max_new_tokens
+        self.max_new_tokens = min(saved, REPLY_TOKENS)
+        try:
+            reply = yield from self._generate(turn + 1)
+        finally:
+            self.max_new_tokens = saved
+        text = reply.completion.text if reply.completion is not None else ""
+        final = final_reply(text, answer)
+        record = self._record_reply(traj, turn + 1, reply) \
+            if reply.completion is not None else None
+        if record is not None:
+            record.action = ActionKind.NONE
+            self.messages[-1] = {"role": "assistant", "content": final}
+        else:
+            self.messages.append({"role": "assistant", "content": final})
+        return final
+
+    def _check_answer(self, record: TurnRecord, outcome: Outcome) -> Outcome:
+        """The hints' check of an answer before the run ends on it: the first refusal in a
+        run turns the answer into a note and one more turn (a second answer stands)."""
+        if self._answer_refused or outcome.answer is None:
+            return outcome
+        note = next((n for h in self.hints if (n := h.checks_answer(outcome.answer))), None)
+        if note is None:
+            return outcome
+        self._answer_refused = True
+        record.action = ActionKind.CODE if record.action != ActionKind.SOLUTION else \
+            ActionKind.ANSWER_REFUSED
+        return replace(outcome, answer=None, stop=None, notes=outcome.notes + (note,))
 
     def _advise(self, record: TurnRecord, step: Step, outcome: Outcome) -> Outcome:
         """Let the hints speak on an action that ran; a stuck run stops, or submits the
@@ -377,15 +502,15 @@ class Agent:
             advice = hint.after_action(step, verdict)
             if advice is not None:
                 verdict.add(advice)
-        text = _lines([outcome.text, *verdict.notes])
+        notes = outcome.notes + tuple(verdict.notes)
         if not verdict.stuck:
-            return replace(outcome, text=text)
+            return replace(outcome, notes=notes)
         answer = self._submit(verdict.submit) if verdict.submit else None
         if answer is not None:
             record.action = ActionKind.CODE_AUTO_FINAL_ANSWER
-            return replace(outcome, text=_lines([text, verdict.submit_note]), answer=answer,
+            return replace(outcome, notes=notes + noted(verdict.submit_note), answer=answer,
                            stop=StopReason.SOLUTION)
-        return replace(outcome, text=text, stop=StopReason.STUCK)
+        return replace(outcome, notes=notes, stop=StopReason.STUCK)
 
     def _submit(self, code: str) -> str | None:
         """Run a hint's submitting cell (``final_answer(fn)``); the answer, or None when it
@@ -427,8 +552,3 @@ def _render_prompt(fmt: ActionFormat, tools: Sequence[Tool], prompt: Prompt,
     else:
         packages, can_install = prompt_info(sandbox)
     return fmt.system_prompt(tools, prompt, packages=packages, can_install=can_install)
-
-
-def _lines(parts: Sequence[str | None]) -> str:
-    """The non-empty parts, one per line."""
-    return "\n".join(p for p in parts if p)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from codeact.runtime.observation import Observation
 
@@ -76,10 +77,29 @@ def render_observation(obs: Observation) -> str:
     return "\n".join(parts)
 
 
-def turns_left_note(remaining: int) -> str:
-    """Tell the model how many turns it has left (it plans better when it knows)."""
+# Notes follow the output under a heading of their own: a 1.5B model answered
+# final_answer(9) after an output followed by "You have 9 turns left.", taking the
+# note for something its code printed.
+NOTES_HEADING = "[codeact notes, not output of your code]"
+TURNS_LEFT_SHOWN = 2  # the turns-left note appears once this few turns are left
+
+
+def compose_observation(output: str | None, notes: Sequence[str]) -> str:
+    """The observation the model reads: the action's output as it is, then codeact's
+    notes under :data:`NOTES_HEADING` (None output: nothing ran, only notes)."""
+    parts = [output] if output is not None else []
+    if notes:
+        parts.append("\n".join([NOTES_HEADING, *notes]))
+    return "\n\n".join(parts)
+
+
+def turns_left_note(remaining: int) -> str | None:
+    """Tell the model it is about to run out of turns (None while more than
+    :data:`TURNS_LEFT_SHOWN` are left: a count it does not need is one it can misread)."""
+    if remaining > TURNS_LEFT_SHOWN:
+        return None
     if remaining <= 0:
         return "You have no turns left; this was your last action."
     if remaining == 1:
-        return "You have 1 turn left: give your final answer in <solution> now."
+        return "You have 1 turn left: give your final answer now."
     return f"You have {remaining} turns left."

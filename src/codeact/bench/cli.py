@@ -33,6 +33,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _hints(settings: Settings) -> list[str]:
+    """The hints --no-hint leaves on; an unknown name fails in one line."""
+    from codeact import assemble
+
+    try:
+        return assemble.hints_on(settings)
+    except assemble.AssembleError as exc:
+        _fail(str(exc))
+        raise
+
+
 def _formats(value: str) -> list[str]:
     from codeact.actions import format_names
 
@@ -48,7 +59,8 @@ def _formats(value: str) -> list[str]:
 
 @app.callback()
 @with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
-                "unsafe_no_sandbox"), fail=_fail)
+                "unsafe_no_sandbox", "resample", "samples", "sample_temperature",
+                "hints_off"), fail=_fail)
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
@@ -124,7 +136,9 @@ def run(
     cfg = RunConfig(formats=fmts, max_turns=max_turns, workers=workers, sandbox=sandbox,
                     exec_timeout=exec_timeout, task_timeout=task_timeout or None,
                     max_new_tokens=max_new_tokens, suite=suite, prompt=settings.prompt,
-                    context_window=settings.context_window)
+                    context_window=settings.context_window, resample=settings.resample,
+                    hints=_hints(settings), samples=settings.samples,
+                    sample_temperature=settings.sample_temperature)
     llm = None
     if backend == "local":
         from codeact.llm.base import LLMError

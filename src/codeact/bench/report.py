@@ -28,6 +28,7 @@ class Stats:
     timeouts: int = 0
     at_limit: int = 0  # ended at the turn limit
     stuck: int = 0  # ended by stuck detection
+    resampled: int = 0  # turns whose first reply repeated an action and was resampled
     turns: float = 0.0  # sums until finalised, then averages
     tokens: float = 0.0
     wall: float = 0.0
@@ -39,6 +40,7 @@ class Stats:
         self.timeouts += bool(rec.get("timed_out"))
         self.at_limit += rec.get("stop_reason") == StopReason.MAX_TURNS
         self.stuck += rec.get("stop_reason") == StopReason.STUCK
+        self.resampled += int(rec.get("resampled_turns") or 0)
         self.turns += float(rec.get("turns") or 0)
         self.tokens += float(rec.get("total_tokens") or 0)
         self.wall += float(rec.get("wall_seconds") or 0)
@@ -69,7 +71,7 @@ class Stats:
                 "avg_turns": self.avg_turns, "avg_tokens": self.avg_tokens,
                 "avg_wall_seconds": self.avg_wall, "errors": self.errors,
                 "timeouts": self.timeouts, "at_limit": self.at_limit, "stuck": self.stuck,
-                "success_ci95": list(self.interval)}
+                "resampled_turns": self.resampled, "success_ci95": list(self.interval)}
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -155,14 +157,15 @@ def _rows(summary: Summary) -> list[tuple[str, str, Stats]]:
 
 
 HEADERS = ("domain", "format", "solved", "success", "95% CI", "turns", "tokens", "wall s",
-           "limit", "stuck", "err")
+           "limit", "stuck", "resampled", "err")
 
 
 def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
     lo, hi = st.interval
     return [dom, fmt, f"{st.successes}/{st.n}", f"{100 * st.success_rate:.1f}%",
             f"{100 * lo:.0f}-{100 * hi:.0f}", f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}",
-            f"{st.avg_wall:.1f}", str(st.at_limit), str(st.stuck), str(st.errors)]
+            f"{st.avg_wall:.1f}", str(st.at_limit), str(st.stuck), str(st.resampled),
+            str(st.errors)]
 
 
 def rich_table(summary: Summary, title: str = "Benchmark results"):

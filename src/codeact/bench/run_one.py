@@ -38,6 +38,10 @@ class RunConfig:
     keep_trajectory: bool = True
     prompt: str | None = None  # code-format prompt variant or file (None: default)
     context_window: int | None = None  # None: what the backend knows
+    resample: int = 2  # tries to replace a reply that repeats an earlier action
+    hints: list[str] | None = None  # the agent hints to use (None: all)
+    samples: int = 1  # self-consistency: independent runs per task, majority answer
+    sample_temperature: float = 0.7
 
     def __post_init__(self) -> None:
         known = format_names()
@@ -53,6 +57,19 @@ def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
     includes the hash, so two prompts can share a results file)."""
     prompt = prompt_for(action_format, cfg.prompt)
     return {"prompt": prompt.name, "prompt_sha": prompt.sha}
+
+
+def _solve(agent: Any, instruction: str, cfg: RunConfig) -> Any:
+    """One run, or with ``cfg.samples`` > 1 the voted trajectory of that many runs."""
+    if cfg.samples <= 1:
+        return agent.run(instruction)
+    from codeact.agent.consistency import stream_samples
+    from codeact.events import DoneEvent
+
+    done = [e for e in stream_samples(agent, instruction, cfg.samples,
+                                      temperature=cfg.sample_temperature)
+            if isinstance(e, DoneEvent)]
+    return done[-1].trajectory
 
 
 def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[str, Any]:
@@ -86,7 +103,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                       max_turns=cfg.max_turns, time_limit=cfg.task_timeout,
                       exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
                       temperature=cfg.temperature, prompt=cfg.prompt if
-                      action_format == "code" else None, context_window=cfg.context_window)
+                      action_format == "code" else None, context_window=cfg.context_window,
+                      resample=cfg.resample, hints=cfg.hints)
         if cfg.task_timeout:
             def on_timeout() -> None:
                 timed_out.set()
@@ -95,7 +113,7 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
             timer = threading.Timer(cfg.task_timeout, on_timeout)
             timer.daemon = True
             timer.start()
-        traj = agent.run(task.instruction)
+        traj = _solve(agent, task.instruction, cfg)
         if timer is not None:
             timer.cancel()
         stop = traj.stop_reason
@@ -124,7 +142,13 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
             "started_at": started,
             "finished_at": time.time(),
             "trajectory": traj.to_dict() if cfg.keep_trajectory else None,
+            "resample": cfg.resample,
+            "resampled_turns": sum(1 for t in traj.turns if t.resampled),
         }
+        if cfg.samples > 1:
+            vote = traj.metadata["samples"]
+            record.update(samples=vote["k"], agreement=vote["agreement"],
+                          sample_answers=vote["answers"])
         if stop == "error" and traj.error:
             record["check_detail"] = traj.error
         return record

@@ -27,9 +27,10 @@ import typer
 from codeact.config import ConfigError, load_settings
 
 __all__ = ["AGENT", "SANDBOX", "SETTING_OPTIONS", "ActionFormat", "AllowPackage", "ApiKey",
-           "BaseUrl", "ContextWindow", "DenyPackage", "ExecTimeout", "KeepPackages",
+           "BaseUrl", "ContextWindow", "DenyPackage", "ExecTimeout", "HintsOff", "KeepPackages",
            "KernelEnv", "MaxTurns", "Mcp", "Model", "NCtx", "NThreads", "Packages",
-           "PackagesMaxMb", "Prompt", "Sandbox", "Temperature", "Tools", "UnsafeNoSandbox",
+           "PackagesMaxMb", "Prompt", "Resample", "SampleTemperature", "Samples", "Sandbox",
+           "Temperature", "Tools", "UnsafeNoSandbox",
            "Workspace", "given", "model_help", "sandbox_help", "with_settings"]
 
 
@@ -60,6 +61,13 @@ def sandbox_help() -> str:
              for n in backend_names()]
     return (f"Sandbox backend kernels run in: {', '.join(names)} (default bwrap). "
             "Env: CODEACT_SANDBOX.")
+
+
+def _hint_names() -> list[str]:
+    """The agent's registered hints, for --no-hint's help."""
+    from codeact.agent.hints import hint_names
+
+    return hint_names()
 
 
 def _sandbox_names() -> Any:
@@ -136,6 +144,21 @@ KeepPackages = Annotated[bool, typer.Option(
     "--keep-packages", help="Keep installed packages for the workspace (under the user "
     "data dir) instead of dropping them with the session. Env: CODEACT_PACKAGES_PERSIST.")]
 
+Resample = Annotated[int | None, typer.Option(
+    "--resample", help="When a reply repeats an action that already ran, discard it unrun "
+    "and ask the model again, sampling, up to this many times (default 2; 0: never). "
+    "Env: CODEACT_RESAMPLE.")]
+Samples = Annotated[int | None, typer.Option(
+    "--samples", help="Self-consistency: run the task this many times (fresh kernel each "
+    "time, sampling at --sample-temperature) and answer by majority vote (default 1). "
+    "Env: CODEACT_SAMPLES.")]
+SampleTemperature = Annotated[float | None, typer.Option(
+    "--sample-temperature", help="Temperature of the --samples runs (default 0.7). "
+    "Env: CODEACT_SAMPLE_TEMPERATURE.")]
+HintsOff = Annotated[list[str] | None, typer.Option(
+    "--no-hint", help=f"Switch off one of the agent's hints for small models (repeatable): "
+    f"{', '.join(_hint_names())}. Env: CODEACT_HINTS_OFF (comma-separated).")]
+
 # setting name -> (its declaration, the default that means "not given")
 SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "model": (Model, None),
@@ -160,6 +183,10 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "packages_deny": (DenyPackage, None),
     "packages_max_mb": (PackagesMaxMb, None),
     "packages_persist": (KeepPackages, False),
+    "resample": (Resample, None),
+    "samples": (Samples, None),
+    "sample_temperature": (SampleTemperature, None),
+    "hints_off": (HintsOff, None),
 }
 
 # the kernel's sandbox, environment and package policy
@@ -168,7 +195,7 @@ SANDBOX = ("sandbox", "unsafe_no_sandbox", "kernel_env", "packages", "packages_a
 # everything an agent is built from (``run``; ``chat`` without ``action_format``)
 AGENT = ("model", "base_url", "api_key", "max_turns", "tools", "mcp", "workspace",
          "action_format", "exec_timeout", "n_ctx", "n_threads", "temperature", "prompt",
-         "context_window", *SANDBOX)
+         "context_window", "resample", "hints_off", *SANDBOX)
 
 
 # -------------------------------------------------------------------- the collection

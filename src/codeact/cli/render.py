@@ -17,6 +17,8 @@ from codeact.events import (
     FinalAnswerEvent,
     ObservationEvent,
     OutputDelta,
+    ResampledEvent,
+    SampleStarted,
     TextDelta,
     ToolCallEvent,
     TurnStarted,
@@ -94,7 +96,15 @@ class EventPrinter:
 
     def handle(self, event: Event) -> None:
         """Render one event."""
-        if isinstance(event, TurnStarted):
+        if isinstance(event, SampleStarted):
+            self._newline()
+            self.console.rule(f"sample {event.sample} of {event.k}", style="bold")
+        elif isinstance(event, ResampledEvent):
+            self._filter = TagFilter()
+            self._newline()
+            self.console.print(Text(f"[discarded: {event.reason}; asking again "
+                                    f"(try {event.attempt})]", style="dim italic"))
+        elif isinstance(event, TurnStarted):
             self._filter = TagFilter()
             if self.show_turns:
                 self._newline()
@@ -145,6 +155,11 @@ class EventPrinter:
             self._write(self._filter.flush())
             self._newline()
             traj = event.trajectory
+            vote = traj.metadata.get("samples")
+            if vote:
+                answers = ", ".join(repr(a) if a is not None else "-" for a in vote["answers"])
+                self.console.print(Text(f"vote: {vote['agreement']} of {vote['k']} runs agree "
+                                        f"on the answer (answers: {answers})", style="bold"))
             if self.show_turns:
                 self.console.print(
                     Text(f"stopped: {traj.stop_reason} · {len(traj.turns)} turn(s) · "

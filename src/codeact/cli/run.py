@@ -15,7 +15,7 @@ from codeact.cli.output import console, fail
 from codeact.config import Settings
 
 
-@with_settings(AGENT, fail=fail)
+@with_settings((*AGENT, "samples", "sample_temperature"), fail=fail)
 def run(
     task: Annotated[str, typer.Argument(help="What the agent should do.")],
     settings: Settings,
@@ -27,7 +27,9 @@ def run(
     notebook_out: Annotated[Path | None, typer.Option(
         "--notebook", help="Also write the run as a Jupyter notebook (.ipynb).")] = None,
 ) -> None:
-    """Solve one task; exit code 0 when the agent ended with an answer."""
+    """Solve one task; exit code 0 when the agent ended with an answer (with --samples:
+    the majority answer of that many runs)."""
+    from codeact.agent.consistency import stream_samples
     from codeact.cli.render import EventPrinter
     from codeact.events import DoneEvent
 
@@ -35,7 +37,9 @@ def run(
     printer = EventPrinter(Console(stderr=True) if json_out == Path("-") else console)
     trajectory = None
     try:
-        for event in agent.stream(task):
+        events = agent.stream(task) if settings.samples <= 1 else stream_samples(
+            agent, task, settings.samples, temperature=settings.sample_temperature)
+        for event in events:
             if isinstance(event, DoneEvent):
                 trajectory = event.trajectory
             if not quiet:

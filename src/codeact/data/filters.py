@@ -148,8 +148,8 @@ def has_invalid(item: Item) -> bool:
 
 
 _NOTE = re.compile(r"(You have \d+ turns left\.|You have 1 turn left: give your final "
-                   r"answer in <solution> now\.|You have no turns left; this was your last "
-                   r"action\.)\s*$")
+                   r"answer(?: in <solution>)? now\.|You have no turns left; this was your "
+                   r"last action\.)\s*$")
 
 
 def _remaining(note: str) -> int:
@@ -185,8 +185,9 @@ def repair(item: Item) -> Item:
             follow = dict(follow)
             note = _NOTE.search(str(follow.get("content") or ""))
             if note and removed:
-                new = turns_left_note(_remaining(note.group(1)) + removed)
-                follow["content"] = follow["content"][:note.start(1)] + new
+                new = turns_left_note(_remaining(note.group(1)) + removed) or ""
+                follow["content"] = follow["content"][:note.start(1)].rstrip("\n") + \
+                    ("\n" + new if new else "")
             out_msgs.append(follow)
             i += 2
         else:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from codeact.agent.hints.answer_check import AnswerCheck
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.failed_assignments import FailedAssignments
+from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
 from codeact.errors import CodeactError
@@ -34,8 +37,11 @@ def register(cls: type[Hint]) -> type[Hint]:
 
 
 register(FailedAssignments)
+register(NameAsText)
+register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
+register(AnswerCheck)
 
 
 def hint_names() -> list[str]:

@@ -1,12 +1,13 @@
 """The hint protocol: how a small-model heuristic sees a run and what it may say.
 
-A hint is told when a run starts (:meth:`Hint.reset`) and sees every action that ran
-(:meth:`Hint.after_action`): the code or tool call, the output the model will read, and
-whether it failed. It answers with :class:`Advice`: a note for the model, that the run
-is stuck (it can make no progress and should stop), or code that submits an answer
-instead of stopping stuck. Hints run in registration order, each seeing the advice of
-the ones before it (the requested-function hint turns a stuck run into a submission).
-"""
+A hint is told when a run starts (:meth:`Hint.reset`), may veto an action before it runs
+so that the model is asked again (:meth:`Hint.vetoes`), may refuse an answer once
+(:meth:`Hint.checks_answer`), and sees every action that ran (:meth:`Hint.after_action`):
+the code or tool call, the output the model will read, and whether it failed. It answers
+with :class:`Advice`: a note for the model, that the run is stuck (it can make no
+progress and should stop), or code that submits an answer instead of stopping stuck.
+Hints run in registration order, each seeing the advice of the ones before it (the
+requested-function hint turns a stuck run into a submission)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Advice:
 
     note: str | None = None
     repeat: bool = False  # the step repeats an earlier action or result
+    problem: bool = False  # the output does not answer the task yet (do not urge an answer)
     stuck: bool = False
     submit: str | None = None
 
@@ -56,12 +58,14 @@ class Verdict:
 
     notes: list[str] = field(default_factory=list)
     repeat: bool = False
+    problem: bool = False
     stuck: bool = False
     submit: str | None = None
     submit_note: str | None = None  # said only when the submission gave an answer
 
     def add(self, advice: Advice) -> None:
         self.repeat = self.repeat or advice.repeat
+        self.problem = self.problem or advice.problem
         self.stuck = self.stuck or advice.stuck
         if advice.submit is not None:
             if self.submit is None:
@@ -81,4 +85,14 @@ class Hint:
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         """Advice on an action that ran; ``so_far`` holds the earlier hints' advice."""
+        return None
+
+    def checks_answer(self, answer: str) -> str | None:
+        """Before the run ends on ``answer``: a note saying why it cannot be the answer
+        (the run then goes on for one more turn, once per run), or None."""
+        return None
+
+    def vetoes(self, action: str) -> str | None:
+        """Before an action runs (as :attr:`Step.action` would hold it): a reason to ask
+        the model again instead of running it, or None."""
         return None

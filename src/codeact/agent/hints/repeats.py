@@ -44,22 +44,36 @@ class RepeatGuard(Hint):
         self.stop_at = stop_at
         self._pairs: Counter[tuple[str, str]] = Counter()
         self._outputs: Counter[str] = Counter()
+        self._ran: set[str] = set()  # every action that ran
+        self._failing: set[str] = set()  # the actions that failed since the last success
 
     def reset(self, run: RunStart | None = None) -> None:
         if run is not None:
             self.code_format = run.code_format
         self._pairs.clear()
         self._outputs.clear()
+        self._ran.clear()
+        self._failing.clear()
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
-        note, stop = self.check(step.action, step.output, not step.ok)
+        action = step.action.strip()
+        self._ran.add(action)
+        if step.ok:
+            self._failing.clear()
+        else:
+            self._failing.add(action)
+        note, stop = self.check(step.action, step.output, not step.ok,
+                                unfinished=so_far.problem)
         return Advice(note=note, repeat=True, stuck=stop) if note else None
 
-    def check(self, action: str, output: str, failed: bool = False) -> tuple[str | None, bool]:
+    def check(self, action: str, output: str, failed: bool = False, *,
+              unfinished: bool = False) -> tuple[str | None, bool]:
         """Record one (action, output); return (a note for the model or None, stop?).
 
         ``failed``: the action raised an error, so "give the answer now" is the wrong
-        advice: the note says to read the error and change the code instead."""
+        advice: the note says to read the error and change the code instead.
+        ``unfinished``: another hint found that the output does not answer the task yet,
+        so the advice is to change the approach, not to answer."""
         action, output = action.strip(), normalize(output)
         self._pairs[(action, output)] += 1
         same_pair = self._pairs[(action, output)]
@@ -88,6 +102,9 @@ class RepeatGuard(Hint):
             else:
                 advice = ("Read the error message: it says what is wrong. Call the tool "
                           "with different arguments, or call a different tool.")
+        elif unfinished:
+            advice = ("The output does not answer the task yet (see the note above): change "
+                      "the approach instead of running the same computation again.")
         elif self.code_format:
             advice = ("If your work already answers the task, give the answer now: call "
                       "final_answer() with the result (or with the function, when the task "
@@ -102,6 +119,16 @@ class RepeatGuard(Hint):
         warn = "" if stop or times < self.stop_at - 1 else \
             " If it happens once more, the run stops."
         return f"{what} {advice}{warn}", stop
+
+    def vetoes(self, action: str) -> str | None:
+        """An action that already ran in this run: run again, it would most likely give
+        the same output (a model that insists still gets it run after the resamples)."""
+        action = action.strip()
+        if action in self._failing:
+            return "it repeats an action that failed"
+        if action in self._ran:
+            return "it repeats an earlier action"
+        return None
 
 
 def _ordinal(n: int) -> str:

@@ -299,8 +299,8 @@ CA.Timeline = class {
       el.className = "item exec";
       let code = shown ? "" : CA.codeBlock(d.code, "python");
       const obsText = (d.observation && d.observation.text) || "";
-      if (d.edited || obsText.startsWith("The user edited your code")) code = CA.codeBlock(d.code, "python", { label: "python (edited by you)" });
-      const skipped = obsText.startsWith("The user declined to run this code");
+      if (d.edited || obsText.includes("The user edited your code")) code = CA.codeBlock(d.code, "python", { label: "python (edited by you)" });
+      const skipped = obsText.includes("The user declined to run this code");
       el.innerHTML = code +
         (d.approval && CA.interactive ? CA.approvalPanel(d) : "") +
         (skipped ? `<div class="obs skipped"><div class="obs-head"><span>Output</span>` +

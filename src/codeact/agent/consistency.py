@@ -1,0 +1,108 @@
+"""Self-consistency: K independent runs of one task, the answer chosen by majority.
+
+A small model that solves a task in some of its sampled runs gives the right answer more
+often than any single wrong one; voting over normalised answers turns that into a
+better single answer, at K times the tokens. Every run is kept: the chosen trajectory
+carries the others in ``metadata["samples"]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from codeact.events import DoneEvent, Event, SampleStarted
+from codeact.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from codeact.agent.loop import Agent
+
+DEFAULT_TEMPERATURE = 0.7
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def normalise_answer(answer: str) -> str:
+    """The answer as votes compare it: case, outer quotes, surrounding whitespace and a
+    final period do not count; a number counts by value (``42.0`` is ``42``)."""
+    text = " ".join(answer.split()).rstrip(".").strip().strip("\"'`").strip().lower()
+    plain = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text) \
+        else text
+    if _NUMBER.fullmatch(plain):
+        value = float(plain)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    return text
+
+
+@dataclass
+class Vote:
+    """The outcome of a vote: the chosen run and how many runs agreed with it."""
+
+    chosen: Trajectory
+    agreement: int  # runs whose normalised answer is the chosen one (0: no run answered)
+    runs: list[Trajectory] = field(default_factory=list)
+
+    @property
+    def k(self) -> int:
+        return len(self.runs)
+
+
+def vote(runs: Sequence[Trajectory]) -> Vote:
+    """Majority over the runs that ended with an answer; ties go to the answer reached
+    first (in run order). No run answered: the first run is chosen, agreement 0."""
+    if not runs:
+        raise ValueError("no runs to vote over")
+    answered = [(i, normalise_answer(t.answer)) for i, t in enumerate(runs)
+                if t.solved and t.answer is not None]
+    if not answered:
+        return Vote(runs[0], 0, list(runs))
+    counts = Counter(key for _, key in answered)
+    best = max(counts.values())
+    first = next(i for i, key in answered if counts[key] == best)
+    return Vote(runs[first], best, list(runs))
+
+
+def annotate(result: Vote) -> Trajectory:
+    """The chosen trajectory with the vote in ``metadata["samples"]``: k, agreement,
+    each run's answer, and the other runs in full."""
+    chosen = result.chosen
+    others = [t.to_dict() for t in result.runs if t is not chosen]
+    chosen.metadata["samples"] = {
+        "k": result.k, "agreement": result.agreement,
+        "answers": [t.answer if t.solved else None for t in result.runs],
+        "chosen": result.runs.index(chosen), "others": others,
+    }
+    return chosen
+
+
+def stream_samples(agent: Agent, task: str, k: int, *,
+                   temperature: float = DEFAULT_TEMPERATURE,
+                   on_sample: Callable[[int, Trajectory], None] | None = None
+                   ) -> Iterator[Event]:
+    """Run ``task`` ``k`` times with ``agent`` (a fresh kernel and a new seed each time,
+    sampling at ``temperature``), yielding a :class:`SampleStarted` and each run's events
+    except its DoneEvent; the last event is one DoneEvent with the voted trajectory
+    (:func:`annotate`)."""
+    if k < 1:
+        raise ValueError("samples must be at least 1")
+    runs: list[Trajectory] = []
+    saved = agent.temperature, agent.seed
+    agent.temperature = temperature
+    try:
+        for i in range(k):
+            if i:
+                agent.reset()  # an independent run: no variables of the last one
+            agent.seed = saved[1] + 7919 * i
+            yield SampleStarted(i + 1, k)
+            for event in agent.stream(task):
+                if isinstance(event, DoneEvent):
+                    runs.append(event.trajectory)
+                    if on_sample is not None:
+                        on_sample(i, event.trajectory)
+                else:
+                    yield event
+    finally:
+        agent.temperature, agent.seed = saved
+    yield DoneEvent(annotate(vote(runs)))

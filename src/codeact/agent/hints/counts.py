@@ -1,0 +1,96 @@
+"""A hint for a result that has the wrong number of items for the task.
+
+Seen with a 1.5B model on the README's own task, "the sum of the squares of the first
+100 prime numbers": it typed out the 25 primes below 100, printed their squares and
+total, and submitted that. The task names a count (100 prime numbers); the printed list
+has 25 items. When a task names how many things it is about ("the first 100 primes",
+"5 words", "top 10") and a successful cell prints a list of another length, while no
+printed list has the asked length, the note says so (and the repeat guard then does not
+advise answering); an answer given while the mismatch stands is refused once.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+
+# "first 100 prime numbers", "the 10 largest", "top 5", "20 random words": a number
+# before a plural word or after first/last/top/bottom (years and ranges do not count)
+_COUNT = re.compile(r"\b(first|last|top|bottom|next|(?<![\d.,])(?=\d))\s*(\d{1,5})\s+"
+                    r"(?:(?!(?:the|and|of|a|an|in|to)\b)[a-z]+\s+){0,2}?([a-z]{3,}s)\b",
+                    re.I)
+_RANGE_WORDS = ("below", "under", "less", "up to", "between", "from", "than", "over")
+_LIST = re.compile(r"\[[^\[\]]*\]")
+MIN_COUNT, MAX_COUNT = 3, 10_000
+
+
+def asked_counts(task: str) -> dict[int, str]:
+    """The item counts a task names, each with its phrase (``the first 100 prime
+    numbers`` -> {100: "first 100 prime numbers"})."""
+    counts: dict[int, str] = {}
+    for match in _COUNT.finditer(task):
+        before = task[max(0, match.start() - 16):match.start()].lower()
+        if any(word in before for word in _RANGE_WORDS):
+            continue  # "between 10 and 20 items" names bounds, not a count
+        n = int(match.group(2))
+        if 1000 <= n <= 2100 and not match.group(1):
+            continue  # most likely a year
+        if MIN_COUNT <= n <= MAX_COUNT:
+            counts.setdefault(n, match.group(0).strip())
+    return counts
+
+
+def printed_lengths(output: str) -> list[int]:
+    """The lengths of the Python lists an output prints (flat ones, parsed safely)."""
+    lengths = []
+    for text in _LIST.findall(output):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, list) and len(value) >= 2:
+            lengths.append(len(value))
+    return lengths
+
+
+class CountCheck(Hint):
+    """Per run: the counts the task names, whether a note was given, and a mismatch no
+    later output has put right (an answer then is refused once)."""
+
+    name = "counts"
+
+    def __init__(self) -> None:
+        self.counts: dict[int, str] = {}
+        self.noted = False
+        self.mismatch: str | None = None  # what the refusal of an answer says
+
+    def reset(self, run: RunStart) -> None:
+        self.counts = asked_counts(run.task)
+        self.noted = False
+        self.mismatch = None
+
+    def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+        if not self.counts or not step.ok or step.observation is None:
+            return None
+        lengths = printed_lengths(step.output)
+        if any(n in self.counts for n in lengths):
+            self.mismatch = None  # a list of the asked length: put right
+            return None
+        if not lengths:
+            return None
+        phrases = " / ".join(f'"{p}"' for p in self.counts.values())
+        self.mismatch = (f"The task asks for {phrases}, but your list has {lengths[-1]} "
+                         f"items. Change the code so that it computes exactly that many "
+                         f"(keep generating until you have that many, do not type them "
+                         f"out), print the result, then answer.")
+        again = " again" if self.noted else ""
+        self.noted = True
+        return Advice(note=f"Note: the task asks for {phrases}, but the list printed above "
+                           f"has{again} {lengths[-1]} items. Change the code so that it "
+                           "computes exactly that many (keep generating until you have "
+                           "that many) before you answer.", problem=True)
+
+    def checks_answer(self, answer: str) -> str | None:
+        return self.mismatch

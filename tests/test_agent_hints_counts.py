@@ -1,0 +1,61 @@
+"""The count check: the counts a task names, printed lists, and the note in the loop."""
+
+from codeact.agent import Agent
+from codeact.agent.hints.base import RunStart, Step, Verdict
+from codeact.agent.hints.counts import CountCheck, asked_counts, printed_lengths
+from codeact.llm.scripted import ScriptedLLM
+from codeact.runtime import Session
+from codeact.runtime.observation import Observation
+
+
+def test_counts_named_by_a_task():
+    assert asked_counts("the sum of the squares of the first 100 prime numbers") == \
+        {100: "first 100 prime numbers"}
+    assert asked_counts("List the 10 largest cities.") == {10: "10 largest cities"}
+    assert asked_counts("the top 5 words") == {5: "top 5 words"}
+    for none in ["primes below 100", "In 2024 the numbers rose.", "between 10 and 20 items",
+                 "What is 2 + 2?", "2 apples"]:
+        assert asked_counts(none) == {}, none
+
+
+def test_printed_lists_are_measured_safely():
+    assert printed_lengths("[4, 9, 25] 38\n['a', 'b']") == [3, 2]
+    assert printed_lengths("[1] [x, y] [__import__('os')]") == []
+
+
+def _step(output: str, ok: bool = True) -> Step:
+    return Step(1, "code", output, ok, Observation(stdout=output))
+
+
+def test_one_note_when_no_printed_list_has_the_asked_length():
+    hint = CountCheck()
+    hint.reset(RunStart("Sum the squares of the first 5 primes."))
+    assert hint.after_action(_step("[2, 3, 5, 7, 11] 208"), Verdict()) is None
+    assert hint.checks_answer("208") is None
+    advice = hint.after_action(_step("[2, 3, 5] 38"), Verdict())
+    assert advice and 'asks for "first 5 primes", but the list printed above has 3 items' \
+        in advice.note
+    assert hint.checks_answer("38").startswith('The task asks for "first 5 primes", but')
+    again = hint.after_action(_step("[2, 3] 13"), Verdict())
+    assert again and "has again 2 items" in again.note and again.problem
+    hint.after_action(_step("[2, 3, 5, 7, 11] 208"), Verdict())
+    assert hint.checks_answer("208") is None  # put right
+    hint.reset(RunStart("What is 2 + 2?"))
+    assert hint.after_action(_step("[1, 2, 3]"), Verdict()) is None
+
+
+def test_in_the_loop_the_note_follows_the_short_list():
+    session = Session(sandbox="bwrap")
+    session.start()
+    try:
+        replies = iter(["<execute>p = [2, 3, 5]\nprint(p, sum(x * x for x in p))</execute>",
+                        "<solution>38</solution>",
+                        "<execute>p = [2, 3, 5, 7, 11]\nprint(p, sum(x * x for x in p))"
+                        "</execute>", "<solution>208</solution>"])
+        traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run(
+            "Sum the squares of the first 5 primes.")
+    finally:
+        session.close()
+    assert "but the list printed above has 3 items" in traj.turns[0].observation
+    assert traj.turns[1].action == "answer_refused"
+    assert traj.answer == "208"

@@ -1,0 +1,46 @@
+"""The name-as-text hint, on its own and with a real kernel."""
+
+from codeact.agent import Agent
+from codeact.agent.hints.base import RunStart, Step, Verdict
+from codeact.agent.hints.name_as_text import NameAsText
+from codeact.llm.scripted import ScriptedLLM
+from codeact.runtime import Session
+from codeact.runtime.observation import ExecutionError, Observation
+
+
+def _step(output: str, error: ExecutionError | None = None) -> Step:
+    return Step(1, "code", output, error is None, Observation(error=error))
+
+
+def test_an_undefined_name_seen_as_text_gets_quoted():
+    hint = NameAsText()
+    hint.reset(RunStart("Look up the code for the order."))
+    assert hint.after_action(_step("order code: w686y666"), Verdict()) is None
+    undefined = ExecutionError("NameError", "name 'w686y666' is not defined", "")
+    advice = hint.after_action(_step("NameError: ...", undefined), Verdict())
+    assert advice is not None and "write it in quotes: 'w686y666'" in advice.note
+    # a name never shown, or one shown only inside quotes, gets nothing
+    other = ExecutionError("NameError", "name 'total' is not defined", "")
+    assert hint.after_action(_step("NameError", other), Verdict()) is None
+    hint.reset(RunStart("x"))
+    hint.after_action(_step("value = 'abc'"), Verdict())
+    quoted = ExecutionError("NameError", "name 'abc' is not defined", "")
+    assert hint.after_action(_step("NameError", quoted), Verdict()) is None
+
+
+def test_in_the_loop_the_note_follows_the_error():
+    session = Session(sandbox="bwrap")
+    session.start()
+    try:
+        replies = iter(["<execute>print('the id is', 'w686y666')</execute>",
+                        "<execute>final_answer(w686y666)</execute>",
+                        "<execute>final_answer('w686y666')</execute>"])
+        traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("get id")
+    finally:
+        session.close()
+    assert "write it in quotes: 'w686y666'" in traj.turns[1].observation
+    assert traj.answer == "w686y666"
+
+
+def test_a_tool_call_step_is_ignored():
+    assert NameAsText().after_action(Step(1, "call", "out", True), Verdict()) is None
