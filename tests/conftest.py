@@ -1,5 +1,6 @@
-"""Shared pytest setup: slow tests run only with --slow (CI passes it); an API client for
-the server tests that define a module's ``server`` fixture."""
+"""Shared pytest setup: slow tests run only with --slow (CI passes it); a sandboxed kernel
+shared by a module's tests (``session``); an API client for the server tests that define
+a module's ``server`` fixture."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -28,3 +29,15 @@ def client(server: Any) -> Iterator[Any]:
     c = Client(server.url)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    """A real bubblewrap-sandboxed kernel shared by a module's tests (a module that needs
+    another configuration defines its own ``session``)."""
+    from codeact.runtime import Session
+
+    s = Session(sandbox="bwrap")
+    s.start()
+    yield s
+    s.close()

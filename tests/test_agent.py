@@ -19,7 +19,6 @@ from codeact.events import (
 )
 from codeact.llm.base import BaseLLM, LLMError
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 from codeact.tools import ToolLoadError, tool
 from codeact.trajectory import Trajectory
 
@@ -28,14 +27,6 @@ from codeact.trajectory import Trajectory
 def lookup_price(item: str) -> float:
     """Price of an item in euros."""
     return {"apple": 0.5, "pear": 0.75}[item]
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def run(agent: Agent, task: str = "task") -> tuple[list, Trajectory]:

@@ -15,17 +15,8 @@ from codeact.agent.hints import (
     make_hints,
 )
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 
 REPEATED = "<execute>print(6 * 7)</execute>"
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_registered_hints_run_in_order_and_unknown_names_fail():

@@ -6,7 +6,6 @@ from codeact.agent import Agent
 from codeact.agent.hints.answer_check import AnswerCheck
 from codeact.agent.hints.base import RunStart
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 
 
 def _check(answer: str, task: str = "Compute it.") -> str | None:
@@ -33,14 +32,6 @@ def test_a_count_needs_a_number_but_code_and_prose_pass():
     assert _check("8", "How many primes are below 20?") is None
     assert _check("def count(s):\n    return len(s)", "Write def count(s): the number of "
                   "letters") is None
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_the_loop_refuses_once_then_takes_the_next_answer(session):

@@ -1,11 +1,9 @@
 """The failed-assignment hint, on its own and in the agent loop with a real kernel."""
 
-import pytest
 
 from codeact.agent import Agent
 from codeact.agent.hints.failed_assignments import FailedAssignments, assigned_names
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 from codeact.runtime.observation import ExecutionError, Observation
 
 
@@ -42,14 +40,6 @@ def test_a_restart_forgets_failed_cells():
     restarted = _failed("NameError", "name 'a' is not defined")
     restarted.restarted = True
     assert cells.observe("a", restarted) is None
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_agent_explains_the_name_a_failed_cell_never_set(session):

@@ -1,24 +1,14 @@
 """The requested-function hint, on its own and in the agent loop with a real kernel."""
 
-import pytest
 
 from codeact.agent import Agent
 from codeact.agent.hints.requested_function import RequestedFunction, defined_functions
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 from codeact.runtime.observation import ExecutionError, Observation
 
 
 def _failed(name: str, message: str) -> Observation:
     return Observation(error=ExecutionError(name, message, ""))
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_defined_functions_are_module_level_defs_in_order():

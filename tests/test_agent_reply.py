@@ -1,11 +1,9 @@
 """Chat replies: bare values get prose, and the prose always carries the value."""
 
-import pytest
 
 from codeact.agent import Agent
 from codeact.agent.reply import final_reply, is_prose, needs_reply
 from codeact.llm.scripted import ScriptedLLM
-from codeact.runtime import Session
 
 
 def test_bare_values_need_a_reply_prose_does_not():
@@ -24,14 +22,6 @@ def test_the_reply_keeps_the_value_and_never_is_bare():
         "I computed the product and added five to it.\n\nResult: 396"
     assert final_reply("<execute>print(396)</execute>", "396") == "The result is 396."
     assert final_reply("", "def f():\n    pass") == "Here is the result:\n\ndef f():\n    pass"
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_a_chat_turn_that_ends_on_a_bare_value_ends_with_prose(session):

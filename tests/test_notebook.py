@@ -42,14 +42,6 @@ def host_price(item: str) -> float:
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
 
 
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
-
-
 def agent_run(session: Session, replies: list[str], tools: list) -> Trajectory:
     return Agent(ScriptedLLM(replies), tools, session=session, max_turns=6).run("the task")
 

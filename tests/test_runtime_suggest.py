@@ -5,10 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import pytest
-
 from codeact.agent.observe import render_observation
-from codeact.runtime import Session
 from codeact.runtime.suggest import annotate, close_match, note_for
 
 
@@ -58,14 +55,6 @@ def test_annotate_adds_the_note_once_and_never_raises():
     bad = AttributeError("x", name="x", obj=Hostile())
     annotate(bad, None, {})
     assert not hasattr(bad, "__notes__")
-
-
-@pytest.fixture(scope="module")
-def session():
-    s = Session(sandbox="bwrap")
-    s.start()
-    yield s
-    s.close()
 
 
 def test_the_kernel_shows_the_note_under_the_error(session):
