@@ -508,11 +508,18 @@ def test_a_repeated_failing_cell_is_resampled_not_run(session):
     assert traj.turns[1].resampled == ["<execute>total = undefined_thing + 1"]
     resampled = [e for e in events if isinstance(e, ResampledEvent)]
     assert [(e.turn, e.attempt, e.reason) for e in resampled] == \
-        [(2, 1, "it repeats an action that failed")]
-    # greedy first, then a sampled retry with its own seed; the discarded reply is not in
-    # the view the retry is asked from (it never entered the conversation)
+        [(2, 1, "it repeats an action that failed with: NameError: name 'undefined_thing' "
+                "is not defined")]
+    # greedy first, then a sampled retry with its own seed, asked from a view without the
+    # discarded reply (it never entered the conversation) whose last observation says why
     assert llm.sampling == [(0.0, None), (0.0, None), (0.7, 2001), (0.0, None)]
-    assert llm.calls[2] == llm.calls[1]
+    assert llm.calls[2][:-1] == llm.calls[1][:-1]
+    assert llm.calls[2][-1]["content"].endswith(
+        "Note: your last reply was not run, because it repeats an action that failed with: "
+        "NameError: name 'undefined_thing' is not defined. The same action gives the same "
+        "result, so write a different one: fix what the output says is wrong, or use what "
+        "the outputs above already show.")
+    assert "your last reply was not run" not in str(traj.messages)  # the view only
     assert sum("undefined_thing" in m["content"] for m in traj.messages
                if m["role"] == "assistant") == 1
 

@@ -106,3 +106,17 @@ def test_a_run_of_identical_exchanges_shows_once_with_its_count():
     # different outputs are different exchanges: nothing collapses
     other = msgs[:2] + exchange("<execute>f(x)", "1") + exchange("<execute>f(x)", "2")
     assert collapse_repeats(other) == other
+
+
+def test_a_note_goes_to_the_last_observation_of_the_view_only():
+    from codeact.agent.history import with_note
+    from codeact.agent.observe import NOTES_HEADING
+
+    msgs = [{"role": "user", "content": "task"}, {"role": "assistant", "content": "a"},
+            {"role": "user", "content": "Observation:\n42"}]
+    view = with_note(msgs, "Note: try again.")
+    assert view[-1]["content"] == f"Observation:\n42\n\n{NOTES_HEADING}\nNote: try again."
+    assert msgs[-1]["content"] == "Observation:\n42" and view[:-1] == msgs[:-1]
+    noted = [*msgs[:-1], {"role": "user", "content": f"Observation:\n42\n\n{NOTES_HEADING}\nA."}]
+    assert with_note(noted, "B.")[-1]["content"].endswith(f"{NOTES_HEADING}\nA.\nB.")
+    assert with_note(msgs[:1], "C.")[-1]["content"] == f"Observation:\n{NOTES_HEADING}\nC."

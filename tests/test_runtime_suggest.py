@@ -65,3 +65,8 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("import pandas as pd\ndf = pd.DataFrame({'price': [1]})\n"
                           "df['prices']")
     assert render_observation(obs).endswith("Did you mean the key 'price' of `df`?")
+
+
+def test_short_names_need_a_close_match():
+    assert close_match("nope", ["open", "print"]) is None
+    assert close_match("alpah", ["alpha"]) == "alpha"

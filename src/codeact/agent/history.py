@@ -175,3 +175,19 @@ def collapse_repeats(messages: Sequence[Message]) -> list[Message]:
         out += [messages[last], {**messages[last + 1], "content": obs}]
         i = last + 2
     return out
+
+
+def with_note(messages: Sequence[Message], note: str) -> list[Message]:
+    """The view with ``note`` added to the notes of its last observation (or as a new
+    observation when the view does not end with one): what the model sees changes, the
+    conversation does not."""
+    out = list(messages)
+    last = out[-1] if out else None
+    if last is None or last.get("role") != "user" or \
+            not str(last.get("content") or "").startswith(OBSERVATION_PREFIX):
+        return [*out, {"role": "user", "content": f"{OBSERVATION_PREFIX}\n{NOTES_HEADING}\n{note}"}]
+    content = str(last.get("content") or "")
+    head, sep, notes = content.partition(f"\n\n{NOTES_HEADING}\n")
+    content = f"{head}{sep}{notes}\n{note}" if sep else f"{content}\n\n{NOTES_HEADING}\n{note}"
+    out[-1] = {**last, "content": content}
+    return out

@@ -42,7 +42,7 @@ from codeact.agent.act import (
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
 from codeact.agent.hints import RunStart, Step, Verdict, make_hints
-from codeact.agent.history import ContextBudget, collapse_repeats
+from codeact.agent.history import ContextBudget, collapse_repeats, with_note
 from codeact.agent.observe import compose_observation, render_observation, turns_left_note
 from codeact.agent.reply import REPLY_TOKENS, final_reply, needs_reply, reply_request
 from codeact.events import (
@@ -312,9 +312,13 @@ class Agent:
         return None
 
     def _generate(self, turn: int, *, temperature: float | None = None,
-                  seed: int | None = None) -> Generator[Event, None, Reply]:
-        """The model's next reply, from the view of the conversation that fits."""
+                  seed: int | None = None,
+                  note: str | None = None) -> Generator[Event, None, Reply]:
+        """The model's next reply, from the view of the conversation that fits; ``note``
+        is added to the last observation in this view only (a resample's reason)."""
         view = self.messages if self._budget is None else self._budget.view(self.messages)
+        if note is not None:
+            view = with_note(view, note)
         temperature = self.temperature if temperature is None else temperature
         if seed is None and temperature > 0 and getattr(self.llm, "can_vary", False):
             seed = self.seed + 1000 * turn  # a sampled run can be drawn again
@@ -338,7 +342,8 @@ class Agent:
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
                                               temperature=max(schedule, self.temperature),
-                                              seed=self.seed + 1000 * turn + attempt)
+                                              seed=self.seed + 1000 * turn + attempt,
+                                              note=self.format.resample_note.format(reason))
             if again.completion is None:  # failed or interrupted: keep the last reply
                 break
             reply, action = again, self.format.parse(again.completion)

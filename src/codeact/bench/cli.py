@@ -65,7 +65,7 @@ def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
         help="builtin | builtin-quick | builtin-24 | thirdparty | humaneval | humaneval-40 |"
-        " module:callable | entry-point name"
+        " chat-20 | module:callable | entry-point name"
     )] = "builtin",
     *,
     settings: Settings,

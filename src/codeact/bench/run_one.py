@@ -59,8 +59,19 @@ def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
     return {"prompt": prompt.name, "prompt_sha": prompt.sha}
 
 
-def _solve(agent: Any, instruction: str, cfg: RunConfig) -> Any:
-    """One run, or with ``cfg.samples`` > 1 the voted trajectory of that many runs."""
+def _solve(agent: Any, task: Task, cfg: RunConfig) -> Any:
+    """One run, or with ``cfg.samples`` > 1 the voted trajectory of that many runs; a chat
+    task sends its follow-up messages in the same conversation, and its last trajectory
+    carries the earlier ones in ``metadata["conversation"]``."""
+    instruction = task.instruction
+    follow_ups = list(task.metadata.get("follow_ups", ())) if agent.chat else []
+    if follow_ups:
+        earlier = [agent.run(instruction).to_dict()]
+        for message in follow_ups[:-1]:
+            earlier.append(agent.run(message).to_dict())
+        traj = agent.run(follow_ups[-1])
+        traj.metadata["conversation"] = earlier
+        return traj
     if cfg.samples <= 1:
         return agent.run(instruction)
     from codeact.agent.consistency import stream_samples
@@ -104,7 +115,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                       exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
                       temperature=cfg.temperature, prompt=cfg.prompt if
                       action_format == "code" else None, context_window=cfg.context_window,
-                      resample=cfg.resample, hints=cfg.hints)
+                      resample=cfg.resample, hints=cfg.hints,
+                      chat=bool(task.metadata.get("chat")))
         if cfg.task_timeout:
             def on_timeout() -> None:
                 timed_out.set()
@@ -113,12 +125,12 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
             timer = threading.Timer(cfg.task_timeout, on_timeout)
             timer.daemon = True
             timer.start()
-        traj = _solve(agent, task.instruction, cfg)
+        traj = _solve(agent, task, cfg)
         if timer is not None:
             timer.cancel()
         stop = traj.stop_reason
         is_timeout = timed_out.is_set() or stop == "time_limit"
-        if stop == "solution":
+        if stop == "solution" or (stop == "no_action" and agent.chat):
             check = task.check(traj.answer, CheckContext(
                 task=task, expected=task.expected, sandbox=cfg.sandbox, trajectory=traj,
                 exec_timeout=cfg.exec_timeout))

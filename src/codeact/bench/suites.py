@@ -7,7 +7,8 @@
   ``thirdparty`` (36 tasks, 5 domains, tools written as external suites write them) and
   ``thirdparty-quick`` (two tasks per domain),
   ``humaneval`` (the 164 HumanEval problems, needs ``pip install 'codeact[humaneval]'``),
-  ``humaneval-40`` (a fixed subset: every 4th problem, HumanEval/0, /4, ..., /156);
+  ``humaneval-40`` (a fixed subset: every 4th problem, HumanEval/0, /4, ..., /156),
+  ``chat-20`` (twenty chat requests, run in chat mode and graded by the reply's rules);
 - ``my_pkg.my_suite:load`` (the current directory is importable): a callable returning
   tasks (or an iterable of tasks itself);
 - ``my_pkg.my_suite``: a module with a ``load()`` function or a ``TASKS`` list;
@@ -75,6 +76,12 @@ def _thirdparty_quick() -> list[Task]:
     return thirdparty.load_quick()
 
 
+def _chat_20() -> list[Task]:
+    from codeact.bench import chat
+
+    return chat.load()
+
+
 def _humaneval() -> list[Task]:
     from codeact.bench import humaneval
 
@@ -96,6 +103,7 @@ BUILTIN_SUITES: dict[str, Callable[[], Iterable[Any]]] = {
     "thirdparty-quick": _thirdparty_quick,
     "humaneval": _humaneval,
     "humaneval-40": _humaneval_40,
+    "chat-20": _chat_20,
 }
 
 

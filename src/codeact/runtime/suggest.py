@@ -24,12 +24,12 @@ LIST_KEYS = 12  # a mapping with at most this many keys has them listed when non
 
 def close_match(word: str, candidates: Iterable[Any]) -> str | None:
     """The candidate closest to ``word``: one differing only in case first, else the
-    best ``difflib`` match above a similarity of 0.7."""
+    best ``difflib`` match with a similarity of 0.8 or more (``nope`` is not ``open``)."""
     names = [c for c in candidates if isinstance(c, str) and c != word]
     by_case = [c for c in names if c.lower() == word.lower()]
     if by_case:
         return by_case[0]
-    found = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+    found = difflib.get_close_matches(word, names, n=1, cutoff=0.8)
     return found[0] if found else None
 
 

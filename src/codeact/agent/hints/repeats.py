@@ -44,7 +44,7 @@ class RepeatGuard(Hint):
         self.stop_at = stop_at
         self._pairs: Counter[tuple[str, str]] = Counter()
         self._outputs: Counter[str] = Counter()
-        self._ran: set[str] = set()  # every action that ran
+        self._ran: dict[str, str] = {}  # every action that ran -> its last result, short
         self._failing: set[str] = set()  # the actions that failed since the last success
 
     def reset(self, run: RunStart | None = None) -> None:
@@ -57,7 +57,9 @@ class RepeatGuard(Hint):
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         action = step.action.strip()
-        self._ran.add(action)
+        error = step.observation.error if step.observation is not None else None
+        self._ran[action] = _short(f"{error.name}: {error.message}" if error is not None
+                                   else _last_line(step.output))
         if step.ok:
             self._failing.clear()
         else:
@@ -125,10 +127,21 @@ class RepeatGuard(Hint):
         the same output (a model that insists still gets it run after the resamples)."""
         action = action.strip()
         if action in self._failing:
-            return "it repeats an action that failed"
+            return f"it repeats an action that failed with: {self._ran[action]}"
         if action in self._ran:
-            return "it repeats an earlier action"
+            return f"it repeats an earlier action, whose output was: {self._ran[action]}"
         return None
+
+
+def _last_line(output: str) -> str:
+    """The last line of an output (an error's says what went wrong)."""
+    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def _ordinal(n: int) -> str:
