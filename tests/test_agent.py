@@ -513,12 +513,15 @@ def test_a_repeated_failing_cell_is_resampled_not_run(session):
     # greedy first, then a sampled retry with its own seed, asked from a view without the
     # discarded reply (it never entered the conversation) whose last observation says why
     assert llm.sampling == [(0.0, None), (0.0, None), (0.7, 2001), (0.0, None)]
-    assert llm.calls[2][:-1] == llm.calls[1][:-1]
+    # the retry's view: the failed exchange left out, the reason noted at the end
+    assert llm.calls[2][:2] == llm.calls[1][:2] and len(llm.calls[2]) == 3
+    assert not any("undefined_thing" in m["content"] for m in llm.calls[2][:-1])
     assert llm.calls[2][-1]["content"].endswith(
         "Note: your last reply was not run, because it repeats an action that failed with: "
-        "NameError: name 'undefined_thing' is not defined. The same action gives the same "
-        "result, so write a different one: fix what the output says is wrong, or use what "
-        "the outputs above already show.")
+        "NameError: name 'undefined_thing' is not defined. Earlier replies with that same "
+        "code are left out above. The same action gives the same result, so write a "
+        "different one: fix what the output says is wrong, or use what the outputs above "
+        "already show.")
     assert "your last reply was not run" not in str(traj.messages)  # the view only
     assert sum("undefined_thing" in m["content"] for m in traj.messages
                if m["role"] == "assistant") == 1

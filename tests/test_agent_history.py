@@ -120,3 +120,16 @@ def test_a_note_goes_to_the_last_observation_of_the_view_only():
     noted = [*msgs[:-1], {"role": "user", "content": f"Observation:\n42\n\n{NOTES_HEADING}\nA."}]
     assert with_note(noted, "B.")[-1]["content"].endswith(f"{NOTES_HEADING}\nA.\nB.")
     assert with_note(msgs[:1], "C.")[-1]["content"] == f"Observation:\n{NOTES_HEADING}\nC."
+
+
+def test_a_repeated_action_leaves_the_view_with_its_observations():
+    from codeact.agent.history import without_action
+
+    msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "task f(x)"},
+            {"role": "assistant", "content": "<execute>f(x)"},
+            {"role": "user", "content": "Observation:\nKeyError"},
+            {"role": "assistant", "content": "<execute>list_all()"},
+            {"role": "user", "content": "Observation:\n[1, 2]"}]
+    assert without_action(msgs, "f(x)") == msgs[:2] + msgs[4:]  # the task stays
+    assert without_action(msgs, "list_all()") == msgs[:4]
+    assert without_action(msgs, "g()") == msgs

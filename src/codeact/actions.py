@@ -120,9 +120,10 @@ class ActionFormat:
     rejected_solution_note = ("Your <solution> was ignored because the code failed; fix it "
                               "and answer again.")
     # said (in the model's view only) when its reply repeated an action and is asked again
-    resample_note = ("Note: your last reply was not run, because {}. The same action gives "
-                     "the same result, so write a different one: fix what the output says "
-                     "is wrong, or use what the outputs above already show.")
+    resample_note = ("Note: your last reply was not run, because {}. Earlier replies with "
+                     "that same code are left out above. The same action gives the same "
+                     "result, so write a different one: fix what the output says is wrong, "
+                     "or use what the outputs above already show.")
 
     def system_prompt(self, tools: Sequence[Tool],
                       prompt: Prompt | None = None) -> str:  # pragma: no cover - abstract

@@ -191,3 +191,27 @@ def with_note(messages: Sequence[Message], note: str) -> list[Message]:
     content = f"{head}{sep}{notes}\n{note}" if sep else f"{content}\n\n{NOTES_HEADING}\n{note}"
     out[-1] = {**last, "content": content}
     return out
+
+
+def without_action(messages: Sequence[Message], action: str) -> list[Message]:
+    """The view without the exchanges whose reply holds ``action`` (the code of a repeat,
+    or its tool call): a model copies its own earlier cell from the context with near
+    certainty, so the retry is asked from a context that does not hold the copy. The
+    system prompt and the task stay."""
+    needle = action.strip()
+    protected = _protected(messages)
+    out: list[Message] = []
+    skip_observation = False
+    for i, m in enumerate(messages):
+        content = str(m.get("content") or "")
+        if skip_observation and m.get("role") == "user" and \
+                content.startswith(OBSERVATION_PREFIX):
+            skip_observation = False
+            continue
+        skip_observation = False
+        if i not in protected and m.get("role") == "assistant" and needle and \
+                needle in content:
+            skip_observation = True
+            continue
+        out.append(m)
+    return out

@@ -42,7 +42,7 @@ from codeact.agent.act import (
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
 from codeact.agent.hints import RunStart, Step, Verdict, make_hints
-from codeact.agent.history import ContextBudget, collapse_repeats, with_note
+from codeact.agent.history import ContextBudget, collapse_repeats, with_note, without_action
 from codeact.agent.observe import compose_observation, render_observation, turns_left_note
 from codeact.agent.reply import REPLY_TOKENS, final_reply, needs_reply, reply_request
 from codeact.events import (
@@ -312,11 +312,14 @@ class Agent:
         return None
 
     def _generate(self, turn: int, *, temperature: float | None = None,
-                  seed: int | None = None,
-                  note: str | None = None) -> Generator[Event, None, Reply]:
-        """The model's next reply, from the view of the conversation that fits; ``note``
-        is added to the last observation in this view only (a resample's reason)."""
+                  seed: int | None = None, note: str | None = None,
+                  hide: Sequence[str] = ()) -> Generator[Event, None, Reply]:
+        """The model's next reply, from the view of the conversation that fits. For a
+        resample, in this view only: the exchanges that hold an action of ``hide`` are
+        left out, and ``note`` is added to the last observation."""
         view = self.messages if self._budget is None else self._budget.view(self.messages)
+        for action in hide:
+            view = without_action(view, action)
         if note is not None:
             view = with_note(view, note)
         temperature = self.temperature if temperature is None else temperature
@@ -331,19 +334,24 @@ class Agent:
                   discarded: list[Reply]) -> Generator[Event, None, tuple[Reply, Action]]:
         """While the reply repeats an action a hint vetoes, discard it and sample another
         (up to ``resample`` times); the last reply runs whatever it holds, so a model that
-        insists still meets the repeat guard."""
+        insists still meets the repeat guard. Each retry is asked from a view without the
+        exchanges that hold any action vetoed in this turn, its reason noted."""
+        hidden: list[str] = []
         for attempt in range(1, self.resample + 1):
             reason = self._veto(action)
             if reason is None or not self._can_vary(traj):
                 break
             assert reply.completion is not None
             discarded.append(reply)
+            if (text := _action_text(action)) is not None:
+                hidden.append(text)
             yield ResampledEvent(turn, attempt, reply.completion.text, reason)
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
                                               temperature=max(schedule, self.temperature),
                                               seed=self.seed + 1000 * turn + attempt,
-                                              note=self.format.resample_note.format(reason))
+                                              note=self.format.resample_note.format(reason),
+                                              hide=hidden)
             if again.completion is None:  # failed or interrupted: keep the last reply
                 break
             reply, action = again, self.format.parse(again.completion)
@@ -557,3 +565,9 @@ def _render_prompt(fmt: ActionFormat, tools: Sequence[Tool], prompt: Prompt,
     else:
         packages, can_install = prompt_info(sandbox)
     return fmt.system_prompt(tools, prompt, packages=packages, can_install=can_install)
+
+
+def _action_text(action: Action) -> str | None:
+    """What a repeated action looks like in a reply: its code (a tool call's text varies,
+    so its exchanges stay in view)."""
+    return action.code if isinstance(action, CodeAction) else None
