@@ -292,11 +292,7 @@ class Agent:
                 text = compose_observation(outcome.output, notes)
                 yield from self._observe(record, text, outcome.observation)
             if outcome.answer is not None:
-                answer = outcome.answer
-                if self.chat and record.action in SUBMITTED and needs_reply(answer):
-                    answer = yield from self._chat_reply(traj, turn, answer)
-                traj.answer = answer
-                yield FinalAnswerEvent(turn, answer)
+                yield from self._deliver(traj, record, outcome.answer)
             if ended:
                 return self._stop(traj, outcome.stop or StopReason.INTERRUPTED)
         return self._stop(traj, StopReason.MAX_TURNS)
@@ -386,16 +382,13 @@ class Agent:
         completion = reply.completion
         assert completion is not None
         spent = [r.completion for r in discarded if r.completion is not None]
+        every = [*spent, completion]
         record = TurnRecord(turn=turn, completion=completion.text, action=ActionKind.NONE,
-                            prompt_tokens=completion.prompt_tokens
-                            + sum(c.prompt_tokens for c in spent),
-                            completion_tokens=completion.completion_tokens
-                            + sum(c.completion_tokens for c in spent),
-                            cached_prompt_tokens=completion.cached_prompt_tokens
-                            + sum(c.cached_prompt_tokens for c in spent),
+                            prompt_tokens=sum(c.prompt_tokens for c in every),
+                            completion_tokens=sum(c.completion_tokens for c in every),
+                            cached_prompt_tokens=sum(c.cached_prompt_tokens for c in every),
+                            prompt_seconds=sum(c.prompt_seconds for c in every),
                             llm_seconds=reply.seconds + sum(r.seconds for r in discarded),
-                            prompt_seconds=completion.prompt_seconds
-                            + sum(c.prompt_seconds for c in spent),
                             resampled=[c.text for c in spent])
         traj.turns.append(record)
         self.messages.append({"role": "assistant",
@@ -470,6 +463,13 @@ class Agent:
         record.output = ExecOutput(result=text) if ok else ExecOutput(stderr=text)
         step = Step(record.turn, tool_call_key(call), text, ok)
         return Outcome(output=text, notes=noted(call.note), step=step)
+
+    def _deliver(self, traj: Trajectory, record: TurnRecord, answer: str) -> Iterator[Event]:
+        """The run's answer; in chat, a value a cell submitted gets a prose reply first."""
+        if self.chat and record.action in SUBMITTED and needs_reply(answer):
+            answer = yield from self._chat_reply(traj, record.turn, answer)
+        traj.answer = answer
+        yield FinalAnswerEvent(record.turn, answer)
 
     def _chat_reply(self, traj: Trajectory, turn: int,
                     answer: str) -> Generator[Event, None, str]:
