@@ -555,3 +555,13 @@ def test_a_backend_that_cannot_vary_runs_the_repeat_and_says_so(session, caplog)
     assert [t.code for t in traj.turns[:2]] == ["total = undefined_thing + 1"] * 2
     assert traj.metadata["resample"] == "the backend cannot vary its replies"
     assert sum("cannot vary" in r.message for r in caplog.records) == 1
+
+
+def test_a_repeated_successful_cell_stays_in_view_for_the_retry(session):
+    llm = SamplingScript(["<execute>print(6 * 7)</execute>", "<execute>print(6 * 7)</execute>",
+                          "<solution>42</solution>"])
+    traj = Agent(llm, session=session, max_turns=4).run("six times seven")
+    assert traj.answer == "42" and traj.turns[1].resampled == ["<execute>print(6 * 7)"]
+    retry_view = llm.calls[2]
+    assert any(m["content"].startswith("<execute>print(6 * 7)") for m in retry_view)
+    assert "whose output was: 42" in retry_view[-1]["content"]

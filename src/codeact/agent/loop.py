@@ -331,7 +331,8 @@ class Agent:
         """While the reply repeats an action a hint vetoes, discard it and sample another
         (up to ``resample`` times); the last reply runs whatever it holds, so a model that
         insists still meets the repeat guard. Each retry is asked from a view without the
-        exchanges that hold any action vetoed in this turn, its reason noted."""
+        exchanges of the failed actions vetoed in this turn (a successful one's output is
+        information the model needs, so it stays), the reason noted."""
         hidden: list[str] = []
         for attempt in range(1, self.resample + 1):
             reason = self._veto(action)
@@ -339,8 +340,8 @@ class Agent:
                 break
             assert reply.completion is not None
             discarded.append(reply)
-            if (text := _action_text(action)) is not None:
-                hidden.append(text)
+            if (text := _action_text(action)) is not None and _failed_before(traj, text):
+                hidden.append(text)  # its output was an error: nothing worth keeping
             yield ResampledEvent(turn, attempt, reply.completion.text, reason)
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
@@ -571,3 +572,10 @@ def _action_text(action: Action) -> str | None:
     """What a repeated action looks like in a reply: its code (a tool call's text varies,
     so its exchanges stay in view)."""
     return action.code if isinstance(action, CodeAction) else None
+
+
+def _failed_before(traj: Trajectory, code: str) -> bool:
+    """Whether a cell with this code ran in this run and failed."""
+    code = code.strip()
+    return any(t.code is not None and t.code.strip() == code and t.exec_ok is False
+               for t in traj.turns)
