@@ -49,7 +49,8 @@ def test_render_everything():
                       error=ExecutionError("ZeroDivisionError", "division by zero",
                                            IPYTHON_TB))
     text = render_observation(obs)
-    assert text.startswith("hello\n[stderr]\nwarn\nOut: 3\n[1 image(s) displayed]")
+    assert text.startswith("hello\n[stderr]\nwarn\nOut: 3\n"
+                           "[1 image(s) displayed; the user sees them]")
     assert text.endswith("ZeroDivisionError: division by zero")
 
 

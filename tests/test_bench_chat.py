@@ -29,6 +29,8 @@ def test_the_rules():
         (True, "all rules pass")
     assert grade([_traj("1628.89")], meta) == (False, "failed: reply")
     assert grade([_traj("It grows to about 1629.")], meta) == (False, "failed: values")
+    assert grade([_traj("The average is 1628.8912.")], meta)[0]  # rounds to the value
+    assert not grade([_traj("It is 11628.89 in all.")], meta)[0]
     plot = {"values": [], "image": True}
     assert grade([_traj("Here is the bar chart above.", ["plot()"], images=1)], plot)[0]
     assert grade([_traj("Here is the bar chart above.", ["plot()"])], plot) == \

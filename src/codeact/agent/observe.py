@@ -60,7 +60,7 @@ def render_observation(obs: Observation) -> str:
     if obs.result is not None:
         parts.append(f"Out: {obs.result}")
     if obs.images:
-        parts.append(f"[{len(obs.images)} image(s) displayed]")
+        parts.append(f"[{len(obs.images)} image(s) displayed; the user sees them]")
     if obs.timed_out:
         parts.append(f"[Execution timed out after {obs.duration:.0f} s and was "
                      "interrupted.]")

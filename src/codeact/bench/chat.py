@@ -6,8 +6,8 @@ questions that use a variable an earlier message made. A request passes when its
 reply passes every rule that applies (published in ``src/codeact/bench/README.md``):
 
 1. **reply**: there is a final reply and it is prose, not a bare value or code;
-2. **values**: every expected value is in the reply (numbers also with thousands
-   separators; ``ordered`` values in that order);
+2. **values**: every expected value is in the reply (a number also with thousands
+   separators, or with more decimals that round to it; ``ordered`` values in order);
 3. **image**: a request that asks for a plot displayed at least one image;
 4. **no repeats**: no code cell ran twice within one message.
 """
@@ -35,10 +35,19 @@ def _numbers_plain(text: str) -> str:
 
 
 def _has_value(reply: str, value: str) -> bool:
+    """The value is in the reply: a number as any number that rounds to it at the
+    value's own precision (110.8333 for 110.83), a word as text."""
     plain = _numbers_plain(reply).lower()
-    if re.fullmatch(r"-?\d+(\.\d+)?", value):
-        return re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", plain) is not None
-    return value.lower() in plain
+    if not re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return value.lower() in plain
+    places = len(value.partition(".")[2])
+    for found in re.findall(r"(?<![\d.])-?\d+(?:\.\d+)?", plain):
+        if "." not in value and "." not in found:
+            if found == value:  # whole numbers compare exactly (big integers too)
+                return True
+        elif round(float(found), places) == float(value):
+            return True
+    return False
 
 
 def _in_order(reply: str, words: list[str]) -> bool:
