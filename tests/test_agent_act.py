@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from step_helpers import drain
 
 from codeact.actions import ToolCall
 from codeact.agent.act import (
@@ -64,20 +65,11 @@ def test_answered_ends_the_run_with_a_solution():
     assert not answered("42").observed
 
 
-def _drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
-
 def test_execution_streams_output_and_returns_the_observation():
     session = Session(sandbox="bwrap")
     session.start()
     try:
-        events, obs = _drain(execute_streaming(
+        events, obs = drain(execute_streaming(
             lambda: session, "import time\nprint('a', flush=True)\ntime.sleep(0.2)\n"
             "print('b')\n6 * 7", turn=2, timeout=30, interrupted=threading.Event(),
             executing=threading.Event()))
@@ -92,5 +84,5 @@ def test_a_runtime_that_cannot_start_is_a_sandbox_failure():
         raise OSError("no kernel here")
 
     with pytest.raises(SandboxFailure, match="could not run the code: OSError: no kernel"):
-        _drain(execute_streaming(broken, "1", turn=1, timeout=5,
+        drain(execute_streaming(broken, "1", turn=1, timeout=5,
                                  interrupted=threading.Event(), executing=threading.Event()))

@@ -3,23 +3,16 @@
 import threading
 from collections.abc import Iterator
 
+from step_helpers import drain
+
 from codeact.agent.generate import Reply, generate
 from codeact.events import TextDelta
 from codeact.llm.base import Completion, LLMError
 from codeact.llm.scripted import ScriptedLLM
 
 
-def _drain(gen) -> tuple[list, Reply]:
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
-
 def _run(llm, interrupted=None) -> tuple[list, Reply]:
-    return _drain(generate(llm, [{"role": "user", "content": "hi"}], turn=3,
+    return drain(generate(llm, [{"role": "user", "content": "hi"}], turn=3,
                            stop=["</execute>"], max_tokens=64, temperature=0.0,
                            interrupted=interrupted or threading.Event()))
 
