@@ -94,6 +94,25 @@ def test_failure_is_recorded(cfg):
     assert rec["answer"] == "99" and rec["expected"] == 131000
 
 
+def test_each_format_sees_its_own_wording_of_the_task():
+    """A task with format_instructions: the code run is asked for final_answer, the json
+    run for <solution>; both are graded the same."""
+    seen = {}
+
+    def reply(messages):
+        seen[fmt_of(messages)] = messages[1]["content"]
+        return "<solution>4</solution>"
+
+    task = Task(name="t/words", instruction="How much is 2 + 2?", expected=4,
+                format_instructions={"code": "How much is 2 + 2? Use final_answer(x).",
+                                     "json": "How much is 2 + 2? Use <solution>."})
+    for fmt in ("code", "json", "text"):
+        assert run_task(task, fmt, ScriptedLLM(reply), RunConfig(formats=[fmt]))["success"]
+    assert seen == {"code": "How much is 2 + 2? Use final_answer(x).",
+                    "json": "How much is 2 + 2? Use <solution>.",
+                    "text": "How much is 2 + 2?"}
+
+
 def test_max_turns():
     task = Task("t/loop", "Loop forever.", expected=1)
     llm = ScriptedLLM(lambda m: "<execute>print('again')</execute>")

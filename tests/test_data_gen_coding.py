@@ -69,3 +69,36 @@ def test_sandboxed_grading(kind: str) -> None:
 def test_no_generated_instruction_is_contaminated() -> None:
     index = decontam.build_index()
     assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []
+
+
+def test_code_format_asks_for_final_answer_and_the_others_for_solution() -> None:
+    for task in TASKS[:4] + TASKS[45:49]:
+        name = task.metadata["entry_point"]
+        code = task.instruction_for("code")
+        assert code == task.instruction
+        assert f"final_answer({name})" in code and "<solution>" not in code
+        for fmt in ("json", "text"):
+            other = task.instruction_for(fmt)
+            assert "<solution></solution>" in other and "final_answer" not in other
+            assert other.split("\n")[0] == code.split("\n")[0]  # the same problem
+
+
+def test_a_function_submitted_with_final_answer_passes_the_grader() -> None:
+    """The code-format protocol end to end: the reference is defined in a real kernel
+    (its helper in an earlier cell), submitted with final_answer(fn), and the text the
+    kernel submits is graded in a fresh sandbox; a wrong function submitted the same way
+    fails."""
+    from codeact.runtime import Session
+
+    task = GEN.task(1_000_011, 0, split="heldout", kind="parsing")
+    name = task.metadata["entry_point"]
+    ctx = CheckContext(task=task, expected=None, sandbox=SANDBOX, exec_timeout=30)
+    with Session(sandbox=SANDBOX) as s:
+        s.execute("import math\nOFFSET = 0\n", timeout=30)
+        obs = s.execute(task.metadata["reference_answer"], timeout=30)
+        assert obs.ok, obs
+        obs = s.execute(f"final_answer({name})", timeout=30)
+        assert obs.ok and obs.final_answer and f"def {name}(" in obs.final_answer
+        assert task.check(obs.final_answer, ctx).success
+        wrong = s.execute(task.metadata["near_miss"] + f"\nfinal_answer({name})", timeout=30)
+        assert wrong.final_answer and not task.check(wrong.final_answer, ctx).success

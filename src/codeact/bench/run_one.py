@@ -63,7 +63,7 @@ def _solve(agent: Any, task: Task, cfg: RunConfig) -> Any:
     """One run, or with ``cfg.samples`` > 1 the voted trajectory of that many runs; a chat
     task sends its follow-up messages in the same conversation, and its last trajectory
     carries the earlier ones in ``metadata["conversation"]``."""
-    instruction = task.instruction
+    instruction = task.instruction_for(agent.format.name)
     follow_ups = list(task.metadata.get("follow_ups", ())) if agent.chat else []
     if follow_ups:
         earlier = [agent.run(instruction).to_dict()]

@@ -20,6 +20,11 @@ behaves the same in the code, json and text formats.
 to analyse, logs to parse): a mapping ``{relative path: bytes | str}``, or a callable
 ``files(root)`` that writes them under the directory ``root``.
 
+``format_instructions`` (optional, ``{action format: text}``) words the instruction for
+one format where the way to hand in an answer differs: a task asking for a function says
+``final_answer(fn)`` to the code format and ``<solution>`` to json and text
+(:meth:`Task.instruction_for`; formats not listed get ``instruction``).
+
 ``checker(answer, ctx)`` (or ``checker(answer)``) returns a bool, a score in [0, 1]
 (success when >= 1), or ``(bool, detail)``. Without one, :func:`answers_match` compares
 the answer with ``expected``. When ``expected`` is not given but ``reference`` is, the
@@ -83,6 +88,7 @@ class Task:
     reference: Callable[[dict[str, Tool]], Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     files: Mapping[str, bytes | str] | Callable[[Path], Any] | None = None
+    format_instructions: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -136,6 +142,12 @@ class Task:
             target.write_bytes(content)
             written.append(str(path))
         return sorted(written)
+
+    def instruction_for(self, action_format: str) -> str:
+        """The instruction a run in ``action_format`` sees: its own wording when the task
+        has one (``format_instructions``: a coding task asks the code format for
+        ``final_answer(fn)`` and the others for ``<solution>``), else ``instruction``."""
+        return (self.format_instructions or {}).get(action_format, self.instruction)
 
     def tools_by_name(self) -> dict[str, Tool]:
         return {t.name: t for t in self.make_tools()}

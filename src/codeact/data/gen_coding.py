@@ -4,8 +4,11 @@ Kinds: ``strings``, ``lists``, ``numbers`` and, held out, ``parsing``. Each prob
 randomised parameters (names, constants, separators) baked into its statement, a
 reference implementation (our own code, run in the host only to compute the expected
 outputs of the hidden tests), two worked examples in the statement and 8-14 hidden
-asserts. The answer is the function's code in ``<solution>``; the checker runs it with the
-tests in a new sandboxed session, as HumanEval grading does.
+asserts. The code format's instruction asks for ``final_answer(fn)`` (the kernel submits
+the function's source with its imports and helpers), json and text for ``<solution>``
+(:func:`~codeact.data.generator_base.function_task_text`); either way the answer is code,
+and the checker runs it with the tests in a new sandboxed session, as HumanEval grading
+does.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.data.checkers import python_tests_checker
-from codeact.data.generator_base import Generator, Spec
+from codeact.data.generator_base import Generator, Spec, function_task_text
 
 
 @dataclass
@@ -236,15 +239,14 @@ def build(problem: Problem, rng: random.Random, difficulty: int) -> Spec:
         call = f"{name}({', '.join(repr(a) for a in args)})"
         tests.append(f"assert {call} == {expected!r}, {call + ' should be ' + repr(expected)!r}")
     statement = problem.statement.format(**fields)
-    instruction = (f"Write a Python function `{name}{problem.signature}`. {statement}\n"
-                   "Test it on your own examples first. Then reply with the complete "
-                   "function definition (plus any imports it needs) as plain Python "
-                   "inside <solution></solution>.")
+    instruction, per_format = function_task_text(
+        f"Write a Python function `{name}{problem.signature}`. {statement}", name)
     test_code = "\n".join(tests)
     return Spec(instruction=instruction, expected=None,
                 checker=python_tests_checker(test_code), reference_answer=source,
                 near_miss=source + OFF_BY_ONE.format(name=name),
-                extra={"entry_point": name, "tests": test_code})
+                extra={"entry_point": name, "tests": test_code},
+                format_instructions=per_format)
 
 
 class CodingGenerator(Generator):

@@ -24,6 +24,19 @@ from typing import Any
 from codeact.bench.task import Task
 
 HELDOUT_SEEDS = range(1_000_000, 2_000_000)
+
+# How a task that asks for a function says to hand it in, per action format: the code
+# format's prompt teaches ``final_answer(value)`` (a kernel function submits as its
+# source with the imports and helpers it uses), json and text teach ``<solution>``.
+SUBMIT_FUNCTION = {
+    "code": "Test it on your own examples first. Then submit the function itself with "
+            "`final_answer({name})` (its source code, with the imports and helper "
+            "functions it uses, becomes the answer).",
+    "json": "Then reply with the complete function definition (plus any imports it "
+            "needs) as plain Python inside <solution></solution>.",
+    "text": "Then reply with the complete function definition (plus any imports it "
+            "needs) as plain Python inside <solution></solution>.",
+}
 SPLITS = ("train", "heldout")
 DIFFICULTIES = (1, 2, 3)
 
@@ -34,6 +47,8 @@ class Spec:
 
     ``reference_answer`` is an answer text that passes the checker (a code solution for
     coding tasks); ``near_miss`` is a plausible wrong answer (off by one) that must fail.
+    ``format_instructions``: the instruction worded per action format (see
+    :meth:`codeact.bench.task.Task.instruction_for`); ``instruction`` is the code format's.
     """
 
     instruction: str
@@ -45,6 +60,7 @@ class Spec:
     reference_answer: str | None = None
     near_miss: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    format_instructions: dict[str, str] | None = None
 
 
 class Generator:
@@ -110,13 +126,22 @@ class Generator:
             fields["expected"] = spec.expected
         return Task(name=f"{self.name}/{kind}/{task_id}", instruction=spec.instruction,
                     domain=self.name, tools=spec.tools, checker=spec.checker,
-                    files=spec.files, metadata=metadata, **fields)
+                    files=spec.files, metadata=metadata,
+                    format_instructions=spec.format_instructions, **fields)
 
     def generate(self, n: int, seed: int, *, split: str = "train", start: int = 0,
                  difficulty: int | None = None) -> list[Task]:
         """``n`` tasks of ``seed``: indices ``start .. start+n-1``, kinds in turn."""
         return [self.task(seed, i, split=split, difficulty=difficulty)
                 for i in range(start, start + n)]
+
+
+def function_task_text(statement: str, name: str) -> tuple[str, dict[str, str]]:
+    """A write-a-function instruction: the code format's text, and every format's
+    (:data:`SUBMIT_FUNCTION`), so each asks for the function the way its prompt teaches."""
+    per_format = {fmt: f"{statement}\n{how.format(name=name)}"
+                  for fmt, how in SUBMIT_FUNCTION.items()}
+    return per_format["code"], per_format
 
 
 def check_seed(seed: int, split: str) -> None:
