@@ -20,8 +20,8 @@ REPEATED = "<execute>print(6 * 7)</execute>"
 
 
 def test_registered_hints_run_in_order_and_unknown_names_fail():
-    assert hint_names() == ["failed_assignments", "name_as_text", "counts", "repeats",
-                            "requested_function", "answer_check"]
+    assert hint_names() == ["failed_assignments", "name_as_text", "tool_reminder", "counts",
+                            "repeats", "requested_function", "answer_check"]
     assert [h.name for h in make_hints(["requested_function", "repeats"])] == \
         ["repeats", "requested_function"]  # registration order, not the order asked
     assert make_hints([]) == []

@@ -4,7 +4,7 @@ import pytest
 
 from codeact.agent import Agent
 from codeact.agent.hints.answer_check import AnswerCheck
-from codeact.agent.hints.base import RunStart
+from codeact.agent.hints.base import RunStart, Step, Verdict
 from codeact.llm.scripted import ScriptedLLM
 
 
@@ -48,3 +48,27 @@ def test_a_refused_solution_tag_is_recorded_as_refused(session):
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("Find it.")
     assert [t.action for t in traj.turns] == ["answer_refused", "solution"]
     assert traj.answer == "7"
+
+
+@pytest.mark.parametrize("answer", ["[]", "{}", "()", "set()", "''"])
+def test_an_empty_collection_is_questioned_once(answer):
+    note = _check(answer)
+    assert note and "selected nothing" in note and "submit the same answer again" in note
+
+
+def test_an_answer_copied_from_the_last_error_is_refused():
+    hint = AnswerCheck()
+    hint.reset(RunStart("Which recipe has the most protein?"))
+    output = ("Cell In[1], line 3\n----> 3 best = max(recipes, key=lambda r: "
+              "nutrients(r)['protein'])\nKeyError: \"unknown ingredient 'lentil soup'\"")
+    hint.after_action(Step(1, "code", output, False), Verdict())
+    note = hint.checks_answer("lentil soup")
+    assert note and "copied from its error message" in note
+    # the traceback's code lines are not the error message; a success clears it
+    assert hint.checks_answer("protein") is None
+    hint.after_action(Step(2, "code", "lentil soup", True), Verdict())
+    assert hint.checks_answer("lentil soup") is None
+    # a value an earlier output showed is not a copy, even when the error repeats it
+    hint.after_action(Step(3, "code", "NameError: name 'lentil soup' is not defined", False),
+                      Verdict())
+    assert hint.checks_answer("lentil soup") is None

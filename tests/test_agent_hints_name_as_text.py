@@ -44,3 +44,30 @@ def test_in_the_loop_the_note_follows_the_error():
 
 def test_a_tool_call_step_is_ignored():
     assert NameAsText().after_action(Step(1, "call", "out", True), Verdict()) is None
+
+
+def test_a_name_the_model_assigned_is_not_called_text():
+    """Seen: `total_cost = ...` failed, the traceback echoed the line, and the next
+    `final_answer(total_cost)` was told to quote 'total_cost'."""
+    hint = NameAsText()
+    hint.reset(RunStart("What is the total cost?"))
+    failed = ExecutionError("KeyError", "'paint'", "")
+    echo = ("Cell In[1], line 1\n----> 1 total_cost = price('paint')\n"
+            "KeyError: 'paint'")
+    hint.after_action(Step(1, "total_cost = price('paint')", echo, False,
+                           Observation(error=failed)), Verdict())
+    undefined = ExecutionError("NameError", "name 'total_cost' is not defined", "")
+    step = Step(2, "final_answer(total_cost)", "NameError", False, Observation(error=undefined))
+    assert hint.after_action(step, Verdict()) is None
+
+
+def test_traceback_code_lines_are_not_output_text():
+    hint = NameAsText()
+    hint.reset(RunStart("Find the winner."))
+    failed = ExecutionError("ValueError", "bad", "")
+    echo = "Cell In[1], line 2\n----> 2 print(winner_name)\nValueError: bad"
+    hint.after_action(Step(1, "print(winner_name)", echo, False, Observation(error=failed)),
+                      Verdict())
+    undefined = ExecutionError("NameError", "name 'winner_name' is not defined", "")
+    step = Step(2, "final_answer(winner_name)", "NameError", False, Observation(error=undefined))
+    assert hint.after_action(step, Verdict()) is None

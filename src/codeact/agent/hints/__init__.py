@@ -16,6 +16,7 @@ from codeact.agent.hints.failed_assignments import FailedAssignments
 from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
+from codeact.agent.hints.tool_reminder import ToolReminder
 from codeact.errors import CodeactError
 
 __all__ = ["HINTS", "Advice", "Hint", "HintError", "RunStart", "Step", "Verdict",
@@ -38,6 +39,7 @@ def register(cls: type[Hint]) -> type[Hint]:
 
 register(FailedAssignments)
 register(NameAsText)
+register(ToolReminder)
 register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)

@@ -2,37 +2,72 @@
 
 Seen with a 1.5B model: ``final_answer(result)`` where ``result`` held the text of an
 exception a tool raised, or ``None`` from a function that printed instead of returning;
-the run ended "solved" with an answer no task asks for. Such an answer gets a note and
-one more turn. Only what no task wants is refused: the check knows nothing of any suite.
+the run ended "solved" with an answer no task asks for. Also seen: a filter that matched
+nothing submitted as ``[]`` without a look at why, and, right after a cell failed with
+``KeyError: "unknown ingredient 'lentil soup'"``, ``final_answer("lentil soup")``: a
+word copied from the error message. Such an answer gets a note and one more turn (a
+second answer stands). Only what no task wants is refused: the check knows nothing of
+any suite.
 """
 
 from __future__ import annotations
 
 import re
 
-from codeact.agent.hints.base import Hint, RunStart
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
                     r"[:(]|Error: )")
 _COUNTING = re.compile(r"\b(how many|how much|number of|count of|sum of|total of)\b", re.I)
+_EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
+MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
+KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
+
+
+def error_lines(output: str) -> str:
+    """The lines of a failed cell's output that state the error (``KeyError: ...``),
+    without the traceback's code lines, which hold the model's own names."""
+    return "\n".join(line for line in output.splitlines()
+                     if re.match(r"\s*[A-Z]\w*(Error|Exception)\b", line))
 
 
 class AnswerCheck(Hint):
-    """Per run: the task, to tell a count that has no number in it."""
+    """Per run: the task, to tell a count that has no number in it, and the error of the
+    last action when it failed."""
 
     name = "answer_check"
 
     def __init__(self) -> None:
         self.task = ""
+        self.last_error = ""
+        self.seen: list[str] = []  # the task and the outputs of actions that succeeded
 
     def reset(self, run: RunStart) -> None:
         self.task = run.task
+        self.last_error = ""
+        self.seen = [run.task]
+
+    def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+        self.last_error = "" if step.ok else error_lines(step.output)
+        if step.ok:
+            self.seen = [*self.seen[-KEEP_SEEN:], step.output]
+        return None
 
     def checks_answer(self, answer: str) -> str | None:
         text = answer.strip()
         if not text:
             return ("Your answer is empty. Give the answer the task asks for: call "
                     "final_answer(value) with the value itself.")
+        if text in _EMPTY:
+            return (f"Your answer is empty ({text}). Before you submit that, check the "
+                    "condition that selected nothing: print the values it compares for a "
+                    "few items. If nothing really matches, submit the same answer again.")
+        copied = text.strip("'\"")
+        if self.last_error and len(copied) >= MIN_COPIED and copied in self.last_error \
+                and not any(copied in text for text in self.seen):
+            return (f"Your last cell failed, and your answer {copied!r} is copied from its "
+                    "error message, not computed. Read the error: it says what was wrong "
+                    "with the call. Fix the code, run it, and submit the value it gives.")
         if text in ("None", "null", "nan", "NaN"):
             return (f"Your answer is {text}, which is not an answer: the value you "
                     "submitted was never set (a function that prints instead of "

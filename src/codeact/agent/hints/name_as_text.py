@@ -5,6 +5,11 @@ Seen in third-party tool tasks with a 1.5B model: a tool's result prints an iden
 model re-sends unchanged. When the undefined name appears as text in an earlier output,
 the note says so and shows it quoted. (When a variable holds exactly that text, the
 kernel's own note names the variable: :mod:`codeact.runtime.suggest`.)
+
+A name the model's own code assigns (``total_cost = ...`` in a cell that failed) is a
+variable it meant to create, not copied text, even though a traceback echoes it: such
+names, and the code lines of tracebacks, are left out (else the note told the model to
+quote ``'total_cost'`` next to the note that said why it was not set).
 """
 
 from __future__ import annotations
@@ -12,9 +17,17 @@ from __future__ import annotations
 import re
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.failed_assignments import assigned_names
 
 _UNDEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 KEEP_OUTPUTS = 20  # the most recent outputs searched
+# a traceback's header and code lines: "Cell In[3], line 2", "----> 2 x = f()", "   1 y = 2"
+_TRACEBACK_CODE = re.compile(r"^\s*(Cell In\[\d+\]|File \S|(-*>\s*)?\d+\s)")
+
+
+def without_code_lines(output: str) -> str:
+    """A failed cell's output without the lines where its traceback shows the code."""
+    return "\n".join(line for line in output.splitlines() if not _TRACEBACK_CODE.match(line))
 
 
 class NameAsText(Hint):
@@ -24,9 +37,11 @@ class NameAsText(Hint):
 
     def __init__(self) -> None:
         self.outputs: list[str] = []
+        self.assigned: set[str] = set()
 
     def reset(self, run: RunStart | None = None) -> None:
         self.outputs = [] if run is None else [run.task]
+        self.assigned = set()
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         note = None
@@ -34,12 +49,14 @@ class NameAsText(Hint):
         if error is not None and error.name == "NameError" and \
                 "is not a variable" not in step.output:
             match = _UNDEFINED.search(error.message)
-            if match and self._shown(match.group(1)):
+            if match and match.group(1) not in self.assigned and self._shown(match.group(1)):
                 name = match.group(1)
                 note = (f"Note: `{name}` is not a variable; it is text from an earlier "
                         f"output or the task. To use that text as a value, write it in "
                         f"quotes: {name!r}.")
-        self.outputs = [*self.outputs[-KEEP_OUTPUTS:], step.output]
+        seen = step.output if step.ok else without_code_lines(step.output)
+        self.outputs = [*self.outputs[-KEEP_OUTPUTS:], seen]
+        self.assigned |= assigned_names(step.action)
         return Advice(note=note) if note else None
 
     def _shown(self, name: str) -> bool:

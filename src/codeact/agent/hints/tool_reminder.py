@@ -1,0 +1,81 @@
+"""A hint that shows a tool's signature and description next to the error of a call.
+
+Seen in third-party tool tasks with a 1.5B model: the tools are listed once, at the top
+of a long context, and the model calls them from memory: ``sku_info.items()`` on a
+function, ``nutrients(recipe)`` where the tool takes an ingredient, ``rank_teams(fn)``
+where it takes a table. The error says what failed but not what the tool expects; the
+model guesses again. When the line that failed (or the failing tool call) uses a tool,
+the note repeats that tool's signature and description, where the model looks now.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+
+if TYPE_CHECKING:
+    from codeact.tools import Tool
+
+MAX_TOOLS = 3  # tools shown in one note
+MAX_DESCRIPTION = 400  # characters of a description
+QUIET_TURNS = 2  # a tool shown is not shown again for this many turns
+# where a traceback points at the failing line ("----> 3 x = f(y)"), and the error line
+_FAILING = re.compile(r"^\s*-+>\s*\d*\s?(.*)$|^\s*([A-Z]\w*(?:Error|Exception)\b.*)$")
+
+
+def failing_text(output: str) -> str:
+    """The failing lines of a cell's traceback and its error line, as one text."""
+    found = [m.group(1) or m.group(2) or "" for line in output.splitlines()
+             if (m := _FAILING.match(line))]
+    return "\n".join(found)
+
+
+class ToolReminder(Hint):
+    """Per run: the tools by name, and the turn each was last shown."""
+
+    name = "tool_reminder"
+
+    def __init__(self) -> None:
+        self.tools: dict[str, Tool] = {}
+        self.shown: dict[str, int] = {}
+
+    def reset(self, run: RunStart) -> None:
+        self.tools = {t.name: t for t in run.tools}
+        self.shown = {}
+
+    def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
+        if step.ok or not self.tools:
+            return None
+        names = [n for n in self._used(step) if step.turn - self.shown.get(n, -99) > QUIET_TURNS]
+        if not names:
+            return None
+        names = names[:MAX_TOOLS]
+        for n in names:
+            self.shown[n] = step.turn
+        which = (f"the tool `{names[0]}`" if len(names) == 1 else
+                 "the tools " + ", ".join(f"`{n}`" for n in names))
+        entries = "\n".join(self._entry(self.tools[n]) for n in names)
+        return Advice(note=f"Note: what failed uses {which}. Check the call against its "
+                           f"signature and description:\n{entries}")
+
+    def _used(self, step: Step) -> list[str]:
+        if step.observation is None:  # a json/text tool call: the tool it named
+            try:
+                name = json.loads(step.action)[0]
+            except (ValueError, IndexError, KeyError, TypeError):
+                return []
+            return [name] if name in self.tools else []
+        text = failing_text(step.output)
+        used = [(m.start(), name) for name in self.tools
+                if (m := re.search(rf"(?<![\w.'\"]){re.escape(name)}(?!\w)", text))]
+        return [name for _, name in sorted(used)]
+
+    @staticmethod
+    def _entry(tool: Tool) -> str:
+        doc = " ".join(tool.doc().split())
+        if len(doc) > MAX_DESCRIPTION:
+            doc = doc[:MAX_DESCRIPTION].rsplit(" ", 1)[0] + " ..."
+        return f"    {tool.name}{tool.signature}: {doc}"
