@@ -565,3 +565,19 @@ def test_a_repeated_successful_cell_stays_in_view_for_the_retry(session):
     retry_view = llm.calls[2]
     assert any(m["content"].startswith("<execute>print(6 * 7)") for m in retry_view)
     assert "whose output was: 42" in retry_view[-1]["content"]
+
+
+def test_a_repeated_cell_whose_output_does_not_answer_is_hidden_for_the_retry(session):
+    """The README task at temperature 0: a list of 25 primes where 100 were asked for,
+    flagged by the counts hint; the cell stayed in view and every retry copied it."""
+    short = "<execute>print(list(range(3)))</execute>"
+    llm = SamplingScript([short, short, "<execute>print(list(range(5)))</execute>",
+                          "<solution>[0, 1, 2, 3, 4]</solution>"])
+    traj = Agent(llm, session=session, max_turns=4).run("List the first 5 numbers.")
+    assert "has 3 items" in traj.turns[0].observation  # the counts hint's problem note
+    assert traj.turns[1].resampled == ["<execute>print(list(range(3)))"]
+    retry_view = llm.calls[2]
+    assert not any("range(3)" in m["content"] for m in retry_view)
+    note = retry_view[-1]["content"]
+    assert "whose output was: [0, 1, 2]" in note and "has 3 items" in note
+    assert traj.answer == "[0, 1, 2, 3, 4]"

@@ -163,6 +163,8 @@ class Agent:
         self.seed = seed
         self._said_cannot_vary = False
         self._answer_refused = False  # a hint refused an answer in this run
+        # code of cells whose output a hint said does not answer the task -> that note
+        self._unfinished: dict[str, str] = {}
         self.messages: list[dict[str, Any]] = [{"role": "system",
                                                 "content": self.system_prompt}]
         self._session: Executor | None = session
@@ -240,6 +242,7 @@ class Agent:
         for hint in self.hints:
             hint.reset(start_info)
         self._answer_refused = False
+        self._unfinished = {}
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
             if self._budget is not None:
@@ -331,23 +334,31 @@ class Agent:
         """While the reply repeats an action a hint vetoes, discard it and sample another
         (up to ``resample`` times); the last reply runs whatever it holds, so a model that
         insists still meets the repeat guard. Each retry is asked from a view without the
-        exchanges of the failed actions vetoed in this turn (a successful one's output is
-        information the model needs, so it stays), the reason noted."""
+        exchanges of the vetoed actions that failed or whose output a hint said does not
+        answer the task (any other successful output is information the model needs, so
+        it stays), the reason noted: the veto's, which holds the output, and the hint's."""
         hidden: list[str] = []
+        said: list[str] = []
         for attempt in range(1, self.resample + 1):
             reason = self._veto(action)
             if reason is None or not self._can_vary(traj):
                 break
             assert reply.completion is not None
             discarded.append(reply)
-            if (text := _action_text(action)) is not None and _failed_before(traj, text):
-                hidden.append(text)  # its output was an error: nothing worth keeping
+            if (text := _action_text(action)) is not None:
+                if _failed_before(traj, text):
+                    hidden.append(text)  # its output was an error: nothing worth keeping
+                elif (problem := self._unfinished.get(text.strip())) is not None:
+                    hidden.append(text)  # copied from view, it would be copied again
+                    if problem and problem not in said:
+                        said.append(problem)
             yield ResampledEvent(turn, attempt, reply.completion.text, reason)
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
                                               temperature=max(schedule, self.temperature),
                                               seed=self.seed + 1000 * turn + attempt,
-                                              note=self.format.resample_note.format(reason),
+                                              note="\n".join([self.format.resample_note
+                                                               .format(reason), *said]),
                                               hide=hidden)
             if again.completion is None:  # failed or interrupted: keep the last reply
                 break
@@ -516,6 +527,8 @@ class Agent:
             advice = hint.after_action(step, verdict)
             if advice is not None:
                 verdict.add(advice)
+        if verdict.problem and step.observation is not None:
+            self._unfinished[step.action.strip()] = verdict.notes[0] if verdict.notes else ""
         notes = outcome.notes + tuple(verdict.notes)
         if not verdict.stuck:
             return replace(outcome, notes=notes)
