@@ -5,11 +5,13 @@ from codeact.data import card, stats
 
 def test_card_contents() -> None:
     recs = [{"id": "a", "conversations": [{"role": "assistant", "content": "abcd"}] * 3,
-             "metadata": {"source": "extra.jsonl", "family": "extra", "kind": "jsonl"}}]
+             "metadata": {"source": "extra.jsonl", "family": "extra", "kind": "jsonl",
+                          "recovered": True}}]
     st = stats.compute(recs)
     text = card.render(
         st, run={"teacher": "qwen2.5-coder-1.5b", "seed": 7, "sources": ["math", "extra.jsonl"],
                  "source_types": {"extra.jsonl": "jsonl"}, "temperature": 0.0,
+                 "resample": 2, "difficulty": 3,
                  "decontamination": {"suites": {"builtin": 96, "humaneval": 164},
                                      "skipped": {"thirdparty": "ImportError"},
                                      "hits": [{"task": "x"}]}},
@@ -23,5 +25,7 @@ def test_card_contents() -> None:
                    "| solved | 4 |", "| min_turns | 3 |", "builtin (96 tasks)",
                    "humaneval (164 tasks)", "not checked): thirdparty",
                    "Tasks dropped before collection: 1.", "code: " + "ab" * 32,
-                   "out/data.jsonl", "load_dataset"):
+                   "out/data.jsonl", "load_dataset", "| difficulty | 3 |",
+                   "| resample (retries of a repeated action) | 2 |",
+                   "a code cell failed and a later cell ran cleanly): 1 of 1."):
         assert needle in text, needle

@@ -114,6 +114,20 @@ def test_published_record(collected: Path) -> None:
     assert meta["source_type"] == "jsonl" and meta["teacher"] == "org/scripted-teacher"
     assert len(meta["prompt_sha256"]) == 64 and meta["prompt_name"] == "code"
     assert meta["assistant_turns"] == 3 and meta["teacher_tokens"] > 0
+    assert meta["recovered"] is False
+
+
+def test_kept_runs_that_fix_a_failed_cell_are_reported(collected: Path) -> None:
+    """The collection report counts kept trajectories with a failed cell followed by a
+    successful one: the progress bar's count in the manifest, the export's in the card."""
+    records = [json.loads(x) for x in (collected / "data.jsonl").read_text().splitlines()]
+    assert {r["metadata"]["task_id"]: r["metadata"]["recovered"] for r in records} == \
+        {"good": False, "dupa": False, "recover": True}
+    manifest = json.loads((collected / "collection.json").read_text())
+    assert manifest["runs"][0]["kept_with_fix"] == 1 and manifest["resample"] == 2
+    assert "cell ran cleanly): 1 of 3." in (collected / "README.md").read_text()
+    raw = [json.loads(x) for x in (collected / "raw.jsonl").read_text().splitlines()]
+    assert {r["resample"] for r in raw} == {2}  # the agent's resampling was on
 
 
 def test_flags_change_what_is_kept(collected: Path, tmp_path: Path) -> None:
@@ -168,6 +182,8 @@ def test_budget_stops_new_tasks(tmp_path: Path) -> None:
 def test_samples_need_temperature() -> None:
     with pytest.raises(ValueError, match="temperature"):
         CollectConfig(samples=2)
+    with pytest.raises(ValueError, match="resample"):
+        CollectConfig(resample=-1)
     assert CollectConfig(samples=2, temperature=0.7).samples == 2
 
 

@@ -30,6 +30,18 @@ def test_compute_counts_turns_and_tokens() -> None:
     assert stats.compute([]).summary([])["mean"] == 0
 
 
+def test_trajectories_that_fix_a_failed_cell_are_counted() -> None:
+    fixed = rec("math", "units", 3)
+    fixed["metadata"]["recovered"] = True
+    st = stats.compute([*RECORDS, fixed])
+    assert st.recovered == 1 and st.records == 4
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(stats.rich_tables(st)[0])
+    assert "1 fix a failed cell" in " ".join(console.export_text().split())
+
+
 def test_default_counter_is_named_approx() -> None:
     st = stats.compute(RECORDS)
     assert st.tokenizer.startswith("approx") and st.total_tokens > 0

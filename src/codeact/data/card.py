@@ -39,7 +39,8 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         f"# {title}",
         "",
         f"{st.records} multi-turn trajectories of a CodeAct agent (actions are Python in "
-        "`<execute>`, answers in `<solution>`, observations are user turns), in the "
+        "`<execute>`, answers by `final_answer(...)` in code or in `<solution>`, observations "
+        "are user turns), in the "
         "CodeActInstruct schema: `{\"id\", \"conversations\": [{\"role\", \"content\"}], "
         "\"metadata\"}`. Made with `codeact collect` / `codeact data export`.",
         "",
@@ -53,6 +54,8 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
             ["tasks asked for (--n)", run.get("n", "?")],
             ["samples per task", run.get("samples", "?")],
             ["temperature", run.get("temperature", "?")],
+            ["resample (retries of a repeated action)", run.get("resample", "?")],
+            ["difficulty", run.get("difficulty") or "mixed (1-3)"],
             ["max turns", run.get("max_turns", "?")],
             ["action format", run.get("action_format", "code")],
             ["prompt (name: sha256)", "; ".join(f"{k}: {v}" for k, v in
@@ -72,6 +75,9 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         f"`{st.tokenizer}`: {st.total_tokens} in all; per trajectory mean {tok['mean']}, "
         f"median {tok['median']}, p90 {tok['p90']}, max {tok['max']}. Assistant turns per "
         f"trajectory: mean {turns['mean']}, median {turns['median']}, max {turns['max']}.",
+        "",
+        f"Trajectories that debug themselves (a code cell failed and a later cell ran "
+        f"cleanly): {st.recovered} of {st.records}.",
         "",
         "## Filters",
         "",

@@ -88,12 +88,14 @@ def _print_build(result: Any) -> None:
     for rule, n in result.report.funnel:
         table.add_row(rule, str(n))
     console.print(table)
-    console.print(f"kept [bold]{len(result.records)}[/bold] trajectories, "
+    console.print(f"kept [bold]{len(result.records)}[/bold] trajectories "
+                  f"({result.stats.recovered} fix a failed cell), "
                   f"{result.stats.total_tokens} tokens ({result.stats.tokenizer}); "
                   + ", ".join(f"{k}: {v}" for k, v in result.files.items()))
 
 
-@with_settings(("model", "base_url", "api_key", "sandbox", "unsafe_no_sandbox"), fail=_fail)
+@with_settings(("model", "base_url", "api_key", "resample", "sandbox", "unsafe_no_sandbox"),
+               fail=_fail)
 def collect(
     source: Annotated[str, typer.Option(
         help="Generator families (math, files, coding, tools, all), .jsonl task files or "
@@ -148,7 +150,8 @@ def collect(
     try:
         cfg = CollectConfig(sources=generators.parse_sources(source), n=n, seed=seed,
                             split=split, difficulty=difficulty, samples=samples,
-                            temperature=temperature, max_turns=max_turns, workers=workers,
+                            temperature=temperature, resample=settings.resample,
+                            max_turns=max_turns, workers=workers,
                             backend=backend, ray_address=ray_address, max_hours=max_hours,
                             sandbox=assemble.sandbox_name(settings),
                             exec_timeout=exec_timeout,

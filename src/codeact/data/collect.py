@@ -5,8 +5,12 @@ sources), are decontaminated against every registered evaluation suite *before* 
 model time is spent, and are repeated ``samples`` times. The runs go through the bench
 runner (:func:`codeact.bench.runner.run_suite`): the same Agent loop, workers, Ray
 backend, grading and resume, writing one raw JSON line per (task, sample) to
-``OUT/raw.jsonl``. Rerunning the same command resumes. Afterwards the raw file is
-filtered and exported (:mod:`codeact.data.build`).
+``OUT/raw.jsonl``. Each run keeps the agent's quality loop: a reply that repeats an action
+that already ran is resampled up to ``resample`` times (``--resample``, default 2), so with
+``--samples K --temperature T`` one task yields K different runs, some through errors and
+fixes; the progress bar, the manifest and the card count the kept runs "with a fix" (a
+failed cell followed by one that ran cleanly). Rerunning the same command resumes.
+Afterwards the raw file is filtered and exported (:mod:`codeact.data.build`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class CollectConfig:
     difficulty: int | None = None
     samples: int = 1
     temperature: float = 0.0
+    resample: int = 2  # the agent's retries of a reply that repeats an action (0: off)
     max_turns: int = 10
     workers: int = 1
     backend: str = "local"
@@ -60,6 +65,8 @@ class CollectConfig:
         if self.samples > 1 and self.temperature <= 0:
             raise ValueError("--samples > 1 needs --temperature > 0 (greedy decoding "
                              "would repeat the same trajectory)")
+        if self.resample < 0:
+            raise ValueError("--resample must be at least 0")
         if self.backend not in ("local", "ray"):
             raise ValueError("--backend must be local or ray")
         if self.max_hours is not None and self.max_hours <= 0:
@@ -82,7 +89,7 @@ class _Bar:
     def __init__(self, total: int, skipped: int, fcfg: filters.FilterConfig,
                  enabled: bool) -> None:
         self.fcfg = fcfg
-        self.done = self.kept = self.tokens = 0
+        self.done = self.kept = self.tokens = self.fixed = 0
         self._bar = None
         if enabled:
             from rich.progress import (
@@ -106,9 +113,12 @@ class _Bar:
         if filters.verdict(record, self.fcfg):
             self.kept += 1
             self.tokens += teacher_tokens(record)
+            item = filters.Item.from_record(record)
+            self.fixed += bool(item is not None and filters.has_recovery(item))
         if self._bar is not None:
             self._bar.update(self._id, advance=1,
-                             info=f"kept {self.kept}/{self.done} · {self.tokens} tokens")
+                             info=f"kept {self.kept}/{self.done} · {self.fixed} with a fix "
+                                  f"· {self.tokens} tokens")
 
     def close(self) -> None:
         if self._bar is not None:
@@ -155,7 +165,7 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
     rcfg = RunConfig(formats=["code"], max_turns=cfg.max_turns, workers=cfg.workers,
                      sandbox=cfg.sandbox, exec_timeout=cfg.exec_timeout,
                      task_timeout=cfg.task_timeout, max_new_tokens=cfg.max_new_tokens,
-                     temperature=cfg.temperature, suite="collect")
+                     temperature=cfg.temperature, resample=cfg.resample, suite="collect")
     from codeact.bench.results import finished_keys
 
     done_before = len(finished_keys(raw) & {(t.name, "code") for t in tasks})
@@ -181,7 +191,8 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
         wall = time.monotonic() - t0
         runs = manifest.setdefault("runs", [])
         runs.append({"started_at": time.time() - wall, "wall_seconds": round(wall, 1),
-                     "ran": bar.done, "kept": bar.kept, "kept_tokens": bar.tokens,
+                     "ran": bar.done, "kept": bar.kept, "kept_with_fix": bar.fixed,
+                     "kept_tokens": bar.tokens,
                      "tasks_per_min": round(bar.done / wall * 60, 3) if wall > 0 else None,
                      "workers": cfg.workers, "backend": cfg.backend})
         _write_manifest(out, manifest)

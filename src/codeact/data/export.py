@@ -19,14 +19,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from codeact.data.filters import Item
+from codeact.data.filters import Item, has_recovery
 from codeact.data.prompt import from_messages
 
 FORMATS = ("jsonl", "hf", "parquet")
 METADATA_KEYS = ("source", "source_type", "family", "kind", "task", "task_id", "seed",
                  "split", "difficulty", "sample", "teacher", "temperature", "max_turns",
                  "action_format", "prompt_name", "prompt_sha256", "assistant_turns",
-                 "teacher_tokens", "repaired", "answer")
+                 "teacher_tokens", "repaired", "recovered", "answer")
 
 
 def model_slug(model: str) -> str:
@@ -90,6 +90,7 @@ def to_published(item: Item, run: dict[str, Any] | None = None) -> dict[str, Any
         "assistant_turns": item.assistant_turns,
         "teacher_tokens": teacher_tokens(rec),
         "repaired": item.repaired,
+        "recovered": has_recovery(item),
         "answer": str(rec.get("answer") or ""),
     }
     return {"id": record_id, "conversations": conversations, "metadata": metadata}

@@ -22,6 +22,7 @@ class Stats:
     turns: list[int] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
     tokenizer: str = ""
+    recovered: int = 0  # trajectories with a failed cell followed by a successful one
 
     @property
     def total_tokens(self) -> int:
@@ -60,6 +61,7 @@ def compute(records: Sequence[dict[str, Any]], count: Callable[[str], int] | Non
         src[str(meta.get("source") or "unknown")] += 1
         stype[str(meta.get("source_type") or "unknown")] += 1
         kinds[f"{meta.get('family') or '?'}/{meta.get('kind') or '?'}"] += 1
+        st.recovered += bool(meta.get("recovered"))
         n = assistant_turns(rec)
         st.turns.append(n)
         st.tokens.append(sum(count(str(m.get("content") or ""))
@@ -74,7 +76,7 @@ def rich_tables(st: Stats) -> list[Any]:
     from rich.table import Table
 
     head = Table(title=f"{st.records} trajectories, {st.total_tokens} tokens "
-                       f"({st.tokenizer})")
+                       f"({st.tokenizer}); {st.recovered} fix a failed cell")
     head.add_column("")
     for col in ("mean", "median", "p90", "min", "max"):
         head.add_column(col, justify="right")
