@@ -11,6 +11,7 @@ from codeact.agent.hints import (
     RunStart,
     Step,
     Verdict,
+    default_hint_names,
     hint_names,
     make_hints,
 )
@@ -21,7 +22,9 @@ REPEATED = "<execute>print(6 * 7)</execute>"
 
 def test_registered_hints_run_in_order_and_unknown_names_fail():
     assert hint_names() == ["failed_assignments", "name_as_text", "tool_reminder", "counts",
-                            "repeats", "requested_function", "answer_check"]
+                            "repeats", "requested_function", "answer_check", "self_check"]
+    assert default_hint_names() == hint_names()[:-1]  # self_check only when asked for
+    assert [h.name for h in make_hints()] == default_hint_names()
     assert [h.name for h in make_hints(["requested_function", "repeats"])] == \
         ["repeats", "requested_function"]  # registration order, not the order asked
     assert make_hints([]) == []

@@ -229,15 +229,16 @@ def agent_options(settings: Settings) -> dict[str, Any]:
 
 
 def hints_on(settings: Settings) -> list[str]:
-    """The agent hints the settings leave on (all but ``hints_off``, checked by name)."""
-    from codeact.agent.hints import hint_names
+    """The agent hints the settings leave on (the default ones but ``hints_off``, checked
+    by name)."""
+    from codeact.agent.hints import default_hint_names, hint_names
 
     known = hint_names()
     unknown = sorted(set(settings.hints_off) - set(known))
     if unknown:
         raise AssembleError(f"{settings.sources.get('hints_off', 'hints_off')}: unknown hint "
                             f"{', '.join(unknown)}; known hints: {', '.join(known)}")
-    return [name for name in known if name not in settings.hints_off]
+    return [name for name in default_hint_names() if name not in settings.hints_off]
 
 
 def build_agent(

@@ -16,11 +16,12 @@ from codeact.agent.hints.failed_assignments import FailedAssignments
 from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
+from codeact.agent.hints.self_check import SelfCheck
 from codeact.agent.hints.tool_reminder import ToolReminder
 from codeact.errors import CodeactError
 
 __all__ = ["HINTS", "Advice", "Hint", "HintError", "RunStart", "Step", "Verdict",
-           "hint_names", "make_hints", "register"]
+           "default_hint_names", "hint_names", "make_hints", "register"]
 
 HINTS: dict[str, type[Hint]] = {}
 
@@ -44,6 +45,7 @@ register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)
+register(SelfCheck)  # off by default: one more turn per run
 
 
 def hint_names() -> list[str]:
@@ -51,9 +53,14 @@ def hint_names() -> list[str]:
     return list(HINTS)
 
 
+def default_hint_names() -> list[str]:
+    """The hints a run uses when none are named: all but the ones off by default."""
+    return [name for name, cls in HINTS.items() if cls.default]
+
+
 def make_hints(names: Iterable[str] | None = None) -> list[Hint]:
-    """New instances of the named hints (None: all), in registration order."""
-    wanted = set(HINTS) if names is None else set(names)
+    """New instances of the named hints (None: the default ones), in registration order."""
+    wanted = set(default_hint_names()) if names is None else set(names)
     unknown = wanted - set(HINTS)
     if unknown:
         raise HintError(f"unknown hint {', '.join(sorted(unknown))!s}; known hints: "

@@ -79,6 +79,7 @@ class Hint:
     off) and override the hooks they need; the defaults say nothing."""
 
     name: ClassVar[str] = ""
+    default: ClassVar[bool] = True  # on unless switched off (False: only when asked for)
 
     def reset(self, run: RunStart) -> None:
         """A new run starts: forget what the last one saw."""
