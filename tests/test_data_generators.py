@@ -8,7 +8,7 @@ from codeact.data import generators
 
 
 def test_registry_lists_every_family() -> None:
-    assert set(generators.names()) >= {"math", "files", "coding", "tools"}
+    assert set(generators.names()) >= {"math", "files", "coding", "tools", "frames", "apis"}
     for name in generators.names():
         gen = generators.get(name)
         assert gen.name == name and gen.kinds

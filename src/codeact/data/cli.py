@@ -98,8 +98,8 @@ def _print_build(result: Any) -> None:
                fail=_fail)
 def collect(
     source: Annotated[str, typer.Option(
-        help="Generator families (math, files, coding, tools, all), .jsonl task files or "
-             "datasets directories, comma-separated")] = "all",
+        help="Generator families (math, files, coding, tools, frames, apis, all), .jsonl "
+             "task files or datasets directories, comma-separated")] = "all",
     n: Annotated[int, typer.Option("--n", min=1, help="Tasks to run (budget)")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the generated tasks")] = 1,
     split: Annotated[str, typer.Option(help="train | heldout (evaluation tasks)")] = "train",

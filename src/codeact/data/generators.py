@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from codeact.data.gen_apis import ApisGenerator
 from codeact.data.gen_coding import CodingGenerator
 from codeact.data.gen_files import FilesGenerator
+from codeact.data.gen_frames import FramesGenerator
 from codeact.data.gen_math import MathGenerator
 from codeact.data.gen_tools import ToolsGenerator
 from codeact.data.generator_base import (
@@ -79,3 +81,5 @@ register("coding", CodingGenerator)
 register("files", FilesGenerator)
 register("math", MathGenerator)
 register("tools", ToolsGenerator)
+register("frames", FramesGenerator)
+register("apis", ApisGenerator)

@@ -2,7 +2,8 @@
 
 ``--source`` takes a comma-separated list of
 
-- a registered generator family (``math``, ``files``, ``coding``, ``tools``) or ``all``;
+- a registered generator family (``math``, ``files``, ``coding``, ``tools``, ``frames``,
+  ``apis``) or ``all``;
 - a JSONL file of ``{"instruction", "expected"}`` lines, with optional ``"checker"`` (a
   name from :mod:`codeact.data.checkers`), ``"id"`` and ``"files"`` ({path: text});
 - a local Hugging Face ``datasets`` dataset (a directory written by ``save_to_disk``, or
