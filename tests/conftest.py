@@ -1,6 +1,7 @@
 """Shared pytest setup: slow tests run only with --slow (CI passes it); a sandboxed kernel
 shared by a module's tests (``session``); an API client for the server tests that define
-a module's ``server`` fixture."""
+a module's ``server`` fixture; a real Jupyter Kernel Gateway (``gateway``) and the
+``runtime`` parameter (local or gateway) for tests that run against both backends."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -41,3 +42,22 @@ def session() -> Iterator[Any]:
     s.start()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real ``jupyter kernelgateway`` on 127.0.0.1 for the whole test run."""
+    pytest.importorskip("kernel_gateway", reason="needs the gateway extra")
+    from gateway_helpers import start_gateway
+
+    gw = start_gateway(tmp_path_factory.mktemp("gateway"))
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module", params=["local", "gateway"])
+def runtime(request: pytest.FixtureRequest) -> Any:
+    """Where a parametrised module's kernels run: ``"local"`` or ``"gateway"``. Use
+    ``gateway_helpers.runtime_config(runtime, request, **fields)`` for the SandboxConfig."""
+    return request.param
+

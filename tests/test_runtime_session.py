@@ -1,4 +1,7 @@
-"""Session: persistent state, rich output, errors, timeouts, crashes, files."""
+"""Session: persistent state, rich output, errors, timeouts, crashes, files.
+
+Every test that takes ``s`` or ``make`` runs twice: against a local bubblewrap kernel and
+against a kernel on a real Jupyter Kernel Gateway (the ``runtime`` parameter)."""
 
 import asyncio
 import logging
@@ -6,14 +9,26 @@ import threading
 import time
 
 import pytest
+from gateway_helpers import runtime_config
 
-from codeact.runtime import SandboxConfig, Session
+from codeact.runtime import Session
 
 
 @pytest.fixture(scope="module")
-def s():
-    with Session(SandboxConfig(interrupt_grace=2.0)) as session:
+def s(runtime, request):
+    with Session(runtime_config(runtime, request, interrupt_grace=2.0)) as session:
         yield session
+
+
+@pytest.fixture()
+def make(runtime, request):
+    """``make(workspace=..., output_limit=..., **config fields)``: a new Session of the
+    module's runtime (not started)."""
+    def new(*, workspace=None, output_limit=10_000, **fields):
+        return Session(runtime_config(runtime, request, **fields), workspace=workspace,
+                       output_limit=output_limit)
+
+    return new
 
 
 def test_state_persists_and_result(s):
@@ -66,8 +81,8 @@ def test_output_truncated_with_marker(s):
     assert len(obs.stdout) < 11_000
 
 
-def test_output_limit_is_configurable():
-    with Session(output_limit=100) as small:
+def test_output_limit_is_configurable(make):
+    with make(output_limit=100) as small:
         obs = small.execute("print('z' * 1000)")
         assert obs.truncated and len(obs.stdout) < 200
 
@@ -80,8 +95,8 @@ def test_timeout_interrupts_and_keeps_state(s):
     assert s.execute("kept").result == "'yes'"
 
 
-def test_uninterruptible_cell_is_killed_and_restarted():
-    with Session(SandboxConfig(interrupt_grace=0.5)) as t:
+def test_uninterruptible_cell_is_killed_and_restarted(make):
+    with make(interrupt_grace=0.5) as t:
         t.execute("v = 1")
         code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)"
         obs = t.execute(code, timeout=0.5)
@@ -139,7 +154,9 @@ def test_sync_on_output(s):
     ("import os\nos._exit(3)", "status 3"),
     ("import ctypes\nctypes.string_at(0)", "SIGSEGV"),
 ])
-def test_dead_kernel_is_restarted(s, code, why):
+def test_dead_kernel_is_restarted(s, runtime, code, why):
+    if runtime == "gateway":  # the exit status stays on the gateway's machine
+        why = "died on gateway"
     s.execute("gone = 1")
     s.write_file("survives.txt", b"still here")
     obs = s.execute(code)
@@ -170,25 +187,31 @@ def test_workspace_files(s):
             s.write_file(bad, b"x")
 
 
-def test_symlink_out_of_workspace_is_refused(s):
+def test_symlink_out_of_workspace_is_refused(s, runtime):
     s.execute("import os\nos.symlink('/etc/hostname', 'link')")
-    with pytest.raises(ValueError):
+    # a gateway kernel's symlink is never copied to the host at all
+    with pytest.raises(ValueError if runtime == "local" else FileNotFoundError):
         s.read_file("link")
 
 
-def test_files_survive_in_given_workspace(tmp_path):
-    with Session(workspace=tmp_path) as t:
+def test_files_survive_in_given_workspace(make, tmp_path):
+    with make(workspace=tmp_path) as t:
         assert t.workspace == tmp_path.resolve()
         t.execute("open('note.txt', 'w').write('n')")
     assert (tmp_path / "note.txt").read_text() == "n"
 
 
-def test_close_removes_own_workspace_and_kernel():
-    t = Session().start()
+def test_close_removes_own_workspace_and_kernel(make, runtime, request):
+    t = make().start()
     ws, pid = t.workspace, t.kernel_pid()
+    kernel_id = getattr(t._kernel, "kernel_id", None)
     t.close()
     assert not ws.exists() and not t.alive
-    assert not _pid_alive(pid)
+    if runtime == "local":
+        assert not _pid_alive(pid)
+    else:  # the gateway no longer has the kernel
+        ids = [k["id"] for k in request.getfixturevalue("gateway").kernels()]
+        assert kernel_id is not None and kernel_id not in ids
 
 
 def test_unsafe_backend_warns_every_session(caplog):
@@ -198,9 +221,9 @@ def test_unsafe_backend_warns_every_session(caplog):
     assert "UNSAFE" in caplog.text
 
 
-def test_cold_start_then_execute_is_quick_enough_to_be_usable():
+def test_cold_start_then_execute_is_quick_enough_to_be_usable(make):
     t0 = time.monotonic()
-    with Session() as t:
+    with make() as t:
         assert t.execute("1+1").result == "2"
     assert time.monotonic() - t0 < 60  # generous sanity bound, not a benchmark
 
@@ -224,9 +247,9 @@ async def test_cancelling_aexecute_interrupts_the_cell(s):
 
 
 @pytest.mark.parametrize("how", ["print", "sys.stdout.write", "sys.stderr.write"])
-def test_output_flood_keeps_the_session_and_its_state(how):
+def test_output_flood_keeps_the_session_and_its_state(make, how):
     """1 to 200 MB in one session: truncated with the marker, state kept, 1+1 still 2."""
-    with Session() as session:
+    with make() as session:
         assert session.execute("keep = 'set before the flood'").ok
         for mb in (1, 10, 50, 200):
             call = {"print": "print", "sys.stdout.write": "import sys; sys.stdout.write",

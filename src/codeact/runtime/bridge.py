@@ -73,7 +73,7 @@ class ToolBridge:
                     return
                 if not line:
                     return
-                reply = await self._dispatch(line)
+                reply = await self.dispatch(line)
                 writer.write(reply)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -82,7 +82,8 @@ class ToolBridge:
             self._conns.discard(writer)
             writer.close()
 
-    async def _dispatch(self, line: bytes) -> bytes:
+    async def dispatch(self, line: bytes) -> bytes:
+        """Answer one request line (either transport): the reply line, JSON + newline."""
         self.calls += 1
         try:
             req = convert.loads(line)

@@ -27,7 +27,7 @@ from .observation import ExecutionError
 from .output import BoundedText, strip_ansi
 
 __all__ = ["IOPUB_GRACE", "MAX_IMAGES", "MAX_MSG_BYTES", "PROBE_TIMEOUT", "CellRun",
-           "KernelClient", "OutputCallback"]
+           "CommHandler", "KernelClient", "OutputCallback", "ProtocolClient"]
 
 log = logging.getLogger("codeact.runtime")
 
@@ -63,6 +63,7 @@ class CellRun:
         self.iopub_silent = False  # the reply came but its output stream never finished
         self.interrupt = asyncio.Event()
         self.final_answer: str | None = None  # what final_answer(...) submitted
+        self.user_expressions: dict | None = None  # from the execute reply
 
     def stream(self, name: str, text: str) -> None:
         buf = self.stderr if name == "stderr" else self.stdout
@@ -105,36 +106,51 @@ class CellRun:
             self._emit(self.stdout, "stdout", text + "\n")
 
 
-class KernelClient:
-    """The host ends of one kernel's channels, and the requests in flight on them."""
+CommHandler = Callable[[dict], Any]
 
-    def __init__(self, key: str, died: asyncio.Future[int | None]) -> None:
+
+class ProtocolClient:
+    """The Jupyter messaging of one kernel, whatever carries it: requests and their reply
+    futures, iopub routed to the :class:`CellRun` of its cell, comm messages to
+    ``on_comm``. A transport subclass sends with :meth:`_send` and hands every message
+    it receives to :meth:`deliver` (zmq here, a gateway's WebSocket in ``gateway/``)."""
+
+    def __init__(self, died: asyncio.Future[int | None]) -> None:
         self.died = died
-        self.jsession = JupyterSession(key=key.encode(), signature_scheme="hmac-sha256",
+        self.jsession = JupyterSession(signature_scheme="hmac-sha256",
                                        username="codeact", check_pid=False)
-        self.sockets: dict[str, zmq.asyncio.Socket] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.pending: dict[str, CellRun] = {}
         self.replies: dict[str, asyncio.Future[dict]] = {}
         self.saw_iopub = asyncio.Event()
+        self.on_comm: CommHandler | None = None  # comm_msg from the kernel (tool bridge)
 
-    def connect(self, ipc_dir: Path) -> None:
-        """Connect shell, control and iopub to the kernel's sockets and start reading."""
-        loop = asyncio.get_running_loop()
-        ctx = _zmq_ctx()
-        host = f"ipc://{ipc_dir}/k"
-        for name, kind, port in (("shell", zmq.DEALER, 1), ("control", zmq.DEALER, 4),
-                                 ("iopub", zmq.SUB, 2)):
-            sock = ctx.socket(kind)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
-            sock.setsockopt(zmq.RCVHWM, 64)
-            if kind == zmq.SUB:
-                sock.setsockopt(zmq.SUBSCRIBE, b"")
-            sock.connect(f"{host}-{port}")
-            self.sockets[name] = sock
-        for name in ("shell", "control", "iopub"):
-            self.tasks.append(loop.create_task(self._reader(name)))
+    @property
+    def connected(self) -> bool:
+        """The channels are open (requests can be sent)."""
+        raise NotImplementedError
+
+    def _send(self, channel: str, msg: dict) -> None:
+        raise NotImplementedError
+
+    def deliver(self, channel: str, msg: dict) -> None:
+        """Route one message from the kernel: iopub to its cell, replies to their futures."""
+        parent = (msg.get("parent_header") or {}).get("msg_id")
+        if channel == "iopub":
+            self.saw_iopub.set()
+            if msg.get("msg_type") == "comm_msg" and self.on_comm is not None:
+                try:
+                    self.on_comm(msg)
+                except Exception:  # a bad comm message must not stop the reader
+                    log.exception("comm message handler failed")
+                return
+            ex = self.pending.get(parent) if parent else None
+            if ex is not None:
+                self._on_iopub(ex, msg)
+        else:
+            fut = self.replies.pop(parent, None) if parent else None
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
 
     async def wait_ready(self, timeout: float, died: Callable[[], Exception],
                          stderr_text: Callable[[], str]) -> None:
@@ -162,38 +178,18 @@ class KernelClient:
     def send(self, channel: str, msg_type: str, content: dict) -> asyncio.Future[dict]:
         return self.send_id(channel, msg_type, content)[1]
 
+    def post(self, channel: str, msg_type: str, content: dict) -> None:
+        """Send a message that gets no reply (e.g. a ``comm_msg``)."""
+        self._send(channel, self.jsession.msg(msg_type, content))
+
     def send_id(self, channel: str, msg_type: str,
                 content: dict) -> tuple[str, asyncio.Future[dict]]:
         msg = self.jsession.msg(msg_type, content)
         fut: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
         msg_id = msg["header"]["msg_id"]
         self.replies[msg_id] = fut
-        self.jsession.send(self.sockets[channel], msg)
+        self._send(channel, msg)
         return msg_id, fut
-
-    async def _reader(self, name: str) -> None:
-        sock = self.sockets[name]
-        while True:
-            try:
-                parts = await sock.recv_multipart()
-            except (asyncio.CancelledError, zmq.ZMQError):
-                return
-            try:
-                _idents, parts = self.jsession.feed_identities(parts)
-                msg = self.jsession.deserialize(parts)
-            except Exception:
-                log.debug("dropped a malformed kernel message on %s", name)
-                continue
-            parent = (msg.get("parent_header") or {}).get("msg_id")
-            if name == "iopub":
-                self.saw_iopub.set()
-                ex = self.pending.get(parent) if parent else None
-                if ex is not None:
-                    self._on_iopub(ex, msg)
-            else:
-                fut = self.replies.pop(parent, None) if parent else None
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
 
     @staticmethod
     def _on_iopub(ex: CellRun, msg: dict) -> None:
@@ -229,11 +225,14 @@ class KernelClient:
             self.replies.pop(msg_id, None)
 
     async def run_silent(self, code: str, timeout: float,
-                         stderr_text: Callable[[], str] = str) -> None:
-        """Run setup code; raise if it fails (``stderr_text``: the kernel's, for the error)."""
+                         stderr_text: Callable[[], str] = str,
+                         user_expressions: dict[str, str] | None = None) -> dict:
+        """Run setup code; raise if it fails (``stderr_text``: the kernel's, for the error).
+        Returns the reply's content (with ``user_expressions`` evaluated after the code)."""
         fut = self.send("shell", "execute_request",
                         {"code": code, "silent": True, "store_history": False,
-                         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+                         "user_expressions": user_expressions or {}, "allow_stdin": False,
+                         "stop_on_error": True})
         done, _ = await asyncio.wait({fut, self.died}, timeout=timeout,
                                      return_when=asyncio.FIRST_COMPLETED)
         if fut not in done:
@@ -242,6 +241,66 @@ class KernelClient:
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel setup failed: {content.get('ename')}: "
                                f"{content.get('evalue')}")
+        return content
+
+    def close(self) -> None:
+        """Stop reading, cancel what still waits for a reply."""
+        for t in self.tasks:
+            t.cancel()
+        for fut in self.replies.values():
+            if not fut.done():
+                fut.cancel()
+        self.replies.clear()
+
+
+class KernelClient(ProtocolClient):
+    """The host ends of one local kernel's zmq channels."""
+
+    def __init__(self, key: str, died: asyncio.Future[int | None]) -> None:
+        super().__init__(died)
+        self.jsession = JupyterSession(key=key.encode(), signature_scheme="hmac-sha256",
+                                       username="codeact", check_pid=False)
+        self.sockets: dict[str, zmq.asyncio.Socket] = {}
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.sockets)
+
+    def _send(self, channel: str, msg: dict) -> None:
+        self.jsession.send(self.sockets[channel], msg)
+
+    def connect(self, ipc_dir: Path) -> None:
+        """Connect shell, control and iopub to the kernel's sockets and start reading."""
+        loop = asyncio.get_running_loop()
+        ctx = _zmq_ctx()
+        host = f"ipc://{ipc_dir}/k"
+        for name, kind, port in (("shell", zmq.DEALER, 1), ("control", zmq.DEALER, 4),
+                                 ("iopub", zmq.SUB, 2)):
+            sock = ctx.socket(kind)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
+            sock.setsockopt(zmq.RCVHWM, 64)
+            if kind == zmq.SUB:
+                sock.setsockopt(zmq.SUBSCRIBE, b"")
+            sock.connect(f"{host}-{port}")
+            self.sockets[name] = sock
+        for name in ("shell", "control", "iopub"):
+            self.tasks.append(loop.create_task(self._reader(name)))
+
+    async def _reader(self, name: str) -> None:
+        sock = self.sockets[name]
+        while True:
+            try:
+                parts = await sock.recv_multipart()
+            except (asyncio.CancelledError, zmq.ZMQError):
+                return
+            try:
+                _idents, parts = self.jsession.feed_identities(parts)
+                msg = self.jsession.deserialize(parts)
+            except Exception:
+                log.debug("dropped a malformed kernel message on %s", name)
+                continue
+            self.deliver(name, msg)
 
     def close(self) -> None:
         """Stop reading, close the sockets, cancel what still waits for a reply."""
@@ -250,7 +309,4 @@ class KernelClient:
         for sock in self.sockets.values():
             sock.close(linger=0)
         self.sockets.clear()
-        for fut in self.replies.values():
-            if not fut.done():
-                fut.cancel()
-        self.replies.clear()
+        super().close()

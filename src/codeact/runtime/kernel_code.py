@@ -35,10 +35,11 @@ def _shipped_sources() -> tuple[str, str, str]:
     return tuple(inspect.getsource(m) for m in (convert, submission, suggest))  # type: ignore[return-value]
 
 
-def setup_code(limit: int, sock_path: str, site_dir: str | None = None) -> str:
+def setup_code(limit: int, sock_path: str | None, site_dir: str | None = None) -> str:
     """Kernel start-up code: output limiter, tool-bridge client, traceback pruning,
     ``final_answer`` and ``%pip`` through the host (``site_dir``: the package overlay as
-    the kernel sees it)."""
+    the kernel sees it). ``sock_path`` None: the bridge goes over comm messages (a remote
+    kernel, see ``comm_bridge.py``)."""
     convert_src, submission_src, suggest_src = _shipped_sources()
     return (
         source("startup")

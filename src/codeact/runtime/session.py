@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq.asyncio
 
@@ -43,13 +43,19 @@ from .output import strip_ansi
 from .packages import Installer, PackagePolicy, overlay_prefix, remove_overlay
 from .sandboxes import LaunchRequest, SandboxConfig, get_backend
 
-__all__ = ["OutputCallback", "Session"]
+if TYPE_CHECKING:
+    from .gateway.kernel import RemoteKernel
+
+__all__ = ["LocalKernel", "OutputCallback", "Session"]
 
 log = logging.getLogger("codeact.runtime")
 
 
-class _Kernel:
-    """One running kernel: its process, the host ends of its channels, its tool bridge."""
+class LocalKernel:
+    """One running kernel: its process, the host ends of its channels, its tool bridge.
+    (``gateway/kernel.py`` has the remote counterpart, with the same methods.)"""
+
+    remote = False
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -69,6 +75,36 @@ class _Kernel:
     @property
     def sockets(self) -> dict[str, zmq.asyncio.Socket]:
         return self.client.sockets
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and not self.died.done()
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    @property
+    def cgroup(self) -> cg.SessionCgroup | None:
+        return self.process.cgroup
+
+    def stderr_text(self) -> str:
+        return self.process.stderr_text()
+
+    def exit_reason(self) -> str:
+        return self.process.exit_reason()
+
+    def gateway_lost(self) -> Exception | None:
+        return None  # a local kernel has no gateway to lose
+
+    def user_expressions(self) -> dict[str, str]:
+        return {}
+
+    async def push(self, rels: list[str]) -> None:
+        """Nothing to copy: a local kernel works in the host workspace itself."""
+
+    async def after_cell(self, user_expressions: dict | None) -> None:
+        """Nothing to copy back (see ``push``)."""
 
     async def start(self) -> None:
         s, backend = self.s, self.s.backend
@@ -135,7 +171,8 @@ class Session:
                                                           self.package_policy.persist)
         self.installer = Installer(self.package_policy, self.kernel_env.python,
                                    self.kernel_env.version, self._overlay)
-        self._kernel: _Kernel | None = None
+        self._kernel: LocalKernel | RemoteKernel | None = None
+        self._dirty: set[str] = set()  # workspace files a remote kernel has not got yet
         self._lock: asyncio.Lock | None = None
         self._current: CellRun | None = None
         self._closed = False
@@ -150,8 +187,7 @@ class Session:
     @property
     def alive(self) -> bool:
         k = self._kernel
-        return (not self._closed and k is not None and k.proc is not None
-                and k.proc.poll() is None and not k.died.done())
+        return not self._closed and k is not None and k.alive
 
     @property
     def tools(self) -> list[Tool]:
@@ -171,12 +207,18 @@ class Session:
     def cgroup(self) -> cg.SessionCgroup | None:
         """The running kernel's cgroup (None: no cgroup limits in force, or no kernel)."""
         k = self._kernel
-        return k.process.cgroup if k is not None else None
+        return k.cgroup if k is not None else None
 
     def kernel_pid(self) -> int | None:
-        """Host pid of the process started for the kernel (bwrap, or the kernel itself)."""
+        """Host pid of the process started for the kernel (bwrap, or the kernel itself;
+        None for a kernel on a gateway)."""
         k = self._kernel
-        return k.proc.pid if k is not None and k.proc is not None else None
+        return k.pid if k is not None else None
+
+    @property
+    def remote(self) -> bool:
+        """The kernel lives on a gateway (``--runtime URL``), not on this machine."""
+        return self.backend.remote
 
     def __repr__(self) -> str:
         return (f"Session(id={self.id!r}, sandbox={self.config.backend!r}, "
@@ -207,8 +249,14 @@ class Session:
         owner = self.backend.owner()
         if owner:
             wsfiles.chown_tree(self._workspace, owner)
-        k = _Kernel(self)
+        if self.backend.remote:
+            from .gateway.kernel import RemoteKernel
+
+            k: LocalKernel | RemoteKernel = RemoteKernel(self)
+        else:
+            k = LocalKernel(self)
         self._kernel = k
+        self._dirty.clear()  # a new kernel gets every file
         try:
             await k.start()
         except BaseException:
@@ -276,7 +324,7 @@ class Session:
         try:
             if not self._closed and self._kernel is not None:
                 k = self._kernel
-                if k.proc is not None and k.proc.poll() is None:
+                if isinstance(k, LocalKernel) and k.proc is not None and k.proc.poll() is None:
                     os.killpg(k.proc.pid, signal.SIGKILL)
         except Exception:
             pass
@@ -299,7 +347,7 @@ class Session:
         if not tools and not old:
             return
         async with self._lock:
-            await k.client.run_silent(tools_code(tools), 30.0, k.process.stderr_text)
+            await k.client.run_silent(tools_code(tools), 30.0, k.stderr_text)
 
     # -- execution -----------------------------------------------------------------------
     def execute(self, code: str, timeout: float = 60.0,
@@ -345,12 +393,16 @@ class Session:
         assert k is not None
         t0 = time.monotonic()
         self.last_used = t0
+        if self._dirty:
+            dirty = sorted(self._dirty)
+            self._dirty.clear()
+            await k.push(dirty)
         ex = CellRun(self.output_limit, on_output)
         self._current = ex
         msg_id, fut = k.client.send_id("shell", "execute_request",
                                 {"code": code, "silent": False, "store_history": True,
-                                 "user_expressions": {}, "allow_stdin": False,
-                                 "stop_on_error": True})
+                                 "user_expressions": k.user_expressions(),
+                                 "allow_stdin": False, "stop_on_error": True})
         k.client.pending[msg_id] = ex
         obs = Observation()
         finished = asyncio.ensure_future(self._finished(ex, fut))
@@ -376,9 +428,15 @@ class Session:
                     await self._crashed(
                         obs, "the kernel's output channel stopped delivering messages (the "
                              "cell's reply came without its output), so the kernel was killed")
+                elif not k.died.done():
+                    await k.after_cell(ex.user_expressions)
             elif k.died.done():
                 await asyncio.sleep(0.02)  # the last output may still be in flight
-                reason = k.process.exit_reason()
+                lost = k.gateway_lost()
+                if lost is not None:  # no gateway to restart on here: the caller is told
+                    log.warning("session %s: %s", self.id, lost)
+                    raise lost
+                reason = k.exit_reason()
                 if stop_reason is not None:
                     reason = f"the cell stopped ({stop_reason}) and {reason}"
                 await self._crashed(obs, reason)
@@ -389,7 +447,7 @@ class Session:
             finished.cancel()
         except asyncio.CancelledError:
             # the caller gave up (e.g. cancelled its task): stop the cell too
-            if not k.died.done() and k.sockets:
+            if not k.died.done() and k.client.connected:
                 k.client.send("control", "interrupt_request", {})
                 # hold the session until the cell has stopped, so the next one is not
                 # aborted behind it; kill the kernel if it will not stop
@@ -424,6 +482,7 @@ class Session:
     async def _finished(self, ex: CellRun, fut: asyncio.Future[dict]) -> None:
         reply = await fut
         content = reply.get("content") or {}
+        ex.user_expressions = content.get("user_expressions")
         ex.final_answer = final_answer_from_payload(content.get("payload"))
         if content.get("status") == "error" and ex.error is None:
             ex.error = ExecutionError(str(content.get("ename", "Error")),
@@ -462,4 +521,6 @@ class Session:
         owner = self.backend.owner()
         if owner:
             wsfiles.chown_tree(self._workspace, owner)
+        if self.remote:  # the kernel on the gateway gets it just before the next cell
+            self._dirty.add(p.relative_to(self._workspace).as_posix())
         return p

@@ -15,7 +15,7 @@ from importlib import resources
 
 __all__ = ["source"]
 
-NAMES = ("launcher", "startup", "tools", "env_probe")
+NAMES = ("launcher", "startup", "tools", "env_probe", "files")
 
 
 @functools.cache

@@ -177,11 +177,50 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
             return ToolError(f"{etype}: {msg}" if msg else etype)
         return error_class(etype, reply.get("base"))(msg)
 
+    def _comm_transport():
+        """Requests as comm messages (remote kernels: no socket reaches the host). The
+        request goes out on iopub; the answer comes on the control channel, served by its
+        own thread while this cell waits (see codeact.runtime.comm_bridge)."""
+        import itertools
+        kernel = ip.kernel
+        waiting = {}
+        ids = itertools.count(1)
+        comm_id = "codeact.bridge"
+
+        def on_reply(_stream, _ident, msg):
+            data = (msg.get("content") or {}).get("data") or {}
+            slot = waiting.get(data.get("id"))
+            if slot is not None:
+                slot[1] = str(data.get("line", "")).encode()
+                slot[0].set()
+
+        kernel.control_handlers["comm_msg"] = on_reply
+
+        def comm_request(obj):
+            call_id = next(ids)
+            slot = [threading.Event(), b""]
+            waiting[call_id] = slot
+            try:
+                kernel.session.send(
+                    kernel.iopub_socket, "comm_msg",
+                    {"comm_id": comm_id,
+                     "data": {"id": call_id, "line": json.dumps(obj, ensure_ascii=False)}},
+                    parent=kernel.get_parent("shell"), ident=b"comm-" + comm_id.encode())
+                while not slot[0].wait(0.5):
+                    pass
+                return slot[1]
+            finally:
+                waiting.pop(call_id, None)
+
+        return comm_request
+
+    comm_request = _comm_transport() if sock_path is None else None
+
     def _connect():
         if conn["sock"] is not None and conn["pid"] == os.getpid():
             return
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(sock_path)
+        s.connect(str(sock_path))
         conn.update(sock=s, file=s.makefile("rb"), pid=os.getpid())
 
     def _drop():
@@ -194,6 +233,8 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
 
     def request(obj):
         """One request to the host and its reply line (b"" if the host hung up)."""
+        if comm_request is not None:
+            return comm_request(obj)
         payload = json.dumps(obj, ensure_ascii=False) + "\n"
         with lock:
             try:
@@ -241,6 +282,21 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
     if site_dir and os.path.isdir(site_dir):
         site.addsitedir(site_dir)
 
+    remote_site = []
+
+    def unpack(archive):
+        """A remote kernel: the host's overlay arrives as a tar; unpack it onto sys.path."""
+        import base64
+        import io
+        import tarfile
+        import tempfile
+        if not remote_site:
+            remote_site.append(tempfile.mkdtemp(prefix="codeact-site-"))
+            site.addsitedir(remote_site[0])
+        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(archive)), mode="r:gz") as tar:
+            tar.extractall(remote_site[0], filter="data")
+        site.addsitedir(remote_site[0])
+
     def host_pip(line):
         """``%pip install NAME`` in the sandbox: the host downloads and installs it."""
         try:
@@ -255,6 +311,8 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
         raw = request({"op": "pip", "args": args})
         reply = json.loads(raw) if raw else {"ok": False,
                                               "message": "the host closed the connection"}
+        if reply.get("ok") and reply.get("archive"):
+            unpack(reply["archive"])
         if reply.get("ok"):
             got = reply.get("installed") or []
             print("done: " + (", ".join(f"{n} {v}" for n, v in got) if got

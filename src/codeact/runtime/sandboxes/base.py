@@ -35,6 +35,12 @@ __all__ = ["DEFAULT_ENV_ALLOWLIST", "LAUNCHER", "LaunchRequest", "LaunchSpec", "
 DEFAULT_ENV_ALLOWLIST = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
+def _env_urls(var: str) -> tuple[str, ...]:
+    """Comma-separated URLs from an environment variable (stripped, no empties)."""
+    return tuple(u.strip().rstrip("/") for u in os.environ.get(var, "").split(",")
+                 if u.strip())
+
+
 class SandboxUnavailable(CodeactError, RuntimeError):
     """The sandbox cannot be used here (bwrap missing or namespaces refused)."""
 
@@ -63,6 +69,10 @@ class SandboxConfig:
     ``$CODEACT_KERNEL_ENV`` / the default kernel environment when it exists.
     ``packages``: what ``%pip install`` in the kernel may install through the host (see
     ``runtime/packages.py``); None: ``$CODEACT_PACKAGES`` or ``"allow"``.
+    ``gateway_urls`` / ``gateway_token`` / ``gateway_kernel``: for ``backend="gateway"``,
+    the Jupyter Kernel/Enterprise Gateways kernels are placed on, their token and the
+    kernelspec to start (defaults ``$CODEACT_RUNTIME`` (comma-separated),
+    ``$CODEACT_RUNTIME_TOKEN``, ``$CODEACT_RUNTIME_KERNEL`` or ``python3``).
     """
 
     backend: str = "bwrap"
@@ -80,6 +90,12 @@ class SandboxConfig:
     cgroups: str = field(default_factory=lambda: os.environ.get("CODEACT_CGROUPS", "auto"))
     kernel_env: str | None = None
     packages: Any = None  # a runtime.packages.PackagePolicy, "allow"/"deny"/"ask" or None
+    gateway_urls: tuple[str, ...] = field(
+        default_factory=lambda: _env_urls("CODEACT_RUNTIME"))
+    gateway_token: str | None = field(
+        default_factory=lambda: os.environ.get("CODEACT_RUNTIME_TOKEN") or None)
+    gateway_kernel: str = field(
+        default_factory=lambda: os.environ.get("CODEACT_RUNTIME_KERNEL") or "python3")
 
     @classmethod
     def coerce(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:
@@ -175,6 +191,9 @@ class SandboxBackend(abc.ABC):
 
     #: Model code is isolated from the host (False: it runs with the user's own rights).
     isolated: ClassVar[bool] = True
+    #: The kernel lives elsewhere (a gateway): the session drives it over the network
+    #: instead of launching it (``runtime/gateway/``); :meth:`launch` is never called.
+    remote: ClassVar[bool] = False
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config

@@ -1,0 +1,240 @@
+"""The gateways kernels may live on: their REST API, their health, and placement.
+
+A :class:`Gateway` is one Jupyter Kernel Gateway or Enterprise Gateway URL (``/api``,
+``/api/kernels``, token auth as ``Authorization: token ...``). A :class:`GatewayPool` is
+the configured list (``--runtime URL[,URL...]``): each new kernel goes to the healthy
+gateway with the fewest running kernels, as the gateways themselves count them (so
+several web replicas placing on the same gateways balance together), ties broken round
+robin. Listing the kernels is the health check: a gateway that does not answer within
+:data:`PROBE_TIMEOUT` is skipped, and one whose connection broke is held back for
+:data:`DOWN_FOR` seconds, so the next kernel goes elsewhere at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ...errors import CodeactError
+
+__all__ = ["DOWN_FOR", "PROBE_TIMEOUT", "Gateway", "GatewayError", "GatewayLost",
+           "GatewayPool", "GatewayUnavailable", "parse_urls", "pool_for"]
+
+log = logging.getLogger("codeact.runtime")
+
+PROBE_TIMEOUT = 3.0  # seconds a gateway gets to list its kernels (the health check)
+DOWN_FOR = 10.0  # seconds a gateway whose connection broke is left out of placement
+START_TIMEOUT = 60.0  # seconds a gateway gets to start a kernel
+
+
+class GatewayError(CodeactError, RuntimeError):
+    """A gateway refused or failed a request (the message names the gateway)."""
+
+    status: int | None = None  # the HTTP status, when the gateway answered
+
+
+class GatewayUnavailable(GatewayError):
+    """No configured gateway can start a kernel now."""
+
+
+class GatewayLost(GatewayError):
+    """The connection to a kernel's gateway broke: the kernel and its variables are gone."""
+
+
+def parse_urls(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``"http://a:8888, http://b:8888"`` (or a list) -> normalised URLs; ValueError for a
+    URL that is not http(s)."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        url = item.strip().rstrip("/")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"not a gateway URL: {item.strip()!r} (use http://HOST:PORT)")
+        if url not in out:
+            out.append(url)
+    return tuple(out)
+
+
+class Gateway:
+    """One gateway: REST calls with token auth, and whether it looks healthy."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token or None
+        self.down_until = 0.0
+        self.last_error: str | None = None
+        self.can_list = True  # the gateway lists its kernels (else: count our own)
+        self.placed = 0  # kernels this process has running there
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"Gateway({self.url!r})"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"} if self.token else {}
+
+    def ws_url(self, kernel_id: str, session_id: str) -> str:
+        base = "ws" + self.url[len("http"):]
+        return (f"{base}/api/kernels/{quote(kernel_id)}/channels"
+                f"?session_id={quote(session_id)}")
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(base_url=self.url, headers=self.headers,
+                                             timeout=httpx.Timeout(PROBE_TIMEOUT))
+            self._loop = loop
+        return self._client
+
+    async def request(self, method: str, path: str, *, json: Any = None,
+                      timeout: float = PROBE_TIMEOUT) -> Any:
+        """One REST call; the decoded JSON (None for an empty body). Fails as
+        :class:`GatewayError` in one line."""
+        try:
+            r = await self._http().request(method, path, json=json, timeout=timeout)
+        except httpx.HTTPError as exc:
+            self.mark_down(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            raise GatewayError(f"gateway {self.url} is unreachable ({self.last_error})") from None
+        if r.status_code == 401:
+            raise GatewayError(f"gateway {self.url} refused the request (401): check the "
+                               "token (--runtime-token / CODEACT_RUNTIME_TOKEN)")
+        if r.status_code >= 400:
+            try:
+                why = r.json().get("message") or r.json().get("reason") or r.text
+            except ValueError:
+                why = r.text
+            err = GatewayError(f"gateway {self.url}: {method} {path} failed with "
+                               f"{r.status_code}: {str(why).strip()[:300]}")
+            err.status = r.status_code
+            raise err
+        return r.json() if r.content else None
+
+    def mark_down(self, why: str) -> None:
+        """Leave this gateway out of placement for a while (its connection broke)."""
+        self.last_error = why
+        self.down_until = time.monotonic() + DOWN_FOR
+
+    @property
+    def held_back(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    async def kernel_count(self) -> int:
+        """Running kernels on this gateway (the health check: raises when it is down).
+        A gateway that does not list kernels (Kernel Gateway's default,
+        ``--KernelGatewayApp.list_kernels=False``) is asked ``/api`` and counted by the
+        kernels this process placed there."""
+        if self.can_list:
+            try:
+                kernels = await self.request("GET", "/api/kernels")
+                self.down_until = 0.0
+                return len(kernels or [])
+            except GatewayError as exc:
+                if exc.status != 403:
+                    raise
+                self.can_list = False
+        await self.request("GET", "/api")
+        self.down_until = 0.0
+        return self.placed
+
+    async def start_kernel(self, name: str, env: dict[str, str] | None = None) -> str:
+        """Start a kernel of kernelspec ``name``; its id."""
+        body: dict[str, Any] = {"name": name}
+        if env:
+            body["env"] = env
+        info = await self.request("POST", "/api/kernels", json=body, timeout=START_TIMEOUT)
+        self.placed += 1
+        return str(info["id"])
+
+    async def delete_kernel(self, kernel_id: str) -> None:
+        """Shut a kernel down (an already gone kernel is fine)."""
+        self.placed = max(0, self.placed - 1)
+        try:
+            await self.request("DELETE", f"/api/kernels/{quote(kernel_id)}", timeout=10.0)
+        except GatewayError as exc:
+            if exc.status != 404:
+                log.info("could not delete kernel %s on %s: %s", kernel_id, self.url, exc)
+
+    async def interrupt_kernel(self, kernel_id: str) -> None:
+        await self.request("POST", f"/api/kernels/{quote(kernel_id)}/interrupt")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+class GatewayPool:
+    """The configured gateways and where the next kernel goes (least loaded, healthy)."""
+
+    def __init__(self, urls: Sequence[str], token: str | None = None) -> None:
+        if not urls:
+            raise ValueError("no gateway URL given")
+        self.gateways = [Gateway(u, token) for u in urls]
+        self._turn = itertools.count()
+
+    async def loads(self) -> list[tuple[Gateway, int | None]]:
+        """Each gateway with its kernel count (None: it did not answer, or is held back)."""
+        async def probe(g: Gateway) -> int | None:
+            if g.held_back:
+                return None
+            try:
+                return await g.kernel_count()
+            except GatewayError as exc:
+                g.last_error = str(exc)
+                return None
+
+        counts = await asyncio.gather(*(probe(g) for g in self.gateways))
+        return list(zip(self.gateways, counts, strict=True))
+
+    async def place(self, kernel_name: str,
+                    env: dict[str, str] | None = None) -> tuple[Gateway, str]:
+        """Start a kernel on the least-loaded healthy gateway; (gateway, kernel id).
+        Tries the others when a start fails; :class:`GatewayUnavailable` when none can."""
+        turn = next(self._turn)
+        n = len(self.gateways)
+        ranked = [(count, (i - turn) % n, g)
+                  for i, (g, count) in enumerate(await self.loads()) if count is not None]
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        errors: list[str] = []
+        for _count, _order, g in ranked:
+            try:
+                return g, await g.start_kernel(kernel_name, env)
+            except GatewayError as exc:
+                errors.append(str(exc))
+        down = [f"{g.url} ({g.last_error or 'no answer'})" for g in self.gateways
+                if all(g is not r[2] for r in ranked)]
+        why = "; ".join(errors + ([f"unreachable: {', '.join(down)}"] if down else []))
+        raise GatewayUnavailable(f"no gateway could start a kernel: {why}")
+
+    async def health(self) -> dict[str, str]:
+        """URL -> "ok (N kernels)" or why it is not usable (for doctor and logs)."""
+        return {g.url: ("ok" if n is not None else (g.last_error or "held back"))
+                + (f" ({n} kernels)" if n is not None else "")
+                for g, n in await self.loads()}
+
+
+_POOLS: dict[tuple[tuple[str, ...], str | None], GatewayPool] = {}
+
+
+def pool_for(urls: Sequence[str], token: str | None) -> GatewayPool:
+    """The process's one pool for these URLs and token (placement and health are shared
+    by every session of the process)."""
+    key = (tuple(urls), token)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = GatewayPool(urls, token)
+    return pool
