@@ -178,7 +178,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                          "codeact.cli.build", "codeact.cli.doctor", "codeact.mcp.files",
                          "codeact.mcp.guard", "codeact.mcp.server")),
     ("front-ends", ("codeact.bench", "codeact.data", "codeact.server", "codeact.train",
-                    "codeact.mcp.cli", "codeact.cli.run", "codeact.cli.chat")),
+                    "codeact.mcp.cli", "codeact.cli.run", "codeact.cli.chat",
+                    "codeact.cli.kernelspec")),
     ("the command", ("codeact.cli", "codeact.cli.root", "codeact.cli.__main__",
                      "codeact.bench.__main__", "codeact.train.__main__")),
 ]

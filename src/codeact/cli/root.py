@@ -58,6 +58,10 @@ def _mount_subcommands() -> None:
     app.add_typer(sandbox_app, name="sandbox", help="Check the code sandbox.")
     app.add_typer(kernel_env_app, name="kernel-env",
                   help="The Python environment kernels run in (create, info).")
+    from codeact.cli.kernelspec import app as kernelspec_app
+
+    app.add_typer(kernelspec_app, name="kernelspec", help="Jupyter kernelspecs that start "
+                  "kernels in codeact's sandbox, for gateway hosts (install, list, remove).")
     try:
         from codeact.bench.cli import app as bench_app
 

@@ -3,7 +3,13 @@
 Drops to the sandbox uid where it starts as uid 0 of the session's user namespace, clears
 capabilities, sets rlimits, then becomes the IPython kernel. argv: ``[--unsafe-no-sandbox]``
 then limits as ``NAME=VALUE``..., ``--``, the kernel's argv. It must stay standard-library
-only: it runs before anything of codeact is importable.
+only: it runs before anything of codeact is importable (pyzmq is imported only for
+``$CODEACT_LISTEN_FDS``, and the kernel needs it anyway).
+
+``$CODEACT_LISTEN_FDS`` (``PORT:FD,...``, set by the gateway kernelspec launcher,
+``runtime/kernelspec_launch.py``): TCP sockets the host already bound and listens on, in
+the host's network namespace; the kernel's zmq sockets adopt them (``ZMQ_USE_FD``)
+instead of binding, so the kernel serves a gateway from a sandbox without a network.
 """
 
 import ctypes
@@ -20,6 +26,30 @@ class _CapHeader(ctypes.Structure):
 
 class _CapData(ctypes.Structure):
     _fields_ = [("e", ctypes.c_uint32), ("p", ctypes.c_uint32), ("i", ctypes.c_uint32)]
+
+
+LISTEN_FDS = "CODEACT_LISTEN_FDS"
+
+
+def adopt_listen_fds() -> None:
+    """Make zmq binds to ``tcp://IP:PORT`` use the inherited listening socket for PORT."""
+    spec = os.environ.pop(LISTEN_FDS, "")
+    if not spec:
+        return
+    fds = {int(port): int(fd) for port, _, fd in
+           (item.partition(":") for item in spec.split(",") if item)}
+    import zmq
+
+    bind = zmq.Socket.bind
+
+    def bind_adopting(self: zmq.Socket, addr: str):  # type: ignore[no-untyped-def]
+        port = addr.rpartition(":")[2]
+        fd = fds.pop(int(port), None) if addr.startswith("tcp://") and port.isdigit() else None
+        if fd is not None:
+            self.setsockopt(zmq.USE_FD, fd)
+        return bind(self, addr)
+
+    zmq.Socket.bind = bind_adopting  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -43,6 +73,7 @@ def main() -> None:
         res = getattr(resource, name)
         hard = v + 5 if name == "RLIMIT_CPU" else v
         resource.setrlimit(res, (v, hard))
+    adopt_listen_fds()
     sys.argv = kargv
     from ipykernel import kernelapp
 
