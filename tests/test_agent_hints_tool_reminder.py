@@ -27,8 +27,8 @@ def _failed(turn: int, output: str = TRACEBACK) -> Step:
 
 
 def test_the_failing_line_names_the_tool_it_uses():
-    assert failing_text(TRACEBACK) == "best = nutrients(recipes[0])\nKeyError: \"unknown " \
-                                      "ingredient 'soup'\""
+    assert failing_text(TRACEBACK) == ("KeyError: \"unknown ingredient 'soup'\"",
+                                       "best = nutrients(recipes[0])")
     hint = ToolReminder()
     hint.reset(RunStart("Which recipe has the most protein?", TOOLS))
     advice = hint.after_action(_failed(1), Verdict())
@@ -38,6 +38,17 @@ def test_the_failing_line_names_the_tool_it_uses():
     # not again for a while, then again
     assert hint.after_action(_failed(2), Verdict()) is None
     assert hint.after_action(_failed(5), Verdict()) is not None
+
+
+def test_the_tool_the_error_names_comes_first_even_when_shown_lately():
+    hint = ToolReminder()
+    hint.reset(RunStart("t", TOOLS))
+    named = ("----> 1 x = [nutrients(r) for r in list_recipes(1)]\n"
+             "TypeError: list_recipes(): too many positional arguments")
+    advice = hint.after_action(_failed(1, named), Verdict())
+    assert advice.note.index("    list_recipes()") < advice.note.index("    nutrients(")
+    advice = hint.after_action(_failed(2, named), Verdict())
+    assert "list_recipes" in advice.note and "nutrients" not in advice.note
 
 
 def test_success_other_names_and_attributes_get_nothing():

@@ -21,16 +21,18 @@ if TYPE_CHECKING:
 
 MAX_TOOLS = 3  # tools shown in one note
 MAX_DESCRIPTION = 400  # characters of a description
-QUIET_TURNS = 2  # a tool shown is not shown again for this many turns
+QUIET_TURNS = 2  # a tool on a failing line is not shown again for this many turns
 # where a traceback points at the failing line ("----> 3 x = f(y)"), and the error line
-_FAILING = re.compile(r"^\s*-+>\s*\d*\s?(.*)$|^\s*([A-Z]\w*(?:Error|Exception)\b.*)$")
+_ARROW = re.compile(r"^\s*-+>\s*\d*\s?(.*)$")
+_ERROR = re.compile(r"^\s*([A-Z]\w*(?:Error|Exception)\b.*)$")
 
 
-def failing_text(output: str) -> str:
-    """The failing lines of a cell's traceback and its error line, as one text."""
-    found = [m.group(1) or m.group(2) or "" for line in output.splitlines()
-             if (m := _FAILING.match(line))]
-    return "\n".join(found)
+def failing_text(output: str) -> tuple[str, str]:
+    """A failed cell's error lines and the lines its traceback points at."""
+    lines = output.splitlines()
+    errors = [m.group(1) for line in lines if (m := _ERROR.match(line))]
+    arrows = [m.group(1) for line in lines if (m := _ARROW.match(line))]
+    return "\n".join(errors), "\n".join(arrows)
 
 
 class ToolReminder(Hint):
@@ -49,7 +51,7 @@ class ToolReminder(Hint):
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         if step.ok or not self.tools:
             return None
-        names = [n for n in self._used(step) if step.turn - self.shown.get(n, -99) > QUIET_TURNS]
+        names = self._used(step)
         if not names:
             return None
         names = names[:MAX_TOOLS]
@@ -62,13 +64,23 @@ class ToolReminder(Hint):
                            f"signature and description:\n{entries}")
 
     def _used(self, step: Step) -> list[str]:
+        """The tools the failure is about: those the error message names first (they
+        are shown even when shown lately), then those on the failing line."""
         if step.observation is None:  # a json/text tool call: the tool it named
             try:
                 name = json.loads(step.action)[0]
             except (ValueError, IndexError, KeyError, TypeError):
                 return []
             return [name] if name in self.tools else []
-        text = failing_text(step.output)
+        errors, lines = failing_text(step.output)
+        named = self._named(errors)
+        recent = [n for n in self._named(lines) if n not in named and
+                  step.turn - self.shown.get(n, -99) > QUIET_TURNS]
+        return named + recent
+
+    def _named(self, text: str) -> list[str]:
+        """The tools ``text`` names as code (not as an attribute or inside a word), in
+        the order they appear."""
         used = [(m.start(), name) for name in self.tools
                 if (m := re.search(rf"(?<![\w.'\"]){re.escape(name)}(?!\w)", text))]
         return [name for _, name in sorted(used)]
