@@ -85,6 +85,30 @@ def test_the_unsafe_alias_and_its_warning(settings_of) -> None:
                                                kernel_env="self")).backend == "none"
 
 
+def test_runtime_urls_put_kernels_on_gateways(settings_of) -> None:
+    s = settings_of(env={"CODEACT_RUNTIME": "http://10.0.0.1:8888/, http://10.0.0.2:8888",
+                         "CODEACT_RUNTIME_TOKEN": "t0k", "CODEACT_RUNTIME_KERNEL": "codeact"})
+    cfg = assemble.sandbox_config(s)
+    assert cfg.backend == "gateway"
+    assert cfg.gateway_urls == ("http://10.0.0.1:8888", "http://10.0.0.2:8888")
+    assert (cfg.gateway_token, cfg.gateway_kernel) == ("t0k", "codeact")
+    spec = assemble.sandbox_spec(s)  # bench and collect: picklable for Ray workers
+    assert pickle.loads(pickle.dumps(spec)).gateway_urls == cfg.gateway_urls
+    assert assemble.sandbox_spec(settings_of()) == "bwrap"
+    assert assemble.unsafe_warning(s) is None  # model code does not run on this machine
+    flag = assemble.sandbox_config(settings_of(runtime=["http://h:1"], kernel_env="self"))
+    assert flag.gateway_urls == ("http://h:1",) and flag.gateway_kernel == "python3"
+
+
+def test_a_bad_runtime_is_one_line(settings_of) -> None:
+    with pytest.raises(AssembleError) as info:
+        assemble.sandbox_config(settings_of(runtime=["ftp://x"]))
+    assert "\n" not in str(info.value) and "not a gateway URL: 'ftp://x'" in str(info.value)
+    with pytest.raises(AssembleError) as info:
+        assemble.sandbox_config(settings_of(runtime=["http://h:1"], sandbox="bwrap"))
+    assert "conflicts with --runtime" in str(info.value)
+
+
 def test_unknown_sandbox_is_one_line_naming_where_it_came_from(settings_of) -> None:
     s = settings_of(env={"CODEACT_SANDBOX": "docker-ish"})
     with pytest.raises(AssembleError) as info:

@@ -1,9 +1,13 @@
-"""Tools inside the sandbox: host callables over the unix-socket bridge, pure tools."""
+"""Tools inside the sandbox: host callables over the bridge, pure tools.
+
+Every test that takes ``s``, ``tp`` or ``make`` runs twice: a local kernel (the unix-socket
+transport) and a kernel on a real Jupyter Kernel Gateway (the comm-message transport)."""
 
 import ast
 import inspect
 
 import pytest
+from gateway_helpers import runtime_config
 
 from codeact.runtime import Session
 from codeact.tools import Tool, tool
@@ -41,9 +45,15 @@ def double(x: int) -> list:
 
 
 @pytest.fixture(scope="module")
-def s():
-    with Session(tools=[lookup, opaque, double]) as session:
+def s(runtime, request):
+    with Session(runtime_config(runtime, request), tools=[lookup, opaque, double]) as session:
         yield session
+
+
+@pytest.fixture()
+def make(runtime, request):
+    """``make(tools)``: a new Session of the module's runtime (not started)."""
+    return lambda tools=(): Session(runtime_config(runtime, request), tools=tools)
 
 
 def test_tool_call_returns_json_values(s):
@@ -99,9 +109,10 @@ def test_non_json_result_is_a_clear_error(s):
     assert "the value returned by tool 'opaque' has type object" in obs.error.message
 
 
-def test_pure_tool_runs_inside_without_the_bridge(s):
+def test_pure_tool_runs_inside_without_the_bridge(s, runtime):
     obs = s.execute("double(21)")
-    assert obs.result == "[42, '/workspace']"  # ran in the sandbox, not on the host
+    where = "/workspace" if runtime == "local" else s.execute("import os\nos.getcwd()").result
+    assert obs.result == f"[42, {where.strip(chr(39))!r}]"  # ran in the kernel, not the host
 
 
 def test_tools_survive_a_kernel_crash(s):
@@ -118,12 +129,12 @@ def test_tools_from_plain_functions_and_threads(s):
     assert obs.result == "['A', 'B', 'C', 'D']"
 
 
-def test_set_tools_replaces_the_tool_set():
+def test_set_tools_replaces_the_tool_set(make):
     def greet(name: str) -> str:
         """Say hello."""
         return f"hello {name}"
 
-    with Session() as t:
+    with make() as t:
         assert t.execute("greet").error.name == "NameError"
         t.set_tools([greet])
         assert t.execute("greet('bob')").result == "'hello bob'"
@@ -132,12 +143,12 @@ def test_set_tools_replaces_the_tool_set():
         assert t.execute("one()").result == "1"
 
 
-async def test_async_tool():
+async def test_async_tool(make):
     async def fetch(n: int) -> int:
         """Async host tool."""
         return n + 1
 
-    async with Session(tools=[fetch]) as t:
+    async with make([fetch]) as t:
         assert (await t.aexecute("fetch(1)")).result == "2"
     assert inspect.iscoroutinefunction(fetch)
 
@@ -191,8 +202,8 @@ THIRD_PARTY = [
 
 
 @pytest.fixture(scope="module")
-def tp():
-    with Session(sandbox="bwrap", tools=THIRD_PARTY) as session:
+def tp(runtime, request):
+    with Session(runtime_config(runtime, request), tools=THIRD_PARTY) as session:
         yield session
 
 
@@ -279,7 +290,7 @@ def test_tracebacks_stop_at_the_models_own_line(tp, code, ename):
     assert last_line.split(None, 2)[-1] in code
 
 
-def test_kernel_functions_bind_every_corpus_signature_as_the_host_does():
+def test_kernel_functions_bind_every_corpus_signature_as_the_host_does(make):
     from test_tools_signatures import CALLS
 
     specs = sorted({spec for spec, *_ in CALLS})
@@ -291,7 +302,7 @@ def test_kernel_functions_bind_every_corpus_signature_as_the_host_does():
         call = f"{t.name}(*{args!r}, **{kwargs!r})"
         cells.append(f"try:\n    print(repr({call}))\nexcept TypeError as e:\n"
                      f"    print('TypeError')")
-    with Session(sandbox="bwrap", tools=tools) as k:
+    with make(tools) as k:
         obs = k.execute("\n".join(cells))
     assert obs.ok, obs.error
     lines = obs.stdout.splitlines()
@@ -327,7 +338,7 @@ async def test_pip_request_without_an_installer_says_installs_are_disabled(tmp_p
     assert calls == [["install", "six"]]
 
 
-def test_image_results_are_displayed_once_per_cell():
+def test_image_results_are_displayed_once_per_cell(make):
     import base64
 
     from codeact.runtime.convert import Image
@@ -340,7 +351,7 @@ def test_image_results_are_displayed_once_per_cell():
         """An image from the host."""
         return Image(png)
 
-    with Session(tools=[snapshot]) as s:
+    with make([snapshot]) as s:
         obs = s.execute("img = snapshot()\nprint(type(img).__name__, img.mime_type)")
         assert obs.ok and obs.stdout.strip() == "Image image/png"
         assert obs.images == [png]  # displayed on arrival, though not the cell's value

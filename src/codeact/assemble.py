@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["AssembleError", "agent_options", "build_agent", "check_prompt", "check_sandbox",
            "hints_on",
            "kernel_env", "llm_factory", "llm_options", "load_mcp_tools", "load_tools",
-           "make_llm", "package_policy", "sandbox_config", "sandbox_name", "unsafe_warning"]
+           "make_llm", "package_policy", "runtime_fields", "runtime_urls", "sandbox_config",
+           "sandbox_name", "sandbox_spec", "unsafe_warning"]
 
 log = logging.getLogger("codeact")
 
@@ -119,15 +120,51 @@ def check_prompt(settings: Settings) -> None:
 
 # ------------------------------------------------------------------------------ sandbox
 def sandbox_name(settings: Settings) -> str:
-    """The settings' sandbox backend, checked against the registry."""
+    """The settings' sandbox backend, checked against the registry (``gateway`` when
+    ``runtime`` names gateway URLs)."""
     from codeact.runtime.sandboxes import get_backend
 
+    if settings.runtime:
+        chosen = settings.sources.get("sandbox", "default")
+        if chosen != "default" and settings.sandbox != "gateway":
+            raise AssembleError(f"{chosen}: sandbox {settings.sandbox!r} conflicts with "
+                                "--runtime (kernels on a gateway): give one of them")
+        runtime_urls(settings)
+        return "gateway"
     try:
         get_backend(settings.sandbox)
     except ValueError as exc:
         source = settings.sources.get("sandbox", "default")
         raise AssembleError(f"{source}: {exc}") from None
     return settings.sandbox
+
+
+def runtime_urls(settings: Settings) -> tuple[str, ...]:
+    """The gateway URLs of ``runtime``, normalised; a malformed one fails in one line."""
+    from codeact.runtime.gateway import parse_urls
+
+    try:
+        return parse_urls(settings.runtime)
+    except ValueError as exc:
+        raise AssembleError(f"{settings.sources.get('runtime', 'runtime')}: {exc}") from None
+
+
+def runtime_fields(settings: Settings) -> dict[str, Any]:
+    """The SandboxConfig fields that place kernels on gateways (empty: kernels are local)."""
+    if not settings.runtime:
+        return {}
+    return {"gateway_urls": runtime_urls(settings), "gateway_token": settings.runtime_token,
+            "gateway_kernel": settings.runtime_kernel}
+
+
+def sandbox_spec(settings: Settings) -> str | SandboxConfig:
+    """What ``Agent(sandbox=...)`` takes for the settings: the backend's name, or with
+    ``runtime`` a SandboxConfig naming the gateways (for bench and collect runs)."""
+    from codeact.runtime.sandboxes import SandboxConfig
+
+    name = sandbox_name(settings)
+    fields = runtime_fields(settings)
+    return SandboxConfig(backend=name, **fields) if fields else name
 
 
 def unsafe_warning(settings: Settings) -> str | None:
@@ -157,7 +194,7 @@ def check_sandbox(settings: Settings) -> None:
     backend = get_backend(name)
     hint = "(or pass --unsafe-no-sandbox to run model code unsandboxed)"
     try:
-        backend.check_usable(SandboxConfig(backend=name))
+        backend.check_usable(SandboxConfig(backend=name, **runtime_fields(settings)))
     except SandboxUnavailable as exc:
         raise AssembleError(f"the code sandbox does not work here: {exc} {hint}") from None
     if issubclass(backend, BwrapSandbox):  # the binary exists; do namespaces work?
@@ -214,8 +251,11 @@ def sandbox_config(settings: Settings, *, ask: Callable[[str], bool] | None = No
     from codeact.runtime.sandboxes import SandboxConfig
 
     name = sandbox_name(settings)
+    if settings.runtime:  # the kernel's environment is the gateway's kernelspec
+        create_env = None
     env = kernel_env(settings, create_env=create_env, warn=warn)
-    return SandboxConfig(backend=name, kernel_env=env, packages=package_policy(settings, ask))
+    return SandboxConfig(backend=name, kernel_env=env, packages=package_policy(settings, ask),
+                         **runtime_fields(settings))
 
 
 # -------------------------------------------------------------------------------- agent

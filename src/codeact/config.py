@@ -41,6 +41,10 @@ class Settings:
     sandbox: str = "bwrap"  # a registered sandbox backend (runtime/sandboxes)
     unsafe_no_sandbox: bool = False  # the loud alias of sandbox = "none"
     kernel_env: str | None = None
+    # kernels on Jupyter Kernel/Enterprise Gateways instead of this machine (runtime/gateway)
+    runtime: list[str] = field(default_factory=list)  # gateway URLs (sandbox "gateway")
+    runtime_token: str | None = None  # the gateways' token (Authorization: token ...)
+    runtime_kernel: str = "python3"  # the kernelspec started on the gateway
     packages: str = "allow"
     packages_allow: list[str] = field(default_factory=list)
     packages_deny: list[str] = field(default_factory=list)
@@ -72,6 +76,9 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_MCP": "mcp",  # ';'-separated: a command line may contain commas
     "CODEACT_SANDBOX": "sandbox",
     "CODEACT_KERNEL_ENV": "kernel_env",
+    "CODEACT_RUNTIME": "runtime",  # comma-separated gateway URLs
+    "CODEACT_RUNTIME_TOKEN": "runtime_token",
+    "CODEACT_RUNTIME_KERNEL": "runtime_kernel",
     "CODEACT_PACKAGES": "packages",
     "CODEACT_PACKAGES_ALLOW": "packages_allow",
     "CODEACT_PACKAGES_DENY": "packages_deny",

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from codeact.cli.options import with_settings
+from codeact.cli.options import RUNTIME, with_settings
 from codeact.config import Settings
 
 app = typer.Typer(
@@ -60,7 +60,7 @@ def _formats(value: str) -> list[str]:
 @app.callback()
 @with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
                 "unsafe_no_sandbox", "resample", "samples", "sample_temperature",
-                "hints_off"), fail=_fail)
+                "hints_off", *RUNTIME), fail=_fail)
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
@@ -109,7 +109,7 @@ def run(
     if backend not in ("local", "ray"):
         _fail("--backend must be local or ray")
     try:
-        sandbox = assemble.sandbox_name(settings)
+        sandbox = assemble.sandbox_spec(settings)
         assemble.check_prompt(settings)
     except assemble.AssembleError as exc:
         _fail(str(exc))

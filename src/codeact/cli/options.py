@@ -29,7 +29,8 @@ from codeact.config import ConfigError, load_settings
 __all__ = ["AGENT", "SANDBOX", "SETTING_OPTIONS", "ActionFormat", "AllowPackage", "ApiKey",
            "BaseUrl", "ContextWindow", "DenyPackage", "ExecTimeout", "HintsOff", "KeepPackages",
            "KernelEnv", "MaxTurns", "Mcp", "Model", "NCtx", "NThreads", "Packages",
-           "PackagesMaxMb", "Prompt", "Resample", "SampleTemperature", "Samples", "Sandbox",
+           "PackagesMaxMb", "Prompt", "RUNTIME", "Resample", "Runtime", "RuntimeKernel",
+           "RuntimeToken", "SampleTemperature", "Samples", "Sandbox",
            "Temperature", "Tools", "UnsafeNoSandbox",
            "Workspace", "given", "model_help", "sandbox_help", "with_settings"]
 
@@ -127,6 +128,18 @@ KernelEnv = Annotated[str | None, typer.Option(
     "your project's), or 'self' for codeact's own (default: the kernel environment of "
     "`codeact kernel-env create`; `run` and `chat` make it on first use). "
     "Env: CODEACT_KERNEL_ENV.")]
+Runtime = Annotated[list[str] | None, typer.Option(
+    "--runtime", help="Run kernels on a Jupyter Kernel Gateway or Enterprise Gateway instead "
+    "of this machine: its URL (http://HOST:PORT); several, comma-separated or repeated, "
+    "spread kernels over them (least loaded first; a gateway that dies is skipped). Implies "
+    "--sandbox gateway. Env: CODEACT_RUNTIME (comma-separated).")]
+RuntimeToken = Annotated[str | None, typer.Option(
+    "--runtime-token", help="The gateways' auth token (sent as 'Authorization: token ...'). "
+    "Env: CODEACT_RUNTIME_TOKEN.")]
+RuntimeKernel = Annotated[str | None, typer.Option(
+    "--runtime-kernel", help="Kernelspec the gateway starts (default python3; e.g. the one "
+    "`codeact kernelspec install` writes, for sandboxed kernels). "
+    "Env: CODEACT_RUNTIME_KERNEL.")]
 Packages = Annotated[str | None, typer.Option(
     "--packages", help="`%pip install` in the sandbox, done by the host: allow, deny or ask "
     "(default allow; ask = deny without an interactive user, e.g. in serve and mcp). "
@@ -178,6 +191,9 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "sandbox": (Sandbox, None),
     "unsafe_no_sandbox": (UnsafeNoSandbox, False),
     "kernel_env": (KernelEnv, None),
+    "runtime": (Runtime, None),
+    "runtime_token": (RuntimeToken, None),
+    "runtime_kernel": (RuntimeKernel, None),
     "packages": (Packages, None),
     "packages_allow": (AllowPackage, None),
     "packages_deny": (DenyPackage, None),
@@ -189,9 +205,11 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "hints_off": (HintsOff, None),
 }
 
+# where kernels run when not on this machine: gateways, their token, the kernelspec
+RUNTIME = ("runtime", "runtime_token", "runtime_kernel")
 # the kernel's sandbox, environment and package policy
 SANDBOX = ("sandbox", "unsafe_no_sandbox", "kernel_env", "packages", "packages_allow",
-           "packages_deny", "packages_max_mb", "packages_persist")
+           "packages_deny", "packages_max_mb", "packages_persist", *RUNTIME)
 # everything an agent is built from (``run``; ``chat`` without ``action_format``)
 AGENT = ("model", "base_url", "api_key", "max_turns", "tools", "mcp", "workspace",
          "action_format", "exec_timeout", "n_ctx", "n_threads", "temperature", "prompt",

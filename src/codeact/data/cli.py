@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from codeact.cli.options import with_settings
+from codeact.cli.options import RUNTIME, with_settings
 from codeact.config import Settings
 
 app = typer.Typer(help="Training data: export, import, inspect and generate tasks.",
@@ -94,7 +94,8 @@ def _print_build(result: Any) -> None:
                   + ", ".join(f"{k}: {v}" for k, v in result.files.items()))
 
 
-@with_settings(("model", "base_url", "api_key", "resample", "sandbox", "unsafe_no_sandbox"),
+@with_settings(("model", "base_url", "api_key", "resample", "sandbox", "unsafe_no_sandbox",
+                *RUNTIME),
                fail=_fail)
 def collect(
     source: Annotated[str, typer.Option(
@@ -153,7 +154,7 @@ def collect(
                             temperature=temperature, resample=settings.resample,
                             max_turns=max_turns, workers=workers,
                             backend=backend, ray_address=ray_address, max_hours=max_hours,
-                            sandbox=assemble.sandbox_name(settings),
+                            sandbox=assemble.sandbox_spec(settings),
                             exec_timeout=exec_timeout,
                             task_timeout=task_timeout or None, max_new_tokens=max_new_tokens)
         generators.check_seed(seed, split)

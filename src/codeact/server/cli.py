@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from codeact.cli.options import with_settings
+from codeact.cli.options import RUNTIME, with_settings
 from codeact.config import Settings
 
 app = typer.Typer(name="serve", add_completion=False, pretty_exceptions_enable=False,
@@ -31,7 +31,8 @@ def _load_object(spec: str) -> Any:
 
 
 @app.command("serve")
-@with_settings(("model", "mcp", "sandbox", "unsafe_no_sandbox", "kernel_env", "packages"),
+@with_settings(("model", "mcp", "sandbox", "unsafe_no_sandbox", "kernel_env", "packages",
+                *RUNTIME),
                fail=typer.BadParameter)
 def serve(
     settings: Settings,

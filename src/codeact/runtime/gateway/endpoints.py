@@ -53,7 +53,7 @@ def parse_urls(value: str | Sequence[str] | None) -> tuple[str, ...]:
     URL that is not http(s)."""
     if value is None:
         return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [u for v in ([value] if isinstance(value, str) else value) for u in v.split(",")]
     out: list[str] = []
     for item in items:
         url = item.strip().rstrip("/")
