@@ -4,7 +4,8 @@ Modules, one job each: ``data`` (read and mix conversation files), ``masking`` (
 template + assistant-only labels), ``base`` (load a base model from a registry name, GGUF,
 checkpoint or hub id), ``trainer`` (TRL SFTTrainer, LoRA or full), ``export`` (merge,
 GGUF via llama.cpp's converter), ``compare`` (base vs tuned), ``distill`` (self-distilled
-general data), ``cli`` (``codeact train``). Heavy imports (torch, transformers, trl, peft)
+general data), ``progress`` (the bar and per-window lines a run prints), ``cli``
+(``codeact train``). Heavy imports (torch, transformers, trl, peft)
 happen inside functions, so ``codeact --help`` stays fast without the ``train`` extra.
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "distill",
     "export",
     "masking",
+    "progress",
     "trainer",
 ]
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
         distill,
         export,
         masking,
+        progress,
         trainer,
     )
 

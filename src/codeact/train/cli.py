@@ -82,7 +82,11 @@ def train_cmd(
         "(runs with --model DIR/model).")] = True,
     gguf: Annotated[str | None, typer.Option(
         "--gguf", help="Also write DIR/model.gguf: f16, bf16, f32, q8_0 or auto.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bar and no per-window summary lines.")] = False,
+    log_window: Annotated[int | None, typer.Option(
+        "--log-window", min=1, help="Optimizer steps per summary line (mean loss, lr, "
+        "tokens/s, elapsed); default: about ten lines a run.")] = None,
 ) -> None:
     """Fine-tune BASE on code-action trajectories: loss on assistant tokens only (the
     end-of-turn token included), fp32 on CPU / bf16 on GPU. Writes DIR/adapter,
@@ -111,7 +115,7 @@ def train_cmd(
             grad_accum=grad_accum, max_length=max_length, packing=packing,
             gradient_checkpointing=gradient_checkpointing, resume=resume,
             save_steps=save_steps, seed=seed, chat_template=chat_template, threads=threads,
-            merge=merge, gguf=gguf, progress=not quiet)
+            merge=merge, gguf=gguf, progress=not quiet, log_window=log_window)
         summary = train(cfg)
     except (DataError, BaseModelError, TemplateError, TrainError, ExportError) as exc:
         raise _fail(str(exc)) from None

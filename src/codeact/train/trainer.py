@@ -18,6 +18,7 @@ from codeact.errors import CodeactError
 from codeact.train import data as data_mod
 from codeact.train.base import BaseSource, load_model, load_tokenizer, resolve_base
 from codeact.train.masking import tokenize_conversation
+from codeact.train.progress import TrainProgress, quiet_third_party, use_on
 
 LOG_FILE = "train_log.json"
 LOSS_PNG = "loss.png"
@@ -54,6 +55,7 @@ class TrainConfig:
     merge: bool = True
     gguf: str | None = None  # export DIR/model.gguf in this type (f16, q8_0, ...)
     progress: bool = True
+    log_window: int | None = None  # steps per summary line (None: about ten lines a run)
 
     @property
     def lr(self) -> float:
@@ -177,8 +179,17 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
           model: Any = None, tokenizer: Any = None) -> dict[str, Any]:
     """Train; returns the summary that is also written to ``DIR/train_log.json``.
 
-    ``model``/``tokenizer`` may be given directly (tests build tiny ones in memory).
+    ``model``/``tokenizer`` may be given directly (tests build tiny ones in memory). The
+    terminal shows one progress bar and a summary line per window of steps
+    (:mod:`codeact.train.progress`); the libraries' own bars and deprecation notices are
+    silenced for the run.
     """
+    with quiet_third_party():
+        return _train(cfg, source=source, model=model, tokenizer=tokenizer)
+
+
+def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer: Any
+           ) -> dict[str, Any]:
     # trl exports SFTConfig and SFTTrainer lazily, invisible to its type information
     import torch
     from datasets import Dataset
@@ -245,7 +256,7 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
         train_sampling_strategy="random" if cfg.packing else "group_by_length",
         include_num_input_tokens_seen="non_padding",
         report_to="none",
-        disable_tqdm=not cfg.progress,
+        disable_tqdm=True,  # TrainProgress draws the bar
         dataloader_num_workers=0,
     )
     meta = {
@@ -259,6 +270,8 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=tokenizer, peft_config=peft_config,
                          callbacks=[_log_callback(out, meta)])
+    progress = TrainProgress(window=cfg.log_window, enabled=cfg.progress)
+    use_on(trainer, progress)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start
@@ -275,6 +288,7 @@ def train(cfg: TrainConfig, *, source: BaseSource | None = None,
                            None),
         "last_loss": next((h["loss"] for h in reversed(trainer.state.log_history)
                            if "loss" in h), None),
+        "progress_lines": progress.lines,
     }
     if trainer.is_world_process_zero():
         summary.update(_save(trainer, tokenizer, cfg, out))
