@@ -2,7 +2,8 @@
 trajectory collection through the real agent loop, filters, export and import.
 
 Modules, one job each: ``generators`` (base class and registry) with the families
-``gen_math``, ``gen_files``, ``gen_coding``, ``gen_tools``; ``sources`` (extra JSONL and
+``gen_math``, ``gen_files``, ``gen_coding``, ``gen_tools``, ``gen_frames`` (pandas on
+workspace files), ``gen_apis`` (third-party-style tool worlds); ``sources`` (extra JSONL and
 ``datasets`` sources); ``checkers`` (named answer checkers); ``decontam`` (13-gram overlap
 with every registered evaluation suite); ``prompt`` (which system prompt a record used);
 ``collect`` (runs the teacher); ``filters``; ``export``; ``importer``; ``tokens``;
@@ -24,8 +25,10 @@ __all__ = [
     "decontam",
     "export",
     "filters",
+    "gen_apis",
     "gen_coding",
     "gen_files",
+    "gen_frames",
     "gen_math",
     "gen_tools",
     "generator_base",
@@ -48,8 +51,10 @@ if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
         decontam,
         export,
         filters,
+        gen_apis,
         gen_coding,
         gen_files,
+        gen_frames,
         gen_math,
         gen_tools,
         generator_base,
