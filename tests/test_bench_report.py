@@ -131,4 +131,4 @@ def test_resampled_turns_are_counted(tmp_path):
     s = report.summarize_file(path)
     assert s.by_format["code"].resampled == 3
     assert s.by_format["code"].as_dict()["resampled_turns"] == 3
-    assert "| resampled |" in report.markdown(s)
+    assert "| resampled | by agent |" in report.markdown(s)

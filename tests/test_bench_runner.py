@@ -414,8 +414,22 @@ def test_resampled_turns_and_the_vote_are_recorded():
                        "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(max_turns=3))
     assert rec["success"] and rec["resampled_turns"] == 1 and rec["resample"] == 2
+    assert rec["submitted_by_agent"] is False
     llm = ScriptedLLM(["<solution>7</solution>", "<solution>8</solution>",
                        "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(samples=3))
     assert rec["success"] and rec["answer"] == "7"
     assert (rec["samples"], rec["agreement"], rec["sample_answers"]) == (3, 2, ["7", "8", "7"])
+
+
+def test_an_answer_the_agent_submitted_for_the_model_is_marked():
+    """The requested-function hint submits a defined function when the run would stop
+    stuck; the record says so, and the report counts it."""
+    task = Task("t/double", "Write def double(x) returning 2 * x.",
+                checker=lambda answer: "def double" in str(answer))
+    cell = "<execute>def double(x):\n    return 2 * x\nprint(double(2))</execute>"
+    rec = run_task(task, "code", ScriptedLLM(lambda m: cell), RunConfig(max_turns=8))
+    assert rec["success"] and rec["submitted_by_agent"] is True
+    from codeact.bench.report import summarize
+
+    assert summarize([rec]).by_format["code"].by_agent == 1

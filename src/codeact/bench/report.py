@@ -29,6 +29,7 @@ class Stats:
     at_limit: int = 0  # ended at the turn limit
     stuck: int = 0  # ended by stuck detection
     resampled: int = 0  # turns whose first reply repeated an action and was resampled
+    by_agent: int = 0  # answers the agent submitted for the model (not its own call)
     turns: float = 0.0  # sums until finalised, then averages
     tokens: float = 0.0
     wall: float = 0.0
@@ -41,6 +42,7 @@ class Stats:
         self.at_limit += rec.get("stop_reason") == StopReason.MAX_TURNS
         self.stuck += rec.get("stop_reason") == StopReason.STUCK
         self.resampled += int(rec.get("resampled_turns") or 0)
+        self.by_agent += bool(rec.get("submitted_by_agent"))
         self.turns += float(rec.get("turns") or 0)
         self.tokens += float(rec.get("total_tokens") or 0)
         self.wall += float(rec.get("wall_seconds") or 0)
@@ -71,7 +73,8 @@ class Stats:
                 "avg_turns": self.avg_turns, "avg_tokens": self.avg_tokens,
                 "avg_wall_seconds": self.avg_wall, "errors": self.errors,
                 "timeouts": self.timeouts, "at_limit": self.at_limit, "stuck": self.stuck,
-                "resampled_turns": self.resampled, "success_ci95": list(self.interval)}
+                "resampled_turns": self.resampled, "submitted_by_agent": self.by_agent,
+                "success_ci95": list(self.interval)}
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -157,7 +160,7 @@ def _rows(summary: Summary) -> list[tuple[str, str, Stats]]:
 
 
 HEADERS = ("domain", "format", "solved", "success", "95% CI", "turns", "tokens", "wall s",
-           "limit", "stuck", "resampled", "err")
+           "limit", "stuck", "resampled", "by agent", "err")
 
 
 def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
@@ -165,7 +168,7 @@ def _cells(dom: str, fmt: str, st: Stats) -> list[str]:
     return [dom, fmt, f"{st.successes}/{st.n}", f"{100 * st.success_rate:.1f}%",
             f"{100 * lo:.0f}-{100 * hi:.0f}", f"{st.avg_turns:.2f}", f"{st.avg_tokens:.0f}",
             f"{st.avg_wall:.1f}", str(st.at_limit), str(st.stuck), str(st.resampled),
-            str(st.errors)]
+            str(st.by_agent), str(st.errors)]
 
 
 def rich_table(summary: Summary, title: str = "Benchmark results"):

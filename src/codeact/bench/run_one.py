@@ -18,6 +18,7 @@ from typing import Any
 from codeact.actions import format_names, prompt_for
 from codeact.bench.task import CheckContext, CheckResult, Task, ToolContext, to_jsonable
 from codeact.llm.base import LLM
+from codeact.trajectory import ActionKind
 
 __all__ = ["RunConfig", "prompt_fields", "run_task"]
 
@@ -156,6 +157,10 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
             "trajectory": traj.to_dict() if cfg.keep_trajectory else None,
             "resample": cfg.resample,
             "resampled_turns": sum(1 for t in traj.turns if t.resampled),
+            # the answer came from the agent (a hint submitted the function the task asked
+            # for when the run would have stopped stuck), not from the model's own call
+            "submitted_by_agent": any(t.action == ActionKind.CODE_AUTO_FINAL_ANSWER
+                                      for t in traj.turns),
         }
         if cfg.samples > 1:
             vote = traj.metadata["samples"]
