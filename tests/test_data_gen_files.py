@@ -44,10 +44,22 @@ def test_no_generated_instruction_is_contaminated() -> None:
 
 
 def test_files_are_written_and_match_the_instruction(tmp_path) -> None:
-    for task in TASKS[:8]:
+    for task in TASKS[:12]:
         root = tmp_path / task.name.replace("/", "_")
         written = task.write_files(root)
         assert written, task.name
         for rel in written:
             assert (root / rel).stat().st_size > 0
-            assert f"`{rel}`" in task.instruction or rel in task.instruction
+            folder = rel.split("/")[0] + "/" if "/" in rel else None
+            assert f"`{rel}`" in task.instruction or rel in task.instruction or (
+                folder is not None and f"`{folder}`" in task.instruction)
+
+
+def test_new_kinds_need_more_files_at_higher_difficulty() -> None:
+    for kind, (easy_n, hard_n) in {"monthly_reports": (4, 8), "ini_configs": (3, 8)}.items():
+        easy = GEN.task(9, 0, kind=kind, difficulty=1)
+        hard = GEN.task(9, 0, kind=kind, difficulty=3)
+        assert (len(easy.files), len(hard.files)) == (easy_n, hard_n), kind
+    defaults = GEN.task(9, 1, kind="ini_configs", difficulty=2)
+    assert "services/defaults.ini" in defaults.files
+    assert "takes it from there" in defaults.instruction

@@ -41,3 +41,17 @@ def test_reference_passes_and_wrong_answers_fail(task) -> None:
 def test_no_generated_instruction_is_contaminated() -> None:
     index = decontam.build_index()
     assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []
+
+
+def test_new_kinds_grow_with_difficulty() -> None:
+    import re
+
+    def numbers(task) -> int:
+        return len(re.findall(r"\(-?\d+, -?\d+\)", task.instruction))
+
+    geo = [(GEN.task(s, 0, kind="geometry", difficulty=1),
+            GEN.task(s, 0, kind="geometry", difficulty=3)) for s in range(6)]
+    assert all(numbers(hard) > numbers(easy) for easy, hard in geo)
+    dice = [GEN.task(s, 0, kind="probability", difficulty=3) for s in range(30)]
+    assert any("Roll 4 fair" in t.instruction for t in dice)
+    assert all(0 <= t.expected <= 1 for t in dice)

@@ -65,3 +65,28 @@ def test_tools_have_docstrings_and_domains_are_new() -> None:
         for tool in task.make_tools():
             assert tool.description, tool.name
     assert not set(GEN.kinds) & set(DOMAINS)
+
+
+def test_new_kinds_change_state_and_grow_with_difficulty() -> None:
+    desk = GEN.task(11, 0, kind="helpdesk", difficulty=2)
+    tools = desk.tools_by_name()
+    ticket = tools["open_tickets"].fn()[0]
+    tools["close_ticket"].fn(ticket["id"])
+    assert ticket["id"] not in {x["id"] for x in tools["open_tickets"].fn()}
+    assert ticket["id"] in {x["id"] for x in desk.tools_by_name()["open_tickets"].fn()}
+    assert desk.check(desk.metadata["reference_answer"]).success
+    parcels = [len(GEN.task(11, 0, kind="shipping", difficulty=d).tools_by_name()
+                   ["list_parcels"].fn()) for d in (1, 2, 3)]
+    assert parcels == sorted(parcels) and parcels[0] < parcels[2]
+    ship = GEN.task(12, 0, kind="shipping", difficulty=2)
+    t = ship.tools_by_name()
+    parcel = t["list_parcels"].fn()[0]
+    for carrier in t["list_carriers"].fn():
+        try:
+            label = t["create_label"].fn(parcel, carrier)
+        except ValueError:
+            continue
+        assert label["price"] == ship.tools_by_name()["quote"].fn(carrier, parcel)
+        with pytest.raises(ValueError, match="already has a label"):
+            t["create_label"].fn(parcel, carrier)
+        break

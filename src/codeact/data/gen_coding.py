@@ -1,6 +1,7 @@
 """Family ``coding``: write a function; graded by hidden unit tests in a fresh sandbox.
 
-Kinds: ``strings``, ``lists``, ``numbers`` and, held out, ``parsing``. Each problem has
+Kinds: ``strings``, ``lists``, ``numbers``, ``dicts`` (indexes, tallies, grouping),
+``intervals`` (merging, free gaps, overlap peaks) and, held out, ``parsing``. Each problem has
 randomised parameters (names, constants, separators) baked into its statement, a
 reference implementation (our own code, run in the host only to compute the expected
 outputs of the hidden tests), two worked examples in the statement and 8-14 hidden
@@ -191,6 +192,107 @@ PARSING = [
 ]
 
 
+def _docs(rng: random.Random, p: dict[str, Any]) -> list[tuple[Any, ...]]:
+    vocab = ["Map", "tree", "Key", "node", "edge", "graph", "map", "leaf", "root"]
+    return [({f"d{i}": [rng.choice(vocab) for _ in range(rng.randrange(0, 5))]
+              for i in range(rng.randrange(1, 5))},) for _ in range(12)]
+
+
+def _counts(rng: random.Random, p: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def one() -> dict[str, int]:
+        return {k: rng.randrange(-3, 9) for k in rng.sample("abcdef", rng.randrange(0, 5))}
+    return [(one(), one()) for _ in range(12)]
+
+
+def _spans(rng: random.Random, n: int = 7, hi: int = 60) -> list[list[int]]:
+    out = []
+    for _ in range(rng.randrange(1, n)):
+        a = rng.randrange(0, hi)
+        out.append([a, a + rng.randrange(1, 15)])
+    return out
+
+
+DICTS = [
+    Problem(("invert_index", "word_to_docs"),
+            "(docs: dict[str, list[str]]) -> dict[str, list[str]]",
+            "`docs` maps a document id to its words. Return a dict mapping each word{case} "
+            "to the sorted list of the ids of the documents that contain it (each id once). "
+            "For example {name}({{'d1': ['x', 'y'], 'd2': ['x']}}) == "
+            "{{'x': ['d1', 'd2'], 'y': ['d1']}}.",
+            "def {name}(docs):\n    out = {{}}\n    for doc, words in docs.items():\n"
+            "        for w in words:\n            key = w.lower() if {lower} else w\n"
+            "            out.setdefault(key, set()).add(doc)\n"
+            "    return {{k: sorted(v) for k, v in out.items()}}\n",
+            _docs,
+            lambda rng: (lambda low: {"lower": low, "case": " (lower-cased, so 'Map' and "
+                                      "'map' are one word)" if low else " (case matters)"})(
+                rng.random() < 0.5)),
+    Problem(("merge_counts", "combine_tallies"),
+            "(a: dict[str, int], b: dict[str, int]) -> dict[str, int]",
+            "Add the two tallies key by key (a key missing from one counts as 0) and return "
+            "a dict of the keys whose total is greater than {t}, with their totals, keys in "
+            "sorted order. For example {name}({{}}, {{}}) == {{}}.",
+            "def {name}(a, b):\n    keys = sorted(set(a) | set(b))\n"
+            "    totals = {{k: a.get(k, 0) + b.get(k, 0) for k in keys}}\n"
+            "    return {{k: v for k, v in totals.items() if v > {t}}}\n",
+            _counts, lambda rng: {"t": rng.randrange(0, 6)}),
+    Problem(("group_by_length", "words_by_size"), "(words: list[str]) -> dict[int, list[str]]",
+            "Group the distinct words of `words` by their length, for lengths of at least "
+            "{m} only: return a dict mapping each length to its words sorted {order}. For "
+            "example {name}([]) == {{}}.",
+            "def {name}(words):\n    out = {{}}\n    for w in set(words):\n"
+            "        if len(w) >= {m}:\n            out.setdefault(len(w), []).append(w)\n"
+            "    return {{n: sorted(ws, reverse={rev}) for n, ws in sorted(out.items())}}\n",
+            lambda rng, p: [(_words(rng, rng.randrange(1, 12)).split(),) for _ in range(12)],
+            lambda rng: (lambda rev: {"m": rng.randrange(2, 5), "rev": rev,
+                                      "order": "in reverse alphabetical order" if rev
+                                      else "alphabetically"})(rng.random() < 0.5)),
+]
+
+INTERVALS = [
+    Problem(("merge_spans", "merge_intervals", "union_ranges"),
+            "(spans: list[list[int]]) -> list[list[int]]",
+            "`spans` holds closed intervals [start, end]. Merge every pair that overlaps"
+            "{touch} and return the merged intervals sorted by start. For example "
+            "{name}([[5, 7], [1, 3], [2, 4]]) == [[1, 4], [5, 7]].",
+            "def {name}(spans):\n    out = []\n    for a, b in sorted(spans):\n"
+            "        if out and a <= out[-1][1] + {gap}:\n"
+            "            out[-1][1] = max(out[-1][1], b)\n        else:\n"
+            "            out.append([a, b])\n    return out\n",
+            lambda rng, p: [(_spans(rng),) for _ in range(12)],
+            lambda rng: (lambda touch: {"gap": 1 if touch else 0,
+                                        "touch": " or touches (ends at the integer just before "
+                                        "the other starts, like [1, 2] and [3, 4])" if touch
+                                        else ""})(rng.random() < 0.5)),
+    Problem(("free_slots", "open_gaps"), "(busy: list[list[int]], start: int, end: int) -> "
+            "list[list[int]]",
+            "`busy` holds meetings as [from, to] minutes (half-open: [from, to) is busy; "
+            "they may overlap and come in any order). Return the free gaps [a, b] within "
+            "[start, end] that last at least {m} minutes, in order. For example "
+            "{name}([], 0, 60) == [[0, 60]].",
+            "def {name}(busy, start, end):\n    out, t = [], start\n"
+            "    for a, b in sorted(busy):\n        a, b = max(a, start), min(b, end)\n"
+            "        if a >= b:\n            continue\n        if a - t >= {m}:\n"
+            "            out.append([t, a])\n        t = max(t, b)\n"
+            "    if end - t >= {m}:\n        out.append([t, end])\n    return out\n",
+            lambda rng, p: [(_spans(rng, 6, 90), rng.randrange(0, 20), rng.randrange(60, 100))
+                            for _ in range(12)],
+            lambda rng: {"m": rng.randrange(2, 15)}),
+    Problem(("max_overlap", "peak_load"), "(spans: list[list[int]]) -> int",
+            "`spans` holds half-open intervals [start, end). Return the largest number of "
+            "them that cover one point at the same time{weight}. For example "
+            "{name}([[1, 3], [3, 5]]) == {ex}.",
+            "def {name}(spans):\n    events = []\n    for a, b in spans:\n"
+            "        events += [(a, 1), (b, -1)]\n    best = cur = 0\n"
+            "    for _, step in sorted(events, key=lambda e: (e[0], e[1])):\n"
+            "        cur += step\n        best = max(best, cur)\n    return best * {k}\n",
+            lambda rng, p: [(_spans(rng, 9, 30),) for _ in range(12)] + [([],)],
+            lambda rng: (lambda k: {"k": k, "ex": k, "weight": "" if k == 1 else
+                                    f", multiplied by {k} (each interval needs {k} seats)"})(
+                rng.choice([1, 1, 2, 3]))),
+]
+
+
 def _roman(n: int) -> str:
     out = ""
     for v, s in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
@@ -201,7 +303,8 @@ def _roman(n: int) -> str:
     return out
 
 
-KINDS = {"strings": STRINGS, "lists": LISTS, "numbers": NUMBERS, "parsing": PARSING}
+KINDS = {"strings": STRINGS, "lists": LISTS, "numbers": NUMBERS, "dicts": DICTS,
+         "intervals": INTERVALS, "parsing": PARSING}
 
 OFF_BY_ONE = '''
 _reference_{name} = {name}

@@ -1,10 +1,14 @@
 """Family ``files``: data work on files the task puts into the workspace before the run.
 
 Kinds: ``csv_sales`` (a sales table), ``json_inventory`` (nested JSON records),
-``text_logs`` (service log lines) and, held out, ``csv_join`` (two tables to join).
-The answer is computed by parsing the very bytes written to the workspace, so the
-expected value always matches the files. Difficulty: more rows, and at level 3 messy
-data (stray spaces, blank or malformed lines) that a naive one-liner gets wrong.
+``text_logs`` (service log lines), ``monthly_reports`` (a folder of monthly CSV files to
+combine), ``ini_configs`` (a folder of service INI files, with defaults from a shared
+file) and, held out, ``csv_join`` (two tables to join). The answer is computed by
+parsing the very bytes written to the workspace, so the expected value always matches
+the files. Difficulty: more rows and more files (4, 6 or 8 monthly reports; 3, 5 or 7
+service files), a defaults file to merge in from level 2, and at level 3 messy data
+(stray spaces, blank or malformed lines, a file whose columns come in another order,
+booleans spelled on/off/true/false) that a naive one-liner gets wrong.
 Everything is solvable with the standard library; pandas works where installed.
 """
 
@@ -248,13 +252,121 @@ def csv_join(rng: random.Random, d: int) -> Spec:
                      "department's budget?", files, over)
 
 
+STORES = ["Harbour St", "Mill Rd", "Station Sq", "Park Ave", "Kings Way", "Bridge End"]
+
+
+def monthly_reports(rng: random.Random, d: int) -> Spec:
+    months = sorted(rng.sample(range(1, 13), 2 + 2 * d))
+    stores = rng.sample(STORES, 2 + d)
+    products = rng.sample(PRODUCTS, 3 + d)
+    files: dict[str, bytes] = {}
+    for k, m in enumerate(months):
+        cols = ["store", "product", "units", "revenue"]
+        if d == 3 and k == 1:  # one file lists its columns in another order
+            cols = ["revenue", "units", "product", "store"]
+        lines = [",".join(cols)]
+        for _ in range(6 + 4 * d):
+            units = rng.randrange(1, 60)
+            row = {"store": rng.choice(stores), "product": rng.choice(products),
+                   "units": str(units), "revenue": f"{units * rng.randrange(200, 2500) / 100:.2f}"}
+            lines.append(",".join(row[c] for c in cols))
+        files[f"reports/2024-{m:02d}.csv"] = ("\n".join(lines) + "\n").encode()
+    rows = [{**r, "month": name[8:15]} for name, data in files.items()
+            for r in csv.DictReader(io.StringIO(data.decode()))]
+    intro = (f"The workspace folder `reports/` holds {len(files)} monthly sales files named "
+             "like `reports/2024-03.csv` (store, product, units, revenue).")
+    if d == 3:
+        intro += " Not every file lists its columns in the same order."
+    variant = rng.randrange(3)
+    if variant == 0:
+        by: dict[str, float] = defaultdict(float)
+        for r in rows:
+            by[r["store"]] += float(r["revenue"])
+        top = _ranked(by)
+        if top is not None:
+            return _name_spec(f"{intro} Over all the files, which store had the highest total "
+                              "revenue? Answer with the store name.", files, *top, stores)
+    if variant == 1:
+        product = rng.choice(products)
+        per: dict[str, float] = defaultdict(float)
+        for r in rows:
+            if r["product"] == product:
+                per[r["month"]] += int(r["units"])
+        top = _ranked(per)
+        if top is not None:
+            return _name_spec(f"{intro} In which month were the most units of {product} "
+                              "sold? Answer as YYYY-MM.", files, *top,
+                              [n[8:15] for n in files])
+    return _dec_spec(f"{intro} What is the total revenue over all the files, rounded to 2 "
+                     "decimals?", files, sum(float(r["revenue"]) for r in rows))
+
+
+def ini_configs(rng: random.Random, d: int) -> Spec:
+    import configparser
+
+    names = rng.sample(["auth", "billing", "search", "upload", "notify", "profile", "media",
+                        "export"], 1 + 2 * d)
+    yes, no = (["yes", "on", "true"], ["no", "off", "false"]) if d == 3 else (["yes"], ["no"])
+    defaults = {"timeout": str(rng.randrange(5, 40)), "max_connections": str(
+        rng.randrange(10, 200)), "enabled": rng.choice(yes)}
+    files: dict[str, bytes] = {}
+    if d >= 2:
+        files["services/defaults.ini"] = ("[service]\n" + "".join(
+            f"{k} = {v}\n" for k, v in defaults.items())).encode()
+    for name in names:
+        keys = {"timeout": str(rng.randrange(5, 90)),
+                "max_connections": str(rng.randrange(10, 500)),
+                "enabled": rng.choice(yes + no)}
+        if d >= 2:  # some keys left out: they come from defaults.ini
+            for k in rng.sample(list(keys), rng.randrange(0, 3)):
+                del keys[k]
+        text = f"[service]\nname = {name}\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
+        if d == 3:
+            text = f"; {name} service settings\n" + text
+        files[f"services/{name}.ini"] = text.encode()
+    parsed = {}
+    for path, data in files.items():
+        if path.endswith("defaults.ini"):
+            continue
+        cp = configparser.ConfigParser()
+        if d >= 2:
+            cp.read_string(files["services/defaults.ini"].decode())
+        cp.read_string(data.decode())
+        sec = cp["service"]
+        parsed[sec["name"]] = {"timeout": sec.getint("timeout"),
+                               "max_connections": sec.getint("max_connections"),
+                               "enabled": sec.getboolean("enabled")}
+    intro = (f"The workspace folder `services/` holds one INI file per service "
+             f"({len(names)} services), each with a [service] section (name, timeout in "
+             "seconds, max_connections, enabled).")
+    if d >= 2:
+        intro += (" `services/defaults.ini` is not a service: a service file that lacks a "
+                  "key takes it from there.")
+    variant = rng.randrange(3)
+    if variant == 0:
+        limit = rng.randrange(10, 60)
+        n = sum(1 for v in parsed.values() if v["enabled"] and v["timeout"] > limit)
+        return _int_spec(f"{intro} How many enabled services have a timeout above {limit} "
+                         "seconds?", files, n)
+    if variant == 1:
+        top = _ranked({k: float(v["max_connections"]) for k, v in parsed.items()})
+        if top is not None:
+            return _name_spec(f"{intro} Which service allows the most connections? Answer "
+                              "with its name.", files, *top, names)
+    return _int_spec(f"{intro} What is the sum of max_connections over the enabled "
+                     "services?", files,
+                     sum(v["max_connections"] for v in parsed.values() if v["enabled"]))
+
+
 class FilesGenerator(Generator):
     name = "files"
     description = "data work on CSV, JSON and log files placed in the workspace"
-    kinds = ("csv_sales", "json_inventory", "text_logs", "csv_join")
+    kinds = ("csv_sales", "json_inventory", "text_logs", "monthly_reports", "ini_configs",
+             "csv_join")
     heldout_kinds = ("csv_join",)
     _MAKERS = {"csv_sales": csv_sales, "json_inventory": json_inventory,
-               "text_logs": text_logs, "csv_join": csv_join}
+               "text_logs": text_logs, "monthly_reports": monthly_reports,
+               "ini_configs": ini_configs, "csv_join": csv_join}
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)

@@ -1,14 +1,18 @@
 """Family ``math``: number problems whose answer a reference computes.
 
 Kinds: ``number_theory``, ``combinatorics``, ``dates``, ``units``, ``statistics`` (over
-numbers generated into the instruction) and, held out, ``sequences``. Difficulty scales
-the sizes (bigger ranges, longer lists, more constraints), so brute force in one line
-stops working and the model has to write and check a small program.
+numbers generated into the instruction), ``geometry`` (polygons, routes and points in a
+circle, from coordinates), ``probability`` (dice, draws without replacement,
+permutations; exact, 4 decimals) and, held out, ``sequences``. Difficulty scales the
+sizes (bigger ranges, longer lists, more vertices, dice and draws, more constraints), so
+brute force in one line stops working and the model has to write and check a small
+program.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 import re
@@ -249,6 +253,79 @@ def statistics_kind(rng: random.Random, d: int) -> Spec:
                 "rounded to 2 decimals.", slope)
 
 
+def _prob(instruction: str, value: float) -> Spec:
+    """A probability to 4 decimals, checked within 0.0001."""
+    value = round(value, 4)
+    return Spec(instruction=instruction, expected=value,
+                checker=number_checker(value, abs_tol=0.0001, rel_tol=0.0),
+                reference_answer=f"{value:.4f}", near_miss=f"{value + 0.05:.4f}")
+
+
+def geometry(rng: random.Random, d: int) -> Spec:
+    variant = rng.randrange(3)
+    if variant in (0, 1):
+        n = 3 + 2 * d
+        cx, cy = rng.randrange(-20, 20), rng.randrange(-20, 20)
+        angles = sorted(rng.sample(range(360), n))  # a star-shaped, simple polygon
+        pts = [(cx + round(rng.randrange(5, 30) * math.cos(math.radians(a))),
+                cy + round(rng.randrange(5, 30) * math.sin(math.radians(a)))) for a in angles]
+        pts = list(dict.fromkeys(pts))
+        shown = ", ".join(f"({x}, {y})" for x, y in pts)
+        if variant == 0:
+            twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1],
+                                                                        strict=True))
+            return _dec(f"A plot of land has the corners {shown}, in this order around its "
+                        "edge (coordinates in metres). What is its area in square metres, "
+                        "rounded to 2 decimals?", abs(twice) / 2)
+        length = sum(math.dist(a, b) for a, b in zip(pts, pts[1:] + pts[:1], strict=True))
+        return _dec(f"A delivery drone starts at {pts[0]}, visits {shown} in this order and "
+                    "flies straight back to where it started. How long is the whole route, "
+                    "rounded to 2 decimals?", length)
+    n = 10 * d + 5
+    cx, cy = rng.randrange(-10, 10), rng.randrange(-10, 10)
+    r = rng.randrange(4, 15) + 0.5  # never exactly on the circle: integer points
+    pts = [(rng.randrange(cx - 20, cx + 20), rng.randrange(cy - 20, cy + 20)) for _ in range(n)]
+    inside = sum(1 for p in pts if math.dist(p, (cx, cy)) < r)
+    shown = ", ".join(f"({x}, {y})" for x, y in pts)
+    return _int(f"How many of these points lie inside the circle of radius {r} centred at "
+                f"({cx}, {cy})? {shown}", inside)
+
+
+def probability(rng: random.Random, d: int) -> Spec:
+    variant = rng.randrange(3)
+    if variant == 0:
+        k, sides = 1 + d, rng.choice([4, 6, 8, 10])
+        target = rng.randrange(k + 1, k * sides)
+        ways = [1]
+        for _ in range(k):
+            new = [0] * (len(ways) + sides)
+            for total, w in enumerate(ways):
+                for face in range(1, sides + 1):
+                    new[total + face] += w
+            ways = new
+        p = sum(ways[target:]) / sides ** k
+        return _prob(f"Roll {k} fair {sides}-sided dice (faces 1 to {sides}). What is the "
+                     f"probability that their sum is at least {target}? Give it to 4 "
+                     "decimals.", p)
+    if variant == 1:
+        red, blue, green = rng.randrange(3, 9), rng.randrange(3, 9), rng.randrange(2, 7)
+        draw = min(1 + d, red + blue + green - 1)
+        j = rng.randrange(0, min(red, draw) + 1)
+        total = red + blue + green
+        p = math.comb(red, j) * math.comb(total - red, draw - j) / math.comb(total, draw)
+        return _prob(f"A bag holds {red} red, {blue} blue and {green} green marbles. You draw "
+                     f"{draw} without putting any back. What is the probability of getting "
+                     f"exactly {j} red? Give it to 4 decimals.", p)
+    n = 3 + d + rng.randrange(3)
+    m = rng.randrange(0, 3)
+    count = sum(1 for perm in itertools.permutations(range(n))
+                if sum(i == v for i, v in enumerate(perm)) == m)
+    return _prob(f"{n} guests leave their coats at a cloakroom and get them back in a "
+                 f"random order (all orders equally likely). What is the probability that "
+                 f"exactly {m} of them get their own coat back? Give it to 4 decimals.",
+                 count / math.factorial(n))
+
+
 def sequences(rng: random.Random, d: int) -> Spec:
     variant = rng.randrange(3)
     if variant == 0:
@@ -287,12 +364,14 @@ def _collatz(n: int) -> int:
 
 class MathGenerator(Generator):
     name = "math"
-    description = "number theory, combinatorics, dates, units, statistics, sequences"
-    kinds = ("number_theory", "combinatorics", "dates", "units", "statistics", "sequences")
+    description = ("number theory, combinatorics, dates, units, statistics, geometry, "
+                   "probability, sequences")
+    kinds = ("number_theory", "combinatorics", "dates", "units", "statistics", "geometry",
+             "probability", "sequences")
     heldout_kinds = ("sequences",)
     _MAKERS = {"number_theory": number_theory, "combinatorics": combinatorics,
                "dates": dates, "units": units, "statistics": statistics_kind,
-               "sequences": sequences}
+               "geometry": geometry, "probability": probability, "sequences": sequences}
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)

@@ -2,8 +2,11 @@
 
 Kinds (domains disjoint from the built-in bench's units/travel/codec/ledger/web/
 directory): ``warehouse`` (stateful stock moves), ``library`` (stateful loans with a
-limit), ``weather`` (station readings to aggregate) and, held out, ``calendar``
-(stateful room bookings that return confirmation codes). Each task's world (names,
+limit), ``weather`` (station readings to aggregate), ``shipping`` (quotes per carrier,
+stateful labels), ``helpdesk`` (stateful ticket assignment under skills and capacity)
+and, held out, ``calendar`` (stateful room bookings that return confirmation codes).
+Difficulty makes bigger worlds: more bins, books, stations, parcels, carriers, agents
+and tickets, so a task takes more tool calls. Each task's world (names,
 numbers, limits) comes from the task's seed; the tools are a factory, so every run
 starts from a fresh copy of that world. The expected answer is computed by a reference
 solution that calls the same tools on another fresh copy.
@@ -339,6 +342,233 @@ def calendar(rng: random.Random, d: int) -> Spec:
                 near_miss="none" if expected != "none" else "A1B2C3")
 
 
+class Shipping:
+    """Parcels to zones, carriers with per-zone rates and weight limits; labels."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.seed = seed
+        self.zones = ["A", "B", "C", "D"][:2 + difficulty // 2 + 1]
+        self.carriers = {}
+        for name in rng.sample(["Kestrel Post", "Fennec Freight", "Orca Express",
+                                "Lynx Logistics", "Heron Haul"], 2 + difficulty):
+            self.carriers[name] = {"max_kg": rng.choice([10, 20, 30, 50]),
+                                   "base": {z: rng.randrange(300, 1500) / 100
+                                            for z in self.zones},
+                                   "per_kg": rng.randrange(20, 150) / 100}
+        self.parcels = {f"PX{rng.randrange(100, 999)}{i}": {
+            "weight_kg": rng.randrange(5, 600) / 10, "zone": rng.choice(self.zones)}
+            for i in range(4 + 3 * difficulty)}
+        self.labels: dict[str, str] = {}
+
+    def list_parcels(self) -> list[str]:
+        """Ids of the parcels waiting, labelled or not."""
+        return list(self.parcels)
+
+    def parcel_info(self, parcel_id: str) -> dict:
+        """Weight (kg), destination zone and whether a label exists for a parcel."""
+        if parcel_id not in self.parcels:
+            raise KeyError(f"unknown parcel {parcel_id!r}")
+        return {**self.parcels[parcel_id], "labelled": parcel_id in self.labels}
+
+    def list_carriers(self) -> list[str]:
+        """Names of the carriers."""
+        return list(self.carriers)
+
+    def quote(self, carrier: str, parcel_id: str) -> float:
+        """Price in EUR for a carrier to take a parcel: its zone's base price plus a price
+        per kg. Fails if the parcel is heavier than the carrier's limit."""
+        if carrier not in self.carriers:
+            raise KeyError(f"unknown carrier {carrier!r}")
+        c, p = self.carriers[carrier], self.parcel_info(parcel_id)
+        if p["weight_kg"] > c["max_kg"]:
+            raise ValueError(f"{carrier} takes at most {c['max_kg']} kg")
+        return round(c["base"][p["zone"]] + c["per_kg"] * p["weight_kg"], 2)
+
+    def create_label(self, parcel_id: str, carrier: str) -> dict:
+        """Buy a shipping label; returns the tracking code and the price paid. Fails for a
+        parcel that already has a label or is too heavy for the carrier."""
+        if self.parcel_info(parcel_id)["labelled"]:
+            raise ValueError(f"{parcel_id} already has a label")
+        price = self.quote(carrier, parcel_id)
+        self.labels[parcel_id] = carrier
+        code = hashlib.sha256(f"{self.seed}/{parcel_id}/{carrier}".encode()).hexdigest()[:8]
+        return {"parcel": parcel_id, "tracking": code.upper(), "price": price}
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.list_parcels, self.parcel_info,
+                                                self.list_carriers, self.quote,
+                                                self.create_label)]
+
+
+def _cheapest(t: dict[str, Tool], parcel: str) -> tuple[float, str] | None:
+    quotes = []
+    for c in t["list_carriers"].fn():
+        try:
+            quotes.append((t["quote"].fn(c, parcel), c))
+        except ValueError:
+            continue
+    return min(quotes) if quotes else None
+
+
+def shipping(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    world = Shipping(seed, d)
+    variant = rng.randrange(3)
+    if variant == 0:
+        zone = rng.choice(world.zones)
+
+        def ref(t: dict[str, Tool]) -> float:
+            total = 0.0
+            for p in t["list_parcels"].fn():
+                if t["parcel_info"].fn(p)["zone"] != zone:
+                    continue
+                best = _cheapest(t, p)
+                if best is not None:
+                    total += t["create_label"].fn(p, best[1])["price"]
+            return round(total, 2)
+        text = (f"Create a shipping label for every parcel going to zone {zone}, each with "
+                "the carrier that quotes the lowest price for it (skip parcels no carrier "
+                "can take). What is the total price of the labels in EUR, rounded to 2 "
+                "decimals?")
+        return _dec_ref(Shipping, seed, d, text, ref)
+    if variant == 1:
+        tools = _tools_by_name(world)
+        for parcel in rng.sample(list(world.parcels), len(world.parcels)):
+            quotes: list[tuple[float, str]] = []
+            for c in world.carriers:
+                price = _quote(tools, c, parcel)
+                if price is not None:
+                    quotes.append((price, c))
+            quotes.sort()
+            if len(quotes) >= 2 and quotes[1][0] - quotes[0][0] > 0.01:
+                best, runner = quotes[0][1], quotes[1][1]
+                text = (f"Which carrier gives the lowest quote for parcel {parcel}? Answer "
+                        "with the carrier's name.")
+                return Spec(instruction=text, expected=best,
+                            tools=_factory(Shipping, seed, d), reference_answer=best,
+                            checker=choice_checker(best, world.carriers), near_miss=runner)
+
+    def stuck(t: dict[str, Tool]) -> int:
+        return sum(1 for p in t["list_parcels"].fn() if _cheapest(t, p) is None)
+    text = ("How many of the waiting parcels are too heavy for every carrier (no carrier "
+            "will quote for them)?")
+    return _int_ref(Shipping, seed, d, text, stuck)
+
+
+def _quote(tools: dict[str, Tool], carrier: str, parcel: str) -> float | None:
+    try:
+        return tools["quote"].fn(carrier, parcel)
+    except ValueError:
+        return None
+
+
+class Helpdesk:
+    """Support tickets with priorities, agents with skills and capacity; assignments."""
+
+    def __init__(self, seed: int, difficulty: int) -> None:
+        rng = random.Random(seed)
+        self.products = rng.sample(["mobile app", "billing", "api", "website", "printer"],
+                                   2 + difficulty // 2)
+        self.agents = {}
+        for _ in range(2 + difficulty):
+            name = rng.choice(GIVEN)
+            while name in self.agents:
+                name = rng.choice(GIVEN)
+            self.agents[name] = {"skills": rng.sample(self.products,
+                                                      rng.randrange(1, len(self.products) + 1)),
+                                 "capacity": rng.randrange(1, 4), "tickets": []}
+        self.tickets = {}
+        for i in range(5 + 3 * difficulty):
+            self.tickets[f"TK-{1000 + 13 * i + rng.randrange(13)}"] = {
+                "priority": rng.randrange(1, 5), "product": rng.choice(self.products),
+                "status": "open", "assignee": None}
+
+    def open_tickets(self, product: str = "") -> list[dict]:
+        """Open tickets (of one product when given): id, priority (1 is most urgent),
+        product, assignee (None when unassigned)."""
+        return [{"id": k, "priority": v["priority"], "product": v["product"],
+                 "assignee": v["assignee"]} for k, v in self.tickets.items()
+                if v["status"] == "open" and (not product or v["product"] == product)]
+
+    def list_agents(self) -> list[str]:
+        """Names of the support agents."""
+        return list(self.agents)
+
+    def agent_info(self, name: str) -> dict:
+        """An agent's skills (products), capacity and the tickets they hold."""
+        if name not in self.agents:
+            raise KeyError(f"unknown agent {name!r}")
+        a = self.agents[name]
+        return {"skills": list(a["skills"]), "capacity": a["capacity"],
+                "tickets": list(a["tickets"])}
+
+    def assign_ticket(self, ticket_id: str, agent: str) -> dict:
+        """Give an open, unassigned ticket to an agent. Fails when the agent lacks the
+        product skill or already holds as many tickets as their capacity."""
+        a = self.agent_info(agent)
+        t = self.tickets.get(ticket_id)
+        if t is None or t["status"] != "open" or t["assignee"] is not None:
+            raise ValueError(f"{ticket_id} is not an open, unassigned ticket")
+        if t["product"] not in a["skills"]:
+            raise ValueError(f"{agent} does not handle {t['product']}")
+        if len(a["tickets"]) >= a["capacity"]:
+            raise ValueError(f"{agent} is at capacity")
+        t["assignee"] = agent
+        self.agents[agent]["tickets"].append(ticket_id)
+        return {"ticket": ticket_id, "agent": agent, "load": len(a["tickets"]) + 1}
+
+    def close_ticket(self, ticket_id: str) -> str:
+        """Close a ticket; returns its new status."""
+        if ticket_id not in self.tickets:
+            raise KeyError(f"unknown ticket {ticket_id!r}")
+        self.tickets[ticket_id]["status"] = "closed"
+        return "closed"
+
+    def tools(self) -> list[Tool]:
+        return [Tool.from_function(m) for m in (self.open_tickets, self.list_agents,
+                                                self.agent_info, self.assign_ticket,
+                                                self.close_ticket)]
+
+
+def helpdesk(rng: random.Random, d: int) -> Spec:
+    seed = rng.randrange(2 ** 31)
+    world = Helpdesk(seed, d)
+    variant = rng.randrange(2)
+    if variant == 0:
+        worst = rng.randrange(2, 4)
+
+        def ref(t: dict[str, Tool]) -> int:
+            urgent = sorted((x for x in t["open_tickets"].fn() if x["priority"] <= worst),
+                            key=lambda x: (x["priority"], x["id"]))
+            for x in urgent:
+                for a in t["list_agents"].fn():
+                    try:
+                        t["assign_ticket"].fn(x["id"], a)
+                        break
+                    except ValueError:
+                        continue
+            return sum(1 for x in t["open_tickets"].fn()
+                       if x["priority"] <= worst and x["assignee"] is None)
+        text = (f"Assign every open ticket of priority {worst} or more urgent (1 is the most "
+                "urgent), most urgent first and then by ticket id, each to the first agent "
+                "in list_agents() order who can take it. How many of those tickets are "
+                "still unassigned afterwards?")
+        return _int_ref(Helpdesk, seed, d, text, ref)
+    product = rng.choice(world.products)
+    least = rng.randrange(2, 5)
+
+    def closing(t: dict[str, Tool]) -> int:
+        for x in t["open_tickets"].fn(product):
+            if x["priority"] >= least:
+                t["close_ticket"].fn(x["id"])
+        return len(t["open_tickets"].fn())
+    text = (f"Close every open {product} ticket of priority {least} or less urgent "
+            f"(priority number {least} or higher). How many open tickets of any product are "
+            "left?")
+    return _int_ref(Helpdesk, seed, d, text, closing)
+
+
 def _tools_by_name(world: Any) -> dict[str, Tool]:
     return {t.name: t for t in world.tools()}
 
@@ -369,11 +599,12 @@ def _dec_ref(cls: type, seed: int, d: int, text: str, ref: Callable[..., Any]) -
 
 class ToolsGenerator(Generator):
     name = "tools"
-    description = "multi-tool tasks over host tools (warehouse, library, weather, calendar)"
-    kinds = ("warehouse", "library", "weather", "calendar")
+    description = ("multi-tool tasks over host tools (warehouse, library, weather, "
+                   "shipping, helpdesk, calendar)")
+    kinds = ("warehouse", "library", "weather", "shipping", "helpdesk", "calendar")
     heldout_kinds = ("calendar",)
     _MAKERS = {"warehouse": warehouse, "library": library, "weather": weather,
-               "calendar": calendar}
+               "shipping": shipping, "helpdesk": helpdesk, "calendar": calendar}
 
     def make(self, kind: str, rng: random.Random, difficulty: int) -> Spec:
         return self._MAKERS[kind](rng, difficulty)
