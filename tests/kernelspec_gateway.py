@@ -1,6 +1,7 @@
 """Test-side: a real ``jupyter kernelgateway`` on 127.0.0.1 and a minimal client for it.
 
-The client speaks the gateway's own API (REST for kernels, one WebSocket for the
+The gateway process is ``gateway_helpers.start_gateway``'s. The client speaks the
+gateway's own API (REST for kernels, one WebSocket for the
 channels) and returns the runtime's :class:`Observation`, so the sandbox self-test's
 attack checks (``runtime/selftest.py``) judge code run through the gateway unchanged.
 Deliberately independent of codeact's gateway session: this checks the kernelspec.
@@ -12,14 +13,9 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,61 +25,32 @@ from tornado.websocket import websocket_connect
 from codeact.runtime.observation import ExecutionError, Observation
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Gateway:
-    url: str
-    token: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"token {self.token}"}
-
-    def api(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        r = httpx.request(method, self.url + path, headers=self.headers, timeout=60, **kw)
-        r.raise_for_status()
-        return r
+def api(gw: Any, method: str, path: str, **kw: Any) -> httpx.Response:
+    """One REST call to the gateway (``gw``: a ``gateway_helpers.GatewayProcess``)."""
+    r = httpx.request(method, gw.url + path, headers=gw.headers, timeout=60, **kw)
+    r.raise_for_status()
+    return r
 
 
 @contextlib.contextmanager
-def kernel_gateway(jupyter_path: Path, kernel_name: str, workdir: Path) -> Iterator[Gateway]:
-    """Start ``jupyter kernelgateway`` with ``kernel_name`` as its default; stop it after."""
-    port, token = free_port(), secrets.token_hex(8)
-    log = workdir / "gateway.log"
-    env = {**os.environ, "JUPYTER_PATH": str(jupyter_path),
-           "JUPYTER_RUNTIME_DIR": str(workdir / "runtime")}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kernel_gateway", "--KernelGatewayApp.ip=127.0.0.1",
-             f"--KernelGatewayApp.port={port}", f"--KernelGatewayApp.auth_token={token}",
-             f"--KernelGatewayApp.default_kernel_name={kernel_name}"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    gw = Gateway(f"http://127.0.0.1:{port}", token, proc, log)
+def gateway_serving(jupyter_path: Path, workdir: Path) -> Iterator[Any]:
+    """A real ``jupyter kernelgateway`` (``gateway_helpers.start_gateway``) that finds
+    the kernelspecs under ``jupyter_path``; stopped with all its kernels after."""
+    from gateway_helpers import start_gateway
+
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(jupyter_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                gw.api("GET", "/api")
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gateway did not start:\n" + log.read_text()) from None
-                time.sleep(0.2)
+        gw = start_gateway(workdir)
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
+    try:
         yield gw
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        gw.stop()
 
 
 def _message(msg_type: str, content: dict[str, Any], session: str) -> dict[str, Any]:
@@ -96,14 +63,14 @@ def _message(msg_type: str, content: dict[str, Any], session: str) -> dict[str, 
 class GatewayKernel:
     """One kernel on a gateway: execute with a timeout (then interrupt, then restart)."""
 
-    def __init__(self, gw: Gateway, kernel_id: str) -> None:
+    def __init__(self, gw: Any, kernel_id: str) -> None:
         self.gw, self.id = gw, kernel_id
         self.session = uuid.uuid4().hex
         self.ws: Any = None
 
     @classmethod
-    async def start(cls, gw: Gateway) -> GatewayKernel:
-        r = await asyncio.to_thread(gw.api, "POST", "/api/kernels", json={})
+    async def start(cls, gw: Any, kernel_name: str) -> GatewayKernel:
+        r = await asyncio.to_thread(api, gw, "POST", "/api/kernels", json={"name": kernel_name})
         k = cls(gw, r.json()["id"])
         await k.connect()
         return k
@@ -144,7 +111,7 @@ class GatewayKernel:
                     obs.restarted, obs.restart_reason = True, "killed after the timeout"
                     break
                 obs.timed_out = True
-                await asyncio.to_thread(self.gw.api, "POST", f"/api/kernels/{self.id}/interrupt")
+                await asyncio.to_thread(api, self.gw, "POST", f"/api/kernels/{self.id}/interrupt")
                 deadline = time.monotonic() + 10
                 continue
             try:
@@ -179,11 +146,11 @@ class GatewayKernel:
     async def restart(self) -> None:
         if self.ws is not None:
             self.ws.close()
-        await asyncio.to_thread(self.gw.api, "POST", f"/api/kernels/{self.id}/restart")
+        await asyncio.to_thread(api, self.gw, "POST", f"/api/kernels/{self.id}/restart")
         await self.connect()
 
     async def close(self) -> None:
         if self.ws is not None:
             self.ws.close()
         with contextlib.suppress(httpx.HTTPError):
-            await asyncio.to_thread(self.gw.api, "DELETE", f"/api/kernels/{self.id}")
+            await asyncio.to_thread(api, self.gw, "DELETE", f"/api/kernels/{self.id}")

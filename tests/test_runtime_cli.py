@@ -42,3 +42,26 @@ def test_kernel_env_info_and_bad_path(tmp_path):
     assert result.exit_code == 0 and "codeact's own interpreter" in result.output
     result = runner.invoke(kernel_env_app, ["info", "--kernel-env", str(tmp_path / "nope")])
     assert result.exit_code == 1 and "no such directory" in " ".join(result.output.split())
+
+
+def test_check_with_runtime_runs_the_attacks_on_gateway_kernels(monkeypatch):
+    """--runtime: no local bubblewrap check; the self-test gets a gateway config (the real
+    run through a gateway: tests/test_runtime_kernelspec_launch.py)."""
+    from codeact.runtime import selftest
+
+    seen = {}
+
+    def fake_run(**kw):
+        seen.update(kw)
+        return [selftest.AttackResult("a", True, "ok")]
+
+    monkeypatch.setattr(bwrap, "check_bwrap", lambda: (False, "must not be asked"))
+    monkeypatch.setattr(selftest, "run", fake_run)
+    r = CliRunner().invoke(cli.app, ["check", "--runtime", "http://127.0.0.1:1,http://h:2",
+                                     "--runtime-token", "t", "--runtime-kernel", "codeact"],
+                           terminal_width=200)
+    assert r.exit_code == 0, r.output
+    cfg = seen["config"]
+    assert (cfg.backend, cfg.gateway_urls, cfg.gateway_token, cfg.gateway_kernel) == (
+        "gateway", ("http://127.0.0.1:1", "http://h:2"), "t", "codeact")
+    assert selftest.is_remote(cfg) and "all 1 attacks blocked" in r.output

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from kernelspec_gateway import GatewayKernel, kernel_gateway
+from kernelspec_gateway import GatewayKernel, gateway_serving
 
 from codeact.runtime import cgroups, selftest
 from codeact.runtime.kernelspec import KernelspecError, KernelspecSettings, install
@@ -33,6 +33,7 @@ ISOLATION = ["read host secret env var", "read file in host home dir",
              "open a TCP connection", "see host processes", "kill or signal the host"]
 LIMITS = ["exhaust memory (30 GB)", "fill the disk (10 GB)", "fork bomb"]
 
+KERNEL = "codeact-test"
 SETTINGS = KernelspecSettings(memory_mb=1024, max_processes=64, file_size_mb=64,
                               tmp_size_mb=64, cpu_seconds=600)
 
@@ -44,10 +45,10 @@ def gateway(tmp_path_factory):
         pytest.skip("bubblewrap unusable here")
     pytest.importorskip("kernel_gateway")
     work = tmp_path_factory.mktemp("kgw")
-    where = install(SETTINGS, name="codeact-test", prefix=work / "prefix")
+    where = install(SETTINGS, name=KERNEL, prefix=work / "prefix")
     assert where == work / "prefix/share/jupyter/kernels/codeact-test"
     with selftest.host_bait(REPO) as host, \
-            kernel_gateway(work / "prefix/share/jupyter", "codeact-test", work) as gw:
+            gateway_serving(work / "prefix/share/jupyter", work) as gw:
         yield gw, host
 
 
@@ -74,7 +75,7 @@ async def run_attacks(kernel: GatewayKernel, host: selftest.Host,
 @pytest.mark.slow
 async def test_isolation_attacks_are_blocked_through_the_gateway(gateway):
     gw, host = gateway
-    kernel = await GatewayKernel.start(gw)
+    kernel = await GatewayKernel.start(gw, KERNEL)
     try:
         assert await run_attacks(kernel, host, by_name(ISOLATION)) == []
         # the sandbox as the kernel sees it: no network interface but loopback, read-only
@@ -95,7 +96,7 @@ async def test_isolation_attacks_are_blocked_through_the_gateway(gateway):
 @pytest.mark.slow
 async def test_the_specs_limits_apply_through_the_gateway(gateway):
     gw, host = gateway
-    kernel = await GatewayKernel.start(gw)
+    kernel = await GatewayKernel.start(gw, KERNEL)
     try:
         obs = await kernel.execute(
             "import resource as r\n"
@@ -111,7 +112,7 @@ async def test_the_specs_limits_apply_through_the_gateway(gateway):
 @pytest.mark.slow
 async def test_each_kernel_gets_its_own_cgroup_and_leaves_nothing_behind(gateway):
     gw, _ = gateway
-    kernel = await GatewayKernel.start(gw)
+    kernel = await GatewayKernel.start(gw, KERNEL)
     try:
         launcher = _launcher_of(kernel.id)
         assert launcher is not None
@@ -134,7 +135,7 @@ async def test_each_kernel_gets_its_own_cgroup_and_leaves_nothing_behind(gateway
 @pytest.mark.slow
 async def test_a_launcher_killed_with_sigkill_takes_its_sandbox_along(gateway):
     gw, _ = gateway
-    kernel = await GatewayKernel.start(gw)
+    kernel = await GatewayKernel.start(gw, KERNEL)
     try:
         launcher = _launcher_of(kernel.id)
         assert launcher is not None
@@ -147,6 +148,22 @@ async def test_a_launcher_killed_with_sigkill_takes_its_sandbox_along(gateway):
         assert not [p for p in tree if Path(f"/proc/{p}").exists()]
     finally:
         await kernel.close()
+
+
+@pytest.mark.slow
+def test_sandbox_check_runs_every_attack_through_the_gateway_session(gateway):
+    """`codeact sandbox check --runtime URL`: the whole self-test, through codeact's own
+    gateway session, on kernels of the codeact kernelspec."""
+    from typer.testing import CliRunner
+
+    from codeact.cli.root import app
+
+    gw, _ = gateway
+    r = CliRunner().invoke(app, ["sandbox", "check", "--runtime", gw.url, "--runtime-token",
+                                 gw.token, "--runtime-kernel", KERNEL],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert f"all {len(selftest.ATTACKS)} attacks blocked" in r.output, r.output
 
 
 def _launcher_of(kernel_id: str) -> int | None:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..errors import CodeactError
 from . import kernel_env
 
 app = typer.Typer(help="Inspect the code-execution sandbox.", no_args_is_help=True)
@@ -23,23 +24,50 @@ def _sandbox() -> None:
 
 
 @app.command()
-def check() -> None:
-    """Say whether bubblewrap and namespaces work, then run the attack self-test."""
+def check(
+    runtime: Annotated[str | None, typer.Option(
+        "--runtime", help="Run the attacks on kernels of these gateways instead "
+        "(URL[,URL...], e.g. http://127.0.0.1:8888; env CODEACT_RUNTIME is not read here: "
+        "without --runtime the local sandbox is checked).")] = None,
+    runtime_token: Annotated[str | None, typer.Option(
+        "--runtime-token", envvar="CODEACT_RUNTIME_TOKEN",
+        help="The gateways' token. Env: CODEACT_RUNTIME_TOKEN.")] = None,
+    runtime_kernel: Annotated[str | None, typer.Option(
+        "--runtime-kernel", envvar="CODEACT_RUNTIME_KERNEL",
+        help="The kernelspec to start on the gateways (one `codeact kernelspec install` "
+        "wrote). Env: CODEACT_RUNTIME_KERNEL.")] = None,
+) -> None:
+    """Say whether bubblewrap and namespaces work, then run the attack self-test (on a
+    gateway's kernels with --runtime)."""
     from . import selftest
+    from .sandboxes import SandboxConfig
     from .sandboxes.bwrap import check_bwrap
 
     console = Console()
-    ok, message = check_bwrap()
-    console.print(f"[bold]bubblewrap:[/] {'[green]ok[/]' if ok else '[red]unavailable[/]'}"
-                  f" - {message}")
-    if not ok:
-        raise typer.Exit(1)
+    config = None
+    if runtime:
+        urls = tuple(u.strip() for u in runtime.split(",") if u.strip())
+        config = SandboxConfig(backend="gateway", gateway_urls=urls, interrupt_grace=1.0)
+        if runtime_token:
+            config.gateway_token = runtime_token
+        if runtime_kernel:
+            config.gateway_kernel = runtime_kernel
+        console.print(f"[bold]kernels on:[/] {', '.join(urls)} (kernelspec "
+                      f"{config.gateway_kernel}); the bait (secret, files, port, process) is "
+                      "on this host: those attacks prove most when the gateway runs here")
+    else:
+        ok, message = check_bwrap()
+        console.print(f"[bold]bubblewrap:[/] {'[green]ok[/]' if ok else '[red]unavailable[/]'}"
+                      f" - {message}")
+        if not ok:
+            raise typer.Exit(1)
     logging.getLogger("codeact.runtime").setLevel(logging.ERROR)
     plan = selftest.cgroup_plan()
-    console.print("[bold]session cgroups:[/] "
-                  + ("[green]on[/] - " if plan.active else "[yellow]off[/] - ")
-                  + plan.describe())
-    if not plan.active:
+    if config is None:
+        console.print("[bold]session cgroups:[/] "
+                      + ("[green]on[/] - " if plan.active else "[yellow]off[/] - ")
+                      + plan.describe())
+    if config is None and not plan.active:
         console.print("  rlimits only: memory and CPU time are limited per process, not per "
                       "session; the session-wide attacks are skipped")
     table = Table(title="sandbox attack self-test")
@@ -48,7 +76,11 @@ def check() -> None:
     table.add_column("detail", overflow="fold")
     t0 = time.monotonic()
     with console.status("running attacks in a sandboxed kernel..."):
-        results = selftest.run()
+        try:
+            results = selftest.run(config=config)
+        except CodeactError as exc:  # the gateway refused or could not be reached
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(1) from None
     for r in results:
         verdict = "[green]blocked[/]" if r.blocked else "[bold red]NOT BLOCKED[/]"
         table.add_row(r.name, verdict, r.detail)
