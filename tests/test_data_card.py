@@ -11,7 +11,7 @@ def test_card_contents() -> None:
     text = card.render(
         st, run={"teacher": "qwen2.5-coder-1.5b", "seed": 7, "sources": ["math", "extra.jsonl"],
                  "source_types": {"extra.jsonl": "jsonl"}, "temperature": 0.0,
-                 "resample": 2, "difficulty": 3,
+                 "resample": 2, "difficulty": [2, 3],
                  "decontamination": {"suites": {"builtin": 96, "humaneval": 164},
                                      "skipped": {"thirdparty": "ImportError"},
                                      "hits": [{"task": "x"}]}},
@@ -25,7 +25,7 @@ def test_card_contents() -> None:
                    "| solved | 4 |", "| min_turns | 3 |", "builtin (96 tasks)",
                    "humaneval (164 tasks)", "not checked): thirdparty",
                    "Tasks dropped before collection: 1.", "code: " + "ab" * 32,
-                   "out/data.jsonl", "load_dataset", "| difficulty | 3 |",
+                   "out/data.jsonl", "load_dataset", "| difficulty | levels 2, 3, drawn per task |",
                    "| resample (retries of a repeated action) | 2 |",
                    "a code cell failed and a later cell ran cleanly): 1 of 1."):
         assert needle in text, needle

@@ -26,6 +26,13 @@ def test_generate_prints_tasks(tmp_path: Path) -> None:
     res = invoke("data", "generate", "--split", "heldout", "--seed", "1000000", "--n", "8",
                  "-o", out)
     assert res.exit_code == 0 and len(out.read_text().splitlines()) == 8
+    res = invoke("data", "generate", "--source", "frames,apis", "--n", "12", "--difficulty",
+                 "2-3")
+    lines = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
+    assert res.exit_code == 0 and {x["difficulty"] for x in lines} <= {2, 3}
+    assert any(x["files"] for x in lines) and any(x["tools"] for x in lines)
+    res = invoke("data", "generate", "--difficulty", "hard")
+    assert res.exit_code == 2 and "level" in res.output
 
 
 def test_collect_rejects_bad_options() -> None:
@@ -36,6 +43,7 @@ def test_collect_rejects_bad_options() -> None:
         (["--source", "nope"], "unknown source 'nope'"),
         (["--repair", "--keep-invalid"], "exclude each other"),
         (["--format", "csv"], "--format"),
+        (["--difficulty", "4"], "levels are 1, 2 and 3"),
     ):
         res = invoke("collect", "--model", "/nonexistent/model.gguf", *args)
         assert res.exit_code == 2, (args, res.output)

@@ -49,6 +49,24 @@ def test_difficulty_knob() -> None:
     assert size(hard) > size(easy)
     with pytest.raises(ValueError, match="difficulty"):
         gen.task(2, 0, difficulty=4)
+    # levels to draw from: each task's level comes from its own stream
+    drawn = [gen.task(2, i, difficulty=(2, 3)).metadata["difficulty"] for i in range(30)]
+    assert set(drawn) == {2, 3}
+    assert [gen.task(2, i, difficulty=[2, 3]).metadata["difficulty"] for i in range(30)] == drawn
+    mixed = [gen.task(2, i) for i in range(12)]  # all levels drawn: the same tasks as None
+    assert [t.instruction for t in mixed] == \
+        [gen.task(2, i, difficulty=(1, 2, 3)).instruction for i in range(12)]
+    with pytest.raises(ValueError, match="levels"):
+        gen.task(2, 0, difficulty=(2, 5))
+
+
+def test_parse_difficulty() -> None:
+    parse = generators.parse_difficulty
+    assert parse("3") == 3 and parse("2-3") == (2, 3) and parse("1,3") == (1, 3)
+    assert parse(None) is None and parse("mixed") is None and parse("2-2") == 2
+    for bad in ("4", "0-2", "hard", "1-"):
+        with pytest.raises(ValueError, match="level"):
+            parse(bad)
 
 
 def test_parse_sources_and_interleave() -> None:

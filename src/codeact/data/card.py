@@ -19,6 +19,15 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _levels(value: Any) -> str:
+    """The collection's --difficulty setting in words."""
+    if value in (None, ""):
+        return "all levels (1-3), drawn per task"
+    if isinstance(value, list | tuple):
+        return f"levels {', '.join(map(str, value))}, drawn per task"
+    return str(value)
+
+
 def render(st: Stats, *, run: dict[str, Any] | None = None,
            report: dict[str, Any] | None = None, filters: dict[str, Any] | None = None,
            prompts: dict[str, str] | None = None, files: dict[str, str] | None = None,
@@ -55,7 +64,7 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
             ["samples per task", run.get("samples", "?")],
             ["temperature", run.get("temperature", "?")],
             ["resample (retries of a repeated action)", run.get("resample", "?")],
-            ["difficulty", run.get("difficulty") or "mixed (1-3)"],
+            ["difficulty", _levels(run.get("difficulty"))],
             ["max turns", run.get("max_turns", "?")],
             ["action format", run.get("action_format", "code")],
             ["prompt (name: sha256)", "; ".join(f"{k}: {v}" for k, v in
@@ -70,6 +79,8 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         _table(["kind", "records"], [[k, n] for k, n in st.by_kind.items()]),
         "",
         _table(["assistant turns", "records"], [[t, n] for t, n in st.by_turns.items()]),
+        "",
+        _table(["difficulty", "records"], [[t, n] for t, n in st.by_difficulty.items()]),
         "",
         f"Tokens (message contents, chat template not included), counted with "
         f"`{st.tokenizer}`: {st.total_tokens} in all; per trajectory mean {tok['mean']}, "

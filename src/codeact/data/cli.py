@@ -54,6 +54,19 @@ Tokenizer = Annotated[str | None, typer.Option(
     help="Tokenizer for the card's token statistics (model spec; default: the teacher)")]
 
 
+DIFFICULTY_HELP = ("Task difficulty: a level 1-3, a range (2-3) or a list (1,3) drawn per "
+                   "task; default: all levels. Higher levels need more steps: more files, "
+                   "rows, hops, tools and bookings")
+
+
+def _levels(text: str | None) -> int | list[int] | None:
+    """The --difficulty text as CollectConfig takes it (a list, to stay JSON-friendly)."""
+    from codeact.data.generators import parse_difficulty
+
+    level = parse_difficulty(text)
+    return level if level is None or isinstance(level, int) else list(level)
+
+
 def _filter_config(keep_unsolved: bool, min_turns: int, keep_all_errors: bool, repair: bool,
                    keep_invalid: bool, no_dedup: bool, no_decontaminate: bool,
                    require_recovery: bool, keep_repeats: bool) -> Any:
@@ -104,8 +117,8 @@ def collect(
     n: Annotated[int, typer.Option("--n", min=1, help="Tasks to run (budget)")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the generated tasks")] = 1,
     split: Annotated[str, typer.Option(help="train | heldout (evaluation tasks)")] = "train",
-    difficulty: Annotated[int | None, typer.Option(
-        min=1, max=3, help="Fix the difficulty (1-3; default: mixed)")] = None,
+    difficulty: Annotated[str | None, typer.Option(
+        help=DIFFICULTY_HELP)] = None,
     *,
     settings: Settings,
     samples: Annotated[int, typer.Option(
@@ -150,7 +163,7 @@ def collect(
     formats = _formats(export_format)
     try:
         cfg = CollectConfig(sources=generators.parse_sources(source), n=n, seed=seed,
-                            split=split, difficulty=difficulty, samples=samples,
+                            split=split, difficulty=_levels(difficulty), samples=samples,
                             temperature=temperature, resample=settings.resample,
                             max_turns=max_turns, workers=workers,
                             backend=backend, ray_address=ray_address, max_hours=max_hours,
@@ -321,7 +334,7 @@ def generate(
     n: Annotated[int, typer.Option("--n", min=1, help="How many tasks")] = 10,
     seed: Annotated[int, typer.Option(help="Seed")] = 1,
     split: Annotated[str, typer.Option(help="train | heldout")] = "train",
-    difficulty: Annotated[int | None, typer.Option(min=1, max=3)] = None,
+    difficulty: Annotated[str | None, typer.Option(help=DIFFICULTY_HELP)] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write JSONL here instead of printing")] = None,
 ) -> None:
@@ -331,7 +344,8 @@ def generate(
 
     try:
         fams = [generators.get(s) for s in generators.parse_sources(source)]
-        tasks = generators.interleave(fams, n, seed, split=split, difficulty=difficulty)
+        tasks = generators.interleave(fams, n, seed, split=split,
+                                      difficulty=generators.parse_difficulty(difficulty))
     except ValueError as exc:
         raise _fail(str(exc)) from None
     lines = []

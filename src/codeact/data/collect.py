@@ -36,7 +36,7 @@ class CollectConfig:
     n: int = 100
     seed: int = 1
     split: str = "train"
-    difficulty: int | None = None
+    difficulty: int | list[int] | None = None  # a level, levels to draw from, None: all
     samples: int = 1
     temperature: float = 0.0
     resample: int = 2  # the agent's retries of a reply that repeats an action (0: off)

@@ -17,7 +17,7 @@ Family modules (``gen_math`` ...) import this module; the registry
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,8 @@ SUBMIT_FUNCTION = {
 }
 SPLITS = ("train", "heldout")
 DIFFICULTIES = (1, 2, 3)
+# A difficulty setting: one level, several levels to draw from per task, or None (all).
+Difficulty = int | Sequence[int] | None
 
 
 @dataclass
@@ -87,8 +89,9 @@ class Generator:
         return self.train_kinds if split == "train" else self.kinds
 
     def task(self, seed: int, index: int, *, split: str = "train", kind: str | None = None,
-             difficulty: int | None = None) -> Task:
-        """Task ``index`` of ``seed`` (deterministic)."""
+             difficulty: Difficulty = None) -> Task:
+        """Task ``index`` of ``seed`` (deterministic). ``difficulty``: a level, levels to
+        draw from, or None for all (:func:`draw_difficulty`)."""
         check_seed(seed, split)
         kinds = self.kinds_for(split)
         if kind is None:
@@ -98,11 +101,8 @@ class Generator:
         elif split == "train" and kind in self.heldout_kinds:
             raise ValueError(f"kind {self.name}/{kind} is held out: use split 'heldout'")
         rng = random.Random(f"{self.name}/{kind}/{seed}/{index}")
-        if difficulty is None:
-            difficulty = rng.choice(DIFFICULTIES)
-        elif difficulty not in DIFFICULTIES:
-            raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
-        spec = self.make(kind, rng, difficulty)
+        level = draw_difficulty(difficulty, rng)
+        spec = self.make(kind, rng, level)
         task_id = f"s{seed}-{index}"
         metadata = {
             "source": self.name,
@@ -112,7 +112,7 @@ class Generator:
             "task_id": task_id,
             "seed": seed,
             "index": index,
-            "difficulty": difficulty,
+            "difficulty": level,
             "split": split,
             "unseen_kind": kind in self.heldout_kinds,
             "reference_answer": spec.reference_answer,
@@ -130,7 +130,7 @@ class Generator:
                     format_instructions=spec.format_instructions, **fields)
 
     def generate(self, n: int, seed: int, *, split: str = "train", start: int = 0,
-                 difficulty: int | None = None) -> list[Task]:
+                 difficulty: Difficulty = None) -> list[Task]:
         """``n`` tasks of ``seed``: indices ``start .. start+n-1``, kinds in turn."""
         return [self.task(seed, i, split=split, difficulty=difficulty)
                 for i in range(start, start + n)]
@@ -142,6 +142,43 @@ def function_task_text(statement: str, name: str) -> tuple[str, dict[str, str]]:
     per_format = {fmt: f"{statement}\n{how.format(name=name)}"
                   for fmt, how in SUBMIT_FUNCTION.items()}
     return per_format["code"], per_format
+
+
+def draw_difficulty(difficulty: Difficulty, rng: random.Random) -> int:
+    """The level of one task: ``difficulty`` itself when it is one level, else drawn from
+    the task's own stream among the given levels (all three when None), so a task's level
+    never depends on other tasks. Levels drawn from all three give the same tasks as
+    before levels could be listed."""
+    if difficulty is None:
+        return rng.choice(DIFFICULTIES)
+    if isinstance(difficulty, int):
+        if difficulty not in DIFFICULTIES:
+            raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
+        return difficulty
+    levels = sorted(set(difficulty))
+    if not levels or any(x not in DIFFICULTIES for x in levels):
+        raise ValueError(f"difficulty levels must be among {DIFFICULTIES}")
+    return levels[0] if len(levels) == 1 else rng.choice(levels)
+
+
+def parse_difficulty(text: str | None) -> Difficulty:
+    """``"3"`` → 3, ``"2-3"`` → (2, 3), ``"1,3"`` → (1, 3), ``""``/``"mixed"``/None →
+    None (all levels); anything else is a ValueError naming the forms."""
+    if text is None or text.strip().lower() in ("", "mixed", "all"):
+        return None
+    t = text.strip()
+    try:
+        if "-" in t:
+            lo, hi = (int(x) for x in t.split("-", 1))
+            levels: tuple[int, ...] = tuple(range(lo, hi + 1))
+        else:
+            levels = tuple(int(x) for x in t.split(",") if x.strip())
+    except ValueError:
+        raise ValueError(f"difficulty {text!r}: give a level (2), a range (2-3) or a list "
+                         "(1,3) of levels 1-3") from None
+    if not levels or any(x not in DIFFICULTIES for x in levels):
+        raise ValueError(f"difficulty {text!r}: levels are 1, 2 and 3")
+    return levels[0] if len(levels) == 1 else levels
 
 
 def check_seed(seed: int, split: str) -> None:
@@ -159,7 +196,7 @@ def check_seed(seed: int, split: str) -> None:
 
 
 def interleave(families: Iterable[Generator], n: int, seed: int, *, split: str = "train",
-               difficulty: int | None = None) -> list[Task]:
+               difficulty: Difficulty = None) -> list[Task]:
     """``n`` tasks spread over ``families`` in turn (task ``i`` goes to family
     ``i % F``), so any prefix covers every family."""
     fams = list(families)

@@ -20,22 +20,28 @@ from codeact.data.generator_base import (
     DIFFICULTIES,
     HELDOUT_SEEDS,
     SPLITS,
+    Difficulty,
     Generator,
     Spec,
     check_seed,
+    draw_difficulty,
     interleave,
+    parse_difficulty,
 )
 
 __all__ = [
     "DIFFICULTIES",
     "HELDOUT_SEEDS",
     "SPLITS",
+    "Difficulty",
     "Generator",
     "Spec",
     "check_seed",
+    "draw_difficulty",
     "get",
     "interleave",
     "names",
+    "parse_difficulty",
     "parse_sources",
     "register",
 ]

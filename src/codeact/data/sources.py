@@ -109,7 +109,7 @@ class SourceSpec:
     n: int
     seed: int
     split: str = "train"
-    difficulty: int | None = None
+    difficulty: generators.Difficulty = None
     samples: int = 1
 
     def base_tasks(self) -> list[Task]:

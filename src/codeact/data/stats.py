@@ -19,6 +19,7 @@ class Stats:
     by_source_type: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, int] = field(default_factory=dict)
     by_turns: dict[int, int] = field(default_factory=dict)
+    by_difficulty: dict[str, int] = field(default_factory=dict)
     turns: list[int] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
     tokenizer: str = ""
@@ -55,6 +56,7 @@ def compute(records: Sequence[dict[str, Any]], count: Callable[[str], int] | Non
     src: Counter[str] = Counter()
     stype: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
+    levels: Counter[str] = Counter()
     for rec in records:
         meta = rec.get("metadata") or {}
         st.records += 1
@@ -62,6 +64,7 @@ def compute(records: Sequence[dict[str, Any]], count: Callable[[str], int] | Non
         stype[str(meta.get("source_type") or "unknown")] += 1
         kinds[f"{meta.get('family') or '?'}/{meta.get('kind') or '?'}"] += 1
         st.recovered += bool(meta.get("recovered"))
+        levels[str(meta.get("difficulty") or "-")] += 1
         n = assistant_turns(rec)
         st.turns.append(n)
         st.tokens.append(sum(count(str(m.get("content") or ""))
@@ -69,6 +72,7 @@ def compute(records: Sequence[dict[str, Any]], count: Callable[[str], int] | Non
     st.by_source, st.by_source_type = dict(src.most_common()), dict(stype.most_common())
     st.by_kind = dict(sorted(kinds.items()))
     st.by_turns = dict(sorted(Counter(st.turns).items()))
+    st.by_difficulty = dict(sorted(levels.items()))
     return st
 
 
