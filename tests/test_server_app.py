@@ -141,9 +141,14 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, runtime: str,
+           request: pytest.FixtureRequest) -> Iterator[ThreadServer]:
+    """The app with kernels on this machine, then with kernels on a real gateway."""
+    from gateway_helpers import runtime_config
+
     tmp = tmp_path_factory.mktemp("app")
-    with ThreadServer(make_app(tmp, max_sessions=3)) as srv:
+    sandbox = runtime_config(runtime, request)
+    with ThreadServer(make_app(tmp, max_sessions=3, sandbox=sandbox)) as srv:
         yield srv
 
 

@@ -1,0 +1,106 @@
+"""Gateways: URLs, token auth, health checks and least-loaded placement, against real
+``jupyter kernelgateway`` processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from gateway_helpers import remote_config, start_gateway
+
+from codeact.errors import CodeactError
+from codeact.runtime import Session
+from codeact.runtime.gateway import (
+    GatewayError,
+    GatewayLost,
+    GatewayPool,
+    GatewayUnavailable,
+    parse_urls,
+)
+
+pytest.importorskip("kernel_gateway", reason="needs the gateway extra")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """Two gateways that list their kernels (the placement counts them)."""
+    a = start_gateway(tmp_path_factory.mktemp("gw-a"))
+    b = start_gateway(tmp_path_factory.mktemp("gw-b"), token=a.token)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_urls_are_normalised_and_checked():
+    assert parse_urls(" http://a:1/, http://b:2 ,http://a:1") == ("http://a:1", "http://b:2")
+    assert parse_urls(["http://a:1,https://c"]) == ("http://a:1", "https://c")
+    assert parse_urls(None) == ()
+    with pytest.raises(ValueError, match="not a gateway URL: 'a:1'"):
+        parse_urls("a:1")
+
+
+def test_errors_are_codeact_errors():
+    for cls in (GatewayError, GatewayUnavailable, GatewayLost):
+        assert issubclass(cls, CodeactError) and issubclass(cls, RuntimeError)
+
+
+def test_kernels_go_to_the_least_loaded_gateway(pair):
+    a, b = pair
+    sessions = [Session(remote_config(a, b)) for _ in range(4)]
+    try:
+        for s in sessions:
+            s.start()
+        where = [s._kernel.gateway.url for s in sessions]
+        assert where.count(a.url) == 2 and where.count(b.url) == 2, where
+        assert {k["id"] for k in a.kernels()} | {k["id"] for k in b.kernels()} >= {
+            s._kernel.kernel_id for s in sessions}
+    finally:
+        for s in sessions:
+            s.close()
+
+
+def test_a_gateway_that_does_not_answer_is_skipped_and_reported(pair):
+    a, _ = pair
+    dead = _dead_url()
+    pool = GatewayPool([dead, a.url], a.token)
+    health = asyncio.run(pool.health())
+    assert health[a.url].startswith("ok")
+    assert "unreachable" in health[dead]
+    from codeact.runtime import SandboxConfig
+
+    cfg = SandboxConfig(backend="gateway", gateway_urls=(dead, a.url), gateway_token=a.token)
+    with Session(cfg) as s:
+        assert s._kernel.gateway.url == a.url
+        assert s.execute("1+1").result == "2"
+
+
+def test_no_usable_gateway_is_one_line(pair):
+    from codeact.runtime import SandboxConfig
+
+    a, _ = pair
+    cfg = SandboxConfig(backend="gateway", gateway_urls=(_dead_url(),))
+    with pytest.raises(GatewayUnavailable) as info:
+        Session(cfg).start()
+    assert "\n" not in str(info.value) and "no gateway could start a kernel" in str(info.value)
+    wrong = SandboxConfig(backend="gateway", gateway_urls=(a.url,), gateway_token="wrong")
+    with pytest.raises(GatewayUnavailable) as info:
+        Session(wrong).start()
+    assert "check the token" in str(info.value)
+
+
+def test_a_gateway_that_does_not_list_kernels_is_counted_by_its_placements(tmp_path):
+    gw = start_gateway(tmp_path, list_kernels=False)
+    try:
+        with Session(remote_config(gw)) as s:
+            assert s.execute("1+1").result == "2"
+            assert s._kernel.gateway.can_list is False
+            assert s._kernel.gateway.placed == 1
+    finally:
+        gw.stop()

@@ -1,0 +1,105 @@
+"""A kernel on a gateway: the workspace copy, and failure without loss (a gateway killed
+with SIGKILL mid-cell is noticed at once, the cell fails in one line, the next cell gets
+a new kernel on the other gateway with every file). Real ``jupyter kernelgateway``
+processes on 127.0.0.1; the kill lands once the cell's first output has arrived."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from gateway_helpers import remote_config, start_gateway
+
+from codeact.runtime import Session
+from codeact.runtime.gateway import GatewayLost, GatewayUnavailable
+
+pytest.importorskip("kernel_gateway", reason="needs the gateway extra")
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    a = start_gateway(tmp_path / "a")
+    b = start_gateway(tmp_path / "b", token=a.token)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def _kill_when_started(session: Session, gateway, code: str):
+    """Run ``code`` (which prints 'started' first); SIGKILL ``gateway`` once that output
+    has arrived. Returns (the exception execute raised, seconds from kill to it)."""
+    started = threading.Event()
+    killed_at: list[float] = []
+
+    def on_output(name: str, text: str) -> None:
+        if "started" in text:
+            started.set()
+
+    def killer() -> None:
+        assert started.wait(60)
+        gateway.kill()
+        killed_at.append(time.monotonic())
+
+    t = threading.Thread(target=killer)
+    t.start()
+    try:
+        session.execute(code, timeout=120, on_output=on_output)
+    except Exception as exc:  # noqa: BLE001 - the test inspects it
+        t.join()
+        return exc, time.monotonic() - killed_at[0]
+    t.join()
+    raise AssertionError("the cell finished although its gateway was killed")
+
+
+def test_a_killed_gateway_fails_the_cell_at_once_and_the_next_cell_moves(pair):
+    a, b = pair
+    with Session(remote_config(a, b)) as s:
+        if s._kernel.gateway.url != a.url:  # make a the one that dies
+            a, b = b, a
+        s.write_file("notes/kept.txt", "acknowledged before the crash")
+        assert s.execute("x = 41\nopen('made.txt', 'w').write('by the kernel')").ok
+        err, seconds = _kill_when_started(
+            s, a, "import time\nprint('started', flush=True)\ntime.sleep(60)")
+        assert isinstance(err, GatewayLost), err
+        assert seconds < 5, seconds  # seen at once, no hang
+        message = str(err)
+        assert "\n" not in message and a.url in message and "workspace files are kept" in message
+        assert not s.alive
+        obs = s.execute("'x' in dir(), open('notes/kept.txt').read(), open('made.txt').read()")
+        assert obs.ok, obs.error
+        assert obs.result == "(False, 'acknowledged before the crash', 'by the kernel')"
+        assert s._kernel.gateway.url == b.url
+
+
+def test_with_one_gateway_gone_the_next_cell_says_so_in_one_line(tmp_path):
+    gw = start_gateway(tmp_path)
+    try:
+        with Session(remote_config(gw)) as s:
+            err, seconds = _kill_when_started(
+                s, gw, "import time\nprint('started', flush=True)\ntime.sleep(60)")
+            assert isinstance(err, GatewayLost) and seconds < 5
+            with pytest.raises(GatewayUnavailable) as info:
+                s.execute("1+1")
+            assert "\n" not in str(info.value) and gw.url in str(info.value)
+    finally:
+        gw.stop()
+
+
+def test_workspace_changes_come_back_after_each_cell(gateway):
+    with Session(remote_config(gateway)) as s:
+        obs = s.execute("import os\nos.makedirs('d', exist_ok=True)\n"
+                        "open('d/a.bin', 'wb').write(bytes(range(256)) * 1000)\n"
+                        "open('gone.txt', 'w').write('x')")
+        assert obs.ok, obs.error
+        assert s.read_file("d/a.bin") == bytes(range(256)) * 1000
+        assert (s.workspace / "gone.txt").exists()
+        assert s.execute("os.remove('gone.txt')").ok
+        assert not (s.workspace / "gone.txt").exists()
+        assert s.list_files() == ["d/a.bin"]
+        s.write_file("from_host.txt", b"\x00\xff binary")
+        assert s.execute("open('from_host.txt', 'rb').read()").result == "b'\\x00\\xff binary'"
+        s.restart()  # a new kernel gets every file
+        assert s.execute("sorted(os.listdir('.')) if 'os' in dir() else "
+                         "sorted(__import__('os').listdir('.'))").result == \
+            "['d', 'from_host.txt']"
