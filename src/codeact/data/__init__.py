@@ -7,7 +7,8 @@ workspace files), ``gen_apis`` (third-party-style tool worlds); ``sources`` (ext
 ``datasets`` sources); ``checkers`` (named answer checkers); ``decontam`` (13-gram overlap
 with every registered evaluation suite); ``prompt`` (which system prompt a record used);
 ``collect`` (runs the teacher); ``filters``; ``export``; ``importer``; ``tokens``;
-``card`` (the dataset card); ``stats`` and ``show`` (looking at data); ``cli``.
+``card`` (the dataset card); ``stats`` and ``show`` (looking at data); ``sample`` (a
+small sample with its card, for ``examples/``); ``cli``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "heldout",
     "importer",
     "prompt",
+    "sample",
     "show",
     "sources",
     "stats",
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
         heldout,
         importer,
         prompt,
+        sample,
         show,
         sources,
         stats,

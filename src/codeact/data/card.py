@@ -31,8 +31,10 @@ def _levels(value: Any) -> str:
 def render(st: Stats, *, run: dict[str, Any] | None = None,
            report: dict[str, Any] | None = None, filters: dict[str, Any] | None = None,
            prompts: dict[str, str] | None = None, files: dict[str, str] | None = None,
-           title: str = "codeact trajectories") -> str:
-    """The card's Markdown text."""
+           title: str = "codeact trajectories",
+           sample_of: tuple[int, str] | None = None) -> str:
+    """The card's Markdown text. ``sample_of``: (kept trajectories, file) when the
+    records are a sample of a bigger dataset (``codeact data sample``)."""
     run = run or {}
     report = report or {}
     tok = st.summary(st.tokens)
@@ -53,6 +55,11 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         "CodeActInstruct schema: `{\"id\", \"conversations\": [{\"role\", \"content\"}], "
         "\"metadata\"}`. Made with `codeact collect` / `codeact data export`.",
         "",
+        *([f"This is a sample ({st.records} of the {sample_of[0]} kept trajectories of "
+           f"`{sample_of[1]}`), picked by `codeact data sample`: every source and kind in "
+           "turn, trajectories that fix a failed cell first. The settings, filters and "
+           "decontamination below are those of the whole collection.", ""]
+          if sample_of else []),
         "## Teacher and settings",
         "",
         _table(["setting", "value"], [

@@ -1,10 +1,12 @@
-"""``codeact collect`` and ``codeact data export | import | stats | show | generate``.
+"""``codeact collect`` and ``codeact data export | import | stats | show | sample |
+generate``.
 
     codeact collect --source all --n 500 --seed 1 -o results/train-1
     codeact data export results/train-1/raw.jsonl -o results/train-1-repaired --repair
     codeact data stats results/train-1/data.jsonl --plot hist.png
     codeact data show results/train-1/data.jsonl math/units/s1-3/qwen2.5-coder-1.5b/...
     codeact data import CodeActInstruct.jsonl sharegpt.jsonl -o mixed.jsonl
+    codeact data sample results/train-1 -o examples/trajectories --n 50
 """
 
 from __future__ import annotations
@@ -325,6 +327,28 @@ def show(
     except LookupError as exc:
         raise _fail(str(exc)) from None
     render(record, console)
+
+
+@app.command("sample")
+def sample_cmd(
+    source: Annotated[Path, typer.Argument(
+        help="A collection or dataset directory (with data.jsonl), or the file")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where the sample goes")
+                      ] = Path("examples/trajectories"),
+    n: Annotated[int, typer.Option("--n", min=1, help="Trajectories in the sample")] = 50,
+    seed: Annotated[int, typer.Option(help="Order within each kind")] = 0,
+) -> None:
+    """Write N kept trajectories (every kind in turn, self-debugging ones first) with a
+    dataset card: the sample of the data shipped in the repository."""
+    from codeact.data.sample import write_sample
+
+    try:
+        info = write_sample(source, output, n, seed=seed)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"wrote {info['records']} of {info['from']} trajectories ({info['kinds']} "
+                  f"kinds, {info['recovered']} fix a failed cell) to {info['path']} with "
+                  f"{output / 'README.md'}")
 
 
 @app.command()

@@ -1,0 +1,89 @@
+"""A small sample of a dataset for the repository (``examples/``), with its own card.
+
+``codeact data sample SRC -o examples/trajectories --n 50`` picks ``n`` kept trajectories
+from a collection (its ``data.jsonl``; the collection's settings and filter report come
+along from ``collection.json`` and ``filter_report.json``), spread over every source and
+kind in turn so each kind shows up, the ones that fix a failed cell first within a kind
+(self-debugging is what the recipe selects for), the rest in an order fixed by
+``--seed``. It writes ``data.jsonl`` (the CodeActInstruct schema, records unchanged) and
+``README.md`` (the dataset card of the sample, saying what it was drawn from), so a user
+sees what the pipeline makes without running it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from codeact.data import card, export, stats
+from codeact.data.build import read_manifest
+from codeact.data.tokens import approx_counter
+
+DATA = "data.jsonl"
+
+
+def pick(records: Sequence[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` records, kinds in turn (round robin over ``family/kind`` in sorted order);
+    within a kind, trajectories with a fixed error first, each group shuffled by ``seed``."""
+    if n < 1:
+        raise ValueError("the sample needs n >= 1")
+    rng = random.Random(seed)
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        meta = rec.get("metadata") or {}
+        by_kind[f"{meta.get('family') or '?'}/{meta.get('kind') or '?'}"].append(rec)
+    queues = []
+    for kind in sorted(by_kind):
+        fixed = [r for r in by_kind[kind] if (r.get("metadata") or {}).get("recovered")]
+        other = [r for r in by_kind[kind] if not (r.get("metadata") or {}).get("recovered")]
+        rng.shuffle(fixed)
+        rng.shuffle(other)
+        queues.append(fixed + other)
+    out: list[dict[str, Any]] = []
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def write_sample(src: str | Path, out_dir: str | Path, n: int = 50, *, seed: int = 0,
+                 title: str = "codeact trajectories (sample)") -> dict[str, Any]:
+    """Pick ``n`` trajectories of the collection or dataset at ``src`` (a directory with
+    ``data.jsonl``, or the file) and write them with a card into ``out_dir``."""
+    src = Path(src)
+    data = src / DATA if src.is_dir() else src
+    if not data.is_file():
+        raise FileNotFoundError(f"no {DATA} at {src}: run `codeact collect` (or `codeact "
+                                "data export`) first")
+    records = export.read_jsonl(data)
+    if not records:
+        raise ValueError(f"{data} holds no trajectory")
+    chosen = pick(records, n, seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    export.write_jsonl(chosen, out / DATA)
+    run = read_manifest(data.parent)
+    types = {str((r.get("metadata") or {}).get("source")):
+             str((r.get("metadata") or {}).get("source_type") or "") for r in chosen}
+    run = {**run, "source_types": {**types, **(run.get("source_types") or {})}}
+    report_path = data.parent / "filter_report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() \
+        else {}
+    prompts = {}
+    for r in chosen:
+        m = r.get("metadata") or {}
+        if m.get("prompt_name"):
+            prompts[str(m["prompt_name"])] = str(m.get("prompt_sha256") or "")
+    counter = approx_counter()
+    st = stats.compute(chosen, counter.count, counter.name)
+    text = card.render(st, run=run, report=report, filters=None, prompts=prompts,
+                       files={"jsonl": DATA}, title=title,
+                       sample_of=(len(records), str(data)))
+    (out / "README.md").write_text(text, encoding="utf-8")
+    return {"records": len(chosen), "from": len(records), "kinds": len(st.by_kind),
+            "recovered": st.recovered, "path": str(out / DATA)}

@@ -1,0 +1,79 @@
+"""`codeact data sample`: N kept trajectories, every kind in turn, fixes first, with a card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from codeact.cli import app
+from codeact.data.sample import pick, write_sample
+
+
+def rec(family: str, kind: str, i: int, recovered: bool = False) -> dict:
+    conv = [{"role": "system", "content": "s"}, {"role": "user", "content": f"task {i}"},
+            {"role": "assistant", "content": "<execute>\nprint(1)\n</execute>"},
+            {"role": "user", "content": "Observation:\n1"},
+            {"role": "assistant", "content": "<execute>\nfinal_answer(1)\n</execute>"}]
+    return {"id": f"{family}/{kind}/s1-{i}/teacher/code-max10-s0", "conversations": conv,
+            "metadata": {"source": family, "source_type": "generated", "family": family,
+                         "kind": kind, "recovered": recovered, "difficulty": 1 + i % 3,
+                         "prompt_name": "code", "prompt_sha256": "ab" * 32}}
+
+
+RECORDS = ([rec("math", "units", i) for i in range(10)]
+           + [rec("frames", "pivot", 10 + i, recovered=i == 7) for i in range(10)]
+           + [rec("apis", "clinic", 20 + i) for i in range(2)])
+
+
+def test_pick_spreads_over_kinds_and_puts_fixes_first() -> None:
+    got = pick(RECORDS, 7, seed=1)
+    kinds = [r["metadata"]["kind"] for r in got]
+    assert kinds[:3] == ["clinic", "pivot", "units"]  # sorted family/kind, in turn
+    assert kinds.count("clinic") == 2 and kinds.count("pivot") == 3
+    assert next(r for r in got if r["metadata"]["kind"] == "pivot")["metadata"]["recovered"]
+    assert pick(RECORDS, 7, seed=1) == got and pick(RECORDS, 7, seed=2) != got
+    assert len(pick(RECORDS, 100)) == len(RECORDS)
+    with pytest.raises(ValueError):
+        pick(RECORDS, 0)
+
+
+def _collection(tmp_path: Path) -> Path:
+    src = tmp_path / "collection"
+    src.mkdir()
+    (src / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    (src / "collection.json").write_text(json.dumps({
+        "teacher": "qwen2.5-coder-7b", "sources": ["all"], "seed": 1, "samples": 2,
+        "temperature": 0.7, "resample": 2}))
+    (src / "filter_report.json").write_text(json.dumps({
+        "total": 40, "funnel": [{"rule": "solved", "remaining": 22}]}))
+    return src
+
+
+def test_write_sample_and_its_card(tmp_path: Path) -> None:
+    info = write_sample(_collection(tmp_path), tmp_path / "examples" / "t", 5)
+    out = tmp_path / "examples" / "t"
+    lines = [json.loads(x) for x in (out / "data.jsonl").read_text().splitlines()]
+    assert len(lines) == 5 and info == {"records": 5, "from": 22, "kinds": 3, "recovered": 1,
+                                        "path": str(out / "data.jsonl")}
+    assert all(set(r) == {"id", "conversations", "metadata"} for r in lines)
+    card = (out / "README.md").read_text()
+    for needle in ("This is a sample (5 of the 22 kept trajectories", "qwen2.5-coder-7b",
+                   "| samples per task | 2 |", "| apis | generated | 2 |",
+                   "| frames/pivot | 2 |", "| solved | 22 |",
+                   "cell ran cleanly): 1 of 5."):
+        assert needle in card, needle
+    with pytest.raises(FileNotFoundError, match="codeact collect"):
+        write_sample(tmp_path / "nowhere", tmp_path / "x")
+
+
+def test_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "sample", str(_collection(tmp_path)), "-o",
+                              str(tmp_path / "ex"), "--n", "4"])
+    assert res.exit_code == 0, res.output
+    assert "wrote 4 of 22 trajectories (3 kinds" in res.output
+    res = runner.invoke(app, ["data", "sample", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "no data.jsonl" in res.output
