@@ -23,7 +23,13 @@ from kernelspec_gateway import GatewayKernel, gateway_serving
 
 from codeact.runtime import cgroups, selftest
 from codeact.runtime.kernelspec import KernelspecError, KernelspecSettings, install
-from codeact.runtime.kernelspec_launch import listen, read_connection
+from codeact.runtime.kernelspec_launch import (
+    OWNER_FILE,
+    listen,
+    mark_owner,
+    read_connection,
+    sweep_orphans,
+)
 from codeact.runtime.sandboxes.bwrap import check_bwrap
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,12 +146,19 @@ async def test_a_launcher_killed_with_sigkill_takes_its_sandbox_along(gateway):
         launcher = _launcher_of(kernel.id)
         assert launcher is not None
         tree = _descendants(launcher)
+        run_dirs = _open_dirs(launcher)
         os.kill(launcher, signal.SIGKILL)
         for _ in range(100):
             if not any(Path(f"/proc/{p}").exists() for p in tree):
                 break
             await asyncio.sleep(0.1)
         assert not [p for p in tree if Path(f"/proc/{p}").exists()]
+        assert run_dirs
+        # the killed launcher could not clean up: the next launcher (the gateway's own
+        # restart of the dead kernel, or this new kernel's) sweeps its run directory
+        other = await GatewayKernel.start(gw, KERNEL)
+        await other.close()
+        assert not [d for d in run_dirs if d.exists()]
     finally:
         await kernel.close()
 
@@ -272,3 +285,17 @@ def test_an_unsafe_spec_serves_plain_jupyter_client_with_interrupts(tmp_path, mo
             break
         time.sleep(0.1)
     assert not workspace.exists()
+
+
+def test_sweep_removes_only_run_dirs_whose_launcher_is_gone(tmp_path):
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead, alive, local = (tmp_path / f"codeact-{n}" for n in ("dead", "alive", "local"))
+    for d in (dead, alive, local):
+        (d / "workspace").mkdir(parents=True)
+    (dead / OWNER_FILE).write_text(f"{gone.pid} 1\n")
+    mark_owner(alive)
+    assert sweep_orphans(tmp_path) == 1
+    assert not dead.exists() and alive.exists() and local.exists()

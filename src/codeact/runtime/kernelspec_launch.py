@@ -17,7 +17,8 @@ So model code still has no network at all (its namespace has only its own loopba
 what it holds are five listening sockets that accept the gateway's connections and can
 open none. The launcher stays the kernel's parent: it relays SIGTERM, kills the sandbox
 when it dies itself (``PR_SET_PDEATHSIG``, even on SIGKILL), and removes the kernel's
-run directory and workspace when the kernel exits.
+run directory and workspace when the kernel exits; a launcher killed with SIGKILL cannot,
+so the next one removes what it left (:func:`sweep_orphans`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -39,17 +41,19 @@ from typing import Any
 from ..errors import CodeactError
 from . import kernel_env
 from . import workspace as wsfiles
-from .kernel_process import KernelProcess
+from .kernel_process import KernelProcess, run_base
 from .kernelspec import KernelspecError, KernelspecSettings, parse_launch_args
 from .sandboxes import LaunchRequest, LaunchSpec, SandboxBackend, SandboxConfig, get_backend
 
-__all__ = ["CHANNELS", "LISTEN_FDS", "launch", "listen", "main"]
+__all__ = ["CHANNELS", "LISTEN_FDS", "launch", "listen", "main", "mark_owner", "read_connection",
+           "sweep_orphans"]
 
 log = logging.getLogger("codeact.runtime")
 
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 LISTEN_FDS = "CODEACT_LISTEN_FDS"  # read by runtime/kernel/launcher.py
 BACKLOG = 128
+OWNER_FILE = "launcher.pid"  # in a kernel's run directory: the launcher that owns it
 
 # Kills this process when its parent (the launcher) dies, then becomes argv[2:].
 _PDEATHSIG = ("import ctypes, os, signal, sys\n"
@@ -91,6 +95,38 @@ def listen(ip: str, ports: list[int]) -> list[socket.socket]:
             s.close()
         raise KernelspecError(f"cannot listen on {host}: {exc}") from None
     return out
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time (clock ticks since boot), or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]
+
+
+def mark_owner(run_dir: Path) -> None:
+    """Record this launcher in ``run_dir`` (pid and start time, so a reused pid is not
+    taken for it), for :func:`sweep_orphans`."""
+    (run_dir / OWNER_FILE).write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
+
+
+def sweep_orphans(base: Path) -> int:
+    """Remove run directories under ``base`` whose launcher is gone (it was killed with
+    SIGKILL, e.g. by a gateway's forced shutdown, and could not clean up). Returns how
+    many. Directories without an owner file (local sessions') are never touched."""
+    removed = 0
+    for owner in base.glob(f"codeact-*/{OWNER_FILE}"):
+        try:
+            pid, started = owner.read_text().split()
+        except (OSError, ValueError):
+            continue
+        if _start_time(int(pid)) == started:
+            continue
+        shutil.rmtree(owner.parent, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class _ListeningBackend(SandboxBackend):
@@ -138,8 +174,10 @@ async def launch(settings: KernelspecSettings, connection_file: str) -> int:
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, lambda: None)  # interrupts come as messages
     try:
+        sweep_orphans(Path(run_base()))
         ipc = proc.make_run_dir()
         assert proc.run_dir is not None
+        mark_owner(proc.run_dir)
         workspace = proc.run_dir / "workspace"
         site = proc.run_dir / "site"
         workspace.mkdir(mode=0o700)
