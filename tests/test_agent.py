@@ -565,6 +565,9 @@ def test_a_repeated_successful_cell_stays_in_view_for_the_retry(session):
     retry_view = llm.calls[2]
     assert any(m["content"].startswith("<execute>print(6 * 7)") for m in retry_view)
     assert "whose output was: 42" in retry_view[-1]["content"]
+    # it worked: the note says to answer if that output does it, not to "fix" it
+    assert "If that output answers the task, give the answer now: call final_answer()" \
+        in retry_view[-1]["content"]
 
 
 def test_a_repeated_cell_whose_output_does_not_answer_is_hidden_for_the_retry(session):

@@ -124,6 +124,14 @@ class ActionFormat:
                      "that same code are left out above. The same action gives the same "
                      "result, so write a different one: fix what the output says is wrong, "
                      "or use what the outputs above already show.")
+    # the same, when the repeated action ran before without an error or a problem: seen
+    # with a 1.5B model, which re-sent the cell that had printed the right list instead of
+    # answering, and after "write a different one" went back to an older, failing cell
+    resample_done_note = ("Note: your last reply was not run, because {}. It ran before, so "
+                          "running it again gives the same output. If that output answers "
+                          "the task, give the answer now between <solution> and "
+                          "</solution>; if it does not, write the next step, a different "
+                          "one.")
 
     def system_prompt(self, tools: Sequence[Tool],
                       prompt: Prompt | None = None) -> str:  # pragma: no cover - abstract
@@ -161,6 +169,10 @@ class CodeFormat(ActionFormat):
     """Python code actions run in the sandboxed kernel."""
 
     name = "code"
+    resample_done_note = ("Note: your last reply was not run, because {}. It ran before, so "
+                          "running it again gives the same output. If that output answers "
+                          "the task, give the answer now: call final_answer() with it; if "
+                          "it does not, write the next step, a different one.")
 
     def system_prompt(self, tools: Sequence[Tool], prompt: Prompt | None = None,
                       packages: Sequence[str] = (), can_install: bool = False) -> str:

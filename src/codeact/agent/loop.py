@@ -345,6 +345,7 @@ class Agent:
                 break
             assert reply.completion is not None
             discarded.append(reply)
+            template = self.format.resample_note
             if (text := _action_text(action)) is not None:
                 if _failed_before(traj, text):
                     hidden.append(text)  # its output was an error: nothing worth keeping
@@ -352,13 +353,15 @@ class Agent:
                     hidden.append(text)  # copied from view, it would be copied again
                     if problem and problem not in said:
                         said.append(problem)
+                else:  # it worked and nothing was said against its output: answer?
+                    template = self.format.resample_done_note
             yield ResampledEvent(turn, attempt, reply.completion.text, reason)
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
                                               temperature=max(schedule, self.temperature),
                                               seed=self.seed + 1000 * turn + attempt,
-                                              note="\n".join([self.format.resample_note
-                                                               .format(reason), *said]),
+                                              note="\n".join([template.format(reason),
+                                                               *said]),
                                               hide=hidden)
             if again.completion is None:  # failed or interrupted: keep the last reply
                 break
