@@ -136,3 +136,20 @@ def test_policy_lists_are_canonical():
         p.check_resolved([("scikit-learn", "1"), ("pyyaml", "6")])
     with pytest.raises(ValueError, match="unknown package policy"):
         PackagePolicy(mode="maybe")
+
+
+def test_pip_on_a_gateway_kernel_installs_through_the_host(gateway):
+    """A remote kernel: the host installs (policy and cap as ever) and ships the overlay
+    over the comm bridge; the kernel unpacks it onto sys.path."""
+    from gateway_helpers import remote_config
+
+    pkg = "toolz"  # pure, in neither the kernel environment nor codeact's own
+    policy = PackagePolicy(deny=("requests",), max_mb=50)
+    with Session(remote_config(gateway, packages=policy)) as s:
+        assert s.execute(f"import {pkg}").error.name == "ModuleNotFoundError"
+        obs = s.execute(f"%pip install {pkg}", timeout=300)
+        assert obs.ok and obs.stdout.startswith(f"installing {pkg} ... done: {pkg} "), obs
+        obs = s.execute(f"import {pkg}\nprint({pkg}.__file__)")
+        assert obs.ok and "/codeact-site-" in obs.stdout, obs
+        denied = s.execute("!pip install requests").stdout
+        assert denied.startswith("installing requests ... failed: blocked by policy")

@@ -119,6 +119,32 @@ class RemoteKernel:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        """Place the kernel and set it up; when its gateway goes away during the start,
+        start again on another one (the pool leaves the broken one out)."""
+        tries = len(self.pool.gateways)
+        for attempt in range(tries):
+            try:
+                await self._start_once()
+                return
+            except (GatewayError, RuntimeError) as exc:
+                broken = self.gateway is not None and self.gateway.held_back
+                if not broken or attempt == tries - 1:
+                    raise
+                log.warning("session %s: starting a kernel on %s failed (%s); trying "
+                            "another gateway", self.s.id, self.gateway.url if self.gateway
+                            else "?", exc)
+                await self._abandon()
+
+    async def _abandon(self) -> None:
+        """Forget a half-started kernel whose gateway broke (a fresh ``died`` too)."""
+        if self.bridge is not None:
+            await self.bridge.close()
+        if self._client is not None:
+            self._client.close()
+        self._client, self.bridge, self.gateway, self.kernel_id = None, None, None, None
+        self.died = asyncio.get_running_loop().create_future()
+
+    async def _start_once(self) -> None:
         s, cfg = self.s, self.s.config
         self.gateway, self.kernel_id = await self.pool.place(cfg.gateway_kernel)
         self._client = GatewayChannels(self.gateway, self.kernel_id, self.died)
