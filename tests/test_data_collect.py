@@ -206,9 +206,28 @@ def test_generated_sources_are_collected(tmp_path: Path, capsys) -> None:
     obs = files_run["trajectory"]["turns"][0]["observation"]
     assert ".csv" in obs or ".json" in obs or ".log" in obs, obs
     assert {r["task_metadata"]["sample"] for r in raw} == {0, 1}
+    assert {r["task_metadata"]["agent_seed"] for r in raw} == {0, 7919}
     # identical samples (a deterministic teacher) are deduplicated
     assert len(result.build.records) == 4
     assert "kept 8/8" in capsys.readouterr().out
+
+
+def test_samples_of_a_task_draw_with_different_seeds(tmp_path: Path) -> None:
+    """With a backend that honours seeds, K samples of one task must not be one run K
+    times: each sample's agent samples with its own seed."""
+    class SeedRecorder(ScriptedLLM):
+        def _raw_stream(self, messages, request):
+            seeds.append((messages[1]["content"], request.seed))
+            return super()._raw_stream(messages, request)
+
+    seeds: list = []
+    src = tmp_path / "t.jsonl"
+    src.write_text(json.dumps({"instruction": "good: what is six times seven?",
+                               "expected": 42}) + "\n")
+    cfg = CollectConfig(sources=[str(src)], n=1, sandbox=SANDBOX, samples=3, temperature=0.7)
+    collect(cfg, tmp_path / "out", llm=SeedRecorder(teacher), progress=False, export=False)
+    first_turn = [seed for text, seed in seeds if text.startswith("good")][::3]
+    assert len(seeds) == 9 and len(set(first_turn)) == 3, seeds
 
 
 @pytest.mark.slow

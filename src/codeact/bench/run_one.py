@@ -117,7 +117,9 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                       temperature=cfg.temperature, prompt=cfg.prompt if
                       action_format == "code" else None, context_window=cfg.context_window,
                       resample=cfg.resample, hints=cfg.hints,
-                      chat=bool(task.metadata.get("chat")))
+                      chat=bool(task.metadata.get("chat")),
+                      # copies of one task (collection samples) draw with their own seeds
+                      seed=int(task.metadata.get("agent_seed") or 0))
         if cfg.task_timeout:
             def on_timeout() -> None:
                 timed_out.set()

@@ -144,12 +144,14 @@ class SourceSpec:
 
 
 def with_samples(tasks: list[Task], samples: int) -> list[Task]:
-    """K copies of each task named ``NAME@k`` (k from 0), sharing its checker and tools."""
+    """K copies of each task named ``NAME@k`` (k from 0), sharing its checker and tools.
+    Each copy's agent samples with its own seed (``agent_seed``): backends that honour a
+    seed (llama.cpp, vLLM, OpenAI) would otherwise draw the same run K times."""
     import dataclasses
 
     out = []
     for t in tasks:
         for k in range(samples):
-            meta = {**t.metadata, "sample": k, "base_task": t.name}
+            meta = {**t.metadata, "sample": k, "base_task": t.name, "agent_seed": 7919 * k}
             out.append(dataclasses.replace(t, name=f"{t.name}@{k}", metadata=meta))
     return out
