@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -490,3 +491,38 @@ def test_approval_mode_run_edit_skip(server: ThreadServer, page: Any) -> None:
     page.wait_for_selector(".approval .approve-run")
     page.click(".approval .approve-run")
     page.wait_for_selector(".exec .obs pre.stdout:has-text('plain run')")
+
+
+def test_serve_with_kernels_on_a_gateway(browser: Any, gateway: Any, tmp_path: Path) -> None:
+    """``codeact serve --runtime URL``: the chat app in a real browser, its kernel on a
+    real Jupyter Kernel Gateway (none started by the server itself)."""
+    from test_server_cli import ServerProcess
+
+    before = {k["id"] for k in gateway.kernels()}
+    srv = ServerProcess(f"sqlite:///{tmp_path / 'gw.db'}", tmp_path / "data",
+                        "--runtime", gateway.url, "--runtime-token", gateway.token)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#model option[value=scripted]", state="attached")
+        send(page, "please plot a sine wave")
+        page.wait_for_selector(".exec .obs pre.stdout:has-text('plotted 50')")
+        page.wait_for_selector(".exec .obs img.plot")
+        page.wait_for_function("document.querySelector('.exec .obs img.plot').naturalWidth > 0")
+        page.wait_for_selector(".bubble .answer strong:has-text('plotted 50')")
+        send(page, "run: import os\nopen('from_gateway.txt', 'w').write(str(os.getpid()))")
+        page.wait_for_selector(".msg.assistant:has-text('Running it.') >> nth=0")
+        page.wait_for_selector("#send:not([hidden])")
+        new = {k["id"] for k in gateway.kernels()} - before
+        assert len(new) == 1  # the conversation's kernel lives on the gateway
+        kids = subprocess.run(["ps", "-o", "args=", "--ppid", str(srv.proc.pid)],
+                              capture_output=True, text=True).stdout
+        assert "ipykernel" not in kids and "bwrap" not in kids  # nothing ran here
+        assert errors == [], errors
+        context.close()
+    finally:
+        srv.stop()
