@@ -97,6 +97,21 @@ def test_a_backend_that_cannot_work_here_fails_early():
         Session(sandbox="toy-missing")
 
 
+def test_the_gateway_backend_needs_a_url_and_reads_the_environment(monkeypatch):
+    monkeypatch.delenv("CODEACT_RUNTIME", raising=False)
+    with pytest.raises(SandboxUnavailable, match="needs a gateway URL"):
+        Session(sandbox="gateway")
+    with pytest.raises(SandboxUnavailable, match="not a gateway URL: 'gw:8888'"):
+        Session(SandboxConfig(backend="gateway", gateway_urls=("gw:8888",)))
+    monkeypatch.setenv("CODEACT_RUNTIME", "http://gw1:8888/, http://gw2:8888")
+    monkeypatch.setenv("CODEACT_RUNTIME_TOKEN", "t")
+    s = Session(sandbox="gateway")  # not started: nothing is contacted yet
+    assert s.remote and s.sandboxed and s.kernel_pid() is None
+    assert s.config.gateway_urls == ("http://gw1:8888", "http://gw2:8888")
+    assert (s.config.gateway_token, s.config.gateway_kernel) == ("t", "python3")
+    s.close()
+
+
 def test_session_code_has_no_backend_branches():
     """No comparison against a backend name or ``.backend`` left outside sandboxes/."""
     import ast
