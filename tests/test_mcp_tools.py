@@ -1,5 +1,5 @@
-"""MCP tools as codeact tools: stubs, values, errors, in the sandboxed kernel and in the
-agent loop, against the real demo server over stdio and HTTP."""
+"""MCP tools as codeact tools: stubs, values, errors, in the sandboxed kernel (local and on
+a gateway) and in the agent loop, against the real demo server over stdio and HTTP."""
 
 import base64
 import sys
@@ -24,9 +24,13 @@ def loaded():
 
 
 @pytest.fixture(scope="module")
-def kernel(loaded):
+def kernel(loaded, runtime, request):
+    """A kernel with the MCP tools: local (unix-socket bridge), then on a real gateway
+    (comm-message bridge)."""
+    from gateway_helpers import runtime_config
+
     tools, _ = loaded
-    with Session(tools=list(tools.values())) as s:
+    with Session(runtime_config(runtime, request), tools=list(tools.values())) as s:
         yield s
 
 
