@@ -29,3 +29,12 @@ def test_card_contents() -> None:
                    "| resample (retries of a repeated action) | 2 |",
                    "a code cell failed and a later cell ran cleanly): 1 of 1."):
         assert needle in text, needle
+
+
+def test_card_describes_the_generator_families() -> None:
+    recs = [{"id": f"r{i}", "conversations": [{"role": "assistant", "content": "x"}],
+             "metadata": {"source": src, "family": src, "kind": kind}}
+            for i, (src, kind) in enumerate([("frames", "pivot"), ("apis", "clinic")])]
+    text = card.render(stats.compute(recs))
+    assert "| frames | pandas data work" in text and "| reshape |" in text
+    assert "| apis | third-party-style tool worlds" in text and "| auction |" in text

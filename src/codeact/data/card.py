@@ -19,6 +19,21 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _families(st: Stats) -> list[str]:
+    """What each generator family in the data is, and its held-out kinds (never in a
+    training split), as a table and a blank line; nothing when no family is present."""
+    from codeact.data import generators
+
+    rows = []
+    for name in st.by_source:
+        if name in generators.names():
+            gen = generators.get(name)
+            rows.append([name, gen.description, ", ".join(gen.heldout_kinds) or "-"])
+    if not rows:
+        return []
+    return [_table(["family", "tasks", "held out (never trained on)"], rows), ""]
+
+
 def _levels(value: Any) -> str:
     """The collection's --difficulty setting in words."""
     if value in (None, ""):
@@ -83,6 +98,7 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         _table(["source", "type", "records"], [
             [s, run.get("source_types", {}).get(s, ""), n] for s, n in st.by_source.items()]),
         "",
+        *_families(st),
         _table(["kind", "records"], [[k, n] for k, n in st.by_kind.items()]),
         "",
         _table(["assistant turns", "records"], [[t, n] for t, n in st.by_turns.items()]),
