@@ -109,6 +109,26 @@ def test_sandbox_option_and_variable(scripted, monkeypatch):
     assert "contradicts sandbox 'bwrap'" in " ".join(result.output.split())
 
 
+def test_run_and_chat_with_kernels_on_a_gateway(scripted, gateway, tmp_path):
+    scripted(["<execute>import os\nprint(os.getcwd().startswith('/tmp/codeact-ws-'))"
+              "\nopen('made.txt', 'w').write('remote')</execute>", "<solution>done"])
+    ws = tmp_path / "ws"
+    before = len(gateway.log.read_text().split("POST /api/kernels"))
+    result = runner.invoke(app, ["run", "x", "--runtime", gateway.url,
+                                 "--runtime-token", gateway.token, "--workspace", str(ws)])
+    assert result.exit_code == 0, result.output
+    assert "True" in result.output and "stopped: solution" in result.output
+    assert (ws / "made.txt").read_text() == "remote"  # the workspace came back
+    assert len(gateway.log.read_text().split("POST /api/kernels")) == before + 1
+    scripted(["<execute>print(21 * 2)</execute>", "It is 42."])
+    result = runner.invoke(app, ["chat", "--runtime", gateway.url, "--runtime-token",
+                                 gateway.token], input="what is 21*2?\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert "It is 42." in result.output
+    result = runner.invoke(app, ["run", "x", "--runtime", "ftp://nope"])
+    assert result.exit_code == 2 and "not a gateway URL" in result.output
+
+
 def test_chat_commands(scripted, tmp_path):
     scripted(["<execute>n = 2</execute>", "n is 2.", "Hello again."])
     saved = tmp_path / "chat.json"
