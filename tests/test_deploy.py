@@ -10,6 +10,7 @@ Dockerfiles (parsed; the kernel image's ``codeact kernelspec install`` line is r
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -232,3 +233,86 @@ def test_docs_walk_through_every_file():
     text = (REPO / "docs/deploy.md").read_text()
     for p in [*K8S.glob("*.yaml"), *DOCKER.glob("*.Dockerfile")]:
         assert p.name in text, f"docs/deploy.md never mentions {p.name}"
+
+
+EG = Path(os.environ.get("CODEACT_TEST_EG",
+                         REPO / ".venv-gateway/bin/jupyter-enterprisegateway"))
+
+
+@pytest.mark.slow
+def test_the_kernel_tier_blocks_every_attack_on_a_real_enterprise_gateway(tmp_path):
+    """The kernel image's tier, without the image: Enterprise Gateway from the image's own
+    lock (.ci/run makes .venv-gateway), its EG_* settings and CMD from the Dockerfile, the
+    kernelspec from the Dockerfile's install line, the kernelspec name the web tier asks
+    for from the ConfigMap; codeact's gateway session runs the whole attack self-test."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    import httpx
+
+    from codeact.runtime import selftest
+    from codeact.runtime.sandboxes import SandboxConfig
+    from codeact.runtime.sandboxes.bwrap import check_bwrap
+
+    if not EG.exists():
+        pytest.skip(f"no Enterprise Gateway at {EG} (.ci/run makes .venv-gateway)")
+    if not check_bwrap()[0]:
+        pytest.skip("bubblewrap unusable here")
+    args = kernelspec_install_args()
+    args["--prefix"] = str(tmp_path)
+    args.pop("--kernel-env")  # the image's path; here the host's default kernel env
+    from codeact.cli.root import app
+
+    r = CliRunner().invoke(app, ["kernelspec", "install", *[x for a in args.items() for x in a]])
+    assert r.exit_code == 0, r.output
+    df = dockerfile("kernel.Dockerfile")
+    (cmd,) = [json.loads(s["value"]) for s in df.structure if s["instruction"] == "CMD"]
+    assert cmd[:2] == ["jupyter", "enterprisegateway"]
+    port, token = _free_port(), "t0ken"
+    argv = [str(EG), *[a for a in cmd[2:] if not a.startswith(("--ip=", "--port="))],
+            "--ip=127.0.0.1", f"--port={port}"]
+    env = {**os.environ, **{k: v for k, v in df.envs.items() if k.startswith("EG_")},
+           "EG_AUTH_TOKEN": token, "JUPYTER_PATH": str(tmp_path / "share/jupyter"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    if os.geteuid() == 0:  # the image runs as uid 10001; Enterprise Gateway refuses root
+        env |= {"EG_UNAUTHORIZED_USERS": "nobody-at-all", "EG_PROHIBITED_UIDS": "99999"}
+    log = tmp_path / "eg.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=tmp_path, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/api", timeout=1, headers={
+                        "Authorization": f"token {token}"}).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        kernel = objects("ConfigMap")["codeact-config"]["data"]["CODEACT_RUNTIME_KERNEL"]
+        config = SandboxConfig(backend="gateway", gateway_urls=(url,), gateway_token=token,
+                               gateway_kernel=kernel, interrupt_grace=1.0)
+        results = selftest.run(config=config, checkout=REPO)
+        assert len(results) == len(selftest.ATTACKS)
+        assert [f"{r.name}: {r.detail}" for r in results if not r.blocked] == []
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

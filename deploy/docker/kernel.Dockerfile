@@ -17,15 +17,17 @@ RUN apt-get update \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY requirements/ requirements/
+COPY deploy/docker/gateway-lock.txt deploy/docker/
 COPY src/ src/
 # Three environments: codeact (the launcher), the kernels' own (data stack, pinned by
-# src/codeact/runtime/kernel_env.lock) and Enterprise Gateway's (its pins do not meet
-# codeact's lock; the gateway only runs the kernelspec's argv, so they need not).
+# src/codeact/runtime/kernel_env.lock) and Enterprise Gateway's (gateway-lock.txt: its
+# pins do not meet codeact's lock; the gateway only runs the kernelspec's argv, so they
+# need not). tests/test_deploy.py runs this gateway, from the same lock, in CI.
 RUN python -m venv /opt/codeact \
     && /opt/codeact/bin/pip install -c requirements/lock.txt . \
     && /opt/codeact/bin/codeact kernel-env create --path /opt/codeact/kernel-env \
     && python -m venv /opt/gateway \
-    && /opt/gateway/bin/pip install "jupyter_enterprise_gateway==3.3.0" \
+    && /opt/gateway/bin/pip install -r deploy/docker/gateway-lock.txt \
     && /opt/codeact/bin/codeact kernelspec install --name codeact --prefix /opt/gateway \
         --kernel-env /opt/codeact/kernel-env --sandbox bwrap --memory-mb 4096 \
         --max-processes 256 --cpu-seconds 3600 --cgroups auto \
