@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from gateway_helpers import remote_config, start_gateway
@@ -103,3 +104,6 @@ def test_workspace_changes_come_back_after_each_cell(gateway):
         assert s.execute("sorted(os.listdir('.')) if 'os' in dir() else "
                          "sorted(__import__('os').listdir('.'))").result == \
             "['d', 'from_host.txt']"
+        remote_dir = s.execute("__import__('os').getcwd()").result.strip("'")
+        assert remote_dir.startswith("/tmp/codeact-ws-") and Path(remote_dir).is_dir()
+    assert not Path(remote_dir).exists()  # the gateway-side copy went with the kernel

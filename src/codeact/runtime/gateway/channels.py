@@ -45,6 +45,7 @@ class GatewayChannels(ProtocolClient):
         self.ws: WebSocketClientConnection | None = None
         self.lost: str | None = None  # why the channels ended, in words
         self._sock: socket.socket | None = None
+        self.busy_with: set[str] = set()  # requests the kernel said it is busy with
 
     @property
     def connected(self) -> bool:
@@ -109,7 +110,23 @@ class GatewayChannels(ProtocolClient):
                 self._end(f"the kernel died on gateway {self.gateway.url} (the gateway "
                           f"reported it {state})", gateway_down=False)
                 return
+            if channel == "iopub" and msg.get("msg_type") == "status":
+                self._track(msg)
             self.deliver(channel, msg)
+
+    def _track(self, msg: dict) -> None:
+        """Which requests the kernel is busy with (from its busy/idle status messages)."""
+        parent = (msg.get("parent_header") or {}).get("msg_id")
+        state = (msg.get("content") or {}).get("execution_state")
+        if parent and state == "busy":
+            self.busy_with.add(parent)
+        elif parent and state == "idle":
+            self.busy_with.discard(parent)
+
+    @property
+    def idle(self) -> bool:
+        """The kernel is not running anything we know of (so a request is answered now)."""
+        return not self.busy_with
 
     def _quickack(self) -> None:
         """ACK at once. Gateways do not set TCP_NODELAY on their side, so each small frame

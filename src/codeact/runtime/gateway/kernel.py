@@ -175,8 +175,9 @@ class RemoteKernel:
         if self.bridge is not None:
             await self.bridge.close()
         client = self._client
-        if client is not None and client.connected:
-            try:  # a temporary workspace on the gateway goes with the kernel
+        if client is not None and client.connected and client.idle:
+            try:  # a temporary workspace on the gateway goes with the kernel (not when
+                # a stuck cell would make the request wait)
                 await asyncio.wait_for(client.run_silent(
                     "__import__('codeact_files').drop()", 5.0), 5.0)
             except Exception:
