@@ -282,3 +282,33 @@ def test_ray_backend_rebuilds_generated_tasks(tmp_path: Path) -> None:
         assert again.ran == 0
     finally:
         ray.shutdown()
+
+
+def test_new_families_solve_end_to_end_through_the_agent(tmp_path: Path) -> None:
+    """A teacher that runs each task's own reference in the kernel and submits it with
+    final_answer: frames (pandas on the workspace files), apis (third-party tools over
+    the bridge) and coding (a function submitted as code) are all solved and kept."""
+    from codeact.data.sources import SourceSpec
+
+    spec = SourceSpec(["frames", "apis", "coding"], n=6, seed=17)
+    by_text = {t.instruction: t for t in spec.base_tasks()}
+
+    def solver(messages: list[dict]) -> str:
+        task = by_text[messages[1]["content"]]
+        turn = sum(1 for m in messages if m["role"] == "assistant")
+        meta = task.metadata
+        if "entry_point" in meta:  # coding: define, then submit the function itself
+            return [f"<execute>\n{meta['reference_answer']}</execute>",
+                    f"<execute>\nfinal_answer({meta['entry_point']})\n</execute>"][min(turn, 1)]
+        return [f"<execute>\n{meta['solution_code']}print(answer)\n</execute>",
+                "<execute>\nfinal_answer(answer)\n</execute>"][min(turn, 1)]
+
+    cfg = CollectConfig(sources=["frames", "apis", "coding"], n=6, seed=17, sandbox=SANDBOX)
+    result = collect(cfg, tmp_path, llm=ScriptedLLM(solver), progress=False,
+                     fcfg=filters.FilterConfig(min_turns=0))
+    raw = [json.loads(x) for x in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    assert len(raw) == 6 and all(r["success"] for r in raw), [
+        (r["task"], r["answer"], r["check_detail"]) for r in raw if not r["success"]]
+    assert result.build is not None and len(result.build.records) == 6
+    assert {r["metadata"]["family"] for r in result.build.records} == \
+        {"frames", "apis", "coding"}
