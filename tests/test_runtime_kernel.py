@@ -64,3 +64,39 @@ def test_the_package_ships_in_the_wheel():
     assert conf["tool"]["setuptools"]["packages"]["find"]["where"] == ["src"]
     pkg = Path(kernel.__file__).parent
     assert (pkg / "__init__.py").is_file() and pkg.parent.joinpath("__init__.py").is_file()
+
+
+def test_the_launcher_adopts_listening_sockets_passed_by_port():
+    """$CODEACT_LISTEN_FDS: a zmq bind to tcp://IP:PORT adopts the inherited socket for
+    PORT (a plain bind would fail: the socket is still open and listening) and the
+    variable is gone before user code runs. The gateway kernelspec launcher relies on it."""
+    import os
+    import socket
+
+    import zmq
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(8)
+    port, fd = held.getsockname()[1], held.fileno()
+    os.set_inheritable(fd, True)
+    code = (source("launcher").replace('if __name__ == "__main__":\n    main()\n', "")
+            + "adopt_listen_fds()\n"
+            + "assert 'CODEACT_LISTEN_FDS' not in os.environ\n"
+            + "import zmq\ns = zmq.Context().socket(zmq.REP)\n"
+            + f"s.bind('tcp://127.0.0.1:{port}')\ns.send(b'pong:' + s.recv())\n")
+    child = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,),
+                             env={**os.environ, "CODEACT_LISTEN_FDS": f"{port}:{fd}"},
+                             stderr=subprocess.PIPE)
+    held.close()  # only the child holds the listening socket now
+    req = zmq.Context.instance().socket(zmq.REQ)
+    req.RCVTIMEO = 20_000
+    req.LINGER = 0
+    try:
+        req.connect(f"tcp://127.0.0.1:{port}")
+        req.send(b"ping")
+        assert req.recv() == b"pong:ping"
+    finally:
+        req.close()
+        _, err = child.communicate(timeout=20)
+    assert child.returncode == 0, err.decode()
