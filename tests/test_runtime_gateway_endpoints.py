@@ -104,3 +104,21 @@ def test_a_gateway_that_does_not_list_kernels_is_counted_by_its_placements(tmp_p
             assert s._kernel.gateway.placed == 1
     finally:
         gw.stop()
+
+
+def test_a_kernelspec_outside_codeacts_sandbox_is_said_once(pair, caplog):
+    import logging
+
+    a, _ = pair
+    from codeact.runtime import SandboxConfig
+
+    cfg = SandboxConfig(backend="gateway", gateway_urls=(a.url,), gateway_token=a.token)
+    with caplog.at_level(logging.WARNING, logger="codeact.runtime"):
+        with Session(cfg) as s, Session(cfg) as t:
+            assert s.execute("1").ok and t.execute("2").ok
+    said = [r.message for r in caplog.records if "not in codeact's sandbox" in r.message]
+    assert len(said) <= 1  # once per gateway and kernelspec (maybe said earlier already)
+    pool = GatewayPool([a.url], a.token)
+    asyncio.run(pool.gateways[0].warn_if_unsandboxed("python3"))
+    assert any("'python3'" in r.message and "not a codeact kernelspec" in r.message
+               for r in caplog.records)

@@ -77,6 +77,7 @@ class Gateway:
         self.last_error: str | None = None
         self.can_list = True  # the gateway lists its kernels (else: count our own)
         self.placed = 0  # kernels this process has running there
+        self.checked_specs: set[str] = set()  # kernelspecs whose sandbox was looked at
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -167,6 +168,25 @@ class Gateway:
         except GatewayError as exc:
             if exc.status != 404:
                 log.info("could not delete kernel %s on %s: %s", kernel_id, self.url, exc)
+
+    async def warn_if_unsandboxed(self, name: str) -> None:
+        """Say once per kernelspec when the gateway's kernels are not in codeact's sandbox
+        (the spec is not one ``codeact kernelspec install`` wrote, or it says ``none``)."""
+        if name in self.checked_specs:
+            return
+        self.checked_specs.add(name)
+        try:
+            spec = await self.request("GET", f"/api/kernelspecs/{quote(name)}")
+        except GatewayError:
+            return
+        meta = ((spec or {}).get("spec") or {}).get("metadata") or {}
+        sandbox = (meta.get("codeact") or {}).get("sandbox") if isinstance(
+            meta.get("codeact"), dict) else None
+        if sandbox != "bwrap":
+            log.warning("kernels of kernelspec %r on gateway %s are not in codeact's sandbox "
+                        "(%s): model code runs with the gateway user's rights on the "
+                        "gateway's machine; see `codeact kernelspec install`", name, self.url,
+                        "its sandbox is 'none'" if sandbox else "not a codeact kernelspec")
 
     async def interrupt_kernel(self, kernel_id: str) -> None:
         await self.request("POST", f"/api/kernels/{quote(kernel_id)}/interrupt")
