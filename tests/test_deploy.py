@@ -172,8 +172,54 @@ def test_the_web_containers_flags_are_codeact_serves():
         assert re.search(rf"{re.escape(flag)}\b", text), flag
     probe = web["readinessProbe"]["httpGet"]["path"]
     from codeact.server.routes.meta import router
+    from codeact.server.security import PUBLIC_PREFIXES
 
     assert probe in {getattr(r, "path", None) for r in router.routes}
+    assert probe.startswith(PUBLIC_PREFIXES)  # probes carry no token
+
+
+@pytest.mark.slow
+def test_the_web_container_starts_with_its_manifests_args_and_env(tmp_path):
+    """`codeact serve` with the Deployment's args and the env the manifests give it
+    (ConfigMap, the example Secret; SQLite for the database URL), gateways not yet up:
+    it must start and answer its probe."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    (web,) = [c for c in containers() if c["image"].startswith("codeact-web")]
+    secret = objects("Secret")["codeact-secrets"]["stringData"]
+    env = dict(objects("ConfigMap")["codeact-config"]["data"])
+    for e in web["env"]:
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        env[e["name"]] = secret[ref["key"]] if ref else e["value"]
+    env["CODEACT_DB_URL"] = f"sqlite:///{tmp_path}/server.db"
+    port = _free_port()
+    args = [a.replace("$(CODEACT_DB_URL)", env["CODEACT_DB_URL"]) for a in web["args"]]
+    args = [str(tmp_path) if a == "/data" else a for a in args]
+    args[args.index("--port") + 1] = str(port)
+    proc = subprocess.Popen([sys.executable, "-m", "codeact.cli", *args],
+                            env={**os.environ, **env, "HOME": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}{web['readinessProbe']['httpGet']['path']}",
+                              timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+        private = httpx.get(f"http://127.0.0.1:{port}/api/conversations", timeout=5)
+        assert private.status_code == 401  # the token from the Secret is in force
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 def dockerfile(name: str) -> Any:
