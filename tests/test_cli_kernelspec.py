@@ -48,3 +48,13 @@ def test_an_unsafe_spec_says_so(prefix):
     r = CliRunner().invoke(app, ["kernelspec", "install", "--name", "n", "--prefix",
                                  str(prefix), "--sandbox", "none"])
     assert r.exit_code == 0 and "UNSAFE" in r.output
+
+
+def test_install_warns_where_the_sandbox_cannot_run(prefix, monkeypatch):
+    from codeact.runtime.sandboxes import bwrap
+
+    monkeypatch.setattr(bwrap, "check_bwrap", lambda: (False, "no user namespaces"))
+    r = CliRunner().invoke(app, ["kernelspec", "install", "--name", "w", "--prefix",
+                                 str(prefix)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "no user namespaces" in r.output
+    assert (prefix / "share/jupyter/kernels/w/kernel.json").exists()

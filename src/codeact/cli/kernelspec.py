@@ -91,6 +91,14 @@ def install_cmd(
         raise fail(str(exc)) from None
     if sandbox == "none":
         console.print("[bold red]UNSAFE:[/] kernels of this spec run WITHOUT a sandbox")
+    else:  # a warning, not an error: an image build cannot create namespaces either
+        from codeact.runtime.sandboxes import bwrap
+
+        ok, why = bwrap.check_bwrap()
+        if not ok:
+            console.print(f"[yellow]warning:[/] the sandbox does not work here ({why}); "
+                          "kernels of this spec start only where it does (check with "
+                          "`codeact sandbox check`)")
     console.print(f"installed kernelspec [bold]{name}[/] in {path}")
 
 
