@@ -44,6 +44,26 @@ SETTINGS = KernelspecSettings(memory_mb=1024, max_processes=64, file_size_mb=64,
                               tmp_size_mb=64, cpu_seconds=600)
 
 
+THROUGH_OWN_SOCKETS = """
+import os, socket
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        if not os.readlink(f'/proc/self/fd/{fd}').startswith('socket:'):
+            continue
+        s = socket.socket(fileno=os.dup(int(fd)))
+    except OSError:
+        continue
+    if s.family in (socket.AF_INET, socket.AF_INET6):
+        for addr in [('127.0.0.1', PORT), ('1.1.1.1', 53)]:
+            try:
+                s.connect(addr)
+                print('CONNECTED')
+            except OSError as e:
+                print(type(e).__name__)
+    s.close()
+"""
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     """The spec in a temp prefix, the self-test's bait, a gateway serving the spec."""
@@ -95,6 +115,11 @@ async def test_isolation_attacks_are_blocked_through_the_gateway(gateway):
             "'CODEACT', 'JUPYTER'))))\n")
         assert obs.stdout.split("\n")[:4] == ["['lo']", "/workspace 1000 sandbox",
                                               "False True", "[]"], obs
+        # the only host-network sockets it holds, the kernel's own (listening, and the
+        # gateway's accepted connections), reach nothing else
+        obs = await kernel.execute(THROUGH_OWN_SOCKETS.replace("PORT", str(host.port)))
+        tried = obs.stdout.split()
+        assert tried and "CONNECTED" not in tried and not host.accepted, obs
     finally:
         await kernel.close()
 
