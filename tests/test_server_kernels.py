@@ -95,10 +95,13 @@ def test_a_gateway_killed_mid_run_loses_nothing_acknowledged(tmp_path: Path) -> 
             assert "\n" not in text.strip() and victim.url in text
             events = c.chat(cid, "run: print(open('kept.txt').read(), 'n' in dir())")
             assert any("written before False" in str(e) for e in events), events[-3:]
+            notices = [i["content"] for i in c.get(cid)["items"] if i.get("kind") == "notice"]
+            assert notices and "lost kernel gateway" in notices[-1]  # the user is told
             assert [k["id"] for k in other.kernels()]  # the conversation moved
             items = c.get(cid)["items"]
             said = [i["content"] for i in items if i.get("role") == "user"]
             assert len(said) == 3 and said[1] == "sleep"
+            assert said[2].startswith("run: print(open")
             streamed = [e["text"] for e in seen if e.get("type") == "output"]
             assert streamed and all(t.strip() in str(items) for t in streamed)  # output kept
             c.close()

@@ -38,9 +38,9 @@ __all__ = ["AGENT_SETTINGS", "EDIT_NOTICE", "KERNEL_LOST_HINT", "KERNEL_LOST_NOT
 
 log = logging.getLogger("codeact.server")
 
-KERNEL_LOST_NOTICE = ("The Python kernel of this conversation was closed (idle time or a "
-                      "server restart), so its variables were lost. Files in the workspace "
-                      "are kept.")
+KERNEL_LOST_NOTICE = ("The Python kernel of this conversation was closed (idle time, a "
+                      "server restart or a lost kernel gateway), so its variables were lost. "
+                      "Files in the workspace are kept.")
 KERNEL_LOST_HINT = ("[Note: the Python kernel was restarted since the last message: earlier "
                     "variables and imports are gone; files in the working directory remain.]"
                     "\n\n")
@@ -430,3 +430,8 @@ class ChatHub:
         finally:
             if not done:
                 self._writer.put(run, RunEnded())
+            session = run.live.session
+            if getattr(session, "remote", False) and not session.alive:
+                # its gateway went away mid-run: the next message says so, to the user and
+                # to the model (a new kernel on another gateway has none of the variables)
+                run.live.announce_lost_kernel = True
