@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-__all__ = ["GatewayProcess", "remote_config", "runtime_config", "start_gateway"]
+__all__ = ["GatewayProcess", "remote_config", "runtime_config", "start_enterprise_gateway",
+           "start_gateway"]
 
 
 def _free_port() -> int:
@@ -75,6 +76,34 @@ def start_gateway(tmp: Path, *, list_kernels: bool = True, timeout: float = 60.0
             f"--KernelGatewayApp.port={port}", f"--KernelGatewayApp.auth_token={token}",
             f"--JupyterWebsocketPersonality.list_kernels={list_kernels}",
             "--KernelRestarter.time_to_dead=0.5"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env,
+                                start_new_session=True)
+    gw = GatewayProcess(f"http://127.0.0.1:{port}", token, proc, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{gw.url}/api", headers=gw.headers, timeout=1).status_code == 200:
+                return gw
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            gw.stop()
+            raise RuntimeError(f"the gateway did not answer within {timeout:.0f}s")
+        time.sleep(0.1)  # polling for readiness, not waiting for an outcome
+
+
+def start_enterprise_gateway(binary: str, tmp: Path, timeout: float = 60.0) -> GatewayProcess:
+    """``jupyter enterprisegateway`` (its own environment: it pins jupyter_client 6 and
+    jupyter_server 1) on 127.0.0.1, its kernels in that environment's ``python3``."""
+    port, token = _free_port(), secrets.token_hex(8)
+    tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / f"enterprise-gateway-{port}.log"
+    env = {**os.environ, "PATH": f"{Path(binary).parent}:{os.environ.get('PATH', '')}"}
+    argv = [binary, "--ip=127.0.0.1", f"--port={port}",
+            f"--EnterpriseGatewayApp.auth_token={token}"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env,
                                 start_new_session=True)

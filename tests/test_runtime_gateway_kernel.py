@@ -5,6 +5,7 @@ processes on 127.0.0.1; the kill lands once the cell's first output has arrived.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -107,3 +108,32 @@ def test_workspace_changes_come_back_after_each_cell(gateway):
         remote_dir = s.execute("__import__('os').getcwd()").result.strip("'")
         assert remote_dir.startswith("/tmp/codeact-ws-") and Path(remote_dir).is_dir()
     assert not Path(remote_dir).exists()  # the gateway-side copy went with the kernel
+
+
+@pytest.mark.skipif(not os.environ.get("CODEACT_TEST_ENTERPRISE_GATEWAY"),
+                    reason="set CODEACT_TEST_ENTERPRISE_GATEWAY to a `jupyter-enterprisegateway`"
+                           " binary (its own venv: it pins jupyter_client 6)")
+def test_a_session_on_enterprise_gateway(tmp_path):
+    from gateway_helpers import start_enterprise_gateway
+
+    from codeact.tools import tool
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add on the host."""
+        return a + b
+
+    gw = start_enterprise_gateway(os.environ["CODEACT_TEST_ENTERPRISE_GATEWAY"], tmp_path)
+    try:
+        with Session(remote_config(gw, interrupt_grace=2.0), tools=[add]) as s:
+            assert s.execute("x = add(40, 2)\nx").result == "42"  # the comm bridge
+            s.write_file("in.txt", "host")
+            assert s.execute("open('in.txt').read()").result == "'host'"
+            assert s.execute("open('out.txt', 'w').write('k')").ok
+            assert s.read_file("out.txt") == b"k"
+            obs = s.execute("import time\nwhile True: time.sleep(0.1)", timeout=1)
+            assert obs.timed_out and s.execute("x").result == "42"
+            obs = s.execute("import os\nos._exit(1)")
+            assert obs.restarted and s.execute("open('in.txt').read()").result == "'host'"
+    finally:
+        gw.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -153,9 +154,10 @@ class Gateway:
 
     async def start_kernel(self, name: str, env: dict[str, str] | None = None) -> str:
         """Start a kernel of kernelspec ``name``; its id."""
-        body: dict[str, Any] = {"name": name}
-        if env:
-            body["env"] = env
+        # Enterprise Gateway wants a user for the kernel (and refuses "root"); Kernel
+        # Gateway passes KERNEL_* variables to the kernel and ignores the rest
+        env = {"KERNEL_USERNAME": os.environ.get("KERNEL_USERNAME") or "codeact", **(env or {})}
+        body: dict[str, Any] = {"name": name, "env": env}
         info = await self.request("POST", "/api/kernels", json=body, timeout=START_TIMEOUT)
         self.placed += 1
         return str(info["id"])
