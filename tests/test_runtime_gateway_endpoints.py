@@ -122,3 +122,18 @@ def test_a_kernelspec_outside_codeacts_sandbox_is_said_once(pair, caplog):
     asyncio.run(pool.gateways[0].warn_if_unsandboxed("python3"))
     assert any("'python3'" in r.message and "not a codeact kernelspec" in r.message
                for r in caplog.records)
+
+
+def test_sessions_started_at_once_spread_over_the_gateways(pair):
+    from codeact.runtime import SessionManager
+
+    a, b = pair
+
+    async def start_six() -> list[str]:
+        async with SessionManager(remote_config(a, b), pool_size=0,
+                                  idle_timeout=None) as mgr:
+            sessions = await asyncio.gather(*(mgr.acquire() for _ in range(6)))
+            return [s._kernel.gateway.url for s in sessions]
+
+    where = asyncio.run(start_six())
+    assert sorted(where.count(u) for u in (a.url, b.url)) == [3, 3], where

@@ -79,6 +79,7 @@ class Gateway:
         self.can_list = True  # the gateway lists its kernels (else: count our own)
         self.placed = 0  # kernels this process has running there
         self.checked_specs: set[str] = set()  # kernelspecs whose sandbox was looked at
+        self.starting = 0  # kernel starts in flight from this process
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -158,7 +159,11 @@ class Gateway:
         # Gateway passes KERNEL_* variables to the kernel and ignores the rest
         env = {"KERNEL_USERNAME": os.environ.get("KERNEL_USERNAME") or "codeact", **(env or {})}
         body: dict[str, Any] = {"name": name, "env": env}
-        info = await self.request("POST", "/api/kernels", json=body, timeout=START_TIMEOUT)
+        self.starting += 1
+        try:
+            info = await self.request("POST", "/api/kernels", json=body, timeout=START_TIMEOUT)
+        finally:
+            self.starting -= 1
         self.placed += 1
         return str(info["id"])
 
@@ -228,7 +233,8 @@ class GatewayPool:
         Tries the others when a start fails; :class:`GatewayUnavailable` when none can."""
         turn = next(self._turn)
         n = len(self.gateways)
-        ranked = [(count, (i - turn) % n, g)
+        # kernels being started count too: many sessions placing at once spread out
+        ranked = [(count + g.starting, (i - turn) % n, g)
                   for i, (g, count) in enumerate(await self.loads()) if count is not None]
         ranked.sort(key=lambda item: (item[0], item[1]))
         errors: list[str] = []
