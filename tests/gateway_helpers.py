@@ -98,10 +98,19 @@ def start_gateway(tmp: Path, *, list_kernels: bool = True, timeout: float = 60.0
 def start_enterprise_gateway(binary: str, tmp: Path, timeout: float = 60.0) -> GatewayProcess:
     """``jupyter enterprisegateway`` (its own environment: it pins jupyter_client 6 and
     jupyter_server 1) on 127.0.0.1, its kernels in that environment's ``python3``."""
+    import json
+
     port, token = _free_port(), secrets.token_hex(8)
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / f"enterprise-gateway-{port}.log"
-    env = {**os.environ, "PATH": f"{Path(binary).parent}:{os.environ.get('PATH', '')}"}
+    # its python3 kernelspec runs this interpreter (the gateway's venv has no ipykernel)
+    spec = tmp / "share" / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (tests)", "language": "python"}))
+    env = {**os.environ, "PATH": f"{Path(binary).parent}:{os.environ.get('PATH', '')}",
+           "JUPYTER_PATH": str(tmp / "share" / "jupyter")}
     argv = [binary, "--ip=127.0.0.1", f"--port={port}",
             f"--EnterpriseGatewayApp.auth_token={token}"]
     with open(log, "wb") as out:

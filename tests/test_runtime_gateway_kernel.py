@@ -110,9 +110,13 @@ def test_workspace_changes_come_back_after_each_cell(gateway):
     assert not Path(remote_dir).exists()  # the gateway-side copy went with the kernel
 
 
-@pytest.mark.skipif(not os.environ.get("CODEACT_TEST_ENTERPRISE_GATEWAY"),
-                    reason="set CODEACT_TEST_ENTERPRISE_GATEWAY to a `jupyter-enterprisegateway`"
-                           " binary (its own venv: it pins jupyter_client 6)")
+# Enterprise Gateway lives in its own venv (it pins jupyter_client 6): .ci/run makes
+# .venv-gateway from deploy/docker/gateway-lock.txt; $CODEACT_TEST_EG names another binary
+EG = Path(os.environ.get("CODEACT_TEST_EG", Path(__file__).resolve().parent.parent
+                         / ".venv-gateway/bin/jupyter-enterprisegateway"))
+
+
+@pytest.mark.skipif(not EG.exists(), reason=f"no Enterprise Gateway at {EG}")
 def test_a_session_on_enterprise_gateway(tmp_path):
     from gateway_helpers import start_enterprise_gateway
 
@@ -123,7 +127,7 @@ def test_a_session_on_enterprise_gateway(tmp_path):
         """Add on the host."""
         return a + b
 
-    gw = start_enterprise_gateway(os.environ["CODEACT_TEST_ENTERPRISE_GATEWAY"], tmp_path)
+    gw = start_enterprise_gateway(str(EG), tmp_path)
     try:
         with Session(remote_config(gw, interrupt_grace=2.0), tools=[add]) as s:
             assert s.execute("x = add(40, 2)\nx").result == "42"  # the comm bridge
