@@ -57,11 +57,13 @@ class ToolReminder(Hint):
         names = names[:MAX_TOOLS]
         for n in names:
             self.shown[n] = step.turn
-        which = (f"the tool `{names[0]}`" if len(names) == 1 else
-                 "the tools " + ", ".join(f"`{n}`" for n in names))
+        which = (f"the tool `{names[0]}`. It is" if len(names) == 1 else
+                 "the tools " + ", ".join(f"`{n}`" for n in names) + ". They are")
         entries = "\n".join(self._entry(self.tools[n]) for n in names)
-        return Advice(note=f"Note: what failed uses {which}. Check the call against its "
-                           f"signature and description:\n{entries}")
+        # worded so that it reads as a reminder, not as code to write: an earlier
+        # wording ("check the call against its signature") was answered with a `def`
+        return Advice(note=f"Note: what failed uses {which} already defined: call as "
+                           f"described here, do not define again.\n{entries}")
 
     def _used(self, step: Step) -> list[str]:
         """The tools the failure is about: those the error message names first (they
