@@ -110,6 +110,16 @@ def test_workspace_changes_come_back_after_each_cell(gateway):
     assert not Path(remote_dir).exists()  # the gateway-side copy went with the kernel
 
 
+def test_a_workspace_of_many_files_comes_back_whole(gateway):
+    with Session(remote_config(gateway)) as s:
+        obs = s.execute("import os\nos.makedirs('many', exist_ok=True)\n"
+                        "for i in range(1500):\n"
+                        "    open(f'many/{i}.txt', 'w').write(str(i))")
+        assert obs.ok, obs.error
+        assert len(s.list_files()) == 1500
+        assert s.read_file("many/1499.txt") == b"1499"
+
+
 # Enterprise Gateway lives in its own venv (it pins jupyter_client 6): .ci/run makes
 # .venv-gateway from deploy/docker/gateway-lock.txt; $CODEACT_TEST_EG names another binary
 EG = Path(os.environ.get("CODEACT_TEST_EG", Path(__file__).resolve().parent.parent

@@ -55,8 +55,6 @@ class LocalKernel:
     """One running kernel: its process, the host ends of its channels, its tool bridge.
     (``gateway/kernel.py`` has the remote counterpart, with the same methods.)"""
 
-    remote = False
-
     def __init__(self, session: Session) -> None:
         self.s = session
         self.process = KernelProcess(session.id, session.config, session.backend)

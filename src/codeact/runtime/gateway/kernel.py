@@ -21,6 +21,7 @@ import ast
 import asyncio
 import base64
 import io
+import json
 import logging
 import tarfile
 from pathlib import Path
@@ -56,10 +57,17 @@ def _literal(expr_reply: Any) -> Any:
         return None
 
 
+def _json(expr_reply: Any) -> Any:
+    """A user expression that returned JSON text: its decoded value, or None."""
+    text = _literal(expr_reply)
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 class RemoteKernel:
     """A kernel on a gateway: its place, its channels, its comm bridge, its files."""
-
-    remote = True
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -229,7 +237,7 @@ class RemoteKernel:
 
     async def after_cell(self, user_expressions: dict | None) -> None:
         """Pull what the cell changed, from the file list its reply carried."""
-        await self.pull(_literal((user_expressions or {}).get("__codeact_ws")))
+        await self.pull(_json((user_expressions or {}).get("__codeact_ws")))
 
     async def pull(self, state: Any = None) -> None:
         """Bring the kernel's changed files into the host workspace (``state``: the file
@@ -238,7 +246,7 @@ class RemoteKernel:
         if not isinstance(state, dict):
             reply = await self._client.run_silent("", 30.0,
                                                  user_expressions={"s": STATE_EXPR})
-            state = _literal((reply.get("user_expressions") or {}).get("s"))
+            state = _json((reply.get("user_expressions") or {}).get("s"))
             if not isinstance(state, dict):
                 return
         now = {str(k): (int(v[0]), int(v[1])) for k, v in state.items()
@@ -267,7 +275,7 @@ class RemoteKernel:
         assert self._client is not None
         reply = await self._client.run_silent(
             "", 120.0, user_expressions={"r": f"__import__('codeact_files').read({rels!r})"})
-        files = _literal((reply.get("user_expressions") or {}).get("r"))
+        files = _json((reply.get("user_expressions") or {}).get("r"))
         if not isinstance(files, dict):
             return
         owner = self.s.backend.owner()

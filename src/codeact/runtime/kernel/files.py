@@ -6,13 +6,15 @@ the contents API). ``__codeact_files(root)`` makes ``root`` (``$CODEACT_WORKSPAC
 kernelspec sets one, else a fresh temporary directory) the kernel's working directory and
 installs a ``codeact_files`` module whose functions the host calls as user expressions:
 ``state()`` (relative path -> [size, mtime_ns], regular files only, symlinks not
-followed), ``read(paths)`` (path -> base64), ``write(path, b64)``, ``delete(path)`` and
+followed), ``read(paths)`` (path -> base64), both as JSON text (IPython shortens the
+repr of a dict past 1000 items, never a string's), ``write(path, b64)``, ``delete(path)`` and
 ``drop()`` (remove a temporary workspace at the end). Standard library only.
 """
 
 
 def __codeact_files(root, max_bytes):
     import base64
+    import json
     import os
     import shutil
     import stat
@@ -48,7 +50,7 @@ def __codeact_files(root, max_bytes):
                     continue
                 if stat.S_ISREG(st.st_mode):
                     out[os.path.relpath(path, root)] = [st.st_size, st.st_mtime_ns]
-        return out
+        return json.dumps(out)  # a string: IPython abbreviates the repr of a long dict
 
     def read(paths):
         out = {}
@@ -62,7 +64,7 @@ def __codeact_files(root, max_bytes):
                 data = f.read(max_bytes + 1)
             if len(data) <= max_bytes:
                 out[rel] = base64.b64encode(data).decode()
-        return out
+        return json.dumps(out)
 
     def write(rel, b64):
         path = inside(rel)
