@@ -120,6 +120,23 @@ def test_a_workspace_of_many_files_comes_back_whole(gateway):
         assert s.read_file("many/1499.txt") == b"1499"
 
 
+def test_big_files_travel_in_parts(gateway):
+    """Past the 10 MB a gateway's WebSocket takes in one message, both ways."""
+    import hashlib
+    import os as host_os
+
+    data = host_os.urandom(9 << 20)
+    with Session(remote_config(gateway)) as s:
+        s.write_file("in.bin", data)
+        obs = s.execute("import hashlib, os\nhashlib.sha256(open('in.bin', 'rb').read())"
+                        ".hexdigest()")
+        assert obs.result == repr(hashlib.sha256(data).hexdigest()), obs
+        obs = s.execute("out = os.urandom(20 << 20)\nopen('out.bin', 'wb').write(out)\n"
+                        "hashlib.sha256(out).hexdigest()")
+        assert obs.ok and s.alive, obs
+        assert repr(hashlib.sha256(s.read_file("out.bin")).hexdigest()) == obs.result
+
+
 # Enterprise Gateway lives in its own venv (it pins jupyter_client 6): .ci/run makes
 # .venv-gateway from deploy/docker/gateway-lock.txt; $CODEACT_TEST_EG names another binary
 EG = Path(os.environ.get("CODEACT_TEST_EG", Path(__file__).resolve().parent.parent

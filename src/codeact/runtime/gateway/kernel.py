@@ -42,7 +42,8 @@ __all__ = ["MAX_FILE_BYTES", "RemoteKernel"]
 log = logging.getLogger("codeact.runtime")
 
 MAX_FILE_BYTES = 64 << 20  # a bigger workspace file stays on the gateway (not mirrored)
-BATCH_BYTES = 8 << 20  # file bytes per request when pulling or pushing
+# file bytes per request: base64 of it stays under the 10 MB a gateway's WebSocket takes
+CHUNK_BYTES = 4 << 20
 STATE_EXPR = "__import__('codeact_files').state()"
 
 
@@ -215,13 +216,27 @@ class RemoteKernel:
                 log.warning("session %s: %s is over %d MB, not copied to the gateway",
                             self.s.id, rel, MAX_FILE_BYTES >> 20)
                 continue
-            batch.append((rel, data))
-            size += len(data)
-            if size >= BATCH_BYTES:
+            if len(data) > CHUNK_BYTES:
+                await self._write_parts(rel, data)
+                continue
+            if size + len(data) > CHUNK_BYTES:
                 await self._write(batch)
                 batch, size = [], 0
+            batch.append((rel, data))
+            size += len(data)
         if batch:
             await self._write(batch)
+
+    async def _write_parts(self, rel: str, data: bytes) -> None:
+        for start in range(0, len(data), CHUNK_BYTES):
+            part = base64.b64encode(data[start:start + CHUNK_BYTES]).decode()
+            last = start + CHUNK_BYTES >= len(data)
+            expr = (f"__import__('codeact_files').write_part({rel!r}, {part!r}, "
+                    f"{start == 0}, {last})")
+            reply = await self.client.run_silent("", 120.0, user_expressions={"p": expr})
+            st = _literal((reply.get("user_expressions") or {}).get("p"))
+            if last and isinstance(st, list) and len(st) == 2:
+                self.known[rel] = (int(st[0]), int(st[1]))
 
     async def _write(self, batch: list[tuple[str, bytes]]) -> None:
         assert self._client is not None
@@ -262,14 +277,28 @@ class RemoteKernel:
         batch: list[str] = []
         size = 0
         for rel in changed:
-            batch.append(rel)
-            size += now[rel][0]
-            if size >= BATCH_BYTES:
+            if now[rel][0] > CHUNK_BYTES:
+                await self._read_parts(rel, now[rel][0])
+                continue
+            if size + now[rel][0] > CHUNK_BYTES:
                 await self._read(batch)
                 batch, size = [], 0
+            batch.append(rel)
+            size += now[rel][0]
         if batch:
             await self._read(batch)
         self.known = now
+
+    async def _read_parts(self, rel: str, size: int) -> None:
+        parts: list[bytes] = []
+        for start in range(0, size, CHUNK_BYTES):
+            expr = f"__import__('codeact_files').read_part({rel!r}, {start}, {CHUNK_BYTES})"
+            reply = await self.client.run_silent("", 120.0, user_expressions={"r": expr})
+            part = _literal((reply.get("user_expressions") or {}).get("r"))
+            if not isinstance(part, str):
+                return  # gone or unreadable meanwhile: the next cell's list says
+            parts.append(base64.b64decode(part))
+        self._store(rel, b"".join(parts))
 
     async def _read(self, rels: list[str]) -> None:
         assert self._client is not None
@@ -278,15 +307,16 @@ class RemoteKernel:
         files = _json((reply.get("user_expressions") or {}).get("r"))
         if not isinstance(files, dict):
             return
-        owner = self.s.backend.owner()
         for rel, b64 in files.items():
-            try:
-                wsfiles.write_bytes(self.s.workspace, rel, base64.b64decode(b64), mode=0o644)
-            except (OSError, ValueError) as exc:
-                log.warning("session %s: could not copy %s from the gateway: %s",
-                            self.s.id, rel, exc)
-        if owner:
-            wsfiles.chown_tree(self.s.workspace, owner)
+            self._store(rel, base64.b64decode(b64))
+
+    def _store(self, rel: str, data: bytes) -> None:
+        """Write a file that came from the kernel into the host workspace."""
+        try:
+            wsfiles.write_bytes(self.s.workspace, rel, data, mode=0o644)
+        except (OSError, ValueError) as exc:
+            log.warning("session %s: could not copy %s from the gateway: %s",
+                        self.s.id, rel, exc)
 
     # -- %pip through the host ----------------------------------------------------------
     def _pip(self, args: list[str]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ installs a ``codeact_files`` module whose functions the host calls as user expre
 ``state()`` (relative path -> [size, mtime_ns], regular files only, symlinks not
 followed), ``read(paths)`` (path -> base64), both as JSON text (IPython shortens the
 repr of a dict past 1000 items, never a string's), ``write(path, b64)``, ``delete(path)`` and
-``drop()`` (remove a temporary workspace at the end). Standard library only.
+``read_part`` / ``write_part`` (a big file in parts) and ``drop()`` (remove a temporary
+workspace at the end). Standard library only.
 """
 
 
@@ -48,7 +49,7 @@ def __codeact_files(root, max_bytes):
                     st = os.lstat(path)
                 except OSError:
                     continue
-                if stat.S_ISREG(st.st_mode):
+                if stat.S_ISREG(st.st_mode) and not name.endswith(".codeact-tmp"):
                     out[os.path.relpath(path, root)] = [st.st_size, st.st_mtime_ns]
         return json.dumps(out)  # a string: IPython abbreviates the repr of a long dict
 
@@ -76,6 +77,27 @@ def __codeact_files(root, max_bytes):
         st = os.lstat(path)
         return [st.st_size, st.st_mtime_ns]
 
+    def read_part(rel, offset, size):
+        """Part of a file, base64 (big files travel in parts: a gateway drops a WebSocket
+        message over 10 MB)."""
+        fd = os.open(inside(rel), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            f.seek(offset)
+            return base64.b64encode(f.read(size)).decode()
+
+    def write_part(rel, b64, first, last):
+        """Append a part to the file being written; the last one puts it in place."""
+        path = inside(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + ".codeact-tmp"
+        with open(tmp, "wb" if first else "ab") as f:
+            f.write(base64.b64decode(b64))
+        if not last:
+            return None
+        os.replace(tmp, path)
+        st = os.lstat(path)
+        return [st.st_size, st.st_mtime_ns]
+
     def delete(rel):
         try:
             os.unlink(inside(rel))
@@ -88,6 +110,7 @@ def __codeact_files(root, max_bytes):
             shutil.rmtree(root, ignore_errors=True)
 
     mod = types.ModuleType("codeact_files")
-    vars(mod).update(root=root, state=state, read=read, write=write, delete=delete, drop=drop)
+    vars(mod).update(root=root, state=state, read=read, write=write, read_part=read_part,
+                     write_part=write_part, delete=delete, drop=drop)
     sys.modules["codeact_files"] = mod
     return root
