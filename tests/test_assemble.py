@@ -204,6 +204,13 @@ def test_agent_options_follow_the_settings(settings_of) -> None:
             opts["context_window"], opts["action_format"]) == (3, 0.5, "v0", 2048, "code")
 
 
+def test_a_seed_set_is_kept_and_an_unset_one_is_new_each_time(settings_of) -> None:
+    assert assemble.agent_options(settings_of(seed=7))["seed"] == 7
+    assert assemble.agent_options(settings_of(env={"CODEACT_SEED": "9"}))["seed"] == 9
+    drawn = {assemble.agent_options(settings_of())["seed"] for _ in range(5)}
+    assert len(drawn) > 1  # five draws from 2**31 values
+
+
 # -------------------------------------------------------------------------------- agent
 def test_build_agent_runs_a_task(settings_of, replay: None, tools_module: str,
                                  tmp_path: Path) -> None:
@@ -215,6 +222,7 @@ def test_build_agent_runs_a_task(settings_of, replay: None, tools_module: str,
     finally:
         agent.close()
     assert traj.answer == "42" and traj.turns[0].observation.startswith("42")
+    assert traj.metadata["seed"] == agent.seed  # the run can be drawn again
     assert agent.max_turns == 4 and [t.name for t in agent.tools] == ["triple"]
     assert (tmp_path / "ws").is_dir()
 

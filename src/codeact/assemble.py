@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
@@ -265,7 +266,13 @@ def agent_options(settings: Settings) -> dict[str, Any]:
             "exec_timeout": settings.exec_timeout, "max_new_tokens": settings.max_new_tokens,
             "temperature": settings.temperature, "prompt": settings.prompt,
             "context_window": settings.context_window, "resample": settings.resample,
-            "hints": hints_on(settings)}
+            "hints": hints_on(settings), "seed": run_seed(settings)}
+
+
+def run_seed(settings: Settings) -> int:
+    """The seed of sampled replies: the one set, or a new one (so that two runs at a
+    temperature above 0 differ, as a user expects; the trajectory records it)."""
+    return settings.seed if settings.seed is not None else secrets.randbelow(2**31)
 
 
 def hints_on(settings: Settings) -> list[str]:

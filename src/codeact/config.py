@@ -31,6 +31,7 @@ class Settings:
     exec_timeout: float = 60.0
     max_new_tokens: int = 1024
     temperature: float = 0.0
+    seed: int | None = None  # of sampled replies; None: a new one per agent (recorded)
     n_ctx: int = 8192
     context_window: int | None = None
     prompt: str | None = None
@@ -67,6 +68,7 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_EXEC_TIMEOUT": "exec_timeout",
     "CODEACT_MAX_NEW_TOKENS": "max_new_tokens",
     "CODEACT_TEMPERATURE": "temperature",
+    "CODEACT_SEED": "seed",
     "CODEACT_N_CTX": "n_ctx",
     "CODEACT_CONTEXT_WINDOW": "context_window",
     "CODEACT_PROMPT": "prompt",

@@ -251,7 +251,7 @@ class Agent:
         traj = Trajectory(task=task, model=getattr(self.llm, "name", type(self.llm).__name__),
                           action_format=self.format.name)
         traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha,
-                             tools=tool_records(self.tools))
+                             tools=tool_records(self.tools), seed=self.seed)
         start = time.monotonic()
         try:
             yield from self._loop(traj, start)

@@ -113,6 +113,10 @@ NThreads = Annotated[int | None, typer.Option(
     "Env: CODEACT_N_THREADS.")]
 Temperature = Annotated[float | None, typer.Option(
     "--temperature", help="Sampling temperature (default 0). Env: CODEACT_TEMPERATURE.")]
+Seed = Annotated[int | None, typer.Option(
+    "--seed", help="Seed of sampled replies (a temperature above 0, resampled repeats, "
+    "--samples): the same seed draws the same run again (default: a new one each time, "
+    "recorded in the trajectory's metadata). Env: CODEACT_SEED.")]
 Prompt = Annotated[str | None, typer.Option(
     "--prompt", help="System prompt of the code format: a variant name (default, "
     "tools-example, v0) or a path to a prompt file. Env: CODEACT_PROMPT.")]
@@ -186,6 +190,7 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "n_ctx": (NCtx, None),
     "n_threads": (NThreads, None),
     "temperature": (Temperature, None),
+    "seed": (Seed, None),
     "prompt": (Prompt, None),
     "context_window": (ContextWindow, None),
     "sandbox": (Sandbox, None),
@@ -212,8 +217,8 @@ SANDBOX = ("sandbox", "unsafe_no_sandbox", "kernel_env", "packages", "packages_a
            "packages_deny", "packages_max_mb", "packages_persist", *RUNTIME)
 # everything an agent is built from (``run``; ``chat`` without ``action_format``)
 AGENT = ("model", "base_url", "api_key", "max_turns", "tools", "mcp", "workspace",
-         "action_format", "exec_timeout", "n_ctx", "n_threads", "temperature", "prompt",
-         "context_window", "resample", "hints_off", *SANDBOX)
+         "action_format", "exec_timeout", "n_ctx", "n_threads", "temperature", "seed",
+         "prompt", "context_window", "resample", "hints_off", *SANDBOX)
 
 
 # -------------------------------------------------------------------- the collection
