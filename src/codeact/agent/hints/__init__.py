@@ -17,6 +17,7 @@ from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
 from codeact.agent.hints.self_check import SelfCheck
+from codeact.agent.hints.silent_print import SilentPrint
 from codeact.agent.hints.small_steps import SmallSteps
 from codeact.agent.hints.tool_reminder import ToolReminder
 from codeact.errors import CodeactError
@@ -43,6 +44,7 @@ register(FailedAssignments)
 register(NameAsText)
 register(ToolReminder)
 register(SmallSteps)
+register(SilentPrint)
 register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
