@@ -38,3 +38,21 @@ def test_comm_messages_of_other_comms_are_ignored(gateway):
                 f"assert {COMM_TARGET!r} == 'codeact.bridge'\n1")
         assert s.execute(code).result == "1"
         assert bridge.calls == 0
+
+
+def test_big_values_cross_in_parts_and_oversized_calls_are_refused(gateway):
+    def blob(n: int) -> str:
+        """n characters from the host."""
+        return "é" * n
+
+    def size(text: str) -> int:
+        """Length of text, on the host."""
+        return len(text)
+
+    with Session(remote_config(gateway), tools=[blob, size]) as s:
+        obs = s.execute("v = blob(6_000_000)\nlen(v), v[:2]")  # 12 MB of UTF-8, 6 parts
+        assert obs.result == "(6000000, 'éé')" and s.alive, obs
+        assert s.execute("size('é' * 4_000_000)").result == "4000000"  # 24 MB escaped
+        obs = s.execute("size('x' * 5_000_000)")
+        assert obs.error.name == "ValueError" and "at most 4 MB" in obs.error.message
+        assert s.execute("size('ok')").result == "2"

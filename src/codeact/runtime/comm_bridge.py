@@ -23,11 +23,12 @@ from ..tools import Tool
 from .bridge import ToolBridge
 from .kernel_client import ProtocolClient
 
-__all__ = ["COMM_TARGET", "CommBridge"]
+__all__ = ["COMM_TARGET", "PART_CHARS", "CommBridge"]
 
 log = logging.getLogger("codeact.runtime")
 
 COMM_TARGET = "codeact.bridge"  # the comm id the kernel-side client uses
+PART_CHARS = 1 << 20  # characters of a reply per message (escaped, at most 6 MB)
 
 
 class CommBridge(ToolBridge):
@@ -61,8 +62,12 @@ class CommBridge(ToolBridge):
         task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, call_id: Any, line: str) -> None:
-        reply = await self.dispatch(line.encode())
-        if not self.client.connected:
-            return
-        self.client.post("control", "comm_msg", {
-            "comm_id": COMM_TARGET, "data": {"id": call_id, "line": reply.decode()}})
+        text = (await self.dispatch(line.encode())).decode()
+        # in parts: a gateway's WebSocket drops a message over 10 MB
+        for start in range(0, max(len(text), 1), PART_CHARS):
+            if not self.client.connected:
+                return
+            self.client.post("control", "comm_msg", {
+                "comm_id": COMM_TARGET,
+                "data": {"id": call_id, "line": text[start:start + PART_CHARS],
+                         "last": start + PART_CHARS >= len(text)}})

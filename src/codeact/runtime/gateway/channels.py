@@ -78,7 +78,7 @@ class GatewayChannels(ProtocolClient):
                                  msg.get("parent_header") or {}, "metadata":
                                  msg.get("metadata") or {}, "content": msg.get("content") or {},
                                  "buffers": [], "channel": channel}
-        self.ws.write_message(json.dumps(frame, default=json_default))
+        self.ws.write_message(json.dumps(frame, default=json_default, ensure_ascii=False))
 
     async def _reader(self) -> None:
         assert self.ws is not None

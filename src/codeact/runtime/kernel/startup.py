@@ -186,25 +186,32 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
         waiting = {}
         ids = itertools.count(1)
         comm_id = "codeact.bridge"
+        # characters of JSON per call: the gateway re-escapes non-ASCII as \uXXXX (up to 6
+        # bytes a character) and the host reads at most 32 MB a WebSocket message
+        max_request = 4 << 20
 
         def on_reply(_stream, _ident, msg):
             data = (msg.get("content") or {}).get("data") or {}
             slot = waiting.get(data.get("id"))
-            if slot is not None:
-                slot[1] = str(data.get("line", "")).encode()
-                slot[0].set()
+            if slot is not None:  # a long answer comes in parts, the last one says so
+                slot[1] += str(data.get("line", "")).encode()
+                if data.get("last", True):
+                    slot[0].set()
 
         kernel.control_handlers["comm_msg"] = on_reply
 
         def comm_request(obj):
+            line = json.dumps(obj, ensure_ascii=False)
+            if len(line) > max_request:
+                raise ValueError(f"the call's arguments are {len(line) / 1e6:.1f} MB as JSON; "
+                                 f"a call to the host takes at most {max_request >> 20} MB")
             call_id = next(ids)
             slot = [threading.Event(), b""]
             waiting[call_id] = slot
             try:
                 kernel.session.send(
                     kernel.iopub_socket, "comm_msg",
-                    {"comm_id": comm_id,
-                     "data": {"id": call_id, "line": json.dumps(obj, ensure_ascii=False)}},
+                    {"comm_id": comm_id, "data": {"id": call_id, "line": line}},
                     parent=kernel.get_parent("shell"), ident=b"comm-" + comm_id.encode())
                 while not slot[0].wait(0.5):
                     pass
