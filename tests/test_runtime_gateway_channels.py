@@ -36,3 +36,14 @@ def test_closed_channels_refuse_to_send(gateway):
 
 async def _close(client) -> None:
     client.close()
+
+
+def test_a_message_over_the_limit_restarts_the_kernel_not_the_gateway(gateway):
+    """A 40 MB display closes the WebSocket (our limit is 32 MB); the gateway still
+    answers, so this is the kernel's loss (restarted, said so), not a failover."""
+    with Session(remote_config(gateway)) as s:
+        s.write_file("kept.txt", "yes")
+        obs = s.execute("display({'image/png': 'A' * 40_000_000}, raw=True)")
+        assert obs.restarted and "over 32 MB" in obs.restart_reason, obs
+        assert not s._kernel.gateway.held_back
+        assert s.execute("open('kept.txt').read()").result == "'yes'"

@@ -89,9 +89,16 @@ class GatewayChannels(ProtocolClient):
             except asyncio.CancelledError:
                 return
             self._quickack()
-            if text is None:  # closed: the gateway went away or dropped the kernel
+            if text is None:  # closed: the gateway went away, or dropped the kernel, or
                 reason = ws.close_reason or (f"code {ws.close_code}" if ws.close_code else
                                              "connection closed")
+                if ws.close_code is None and await self._gateway_answers():
+                    # ...we closed it: a message over our limit (a huge image, say)
+                    self._end(f"the connection to the kernel on gateway {self.gateway.url} "
+                              f"broke ({reason}) while the gateway still answers: the kernel "
+                              f"probably sent a message over {MAX_MSG_BYTES >> 20} MB",
+                              gateway_down=False)
+                    return
                 self._end(f"the connection to gateway {self.gateway.url} broke ({reason})",
                           gateway_down=ws.close_code is None)
                 return
@@ -113,6 +120,14 @@ class GatewayChannels(ProtocolClient):
             if channel == "iopub" and msg.get("msg_type") == "status":
                 self._track(msg)
             self.deliver(channel, msg)
+
+    async def _gateway_answers(self) -> bool:
+        """Whether the gateway still answers (its ``/api``), after the socket closed."""
+        try:
+            await self.gateway.request("GET", "/api", timeout=2.0)
+            return True
+        except GatewayError:
+            return False
 
     def _track(self, msg: dict) -> None:
         """Which requests the kernel is busy with (from its busy/idle status messages)."""
