@@ -97,7 +97,21 @@ def test_runtime_urls_put_kernels_on_gateways(settings_of) -> None:
     assert assemble.sandbox_spec(settings_of()) == "bwrap"
     assert assemble.unsafe_warning(s) is None  # model code does not run on this machine
     flag = assemble.sandbox_config(settings_of(runtime=["http://h:1"], kernel_env="self"))
-    assert flag.gateway_urls == ("http://h:1",) and flag.gateway_kernel == "python3"
+    assert flag.gateway_urls == ("http://h:1",) and flag.gateway_kernel == "codeact"
+    assert flag.gateway_allow_unsandboxed is False
+
+
+def test_unsafe_no_sandbox_with_runtime_allows_unsandboxed_gateway_kernels(settings_of) -> None:
+    s = settings_of(runtime=["http://h:1"], unsafe_no_sandbox=True, runtime_kernel="python3")
+    cfg = assemble.sandbox_config(s)
+    assert (cfg.backend, cfg.gateway_kernel, cfg.gateway_allow_unsandboxed) == (
+        "gateway", "python3", True)
+    warning = assemble.unsafe_warning(s)
+    assert warning is not None and warning.startswith("UNSAFE: --unsafe-no-sandbox is set "
+                                                      "with --runtime")
+    with pytest.raises(AssembleError) as info:  # only the loud spelling means this
+        assemble.sandbox_config(settings_of(runtime=["http://h:1"], sandbox="none"))
+    assert "conflicts with --runtime" in str(info.value)
 
 
 def test_a_bad_runtime_is_one_line(settings_of) -> None:

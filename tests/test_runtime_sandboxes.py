@@ -108,7 +108,7 @@ def test_the_gateway_backend_needs_a_url_and_reads_the_environment(monkeypatch):
     s = Session(sandbox="gateway")  # not started: nothing is contacted yet
     assert s.remote and s.sandboxed and s.kernel_pid() is None
     assert s.config.gateway_urls == ("http://gw1:8888", "http://gw2:8888")
-    assert (s.config.gateway_token, s.config.gateway_kernel) == ("t", "python3")
+    assert (s.config.gateway_token, s.config.gateway_kernel) == ("t", "codeact")
     s.close()
 
 

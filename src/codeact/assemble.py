@@ -122,12 +122,14 @@ def check_prompt(settings: Settings) -> None:
 # ------------------------------------------------------------------------------ sandbox
 def sandbox_name(settings: Settings) -> str:
     """The settings' sandbox backend, checked against the registry (``gateway`` when
-    ``runtime`` names gateway URLs)."""
+    ``runtime`` names gateway URLs; ``unsafe_no_sandbox`` then means "allow kernelspecs
+    outside codeact's sandbox on the gateway", see :func:`runtime_fields`)."""
     from codeact.runtime.sandboxes import get_backend
 
     if settings.runtime:
         chosen = settings.sources.get("sandbox", "default")
-        if chosen != "default" and settings.sandbox != "gateway":
+        if chosen != "default" and settings.sandbox != "gateway" and \
+                not settings.unsafe_no_sandbox:  # with --runtime: allow unsandboxed specs
             raise AssembleError(f"{chosen}: sandbox {settings.sandbox!r} conflicts with "
                                 "--runtime (kernels on a gateway): give one of them")
         runtime_urls(settings)
@@ -155,7 +157,8 @@ def runtime_fields(settings: Settings) -> dict[str, Any]:
     if not settings.runtime:
         return {}
     return {"gateway_urls": runtime_urls(settings), "gateway_token": settings.runtime_token,
-            "gateway_kernel": settings.runtime_kernel}
+            "gateway_kernel": settings.runtime_kernel,
+            "gateway_allow_unsandboxed": settings.unsafe_no_sandbox}
 
 
 def sandbox_spec(settings: Settings) -> str | SandboxConfig:
@@ -173,6 +176,10 @@ def unsafe_warning(settings: Settings) -> str | None:
     from codeact.runtime.sandboxes import get_backend
 
     name = sandbox_name(settings)
+    if settings.runtime and settings.unsafe_no_sandbox:
+        return ("UNSAFE: --unsafe-no-sandbox is set with --runtime: the gateway may start "
+                "kernels outside codeact's sandbox (e.g. python3). Model-written code then "
+                "runs with the gateway user's full access to its files, network and secrets.")
     if get_backend(name).isolated:
         return None
     how = "--unsafe-no-sandbox is set" if settings.unsafe_no_sandbox else f"sandbox {name!r}"

@@ -45,7 +45,8 @@ class Settings:
     # kernels on Jupyter Kernel/Enterprise Gateways instead of this machine (runtime/gateway)
     runtime: list[str] = field(default_factory=list)  # gateway URLs (sandbox "gateway")
     runtime_token: str | None = None  # the gateways' token (Authorization: token ...)
-    runtime_kernel: str = "python3"  # the kernelspec started on the gateway
+    runtime_kernel: str = "codeact"  # the kernelspec started on the gateway (sandboxed:
+    # what `codeact kernelspec install` writes; others need --unsafe-no-sandbox)
     packages: str = "allow"
     packages_allow: list[str] = field(default_factory=list)
     packages_deny: list[str] = field(default_factory=list)

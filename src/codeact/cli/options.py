@@ -80,7 +80,8 @@ def _sandbox_names() -> Any:
 
 UNSAFE_HELP = ("The loud spelling of --sandbox none: run model-written code WITHOUT any "
                "sandbox, with your user's full access to files, network and secrets. Only "
-               "for code you would run yourself.")
+               "for code you would run yourself. With --runtime: allow the gateway to start "
+               "kernelspecs outside codeact's sandbox (e.g. python3), UNSAFE on its host.")
 
 # ------------------------------------------------------------------ the declarations
 Model = Annotated[str | None, typer.Option("--model", "-m", help=model_help())]
@@ -141,8 +142,9 @@ RuntimeToken = Annotated[str | None, typer.Option(
     "--runtime-token", help="The gateways' auth token (sent as 'Authorization: token ...'). "
     "Env: CODEACT_RUNTIME_TOKEN.")]
 RuntimeKernel = Annotated[str | None, typer.Option(
-    "--runtime-kernel", help="Kernelspec the gateway starts (default python3; e.g. the one "
-    "`codeact kernelspec install` writes, for sandboxed kernels). "
+    "--runtime-kernel", help="Kernelspec the gateway starts (default codeact: the sandboxed "
+    "one `codeact kernelspec install` writes on the gateway host; a spec outside codeact's "
+    "sandbox, e.g. python3, is refused unless --unsafe-no-sandbox is given too). "
     "Env: CODEACT_RUNTIME_KERNEL.")]
 Packages = Annotated[str | None, typer.Option(
     "--packages", help="`%pip install` in the sandbox, done by the host: allow, deny or ask "

@@ -12,9 +12,10 @@ from .endpoints import (
     GatewayLost,
     GatewayPool,
     GatewayUnavailable,
+    KernelspecRefused,
     parse_urls,
     pool_for,
 )
 
 __all__ = ["Gateway", "GatewayError", "GatewayLost", "GatewayPool", "GatewayUnavailable",
-           "parse_urls", "pool_for"]
+           "KernelspecRefused", "parse_urls", "pool_for"]

@@ -26,7 +26,8 @@ import httpx
 from ...errors import CodeactError
 
 __all__ = ["DOWN_FOR", "PROBE_TIMEOUT", "Gateway", "GatewayError", "GatewayLost",
-           "GatewayPool", "GatewayUnavailable", "parse_urls", "pool_for"]
+           "GatewayPool", "GatewayUnavailable", "KernelspecRefused", "parse_urls", "pool_for",
+           "spec_sandbox"]
 
 log = logging.getLogger("codeact.runtime")
 
@@ -47,6 +48,20 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayLost(GatewayError):
     """The connection to a kernel's gateway broke: the kernel and its variables are gone."""
+
+
+class KernelspecRefused(GatewayError):
+    """The gateway's kernelspec is missing, or would run model code unsandboxed without
+    the user's opt-in: a configuration to fix, not a gateway to fail over from."""
+
+
+def spec_sandbox(spec: Any) -> str | None:
+    """The sandbox a ``/api/kernelspecs/NAME`` answer's spec was written with by
+    ``codeact kernelspec install`` (``bwrap`` / ``none``; None: not codeact's spec)."""
+    meta = ((spec or {}).get("spec") or {}).get("metadata") or {}
+    mine = meta.get("codeact") if isinstance(meta, dict) else None
+    sandbox = mine.get("sandbox") if isinstance(mine, dict) else None
+    return sandbox if isinstance(sandbox, str) else None
 
 
 def parse_urls(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -78,7 +93,7 @@ class Gateway:
         self.last_error: str | None = None
         self.can_list = True  # the gateway lists its kernels (else: count our own)
         self.placed = 0  # kernels this process has running there
-        self.checked_specs: set[str] = set()  # kernelspecs whose sandbox was looked at
+        self.checked_specs: set[str] = set()  # kernelspecs found fit to start here
         self.starting = 0  # kernel starts in flight from this process
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,24 +191,48 @@ class Gateway:
             if exc.status != 404:
                 log.info("could not delete kernel %s on %s: %s", kernel_id, self.url, exc)
 
-    async def warn_if_unsandboxed(self, name: str) -> None:
-        """Say once per kernelspec when the gateway's kernels are not in codeact's sandbox
-        (the spec is not one ``codeact kernelspec install`` wrote, or it says ``none``)."""
+    async def check_kernelspec(self, name: str, allow_unsandboxed: bool = False) -> None:
+        """Refuse, before a kernel starts, a kernelspec that would run model code outside
+        codeact's sandbox: one ``codeact kernelspec install`` wrote with ``bwrap`` passes;
+        a missing one fails (:class:`KernelspecRefused`, saying how to fix it); any other
+        fails unless ``allow_unsandboxed`` (the user's loud opt-in), then it is said once.
+        A good answer is remembered per gateway; a bad one is asked again next time (the
+        gateway's admin may fix it meanwhile)."""
         if name in self.checked_specs:
             return
-        self.checked_specs.add(name)
         try:
             spec = await self.request("GET", f"/api/kernelspecs/{quote(name)}")
-        except GatewayError:
-            return
-        meta = ((spec or {}).get("spec") or {}).get("metadata") or {}
-        sandbox = (meta.get("codeact") or {}).get("sandbox") if isinstance(
-            meta.get("codeact"), dict) else None
+        except GatewayError as exc:
+            if exc.status != 404:
+                raise
+            raise KernelspecRefused(
+                f"gateway {self.url} has no kernelspec {name!r}{await self._spec_names()}: "
+                "run `codeact kernelspec install` on the gateway host (it writes 'codeact', "
+                "a sandboxed one), or name one it has with --runtime-kernel NAME") from None
+        sandbox = spec_sandbox(spec)
         if sandbox != "bwrap":
-            log.warning("kernels of kernelspec %r on gateway %s are not in codeact's sandbox "
-                        "(%s): model code runs with the gateway user's rights on the "
-                        "gateway's machine; see `codeact kernelspec install`", name, self.url,
-                        "its sandbox is 'none'" if sandbox else "not a codeact kernelspec")
+            why = ("its sandbox is 'none'" if sandbox else "not a codeact kernelspec")
+            if not allow_unsandboxed:
+                raise KernelspecRefused(
+                    f"kernelspec {name!r} on gateway {self.url} is not sandboxed ({why}): "
+                    "model code would run with the gateway user's rights on its machine; "
+                    "run `codeact kernelspec install` there and use its spec, or allow "
+                    "this with --unsafe-no-sandbox together with --runtime "
+                    "(SandboxConfig(gateway_allow_unsandboxed=True))")
+            log.warning("UNSAFE: kernels of kernelspec %r on gateway %s are not in codeact's "
+                        "sandbox (%s), allowed by --unsafe-no-sandbox: model code runs with "
+                        "the gateway user's rights on the gateway's machine; see `codeact "
+                        "kernelspec install`", name, self.url, why)
+        self.checked_specs.add(name)
+
+    async def _spec_names(self) -> str:
+        """`` (it has: a, b)`` for an error message; empty when the list is unavailable."""
+        try:
+            specs = ((await self.request("GET", "/api/kernelspecs")) or {}).get("kernelspecs")
+        except GatewayError:
+            return ""
+        return f" (it has: {', '.join(sorted(specs))})" if isinstance(specs, dict) and \
+            specs else ""
 
     async def interrupt_kernel(self, kernel_id: str) -> None:
         await self.request("POST", f"/api/kernels/{quote(kernel_id)}/interrupt")
@@ -227,10 +266,12 @@ class GatewayPool:
         counts = await asyncio.gather(*(probe(g) for g in self.gateways))
         return list(zip(self.gateways, counts, strict=True))
 
-    async def place(self, kernel_name: str,
-                    env: dict[str, str] | None = None) -> tuple[Gateway, str]:
+    async def place(self, kernel_name: str, env: dict[str, str] | None = None, *,
+                    allow_unsandboxed: bool = False) -> tuple[Gateway, str]:
         """Start a kernel on the least-loaded healthy gateway; (gateway, kernel id).
-        Tries the others when a start fails; :class:`GatewayUnavailable` when none can."""
+        The kernelspec is checked there first (:meth:`Gateway.check_kernelspec`): a
+        refusal is raised at once, as it is the configuration's fault. Tries the others
+        when a start fails; :class:`GatewayUnavailable` when none can."""
         turn = next(self._turn)
         n = len(self.gateways)
         # kernels being started count too: many sessions placing at once spread out
@@ -240,7 +281,10 @@ class GatewayPool:
         errors: list[str] = []
         for _count, _order, g in ranked:
             try:
+                await g.check_kernelspec(kernel_name, allow_unsandboxed)
                 return g, await g.start_kernel(kernel_name, env)
+            except KernelspecRefused:
+                raise
             except GatewayError as exc:
                 errors.append(str(exc))
         down = [f"{g.url} ({g.last_error or 'no answer'})" for g in self.gateways

@@ -155,8 +155,8 @@ class RemoteKernel:
 
     async def _start_once(self) -> None:
         s, cfg = self.s, self.s.config
-        self.gateway, self.kernel_id = await self.pool.place(cfg.gateway_kernel)
-        await self.gateway.warn_if_unsandboxed(cfg.gateway_kernel)
+        self.gateway, self.kernel_id = await self.pool.place(
+            cfg.gateway_kernel, allow_unsandboxed=cfg.gateway_allow_unsandboxed)
         self._client = GatewayChannels(self.gateway, self.kernel_id, self.died)
         await self._client.connect()
         self.bridge = CommBridge(self._client, s._tools, installer=self._pip)

@@ -72,7 +72,12 @@ class SandboxConfig:
     ``gateway_urls`` / ``gateway_token`` / ``gateway_kernel``: for ``backend="gateway"``,
     the Jupyter Kernel/Enterprise Gateways kernels are placed on, their token and the
     kernelspec to start (defaults ``$CODEACT_RUNTIME`` (comma-separated),
-    ``$CODEACT_RUNTIME_TOKEN``, ``$CODEACT_RUNTIME_KERNEL`` or ``python3``).
+    ``$CODEACT_RUNTIME_TOKEN``, ``$CODEACT_RUNTIME_KERNEL`` or ``codeact``, the name
+    ``codeact kernelspec install`` writes). Before a kernel starts, the gateway's spec is
+    checked: one codeact wrote with bubblewrap is used; any other (``python3``, or a
+    codeact spec with sandbox ``none``) is refused unless ``gateway_allow_unsandboxed``
+    (UNSAFE: model code then runs with the gateway user's rights on its machine; the CLI
+    sets it for ``--unsafe-no-sandbox`` together with ``--runtime``).
     """
 
     backend: str = "bwrap"
@@ -95,7 +100,8 @@ class SandboxConfig:
     gateway_token: str | None = field(
         default_factory=lambda: os.environ.get("CODEACT_RUNTIME_TOKEN") or None)
     gateway_kernel: str = field(
-        default_factory=lambda: os.environ.get("CODEACT_RUNTIME_KERNEL") or "python3")
+        default_factory=lambda: os.environ.get("CODEACT_RUNTIME_KERNEL") or "codeact")
+    gateway_allow_unsandboxed: bool = False
 
     @classmethod
     def coerce(cls, sandbox: str | SandboxConfig | None) -> SandboxConfig:

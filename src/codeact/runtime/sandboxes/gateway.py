@@ -3,8 +3,10 @@
 Nothing is launched here: the session places each kernel on one of
 ``SandboxConfig.gateway_urls`` and drives it over REST and WebSocket (``runtime/gateway/``).
 Model code never runs on this machine, so the backend counts as isolated from the host;
-how the kernel is isolated on the gateway's machine is the kernelspec's business
-(``--runtime-kernel NAME``, e.g. one whose launcher starts the kernel under bubblewrap).
+on the gateway's machine the kernelspec isolates it: before each kernel starts, the spec
+(``gateway_kernel``, default ``codeact``) must be one ``codeact kernelspec install`` wrote
+with bubblewrap, else the start is refused unless ``gateway_allow_unsandboxed`` (the
+loud ``--unsafe-no-sandbox`` with ``--runtime``) - see ``Gateway.check_kernelspec``.
 """
 
 from __future__ import annotations
