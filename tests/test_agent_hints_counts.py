@@ -59,3 +59,19 @@ def test_in_the_loop_the_note_follows_the_short_list():
     assert "but the list printed above has 3 items" in traj.turns[0].observation
     assert traj.turns[1].action == "answer_refused"
     assert traj.answer == "208"
+
+
+def test_a_ranked_count_never_shown_is_questioned_before_the_answer():
+    """Seen at temperature 0.7: the sum printed as one number, no list to check."""
+    assert asked_counts("the first 100 prime numbers and 20 units", ranked=True) == \
+        {100: "first 100 prime numbers"}
+    hint = CountCheck()
+    hint.reset(RunStart("Sum the squares of the first 5 primes."))
+    assert hint.after_action(_step("208"), Verdict()) is None
+    note = hint.checks_answer("208")
+    assert note and "no output has shown them yet" in note and "first 5 primes" in note
+    assert hint.checks_answer("[2, 3, 5, 7, 11]") is None  # the answer shows them
+    hint.after_action(_step("[2, 3, 5, 7, 11] 208"), Verdict())
+    assert hint.checks_answer("208") is None
+    hint.reset(RunStart("Order 20 units of each SKU. What is the cost?"))  # not ranked
+    assert hint.checks_answer("120.5") is None

@@ -7,6 +7,12 @@ has 25 items. When a task names how many things it is about ("the first 100 prim
 "5 words", "top 10") and a successful cell prints a list of another length, while no
 printed list has the asked length, the note says so (and the repeat guard then does not
 advise answering); an answer given while the mismatch stands is refused once.
+
+Also seen, at temperature 0.7: ``sum(i ** 2 for i in range(2, 101) if is_prime(i))``
+printed as one number, so no list could be checked, and submitted. A task that asks for
+"the first/top/last N" of something is about a list of N; an answer given before any
+output (or the answer itself) showed a list of N items is refused once, asking to print
+the list and check its length.
 """
 
 from __future__ import annotations
@@ -26,15 +32,18 @@ _LIST = re.compile(r"\[[^\[\]]*\]")
 MIN_COUNT, MAX_COUNT = 3, 10_000
 
 
-def asked_counts(task: str) -> dict[int, str]:
+def asked_counts(task: str, *, ranked: bool = False) -> dict[int, str]:
     """The item counts a task names, each with its phrase (``the first 100 prime
-    numbers`` -> {100: "first 100 prime numbers"})."""
+    numbers`` -> {100: "first 100 prime numbers"}). ``ranked``: only counts after
+    first/last/top/bottom/next, which always mean a list of that many."""
     counts: dict[int, str] = {}
     for match in _COUNT.finditer(task):
         before = task[max(0, match.start() - 16):match.start()].lower()
         if any(word in before for word in _RANGE_WORDS):
             continue  # "between 10 and 20 items" names bounds, not a count
         n = int(match.group(2))
+        if ranked and not match.group(1):
+            continue
         if 1000 <= n <= 2100 and not match.group(1):
             continue  # most likely a year
         if MIN_COUNT <= n <= MAX_COUNT:
@@ -63,11 +72,15 @@ class CountCheck(Hint):
 
     def __init__(self) -> None:
         self.counts: dict[int, str] = {}
+        self.ranked: dict[int, str] = {}  # "the first 100 ...": a list must show them
+        self.shown = False  # an output printed a list of an asked length
         self.noted = False
         self.mismatch: str | None = None  # what the refusal of an answer says
 
     def reset(self, run: RunStart) -> None:
         self.counts = asked_counts(run.task)
+        self.ranked = asked_counts(run.task, ranked=True)
+        self.shown = False
         self.noted = False
         self.mismatch = None
 
@@ -77,6 +90,7 @@ class CountCheck(Hint):
         lengths = printed_lengths(step.output)
         if any(n in self.counts for n in lengths):
             self.mismatch = None  # a list of the asked length: put right
+            self.shown = True
             return None
         if not lengths:
             return None
@@ -93,4 +107,12 @@ class CountCheck(Hint):
                            "that many) before you answer.", problem=True)
 
     def checks_answer(self, answer: str) -> str | None:
-        return self.mismatch
+        if self.mismatch is not None:
+            return self.mismatch
+        if not self.ranked or self.shown or \
+                any(n in self.ranked for n in printed_lengths(answer)):
+            return None
+        phrases = " / ".join(f'"{p}"' for p in self.ranked.values())
+        return (f"The task is about {phrases}, and no output has shown them yet, so "
+                "nothing checked that there are exactly that many. Print them and their "
+                "count (len) first; if the count is right, answer again.")
