@@ -46,7 +46,8 @@ def session() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real ``jupyter kernelgateway`` on 127.0.0.1 for the whole test run."""
+    """One real ``jupyter kernelgateway`` on 127.0.0.1 for the whole test run, serving a
+    sandboxed ``codeact`` kernelspec (the default its sessions start)."""
     pytest.importorskip("kernel_gateway", reason="needs the gateway extra")
     from gateway_helpers import start_gateway
 

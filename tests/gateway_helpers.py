@@ -3,7 +3,8 @@
 :func:`start_gateway` runs ``jupyter kernelgateway`` in its own process group on a free
 port with a token, and returns once ``/api`` answers. ``kill()`` SIGKILLs the gateway
 process alone (a crash: its kernels are orphaned, as on a real host that dies);
-``stop()`` kills the whole group, kernels included. :func:`remote_config` is the
+``stop()`` kills the whole group, kernels included. Each gateway serves a sandboxed
+``codeact`` kernelspec (bubblewrap), the default that sessions start. :func:`remote_config` is the
 ``SandboxConfig`` of a session whose kernels live on given gateways.
 """
 
@@ -22,8 +23,8 @@ from typing import Any
 
 import httpx
 
-__all__ = ["GatewayProcess", "remote_config", "runtime_config", "start_enterprise_gateway",
-           "start_gateway"]
+__all__ = ["GatewayProcess", "install_codeact_spec", "remote_config", "runtime_config",
+           "start_enterprise_gateway", "start_gateway"]
 
 
 def _free_port() -> int:
@@ -64,14 +65,32 @@ class GatewayProcess:
         self.proc.wait(10)
 
 
+def install_codeact_spec(tmp: Path, name: str = "codeact") -> Path:
+    """``codeact kernelspec install`` (bubblewrap, default limits) into the prefix
+    ``tmp``; returns the Jupyter data dir to put on the gateway's ``JUPYTER_PATH``."""
+    from codeact.runtime.kernelspec import KernelspecSettings, install
+
+    install(KernelspecSettings(), name=name, prefix=tmp)
+    return tmp / "share" / "jupyter"
+
+
 def start_gateway(tmp: Path, *, list_kernels: bool = True, timeout: float = 60.0,
-                  port: int | None = None, token: str | None = None) -> GatewayProcess:
-    """Start ``jupyter kernelgateway`` on 127.0.0.1 and wait until ``/api`` answers."""
+                  port: int | None = None, token: str | None = None,
+                  kernelspec: str | None = "codeact") -> GatewayProcess:
+    """Start ``jupyter kernelgateway`` on 127.0.0.1 and wait until ``/api`` answers.
+
+    It serves a sandboxed codeact kernelspec named ``kernelspec`` (the default one
+    sessions start, so gateway tests run sandboxed kernels as users should) next to the
+    plain ``python3``; None: python3 only."""
     port = port or _free_port()
     token = token or secrets.token_hex(8)
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / f"gateway-{port}.log"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    if kernelspec is not None:
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            p for p in (str(install_codeact_spec(tmp, kernelspec)), env.get("JUPYTER_PATH"))
+            if p)
     argv = [sys.executable, "-m", "kernel_gateway", "--KernelGatewayApp.ip=127.0.0.1",
             f"--KernelGatewayApp.port={port}", f"--KernelGatewayApp.auth_token={token}",
             f"--JupyterWebsocketPersonality.list_kernels={list_kernels}",
@@ -133,7 +152,10 @@ def start_enterprise_gateway(binary: str, tmp: Path, timeout: float = 60.0) -> G
 
 
 def remote_config(*gateways: GatewayProcess, **options: Any) -> Any:
-    """A ``SandboxConfig`` for kernels on these gateways (``options``: other fields)."""
+    """A ``SandboxConfig`` for kernels on these gateways (``options``: other fields); the
+    kernelspec is the default, sandboxed ``codeact`` that :func:`start_gateway` installs
+    (a test of plain ``python3`` kernels passes ``gateway_kernel="python3",
+    gateway_allow_unsandboxed=True``)."""
     from codeact.runtime import SandboxConfig
 
     return SandboxConfig(backend="gateway", gateway_urls=tuple(g.url for g in gateways),

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+from pathlib import Path
 
 import pytest
 from gateway_helpers import remote_config, start_gateway
@@ -16,6 +18,7 @@ from codeact.runtime.gateway import (
     GatewayLost,
     GatewayPool,
     GatewayUnavailable,
+    KernelspecRefused,
     parse_urls,
 )
 
@@ -106,22 +109,81 @@ def test_a_gateway_that_does_not_list_kernels_is_counted_by_its_placements(tmp_p
         gw.stop()
 
 
-def test_a_kernelspec_outside_codeacts_sandbox_is_said_once(pair, caplog):
-    import logging
+HOST_FILE = str(Path(__file__).resolve())  # outside the sandbox: seen by python3 kernels
+
+
+def _unsafe_said(caplog) -> list[str]:
+    return [r.message for r in caplog.records if "not in codeact's sandbox" in r.message]
+
+
+def test_the_default_codeact_kernelspec_runs_sandboxed_without_a_warning(pair, caplog):
+    a, _ = pair
+    cfg = remote_config(a)
+    assert (cfg.gateway_kernel, cfg.gateway_allow_unsandboxed) == ("codeact", False)
+    with caplog.at_level(logging.WARNING, logger="codeact.runtime"):
+        with Session(cfg) as s:
+            assert s.execute("1+1").result == "2"
+            # the host's files are out of reach: bubblewrap, not a plain kernel
+            assert s.execute(f"import os\nos.path.exists({HOST_FILE!r})").result == "False"
+    assert _unsafe_said(caplog) == []
+
+
+def test_a_missing_kernelspec_fails_in_one_line_saying_how_to_fix_it(pair):
+    a, _ = pair
+    before = len(a.kernels())
+    with pytest.raises(KernelspecRefused) as info, \
+            Session(remote_config(a, gateway_kernel="nope")) as s:
+        s.execute("1")
+    msg = str(info.value)
+    assert "\n" not in msg and isinstance(info.value, CodeactError)
+    assert f"gateway {a.url} has no kernelspec 'nope'" in msg and "codeact" in msg
+    assert "`codeact kernelspec install`" in msg and "--runtime-kernel NAME" in msg
+    assert len(a.kernels()) == before  # nothing was started
+
+
+def test_python3_without_the_opt_in_is_refused_in_one_line(pair):
+    a, _ = pair
+    before = len(a.kernels())
+    with pytest.raises(KernelspecRefused) as info, \
+            Session(remote_config(a, gateway_kernel="python3")) as s:
+        s.execute("1")
+    msg = str(info.value)
+    assert "\n" not in msg and isinstance(info.value, CodeactError)
+    assert f"kernelspec 'python3' on gateway {a.url} is not sandboxed" in msg
+    assert "not a codeact kernelspec" in msg and "--unsafe-no-sandbox" in msg
+    assert len(a.kernels()) == before  # refused before a kernel started
+
+
+def test_a_codeact_spec_with_sandbox_none_is_refused_too(pair):
+    from codeact.runtime.kernelspec import KernelspecSettings, install
 
     a, _ = pair
-    from codeact.runtime import SandboxConfig
+    # written into the gateway's own kernelspec dir: it finds specs at each request
+    install(KernelspecSettings(sandbox="none"), name="codeact-none", prefix=a.log.parent)
+    with pytest.raises(KernelspecRefused) as info, \
+            Session(remote_config(a, gateway_kernel="codeact-none")) as s:
+        s.execute("1")
+    assert "\n" not in str(info.value) and "its sandbox is 'none'" in str(info.value)
+    cfg = remote_config(a, gateway_kernel="codeact-none", gateway_allow_unsandboxed=True)
+    with Session(cfg) as s:
+        assert s.execute("1+1").result == "2"
 
-    cfg = SandboxConfig(backend="gateway", gateway_urls=(a.url,), gateway_token=a.token)
+
+def test_python3_with_the_opt_in_runs_and_says_so_loudly_once(pair, caplog):
+    a, _ = pair
+    cfg = remote_config(a, gateway_kernel="python3", gateway_allow_unsandboxed=True)
     with caplog.at_level(logging.WARNING, logger="codeact.runtime"):
         with Session(cfg) as s, Session(cfg) as t:
             assert s.execute("1").ok and t.execute("2").ok
-    said = [r.message for r in caplog.records if "not in codeact's sandbox" in r.message]
+            assert s.execute(f"import os\nos.path.exists({HOST_FILE!r})").result == "True"
+    said = _unsafe_said(caplog)
     assert len(said) <= 1  # once per gateway and kernelspec (maybe said earlier already)
     pool = GatewayPool([a.url], a.token)
-    asyncio.run(pool.gateways[0].warn_if_unsandboxed("python3"))
-    assert any("'python3'" in r.message and "not a codeact kernelspec" in r.message
-               for r in caplog.records)
+    with caplog.at_level(logging.WARNING, logger="codeact.runtime"):
+        asyncio.run(pool.gateways[0].check_kernelspec("python3", allow_unsandboxed=True))
+    said = _unsafe_said(caplog)
+    assert said and said[-1].startswith("UNSAFE: kernels of kernelspec 'python3'")
+    assert "not a codeact kernelspec" in said[-1] and "--unsafe-no-sandbox" in said[-1]
 
 
 def test_sessions_started_at_once_spread_over_the_gateways(pair):

@@ -156,7 +156,10 @@ def test_a_session_on_enterprise_gateway(tmp_path):
 
     gw = start_enterprise_gateway(str(EG), tmp_path)
     try:
-        with Session(remote_config(gw, interrupt_grace=2.0), tools=[add]) as s:
+        # its kernelspec is a plain python3 (Enterprise Gateway's own venv): opted in
+        cfg = remote_config(gw, interrupt_grace=2.0, gateway_kernel="python3",
+                            gateway_allow_unsandboxed=True)
+        with Session(cfg, tools=[add]) as s:
             assert s.execute("x = add(40, 2)\nx").result == "42"  # the comm bridge
             s.write_file("in.txt", "host")
             assert s.execute("open('in.txt').read()").result == "'host'"
