@@ -89,7 +89,10 @@ def test_with_one_gateway_gone_the_next_cell_says_so_in_one_line(tmp_path):
 
 
 def test_workspace_changes_come_back_after_each_cell(gateway):
-    with Session(remote_config(gateway)) as s:
+    # a plain python3 kernel (opted in): its gateway-side workspace is on this host's
+    # /tmp, so its removal with the kernel can be seen (a sandboxed one's is in its tmpfs)
+    cfg = remote_config(gateway, gateway_kernel="python3", gateway_allow_unsandboxed=True)
+    with Session(cfg) as s:
         obs = s.execute("import os\nos.makedirs('d', exist_ok=True)\n"
                         "open('d/a.bin', 'wb').write(bytes(range(256)) * 1000)\n"
                         "open('gone.txt', 'w').write('x')")
