@@ -129,6 +129,28 @@ def test_run_and_chat_with_kernels_on_a_gateway(scripted, gateway, tmp_path):
     assert result.exit_code == 2 and "not a gateway URL" in result.output
 
 
+def test_runtime_refuses_an_unsandboxed_kernelspec_unless_unsafe_no_sandbox(scripted, gateway):
+    scripted(["<execute>print('ran')</execute>", "<solution>done"])
+    result = runner.invoke(app, ["run", "x", "--runtime", gateway.url, "--runtime-token",
+                                 gateway.token, "--runtime-kernel", "python3"])
+    out = " ".join(result.output.split())
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+    assert f"kernelspec 'python3' on gateway {gateway.url} is not sandboxed" in out
+    assert "ran" not in result.output
+    scripted(["<execute>print('ran')</execute>", "<solution>done"])
+    result = runner.invoke(app, ["run", "x", "--runtime", gateway.url, "--runtime-token",
+                                 gateway.token, "--runtime-kernel", "python3",
+                                 "--unsafe-no-sandbox"])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "UNSAFE: --unsafe-no-sandbox is set with --runtime" in out and "ran" in out
+    result = runner.invoke(app, ["run", "x", "--runtime", gateway.url, "--runtime-token",
+                                 gateway.token, "--runtime-kernel", "nope"])
+    out = " ".join(result.output.split())
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+    assert f"gateway {gateway.url} has no kernelspec 'nope'" in out
+
+
 def test_chat_commands(scripted, tmp_path):
     scripted(["<execute>n = 2</execute>", "n is 2.", "Hello again."])
     saved = tmp_path / "chat.json"

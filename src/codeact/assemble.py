@@ -10,6 +10,7 @@ through the hooks a front-end passes (``warn``, ``create_env``, ``ask``).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import functools
 import logging
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from codeact.runtime.sandboxes import SandboxConfig
     from codeact.tools import Tool
 
-__all__ = ["AssembleError", "agent_options", "build_agent", "check_prompt", "check_sandbox",
+__all__ = ["AssembleError", "agent_options", "build_agent", "check_prompt",
+           "check_runtime_kernelspec", "check_sandbox",
            "hints_on",
            "kernel_env", "llm_factory", "llm_options", "load_mcp_tools", "load_tools",
            "make_llm", "package_policy", "runtime_fields", "runtime_urls", "sandbox_config",
@@ -205,10 +207,38 @@ def check_sandbox(settings: Settings) -> None:
         backend.check_usable(SandboxConfig(backend=name, **runtime_fields(settings)))
     except SandboxUnavailable as exc:
         raise AssembleError(f"the code sandbox does not work here: {exc} {hint}") from None
+    if settings.runtime:
+        check_runtime_kernelspec(settings)
     if issubclass(backend, BwrapSandbox):  # the binary exists; do namespaces work?
         ok, message = check_bwrap()
         if not ok:
             raise AssembleError(f"the code sandbox does not work here: {message} {hint}")
+
+
+def check_runtime_kernelspec(settings: Settings) -> None:
+    """With ``runtime``: fail now, in one line, when a gateway would refuse the kernelspec
+    at the first code action (missing, or outside codeact's sandbox without
+    ``--unsafe-no-sandbox``), rather than after the model loaded. A gateway that does not
+    answer now is left to the session (placement skips it, it may come back)."""
+    from codeact.runtime.gateway import Gateway, GatewayError, KernelspecRefused
+
+    async def check() -> None:
+        for url in runtime_urls(settings):
+            gateway = Gateway(url, settings.runtime_token)
+            try:
+                await gateway.check_kernelspec(settings.runtime_kernel,
+                                               settings.unsafe_no_sandbox, warn=False)
+            except KernelspecRefused as exc:
+                raise AssembleError(str(exc)) from None
+            except GatewayError:
+                pass
+            finally:
+                await gateway.aclose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(check())  # else (inside an event loop) the session checks it
 
 
 def kernel_env(settings: Settings, *, create_env: Callable[[], object] | None = None,

@@ -191,11 +191,13 @@ class Gateway:
             if exc.status != 404:
                 log.info("could not delete kernel %s on %s: %s", kernel_id, self.url, exc)
 
-    async def check_kernelspec(self, name: str, allow_unsandboxed: bool = False) -> None:
+    async def check_kernelspec(self, name: str, allow_unsandboxed: bool = False, *,
+                               warn: bool = True) -> None:
         """Refuse, before a kernel starts, a kernelspec that would run model code outside
         codeact's sandbox: one ``codeact kernelspec install`` wrote with ``bwrap`` passes;
         a missing one fails (:class:`KernelspecRefused`, saying how to fix it); any other
-        fails unless ``allow_unsandboxed`` (the user's loud opt-in), then it is said once.
+        fails unless ``allow_unsandboxed`` (the user's loud opt-in), then it is said once
+        (``warn=False``: not here, for a check ahead of the session that will say it).
         A good answer is remembered per gateway; a bad one is asked again next time (the
         gateway's admin may fix it meanwhile)."""
         if name in self.checked_specs:
@@ -219,10 +221,11 @@ class Gateway:
                     "run `codeact kernelspec install` there and use its spec, or allow "
                     "this with --unsafe-no-sandbox together with --runtime "
                     "(SandboxConfig(gateway_allow_unsandboxed=True))")
-            log.warning("UNSAFE: kernels of kernelspec %r on gateway %s are not in codeact's "
-                        "sandbox (%s), allowed by --unsafe-no-sandbox: model code runs with "
-                        "the gateway user's rights on the gateway's machine; see `codeact "
-                        "kernelspec install`", name, self.url, why)
+            if warn:
+                log.warning("UNSAFE: kernels of kernelspec %r on gateway %s are not in codeact's "
+                            "sandbox (%s), allowed by --unsafe-no-sandbox: model code runs "
+                            "with the gateway user's rights on the gateway's machine; see "
+                            "`codeact kernelspec install`", name, self.url, why)
         self.checked_specs.add(name)
 
     async def _spec_names(self) -> str:
