@@ -65,3 +65,15 @@ def test_check_with_runtime_runs_the_attacks_on_gateway_kernels(monkeypatch):
     assert (cfg.backend, cfg.gateway_urls, cfg.gateway_token, cfg.gateway_kernel) == (
         "gateway", ("http://127.0.0.1:1", "http://h:2"), "t", "codeact")
     assert selftest.is_remote(cfg) and "all 1 attacks blocked" in r.output
+
+
+def test_check_with_runtime_refuses_a_plain_kernelspec_in_one_line(gateway):
+    """A real gateway: its python3 kernelspec is not codeact's sandbox, so the self-test
+    does not run on it (one line, exit 1)."""
+    r = CliRunner().invoke(cli.app, ["check", "--runtime", gateway.url, "--runtime-token",
+                                     gateway.token, "--runtime-kernel", "python3"],
+                           terminal_width=400)
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    error = [line for line in r.output.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "kernelspec 'python3'" in error[0]
+    assert "is not sandboxed" in error[0]
