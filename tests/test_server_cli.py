@@ -195,3 +195,14 @@ def test_serve_rejects_a_bad_packages_setting_or_mcp_server(tmp_path: Path) -> N
     assert bad.exit_code == 2 and "packages must be allow, deny or ask" in bad.output
     bad = CliRunner().invoke(app, [*base, "--mcp", f"{sys.executable} -c 'raise SystemExit(3)'"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_serve_refuses_an_unsandboxed_gateway_kernelspec_before_it_serves(
+        tmp_path: Path, gateway) -> None:
+    base = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--data-dir", str(tmp_path / "d"),
+            "--llm-factory", "test_server_app:scripted_factory", "--runtime", gateway.url,
+            "--runtime-token", gateway.token]
+    bad = CliRunner().invoke(app, [*base, "--runtime-kernel", "python3"])
+    out = " ".join(bad.output.replace("│", " ").split())  # the error box's lines, joined
+    assert bad.exit_code == 2 and "Traceback" not in bad.output, bad.output
+    assert "kernelspec 'python3'" in out and "is not sandboxed" in out

@@ -76,6 +76,8 @@ def serve(
     try:
         warning = assemble.unsafe_warning(settings)
         sandbox = assemble.sandbox_config(settings)  # no terminal user to ask
+        if settings.runtime:  # a refused kernelspec fails now, not at the first message
+            assemble.check_runtime_kernelspec(settings)
         assemble.check_prompt(settings)
     except assemble.AssembleError as exc:
         raise typer.BadParameter(str(exc)) from None
