@@ -202,11 +202,13 @@ def check_sandbox(settings: Settings) -> None:
 
     name = sandbox_name(settings)
     backend = get_backend(name)
-    hint = "(or pass --unsafe-no-sandbox to run model code unsandboxed)"
+    hint = ("" if settings.runtime  # there --unsafe-no-sandbox means another thing
+            else "(or pass --unsafe-no-sandbox to run model code unsandboxed)")
     try:
         backend.check_usable(SandboxConfig(backend=name, **runtime_fields(settings)))
     except SandboxUnavailable as exc:
-        raise AssembleError(f"the code sandbox does not work here: {exc} {hint}") from None
+        raise AssembleError(f"the code sandbox does not work here: {exc} {hint}".rstrip()
+                            ) from None
     if settings.runtime:
         check_runtime_kernelspec(settings)
     if issubclass(backend, BwrapSandbox):  # the binary exists; do namespaces work?
