@@ -74,6 +74,38 @@ def test_a_killed_gateway_fails_the_cell_at_once_and_the_next_cell_moves(pair):
         assert s._kernel.gateway.url == b.url
 
 
+def _launchers(kernel_id: str) -> list[int]:
+    """Pids of the codeact kernelspec launchers running the kernel ``kernel_id``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"codeact.runtime.kernelspec_launch" in argv and any(
+                kernel_id.encode() in a for a in argv):
+            out.append(int(entry.name))
+    return out
+
+
+def test_a_sandboxed_kernel_stops_when_its_gateway_dies(tmp_path):
+    """The launcher (in a session of its own, as Jupyter starts kernels) notices that the
+    gateway that started it is gone and stops the sandbox, as a plain ipykernel would."""
+    gw = start_gateway(tmp_path)
+    try:
+        with Session(remote_config(gw)) as s:
+            assert s.execute("1").ok
+            kernel_id = s._kernel.kernel_id
+            assert kernel_id and len(_launchers(kernel_id)) == 1
+            gw.kill()
+            deadline = time.monotonic() + 20
+            while _launchers(kernel_id):
+                assert time.monotonic() < deadline, "the kernel outlived its gateway"
+                time.sleep(0.2)  # polling for the launcher's exit
+    finally:
+        gw.stop()
+
+
 def test_with_one_gateway_gone_the_next_cell_says_so_in_one_line(tmp_path):
     gw = start_gateway(tmp_path)
     try:

@@ -15,10 +15,12 @@ this launcher, still in the host's network namespace,
 
 So model code still has no network at all (its namespace has only its own loopback);
 what it holds are five listening sockets that accept the gateway's connections and can
-open none. The launcher stays the kernel's parent: it relays SIGTERM, kills the sandbox
-when it dies itself (``PR_SET_PDEATHSIG``, even on SIGKILL), and removes the kernel's
-run directory and workspace when the kernel exits; a launcher killed with SIGKILL cannot,
-so the next one removes what it left (:func:`sweep_orphans`).
+open none. The launcher stays the kernel's parent: it relays SIGTERM, stops the kernel
+when the gateway that started it dies (as a plain ipykernel does: Jupyter starts kernels
+in a session of their own, so a gateway's crash would otherwise leave them running),
+kills the sandbox when it dies itself (``PR_SET_PDEATHSIG``, even on SIGKILL), and
+removes the kernel's run directory and workspace when the kernel exits; a launcher killed
+with SIGKILL cannot, so the next one removes what it left (:func:`sweep_orphans`).
 """
 
 from __future__ import annotations
@@ -157,8 +159,19 @@ class _ListeningBackend(SandboxBackend):
         return self.inner.start_failure(message, stderr)
 
 
+PARENT_POLL = 1.0  # seconds between looks at whether the gateway is still the parent
+
+
+async def _gateway_gone(parent: int) -> None:
+    """Return once this process's parent is no longer ``parent`` (the gateway died)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_POLL)
+
+
 async def launch(settings: KernelspecSettings, connection_file: str) -> int:
-    """Run one kernel for ``connection_file`` until it exits (or SIGTERM); its status."""
+    """Run one kernel for ``connection_file`` until it exits (or SIGTERM, or the gateway
+    that started it dies); its status."""
+    parent = os.getppid()
     conn = read_connection(connection_file)
     ports = [int(conn[f"{c}_port"]) for c in CHANNELS]
     socks = listen(str(conn.get("ip") or "127.0.0.1"), ports)
@@ -197,8 +210,10 @@ async def launch(settings: KernelspecSettings, connection_file: str) -> int:
         for s in socks:  # the kernel holds them now
             s.close()
         stop = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait([proc.died, stop], return_when=asyncio.FIRST_COMPLETED)
+        orphaned = asyncio.ensure_future(_gateway_gone(parent))
+        await asyncio.wait([proc.died, stop, orphaned], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
+        orphaned.cancel()
         rc = proc.died.result() if proc.died.done() else None
         if rc:
             sys.stderr.write(f"codeact kernel: {proc.exit_reason()}\n{proc.stderr_text()}\n")
