@@ -309,9 +309,13 @@ def agent_options(settings: Settings) -> dict[str, Any]:
 
 
 def run_seed(settings: Settings) -> int:
-    """The seed of sampled replies: the one set, or a new one (so that two runs at a
-    temperature above 0 differ, as a user expects; the trajectory records it)."""
-    return settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    """The seed of sampled replies: the one set; else 0 for a greedy run (its resamples
+    too are then the same each time: a temperature-0 run is reproducible), and a new one
+    at a temperature above 0 (two sampled runs differ, as a user expects); the trajectory
+    records it."""
+    if settings.seed is not None:
+        return settings.seed
+    return secrets.randbelow(2**31) if settings.temperature > 0 else 0
 
 
 def hints_on(settings: Settings) -> list[str]:

@@ -116,8 +116,9 @@ Temperature = Annotated[float | None, typer.Option(
     "--temperature", help="Sampling temperature (default 0). Env: CODEACT_TEMPERATURE.")]
 Seed = Annotated[int | None, typer.Option(
     "--seed", help="Seed of sampled replies (a temperature above 0, resampled repeats, "
-    "--samples): the same seed draws the same run again (default: a new one each time, "
-    "recorded in the trajectory's metadata). Env: CODEACT_SEED.")]
+    "--samples): the same seed draws the same run again (default: 0 at temperature 0, so a "
+    "greedy run is reproducible; above 0 a new one each run, recorded in the trajectory's "
+    "metadata). Env: CODEACT_SEED.")]
 Prompt = Annotated[str | None, typer.Option(
     "--prompt", help="System prompt of the code format: a variant name (default, "
     "tools-example, v0) or a path to a prompt file. Env: CODEACT_PROMPT.")]

@@ -92,6 +92,10 @@ class CountCheck(Hint):
             self.mismatch = None  # a list of the asked length: put right
             self.shown = True
             return None
+        # only a list shorter than every count asked for: a longer one is most often the
+        # candidates the code then slices (seen: all 1229 primes below 10000 printed next
+        # to the right sum of the first 100, and the note drove the model off it)
+        lengths = [n for n in lengths if n < min(self.counts)]
         if not lengths:
             return None
         phrases = " / ".join(f'"{p}"' for p in self.counts.values())
