@@ -42,9 +42,13 @@ def test_one_note_when_no_printed_list_has_the_asked_length():
     assert hint.checks_answer("208") is None  # put right
     hint.reset(RunStart("What is 2 + 2?"))
     assert hint.after_action(_step("[1, 2, 3]"), Verdict()) is None
-    # a longer list is most often the candidates the code slices: no note
+    # a longer list the cell cuts to the asked count is put right; one it does not is not
     hint.reset(RunStart("Sum the squares of the first 5 primes."))
-    assert hint.after_action(_step("[2, 3, 5, 7, 11, 13, 17] 208"), Verdict()) is None
+    sliced = Step(1, "p = primes(20)\nprint(p, sum(x * x for x in p[:5]))",
+                  "[2, 3, 5, 7, 11, 13, 17, 19] 208", True, Observation(stdout="."))
+    assert hint.after_action(sliced, Verdict()) is None and hint.checks_answer("208") is None
+    hint.reset(RunStart("Sum the squares of the first 5 primes."))
+    assert hint.after_action(_step("[2, 3, 5, 7, 11, 13, 17] 666"), Verdict()).problem
 
 
 def test_in_the_loop_the_note_follows_the_short_list():
