@@ -48,7 +48,8 @@ def test_one_note_when_no_printed_list_has_the_asked_length():
                   "[2, 3, 5, 7, 11, 13, 17, 19] 208", True, Observation(stdout="."))
     assert hint.after_action(sliced, Verdict()) is None and hint.checks_answer("208") is None
     hint.reset(RunStart("Sum the squares of the first 5 primes."))
-    assert hint.after_action(_step("[2, 3, 5, 7, 11, 13, 17] 666"), Verdict()).problem
+    longer = hint.after_action(_step("[2, 3, 5, 7, 11, 13, 17] 666"), Verdict())
+    assert longer.problem and "Keep only the first 5 (for example `items[:5]`)" in longer.note
 
 
 def test_in_the_loop_the_note_follows_the_short_list():

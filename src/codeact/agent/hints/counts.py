@@ -106,16 +106,20 @@ class CountCheck(Hint):
         if not lengths:
             return None
         phrases = " / ".join(f'"{p}"' for p in self.counts.values())
-        self.mismatch = (f"The task asks for {phrases}, but your list has {lengths[-1]} "
-                         f"items. Change the code so that it computes exactly that many "
-                         f"(keep generating until you have that many, do not type them "
-                         f"out), print the result, then answer.")
+        have, want = lengths[-1], min(self.counts)
+        if have > want:  # too many: cut, do not generate more (seen: ever larger ranges)
+            fix = (f"Keep only the first {want} (for example `items[:{want}]`) and compute "
+                   "the result from those")
+        else:
+            fix = ("Change the code so that it computes exactly that many (keep generating "
+                   "until you have that many, do not type them out)")
+        self.mismatch = (f"The task asks for {phrases}, but your list has {have} items. "
+                         f"{fix}, print the result, then answer.")
         again = " again" if self.noted else ""
         self.noted = True
         return Advice(note=f"Note: the task asks for {phrases}, but the list printed above "
-                           f"has{again} {lengths[-1]} items. Change the code so that it "
-                           "computes exactly that many (keep generating until you have "
-                           "that many) before you answer.", problem=True)
+                           f"has{again} {have} items. {fix} before you answer.",
+                      problem=True)
 
     def checks_answer(self, answer: str) -> str | None:
         if self.mismatch is not None:
