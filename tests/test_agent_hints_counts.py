@@ -47,6 +47,9 @@ def test_one_note_when_no_printed_list_has_the_asked_length():
     sliced = Step(1, "p = primes(20)\nprint(p, sum(x * x for x in p[:5]))",
                   "[2, 3, 5, 7, 11, 13, 17, 19] 208", True, Observation(stdout="."))
     assert hint.after_action(sliced, Verdict()) is None and hint.checks_answer("208") is None
+    cut_short = Step(1, "p = primes(3)[:5]\nprint(p)", "[2, 3, 5] 38", True,
+                     Observation(stdout="."))
+    assert hint.after_action(cut_short, Verdict()).problem  # [:5] of 3 items is still 3
     hint.reset(RunStart("Sum the squares of the first 5 primes."))
     longer = hint.after_action(_step("[2, 3, 5, 7, 11, 13, 17] 666"), Verdict())
     assert longer.problem and "Keep only the first 5 (for example `items[:5]`)" in longer.note

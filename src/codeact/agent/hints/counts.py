@@ -98,15 +98,17 @@ class CountCheck(Hint):
         # a list of the asked length, or a longer one the cell cuts to that length (seen:
         # all 1229 primes below 10000 printed next to the right sum of `found[:100]`; a
         # note then drove the model off it): put right
+        want = min(self.counts)
+        short = [n for n in lengths if n < want]
         if any(n in self.counts for n in lengths) or \
-                (lengths and takes_first(step.action, self.counts)):
+                (lengths and not short and takes_first(step.action, self.counts)):
             self.mismatch = None
             self.shown = True
             return None
         if not lengths:
             return None
         phrases = " / ".join(f'"{p}"' for p in self.counts.values())
-        have, want = lengths[-1], min(self.counts)
+        have = short[-1] if short else lengths[-1]  # cutting a short list adds nothing
         if have > want:  # too many: cut, do not generate more (seen: ever larger ranges)
             fix = (f"Keep only the first {want} (for example `items[:{want}]`) and compute "
                    "the result from those")
