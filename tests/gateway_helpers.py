@@ -98,20 +98,7 @@ def start_gateway(tmp: Path, *, list_kernels: bool = True, timeout: float = 60.0
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env,
                                 start_new_session=True)
-    gw = GatewayProcess(f"http://127.0.0.1:{port}", token, proc, log)
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{gw.url}/api", headers=gw.headers, timeout=1).status_code == 200:
-                return gw
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            gw.stop()
-            raise RuntimeError(f"the gateway did not answer within {timeout:.0f}s")
-        time.sleep(0.1)  # polling for readiness, not waiting for an outcome
+    return _answering(GatewayProcess(f"http://127.0.0.1:{port}", token, proc, log), timeout)
 
 
 def start_enterprise_gateway(binary: str, tmp: Path, timeout: float = 60.0) -> GatewayProcess:
@@ -135,11 +122,16 @@ def start_enterprise_gateway(binary: str, tmp: Path, timeout: float = 60.0) -> G
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env,
                                 start_new_session=True)
-    gw = GatewayProcess(f"http://127.0.0.1:{port}", token, proc, log)
+    return _answering(GatewayProcess(f"http://127.0.0.1:{port}", token, proc, log), timeout)
+
+
+def _answering(gw: GatewayProcess, timeout: float) -> GatewayProcess:
+    """``gw`` once its REST API answers; its log in the error when it exits or stays
+    silent for ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
+        if gw.proc.poll() is not None:
+            raise RuntimeError(f"the gateway exited: {gw.log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{gw.url}/api", headers=gw.headers, timeout=1).status_code == 200:
                 return gw
