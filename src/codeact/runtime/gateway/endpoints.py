@@ -93,7 +93,8 @@ class Gateway:
         self.last_error: str | None = None
         self.can_list = True  # the gateway lists its kernels (else: count our own)
         self.placed = 0  # kernels this process has running there
-        self.checked_specs: set[str] = set()  # kernelspecs found fit to start here
+        self.checked_specs: set[str] = set()  # kernelspecs found sandboxed here
+        self.warned_specs: set[str] = set()  # unsandboxed ones allowed and said (once)
         self.starting = 0  # kernel starts in flight from this process
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,8 +199,10 @@ class Gateway:
         a missing one fails (:class:`KernelspecRefused`, saying how to fix it); any other
         fails unless ``allow_unsandboxed`` (the user's loud opt-in), then it is said once
         (``warn=False``: not here, for a check ahead of the session that will say it).
-        A good answer is remembered per gateway; a bad one is asked again next time (the
-        gateway's admin may fix it meanwhile)."""
+        Only a sandboxed spec is remembered per gateway: an unsandboxed one allowed by one
+        session's opt-in must be refused to the next session that has none (the gateway
+        object is shared; remembering it let a later run without the opt-in start
+        ``python3`` unchecked), and a refused one is asked again (its admin may fix it)."""
         if name in self.checked_specs:
             return
         try:
@@ -221,11 +224,13 @@ class Gateway:
                     "run `codeact kernelspec install` there and use its spec, or allow "
                     "this with --unsafe-no-sandbox together with --runtime "
                     "(SandboxConfig(gateway_allow_unsandboxed=True))")
-            if warn:
+            if warn and name not in self.warned_specs:
+                self.warned_specs.add(name)
                 log.warning("UNSAFE: kernels of kernelspec %r on gateway %s are not in codeact's "
                             "sandbox (%s), allowed by --unsafe-no-sandbox: model code runs "
                             "with the gateway user's rights on the gateway's machine; see "
                             "`codeact kernelspec install`", name, self.url, why)
+            return
         self.checked_specs.add(name)
 
     async def _spec_names(self) -> str:
