@@ -67,9 +67,16 @@ def test_check_with_runtime_runs_the_attacks_on_gateway_kernels(monkeypatch):
     assert selftest.is_remote(cfg) and "all 1 attacks blocked" in r.output
 
 
-def test_check_with_runtime_refuses_a_plain_kernelspec_in_one_line(gateway):
+def test_check_with_runtime_refuses_a_plain_kernelspec_in_one_line(gateway, monkeypatch):
     """A real gateway: its python3 kernelspec is not codeact's sandbox, so the self-test
-    does not run on it (one line, exit 1)."""
+    does not run on it (one line, exit 1). Should that regress, the attacks must not run
+    for real in an unsandboxed kernel (they write to /usr and signal this process)."""
+    from codeact.runtime import selftest
+
+    def refuse_attacks(*args, **kw):
+        raise AssertionError("the self-test's attacks ran on an unsandboxed kernelspec")
+
+    monkeypatch.setattr(selftest, "run_attack", refuse_attacks)
     r = CliRunner().invoke(cli.app, ["check", "--runtime", gateway.url, "--runtime-token",
                                      gateway.token, "--runtime-kernel", "python3"],
                            terminal_width=400)
