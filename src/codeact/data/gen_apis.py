@@ -166,9 +166,7 @@ class Clinic:
 
 
 def clinic(rng: random.Random, d: int) -> Spec | None:
-    seed = rng.randrange(2 ** 31)
-    world = Clinic(seed, d)
-    factory = _factory(Clinic, seed, d)
+    world, factory = _world(Clinic, rng, d)
     spec = rng.choice(world.specialties)
     day = rng.choice(DAYS)
     variant = rng.randrange(3)
@@ -294,9 +292,7 @@ for ride in range(MAX_TRANSFERS + 1):
 
 
 def transit(rng: random.Random, d: int) -> Spec | None:
-    seed = rng.randrange(2 ** 31)
-    world = Transit(seed, d)
-    factory = _factory(Transit, seed, d)
+    world, factory = _world(Transit, rng, d)
     stops = sorted({s for st in world.routes.values() for s, _ in st})
     start = rng.choice(stops)
     variant = rng.randrange(3)
@@ -403,9 +399,7 @@ class Fleet:
 
 
 def fleet(rng: random.Random, d: int) -> Spec | None:
-    seed = rng.randrange(2 ** 31)
-    world = Fleet(seed, d)
-    factory = _factory(Fleet, seed, d)
+    world, factory = _world(Fleet, rng, d)
     variant = rng.randrange(3)
     if variant == 0:
         text = ("Assign the open trips, heaviest load first (on equal loads, the smaller "
@@ -512,9 +506,7 @@ class Auction:
 
 
 def auction(rng: random.Random, d: int) -> Spec | None:
-    seed = rng.randrange(2 ** 31)
-    world = Auction(seed, d)
-    factory = _factory(Auction, seed, d)
+    world, factory = _world(Auction, rng, d)
     variant = rng.randrange(3)
     if variant == 0:
         bidder = rng.choice(PEOPLE)
@@ -554,10 +546,14 @@ def _and(items: list[str], word: str = "and") -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
-def _factory(cls: Any, seed: int, d: int) -> Callable[[], list[ToolSpec]]:
+def _world(cls: Any, rng: random.Random, d: int) -> tuple[Any, Callable[[], list[ToolSpec]]]:
+    """A world drawn from ``rng`` (to compute the answer from) and a factory of fresh
+    copies of it (each run's tools start from the same state)."""
+    seed = rng.randrange(2 ** 31)
+
     def make_tools() -> list[ToolSpec]:
         return cls(seed, d).specs()
-    return make_tools
+    return cls(seed, d), make_tools
 
 
 def _run(factory: Callable[[], list[ToolSpec]], params: dict[str, Any], body: str) -> Any:
