@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.tool_reminder import failing_text
 
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
                     r"[:(]|Error: )")
@@ -22,13 +23,6 @@ _COUNTING = re.compile(r"\b(how many|how much|number of|count of|sum of|total of
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
-
-
-def error_lines(output: str) -> str:
-    """The lines of a failed cell's output that state the error (``KeyError: ...``),
-    without the traceback's code lines, which hold the model's own names."""
-    return "\n".join(line for line in output.splitlines()
-                     if re.match(r"\s*[A-Z]\w*(Error|Exception)\b", line))
 
 
 class AnswerCheck(Hint):
@@ -48,7 +42,7 @@ class AnswerCheck(Hint):
         self.seen = [run.task]
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
-        self.last_error = "" if step.ok else error_lines(step.output)
+        self.last_error = "" if step.ok else failing_text(step.output)[0]
         if step.ok:
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
