@@ -27,6 +27,7 @@ class RunStart:
     task: str
     tools: Sequence[Tool] = ()
     code_format: bool = True  # actions are code cells (else json/text tool calls)
+    chat: bool = False  # a conversation: answers are replies in prose to a person
 
 
 @dataclass(frozen=True)
