@@ -86,7 +86,8 @@ def test_code_with_solution_in_same_turn(session):
 
 
 def test_solution_discarded_when_code_fails(session):
-    llm = ScriptedLLM(["<execute>1/0\n<solution>7", "<solution>8"])
+    llm = ScriptedLLM(["<execute>1/0\n<solution>7", "<execute>print(8)</execute>",
+                       "<solution>8"])
     _, traj = run(Agent(llm, session=session))
     assert "ignored because the code failed" in traj.turns[0].observation
     assert traj.answer == "8"
@@ -122,7 +123,8 @@ def test_final_answer_function_is_submitted_as_code(session):
 
 def test_final_answer_is_refused_when_the_cell_fails_and_text_cannot_fake_it(session):
     llm = ScriptedLLM(["<execute>final_answer(1)\nundefined_name</execute>",
-                       "<execute>print(\"final_answer('2')\", 'codeact.final_answer')</execute>",
+                       "<execute>print(\"final_answer('2')\", 'codeact.final_answer', 3)"
+                       "</execute>",
                        "<execute>final_answer(3)</execute>"])
     _, traj = run(Agent(llm, session=session))
     assert "final_answer(...) was not accepted because the cell failed" in \
@@ -304,7 +306,7 @@ def test_a_kernel_exception_named_sandboxfailure_does_not_end_the_run(session):
     llm = ScriptedLLM(["<execute>class SandboxFailure(Exception):\n    pass\n\n"
                        "raise SandboxFailure('raised by the model')</execute>",
                        "<execute>print('still running')</execute>",
-                       "<solution>fine</solution>"])
+                       "<solution>still running</solution>"])
     events, traj = run(Agent(llm, session=session))
     assert "SandboxFailure: raised by the model" in traj.turns[0].observation
     assert traj.turns[0].exec_ok is False
@@ -499,11 +501,12 @@ FAILING = "<execute>total = undefined_thing + 1</execute>"
 def test_a_repeated_failing_cell_is_resampled_not_run(session):
     from codeact.events import ResampledEvent
 
-    llm = SamplingScript([FAILING, FAILING, "<execute>total = 41 + 1</execute>",
+    llm = SamplingScript([FAILING, FAILING, "<execute>total = 41 + 1\nprint(total)</execute>",
                           "<execute>final_answer(total)</execute>"])
     events, traj = run(Agent(llm, session=session, max_turns=5), "add")
     assert traj.stop_reason == "solution" and traj.answer == "42"
-    assert [t.code for t in traj.turns] == ["total = undefined_thing + 1", "total = 41 + 1",
+    assert [t.code for t in traj.turns] == ["total = undefined_thing + 1",
+                                           "total = 41 + 1\nprint(total)",
                                            "final_answer(total)"]
     assert traj.turns[1].resampled == ["<execute>total = undefined_thing + 1"]
     resampled = [e for e in events if isinstance(e, ResampledEvent)]
@@ -525,6 +528,19 @@ def test_a_repeated_failing_cell_is_resampled_not_run(session):
     assert "your last reply was not run" not in str(traj.messages)  # the view only
     assert sum("undefined_thing" in m["content"] for m in traj.messages
                if m["role"] == "assistant") == 1
+
+
+def test_a_repeated_reply_without_an_action_is_resampled_without_it(session):
+    made_up = "Observation:\n[cell In[1], line 2]\nFileNotFoundError: books.csv"
+    llm = SamplingScript([made_up, made_up, "<execute>print(6 * 7)</execute>",
+                          "<solution>42</solution>"])
+    traj = Agent(llm, session=session, max_turns=5).run("six times seven")
+    assert [t.action for t in traj.turns] == ["invalid", "code", "solution"]
+    assert traj.turns[1].resampled == [made_up] and traj.answer == "42"
+    retry_view = llm.calls[2]
+    assert not any("books.csv" in m["content"] for m in retry_view)  # the copy left out
+    assert "it repeats, word for word, an earlier reply that held no action" in \
+        retry_view[-1]["content"] and "<execute>" in retry_view[-1]["content"]
 
 
 def test_an_insisting_repeat_runs_after_the_resamples_and_counts_toward_stuck(session):

@@ -238,7 +238,8 @@ class Agent:
     def stream(self, task: str) -> Iterator[Event]:
         """Run the loop, yielding events as they happen; the last is a DoneEvent."""
         self._interrupted.clear()
-        start_info = RunStart(task, tuple(self.tools), code_format=self.format.name == "code")
+        start_info = RunStart(task, tuple(self.tools), code_format=self.format.name == "code",
+                              chat=self.chat)
         for hint in self.hints:
             hint.reset(start_info)
         self._answer_refused = False
@@ -341,12 +342,22 @@ class Agent:
         said: list[str] = []
         for attempt in range(1, self.resample + 1):
             reason = self._veto(action)
+            invalid = _repeated_invalid(traj, reply, action) \
+                if reason is None and not self.chat else None
+            if invalid is not None:
+                reason = "it repeats, word for word, an earlier reply that held no action"
             if reason is None or not self._can_vary(traj):
                 break
             assert reply.completion is not None
             discarded.append(reply)
             template = self.format.resample_note
-            if (text := _action_text(action)) is not None:
+            if invalid is not None:  # seen: the same made-up "Observation:" seven turns
+                hidden.append(invalid)
+                told = action.message if isinstance(action, Invalid) else \
+                    self.format.no_action_note
+                template = "Note: your last reply was not used, because {}. " + \
+                    told.replace("{", "{{").replace("}", "}}")
+            elif (text := _action_text(action)) is not None:
                 if _failed_before(traj, text):
                     hidden.append(text)  # its output was an error: nothing worth keeping
                 elif (problem := self._unfinished.get(text.strip())) is not None:
@@ -588,6 +599,19 @@ def _action_text(action: Action) -> str | None:
     """What a repeated action looks like in a reply: its code (a tool call's text varies,
     so its exchanges stay in view)."""
     return action.code if isinstance(action, CodeAction) else None
+
+
+def _repeated_invalid(traj: Trajectory, reply: Reply, action: Action) -> str | None:
+    """The text of an unusable reply (no action) that an earlier turn of this run sent
+    word for word, else None: at temperature 0 a model that once answered with a made-up
+    observation sends it again each turn, so it is asked again without that exchange."""
+    if not isinstance(action, Invalid | NoAction) or reply.completion is None:
+        return None
+    text = reply.completion.text.strip()
+    if text and any(t.action == ActionKind.INVALID and t.completion.strip() == text
+                    for t in traj.turns):
+        return text
+    return None
 
 
 def _failed_before(traj: Trajectory, code: str) -> bool:
