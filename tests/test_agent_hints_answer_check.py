@@ -16,13 +16,16 @@ def _check(answer: str, task: str = "Compute it.") -> str | None:
 
 @pytest.mark.parametrize("answer", ["", "  ", "None", "nan", "Traceback (most recent call "
                                     "last):\n  File", "KeyError: 'x'", "Error: no such tool",
-                                    "ValueError('bad')"])
+                                    "ValueError('bad')", "No dates found that meet the criteria.",
+                                    "SKU example_sku does not have 'total_stock' key.",
+                                    "Could not find any matching book"])
 def test_non_answers_are_refused(answer):
     assert _check(answer)
 
 
 @pytest.mark.parametrize("answer", ["42", "Paris", "Errors were found in 3 lines",
-                                    "def f():\n    return None", "['a', 'b']", "none of them"])
+                                    "def f():\n    return None", "['a', 'b']", "none of them",
+                                    "not found", "Nothing to report"])
 def test_real_answers_pass(answer):
     assert _check(answer) is None
 

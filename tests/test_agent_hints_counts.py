@@ -14,7 +14,8 @@ def test_counts_named_by_a_task():
     assert asked_counts("List the 10 largest cities.") == {10: "10 largest cities"}
     assert asked_counts("the top 5 words") == {5: "top 5 words"}
     for none in ["primes below 100", "In 2024 the numbers rose.", "between 10 and 20 items",
-                 "What is 2 + 2?", "2 apples"]:
+                 "What is 2 + 2?", "2 apples", "orders 40 units of GL-330 and 25 units",
+                 "a 45 minutes meeting", "for 3 servings"]:
         assert asked_counts(none) == {}, none
 
 
@@ -25,6 +26,18 @@ def test_printed_lists_are_measured_safely():
 
 def _step(output: str, ok: bool = True) -> Step:
     return Step(1, "code", output, ok, Observation(stdout=output))
+
+
+def test_a_list_of_the_asked_length_with_one_value_repeated_is_noted():
+    hint = CountCheck()
+    hint.reset(RunStart("Sum the squares of the first 5 primes."))
+    advice = hint.after_action(_step("[2, 2, 2, 2, 2]"), Verdict())
+    assert advice and advice.problem and "every one of them is 2" in advice.note
+    assert "every item of your list of 5 is 2" in hint.checks_answer("20")
+    assert hint.after_action(_step("[2, 3, 5, 7, 11] 208"), Verdict()) is None
+    assert hint.checks_answer("208") is None  # put right
+    hint.reset(RunStart("Show the first 3 rows."))
+    assert hint.after_action(_step("[0, 1, 0]"), Verdict()) is None  # not all one value
 
 
 def test_one_note_when_no_printed_list_has_the_asked_length():

@@ -5,9 +5,10 @@ exception a tool raised, or ``None`` from a function that printed instead of ret
 the run ended "solved" with an answer no task asks for. Also seen: a filter that matched
 nothing submitted as ``[]`` without a look at why, and, right after a cell failed with
 ``KeyError: "unknown ingredient 'lentil soup'"``, ``final_answer("lentil soup")``: a
-word copied from the error message. Such an answer gets a note and one more turn (a
-second answer stands). Only what no task wants is refused: the check knows nothing of
-any suite.
+word copied from the error message; and "No dates found that meet the criteria.", a
+message the model's own code printed when its search found nothing. Such an answer
+gets a note and one more turn (a second answer stands). Only what no task wants is
+refused: the check knows nothing of any suite.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from codeact.agent.hints.tool_reminder import failing_text
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
                     r"[:(]|Error: )")
 _COUNTING = re.compile(r"\b(how many|how much|number of|count of|sum of|total of)\b", re.I)
+# "No dates found that meet the criteria.", "SKU x does not have 'total_stock' key.":
+# a message the model's own code printed when its search failed
+_FAILURE = re.compile(r"\b(not found|no \w+(?: \w+)? (?:found|available|matching|matched)"
+                      r"|does not (?:have|exist|contain)|doesn't (?:have|exist|contain)"
+                      r"|could ?n[o']t|can ?n[o']t|unable to|failed to"
+                      r"|no (?:data|results?|match(?:es)?)\b)", re.I)
+MIN_WORDS = 3  # a failure message is a sentence; "not found" alone may be an answer
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
@@ -69,6 +77,13 @@ class AnswerCheck(Hint):
         if _ERROR.match(text):
             return ("Your answer is an error message, not a result. Read the error, fix "
                     "the code, and submit the value the task asks for.")
+        if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
+                _FAILURE.search(text):
+            return (f"Your answer {text!r} says that your code did not find what it looked "
+                    "for: it is a message your code printed, not a result. Print the values "
+                    "your code compares or looks up, for a few items, to see why nothing "
+                    "was found; fix the code and submit what it computes. If nothing really "
+                    "matches, submit the same answer again.")
         short = "\n" not in text and len(text) < 60  # a value, not code or prose
         if short and _COUNTING.search(self.task) and not re.search(r"\d", text):
             return ("The task asks for a number, and your answer has none. Compute it, "

@@ -13,6 +13,10 @@ printed as one number, so no list could be checked, and submitted. A task that a
 "the first/top/last N" of something is about a list of N; an answer given before any
 output (or the answer itself) showed a list of N items is refused once, asking to print
 the list and check its length.
+
+Also seen at temperature 0.7: a loop that reset its counter inside itself printed 100
+items, every one of them 2, and the model submitted their sum. A list of the asked length
+whose items are all one value gets a note too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ _COUNT = re.compile(r"\b(first|last|top|bottom|next|(?<![\d.,])(?=\d))\s*(\d{1,5
                     r"(?:(?!(?:the|and|of|a|an|in|to)\b)[a-z]+\s+){0,2}?([a-z]{3,}s)\b",
                     re.I)
 _RANGE_WORDS = ("below", "under", "less", "up to", "between", "from", "than", "over")
+# "40 units of GL-330", "45 minutes", "3 hours": an amount, not a list of that many things
+_MEASURES = frozenset("""units pieces copies seconds minutes hours days weeks months years
+    dollars euros pounds cents percent points degrees meters metres miles kilometers
+    kilometres grams kilograms kg liters litres tons tonnes bytes times
+    servings portions calories steps""".split())
 _LIST = re.compile(r"\[[^\[\]]*\]")
 MIN_COUNT, MAX_COUNT = 3, 10_000
 
@@ -44,6 +53,8 @@ def asked_counts(task: str, *, ranked: bool = False) -> dict[int, str]:
         n = int(match.group(2))
         if ranked and not match.group(1):
             continue
+        if not match.group(1) and match.group(3).lower() in _MEASURES:
+            continue  # "40 units of GL-330" is an amount (seen: "has 2 items" noted)
         if 1000 <= n <= 2100 and not match.group(1):
             continue  # most likely a year
         if MIN_COUNT <= n <= MAX_COUNT:
@@ -58,17 +69,31 @@ def takes_first(code: str, counts: dict[int, str]) -> bool:
                for n in counts)
 
 
-def printed_lengths(output: str) -> list[int]:
-    """The lengths of the Python lists an output prints (flat ones, parsed safely)."""
-    lengths = []
+def printed_lists(output: str) -> list[list]:
+    """The Python lists of two or more items an output prints (flat ones, parsed
+    safely)."""
+    lists = []
     for text in _LIST.findall(output):
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
         if isinstance(value, list) and len(value) >= 2:
-            lengths.append(len(value))
-    return lengths
+            lists.append(value)
+    return lists
+
+
+def printed_lengths(output: str) -> list[int]:
+    """The lengths of the Python lists an output prints (flat ones, parsed safely)."""
+    return [len(value) for value in printed_lists(output)]
+
+
+def all_alike(items: list) -> bool:
+    """Every item the same value (``[2, 2, 2, ...]``): a loop that never moved on."""
+    try:
+        return len({repr(item) for item in items}) == 1
+    except Exception:  # a repr that fails: not judged
+        return False
 
 
 class CountCheck(Hint):
@@ -94,7 +119,12 @@ class CountCheck(Hint):
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         if not self.counts or not step.ok or step.observation is None:
             return None
-        lengths = printed_lengths(step.output)
+        lists = printed_lists(step.output)
+        lengths = [len(value) for value in lists]
+        alike = [value for value in lists if len(value) in self.counts and all_alike(value)]
+        if alike:  # the right length, but one value n times (seen at temperature 0.7:
+            # `num = 2` reset inside the loop printed [2, 2, ..., 2] and summed it)
+            return self._note_alike(len(alike[0]), alike[0][0])
         # a list of the asked length, or a longer one the cell cuts to that length (seen:
         # all 1229 primes below 10000 printed next to the right sum of `found[:100]`; a
         # note then drove the model off it): put right
@@ -122,6 +152,17 @@ class CountCheck(Hint):
         return Advice(note=f"Note: the task asks for {phrases}, but the list printed above "
                            f"has{again} {have} items. {fix} before you answer.",
                       problem=True)
+
+    def _note_alike(self, count: int, item: object) -> Advice:
+        phrase = self.counts[count]
+        self.mismatch = (f"The task asks for \"{phrase}\", but every item of your list of "
+                         f"{count} is {item!r}. Fix the loop that builds it so that each "
+                         "item is a new one, print the list, then answer.")
+        self.noted = True
+        return Advice(note=f"Note: the list printed above has {count} items, but every one "
+                           f"of them is {item!r}, and the task asks for \"{phrase}\". The "
+                           "loop that builds it does not move on to new values: fix it "
+                           "before you answer.", problem=True)
 
     def checks_answer(self, answer: str) -> str | None:
         if self.mismatch is not None:
