@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.llm.base import Completion
-from codeact.prompts import Prompt, load_prompt
+from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
 from codeact.tools import Tool
 
@@ -186,7 +186,9 @@ class CodeFormat(ActionFormat):
             more = " (`%pip install NAME` adds others)" if can_install else ""
             section = (f"\nInstalled Python packages: {', '.join(packages)}{more}.\n"
                        + section)
-        return prompt.render(section)
+        example = prompt_part("code", "example-tools" if tools else "example") \
+            if EXAMPLE_MARK in prompt.template else ""
+        return prompt.render(section, example)
 
     def parse(self, reply: Completion | str) -> Action:
         completion = _as_completion(reply)

@@ -1,10 +1,14 @@
 """System prompts as data: one file per action format and variant.
 
 ``src/codeact/prompts/<format>/<variant>.md`` holds the prompt of one variant;
-``{tools}`` marks where the tools section goes. ``load_prompt("tools-example", "code")``
-picks a variant by name, ``load_prompt("./my_prompt.md", "code")`` reads any file. Every
-trajectory and benchmark result records the variant's name and a hash of its text, so
-two prompts can be compared from one results file.
+``{tools}`` marks where the tools section goes, ``{example}`` where a worked example goes:
+the code format fills it from ``_example.md``, or from ``_example-tools.md`` when the run
+has tools (seen with a 1.5B model: given only the arithmetic example, it opened tool
+tasks with ``found = [n for n in range(1, 100) if n == 210]``).
+``load_prompt("tools-example", "code")`` picks a variant by name,
+``load_prompt("./my_prompt.md", "code")`` reads any file. Every trajectory
+and benchmark result records the variant's name and a hash of its text, so two
+prompts can be compared from one results file.
 
 The json and text formats keep one frozen prompt each (``default``) so the comparison
 between formats stays fair; ``--prompt`` applies to the code format.
@@ -22,6 +26,7 @@ from codeact.errors import CodeactError
 __all__ = [
     "DEFAULT_VARIANT",
     "SUFFIX",
+    "EXAMPLE_MARK",
     "TOOLS_MARK",
     "Prompt",
     "PromptError",
@@ -32,6 +37,8 @@ __all__ = [
 
 DEFAULT_VARIANT = "default"
 TOOLS_MARK = "{tools}"
+EXAMPLE_MARK = "{example}"
+EXAMPLES = ("example", "example-tools")  # the worked examples {example} is filled from
 SUFFIX = ".md"
 
 
@@ -54,10 +61,12 @@ class Prompt:
         text = self.template + ("\0" + self.shared if self.shared else "")
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def render(self, tools_section: str) -> str:
-        """The prompt with its tools section in place (plain replacement: braces in the
-        prompt's own text, such as dicts in examples, need no escaping)."""
-        return self.template.replace(TOOLS_MARK, tools_section).rstrip("\n")
+    def render(self, tools_section: str, example: str = "") -> str:
+        """The prompt with its tools section and worked example in place (plain
+        replacement: braces in the prompt's own text, such as dicts in examples, need no
+        escaping)."""
+        text = self.template.replace(TOOLS_MARK, tools_section)
+        return text.replace(EXAMPLE_MARK, example.rstrip("\n")).rstrip("\n")
 
 
 def _folder(action_format: str):  # -> importlib.resources Traversable
@@ -80,11 +89,12 @@ def part(action_format: str, name: str) -> str:
 
 
 def _shared(action_format: str, template: str) -> str:
-    """The text of the shared tools section when the template places it, for the hash."""
-    tools = _folder(action_format).joinpath(f"_tools{SUFFIX}")
-    if TOOLS_MARK not in template or not tools.is_file():
-        return ""
-    return tools.read_text(encoding="utf-8")
+    """The text of the shared parts the template places (tools section, examples), for
+    the hash."""
+    names = (["tools"] if TOOLS_MARK in template else []) + \
+        (list(EXAMPLES) if EXAMPLE_MARK in template else [])
+    files = [_folder(action_format).joinpath(f"_{name}{SUFFIX}") for name in names]
+    return "\0".join(f.read_text(encoding="utf-8") for f in files if f.is_file())
 
 
 def load_prompt(spec: str | None = None, action_format: str = "code") -> Prompt:
