@@ -152,6 +152,15 @@ def test_code_prompt_without_tools_has_no_tool_section():
     assert "already defined" not in code.system_prompt([])
 
 
+def test_the_default_code_prompt_picks_its_example_by_whether_there_are_tools():
+    plain, with_tools = code.system_prompt([]), code.system_prompt([add])
+    assert "multiples of 7" in plain and "get_price" not in plain
+    assert "get_price(item)" in with_tools and "multiples of 7" not in with_tools
+    assert "{example}" not in plain + with_tools
+    # a prompt without the mark gets no example
+    assert "get_price" not in code.system_prompt([add], Prompt("mine", "Act.{tools}"))
+
+
 def test_stop_sequences():
     assert code.stop == ["</execute>", "</solution>"]
 
