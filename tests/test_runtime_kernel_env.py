@@ -40,7 +40,10 @@ def test_data_stack_imports_in_the_sandbox(env):
         assert prefix == env.path and total == "3"
         # codeact itself is not importable in the kernel, nor its own venv's packages
         assert s.execute("import codeact").error.name == "ModuleNotFoundError"
-        assert s.packages == [p for p in ke.requested() if p != "ipykernel"]
+        assert s.kernel_env.packages == tuple(p for p in ke.requested() if p != "ipykernel")
+        # the prompt names them as they are imported (scikit-learn is `import sklearn`)
+        assert "sklearn" in s.packages and "scikit-learn" not in s.packages
+        assert s.execute(f"import {', '.join(s.packages)}").ok
 
 
 def test_explicit_path_and_self(env):
@@ -93,8 +96,8 @@ def test_prompt_names_the_packages_and_keeps_the_template_hash():
     prompt = fmt.default_prompt()
     plain = fmt.system_prompt([], prompt)
     listed = fmt.system_prompt([], prompt, packages=["numpy", "pandas"], can_install=True)
-    assert "Installed Python packages: numpy, pandas (`%pip install NAME` adds others)." \
-        in listed
+    assert "Installed Python packages, by import name: numpy, pandas (`%pip install NAME` " \
+        "adds others)." in listed
     assert "Installed Python packages" not in plain
     no_pip = fmt.system_prompt([], prompt, packages=["numpy"], can_install=False)
     assert "%pip" not in no_pip
@@ -126,3 +129,13 @@ def test_an_env_from_an_older_lock_is_stale_and_says_so(env, tmp_path, monkeypat
     assert stale.stale and stale.python == env.python  # still used meanwhile
     assert any("older lock" in r.getMessage() and "codeact kernel-env create" in r.getMessage()
                for r in caplog.records)
+
+
+def test_packages_are_named_by_the_module_they_are_imported_by():
+    imports = {"scikit-learn": ["sklearn"], "pyyaml": ["yaml"],
+               "matplotlib": ["matplotlib", "mpl_toolkits", "pylab"], "beautifulsoup4": ["bs4"]}
+    assert [ke.import_name(p, imports) for p in
+            ("scikit-learn", "PyYAML", "matplotlib", "beautifulsoup4", "some-tool")] == \
+        ["sklearn", "yaml", "matplotlib", "bs4", "some_tool"]
+    env = ke.probe(sys.executable)  # a real interpreter: one module name per package
+    assert len(env.modules) == len(env.packages) and all(m.isidentifier() for m in env.modules)

@@ -184,7 +184,8 @@ class CodeFormat(ActionFormat):
         section = ("\n" + prompt_part("code", "tools").replace("{stubs}", stubs)) if tools else ""
         if packages:
             more = " (`%pip install NAME` adds others)" if can_install else ""
-            section = (f"\nInstalled Python packages: {', '.join(packages)}{more}.\n"
+            section = (f"\nInstalled Python packages, by import name: {', '.join(packages)}"
+                       f"{more}.\n"
                        + section)
         example = prompt_part("code", "example-tools" if tools else "example") \
             if EXAMPLE_MARK in prompt.template else ""

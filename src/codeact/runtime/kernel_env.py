@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,14 +51,17 @@ class KernelEnv:
     """An interpreter for kernels: its path, what to mount, what it has installed.
 
     ``own``: codeact's own interpreter (the fallback). ``packages``: the notable
-    distributions, for the system prompt (the lock's requested list for the default
-    environment; the top-level distributions of any other).
+    distributions (the lock's requested list for the default environment; the top-level
+    distributions of any other); ``modules``: the name each is imported by, for the
+    system prompt (seen: a 1.5B model shown "scikit-learn, beautifulsoup4, pyyaml" wrote
+    ``import scikit-learn as sk`` and ``import pyyaml``).
     """
 
     python: str
     prefixes: tuple[str, ...]
     version: str  # "3.11"
     packages: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()  # import names of ``packages`` (empty: unknown)
     path: str | None = None
     own: bool = False
     stale: bool = False  # created from an older lock
@@ -175,8 +179,25 @@ def probe(spec: str) -> KernelEnv:
             stale = meta.get("lock_sha") != lock_sha()
         except (OSError, ValueError):
             pass
+    listed = packages[:MAX_LISTED]
     return KernelEnv(python=str(python), prefixes=_mounts(info), version=info["version"],
-                     packages=tuple(packages[:MAX_LISTED]), path=path, stale=stale)
+                     packages=tuple(listed),
+                     modules=tuple(import_name(p, info.get("imports", {})) for p in listed),
+                     path=path, stale=stale)
+
+
+def import_name(distribution: str, imports: dict[str, list[str]]) -> str:
+    """The module a distribution is imported by (``scikit-learn`` -> ``sklearn``): the
+    one named like it, else the shortest it installs, else the distribution's own name
+    with dashes made underscores."""
+    key = re.sub(r"[-_.]+", "-", distribution).lower()
+    modules = imports.get(key) or []
+    same = [m for m in modules if m.lower() == key.replace("-", "_")]
+    if same:
+        return same[0]
+    if modules:
+        return min(modules, key=lambda m: (len(m), m))
+    return key.replace("-", "_")
 
 
 @functools.cache
@@ -232,7 +253,7 @@ def resolve(spec: str | None = None) -> KernelEnv:
 
 
 def prompt_info(sandbox: Any) -> tuple[list[str], bool]:
-    """(packages to name in the system prompt, whether ``%pip install`` is allowed) for a
+    """(modules to name in the system prompt, whether ``%pip install`` is allowed) for a
     sandbox setting, without starting a kernel."""
     from .packages import PackagePolicy
     from .sandboxes.base import SandboxConfig
@@ -243,7 +264,7 @@ def prompt_info(sandbox: Any) -> tuple[list[str], bool]:
         policy = PackagePolicy.coerce(cfg.packages)
     except (KernelEnvError, ValueError, TypeError):
         return [], False
-    return list(env.packages), policy.mode != "deny"
+    return list(env.modules or env.packages), policy.mode != "deny"
 
 
 Progress = Callable[[str, int, int], None]  # (phase message, done, total)

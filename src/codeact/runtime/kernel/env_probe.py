@@ -24,6 +24,12 @@ def main() -> None:
             m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r)
             if m:
                 required.add(re.sub(r"[-_.]+", "-", m.group(1)).lower())
+    imports: dict[str, list[str]] = {}  # distribution -> the modules it installs
+    for module, dists in md.packages_distributions().items():
+        if module.startswith("_") or not module.isidentifier():
+            continue
+        for dist in dists:
+            imports.setdefault(re.sub(r"[-_.]+", "-", dist).lower(), []).append(module)
     infra = {"pip", "setuptools", "wheel", "ipykernel"}
     leaves = sorted(v for k, v in names.items() if k not in required and k not in infra)
     print(json.dumps({
@@ -35,6 +41,7 @@ def main() -> None:
         "version": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "ipykernel": importlib.util.find_spec("ipykernel") is not None,
         "leaves": leaves,
+        "imports": {k: sorted(v) for k, v in imports.items()},
     }))
 
 
