@@ -600,3 +600,67 @@ def test_a_repeated_cell_whose_output_does_not_answer_is_hidden_for_the_retry(se
     note = retry_view[-1]["content"]
     assert "whose output was: [0, 1, 2]" in note and "has 3 items" in note
     assert traj.answer == "[0, 1, 2, 3, 4]"
+
+
+def _replies_seen(llm: ScriptedLLM, call: int) -> int:
+    return sum(m["role"] == "assistant" for m in llm.calls[call])
+
+
+def test_ablating_collapse_keeps_repeated_failures_in_the_models_view(session):
+    views = {}
+    for ablate in ((), ("collapse",)):
+        llm = ScriptedLLM(lambda messages: FAILING)
+        Agent(llm, session=session, max_turns=3, resample=0, ablate=ablate).run("add")
+        views[ablate] = llm
+    collapsed, full = views[()], views[("collapse",)]
+    assert _replies_seen(collapsed, 2) == 1  # two identical failures shown once
+    assert "sent 2 times in a row" in collapsed.calls[2][-1]["content"]
+    assert _replies_seen(full, 2) == 2
+    assert "in a row" not in full.calls[2][-1]["content"]
+
+
+def test_ablating_notes_heading_puts_notes_after_the_output_and_turns_left_always(session):
+    from codeact.agent.observe import NOTES_HEADING
+
+    def observations(ablate):
+        replies = iter(["<execute>print('same')</execute>", "<execute>print('same')</execute>",
+                        "<solution>same</solution>"])
+        agent = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=10,
+                      resample=0, ablate=ablate)
+        traj = agent.run("print it")
+        assert traj.metadata["ablate"] == sorted(ablate)
+        return [t.observation for t in traj.turns[:2]]
+
+    normal = observations([])
+    assert normal[0] == "same"  # nine turns left: no note at all
+    assert f"\n\n{NOTES_HEADING}\n" in normal[1] and "turns left" not in normal[1]
+    ablated = observations(["notes_heading"])
+    assert ablated[0] == "same\n\nYou have 9 turns left."
+    assert NOTES_HEADING not in ablated[1] and ablated[1].startswith("same\n\n")
+    assert "second time" in ablated[1] and ablated[1].endswith("You have 8 turns left.")
+
+
+def test_ablating_did_you_mean_starts_a_kernel_without_the_suggestions(session, tmp_path):
+    cell = "<execute>mRNA_seq = 'AUG'\nprint(mrna_seq)</execute>"
+    normal = Agent(ScriptedLLM([cell, "<solution>x</solution>"]), session=session).run("t")
+    assert "Did you mean: 'mRNA_seq'?" in normal.turns[0].observation
+    llm = ScriptedLLM([cell, "<solution>x</solution>"])
+    with Agent(llm, workspace=tmp_path, ablate=["did_you_mean"]) as agent:
+        traj = agent.run("t")
+        assert agent.session.suggest is False
+    assert "NameError: name 'mrna_seq' is not defined" in traj.turns[0].observation
+    assert "Did you mean" not in traj.turns[0].observation
+    assert traj.metadata["ablate"] == ["did_you_mean"]
+    # a session that adds them cannot run that ablation
+    with pytest.raises(ValueError, match="did_you_mean"):
+        Agent(ScriptedLLM([]), session=session, ablate=["did_you_mean"])
+
+
+def test_an_unknown_ablation_fails_naming_the_known_ones():
+    from codeact.agent import ABLATIONS
+
+    assert ABLATIONS == ("collapse", "notes_heading", "did_you_mean")
+    with pytest.raises(ValueError, match="unknown ablation.*collapse") as info:
+        Agent(ScriptedLLM([]), ablate=["colapse"])
+    assert all(name in str(info.value) for name in ABLATIONS)
+    assert "colapse" in str(info.value)

@@ -133,3 +133,22 @@ def test_a_repeated_action_leaves_the_view_with_its_observations():
     assert without_action(msgs, "f(x)") == msgs[:2] + msgs[4:]  # the task stays
     assert without_action(msgs, "list_all()") == msgs[:4]
     assert without_action(msgs, "g()") == msgs
+
+
+def test_without_the_heading_repeats_collapse_despite_the_turns_left_line():
+    from codeact.agent.history import collapse_repeats, with_note
+    from codeact.agent.observe import NOTES_HEADING
+
+    msgs = [{"role": "user", "content": "task"}]
+    for left in (9, 8):
+        msgs += [{"role": "assistant", "content": "<execute>f(x)"},
+                 {"role": "user", "content": f"Observation:\nNameError\n\nYou have {left} "
+                                             "turns left."}]
+    view = collapse_repeats(msgs, heading=False)
+    assert len(view) == 3 and NOTES_HEADING not in view[-1]["content"]
+    assert view[-1]["content"].endswith("You have 8 turns left.\nThis same reply was sent 2 "
+                                        "times in a row and gave this same output each "
+                                        "time; only the last is shown.")
+    assert with_note(msgs, "Note: B.", heading=False)[-1]["content"].endswith(
+        "You have 8 turns left.\nNote: B.")
+    assert with_note(msgs[:1], "C.", heading=False)[-1]["content"] == "Observation:\nC."

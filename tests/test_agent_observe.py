@@ -79,3 +79,11 @@ def test_notes_come_apart_from_the_output():
     output, notes = text.split("\n\n" + NOTES_HEADING + "\n")
     assert output == "You have 9 turns left." and notes == "Note: a hint."
     assert compose_observation(None, ["only a note"]) == f"{NOTES_HEADING}\nonly a note"
+
+
+def test_without_the_heading_notes_follow_the_output_and_turns_left_always_show():
+    assert compose_observation("396", ["Note: a hint.", "You have 9 turns left."],
+                               heading=False) == "396\n\nNote: a hint.\nYou have 9 turns left."
+    assert compose_observation(None, ["only a note"], heading=False) == "only a note"
+    assert turns_left_note(9, always=True) == "You have 9 turns left."
+    assert turns_left_note(9) is None

@@ -65,3 +65,31 @@ def test_help_lists_options():
                 "--limit", "--filter", "--max-turns", "--output", "--backend",
                 "--ray-address", "report", "compare"):
         assert opt in res.output
+
+
+def test_ablate_reaches_the_records_and_keeps_them_apart(tmp_path):
+    out = tmp_path / "r.jsonl"
+    base = ["--model", "bench:oracle", "--filter", "^units", "--limit", "2", "--format",
+            "json", "-o", str(out), "--no-progress"]
+    res = _run(*base, "--ablate", "notes_heading", "--ablate", "collapse")
+    assert res.exit_code == 0, res.output
+    recs = load_results(out)
+    assert len(recs) == 2
+    assert all(r["ablate"] == ["collapse", "notes_heading"] for r in recs)
+    assert all(r["trajectory"]["metadata"]["ablate"] == ["collapse", "notes_heading"]
+               for r in recs)
+    res = _run(*base)  # the full agent on the same file: run, not resumed from the ablation
+    assert res.exit_code == 0, res.output
+    recs = load_results(out)
+    assert sorted(tuple(r["ablate"]) for r in recs) == \
+        [(), (), ("collapse", "notes_heading"), ("collapse", "notes_heading")]
+    res = _run(*base, "--ablate", "collapse", "--ablate", "notes_heading")  # resumed
+    assert res.exit_code == 0 and len(out.read_text().splitlines()) == 4
+    md = tmp_path / "r.md"
+    res = _run("report", str(out), "--markdown", str(md))  # one row each
+    assert "| all | json | 2/2 |" in md.read_text()
+    assert "| all | json -collapse -notes_heading | 2/2 |" in md.read_text()
+
+    res = runner.invoke(app, [*base, "--ablate", "colapse"])
+    assert res.exit_code == 2 and "unknown ablation" in res.output
+    assert "did_you_mean" in res.output

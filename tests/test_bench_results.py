@@ -63,3 +63,17 @@ def test_missing_file_and_junk(tmp_path):
     path = tmp_path / "r.jsonl"
     path.write_text("not json\n[1, 2]\n\n" + json.dumps(_rec("x")) + "\n")
     assert [r["task"] for r in load_results(path)] == ["x"]
+
+
+def test_ablated_runs_are_kept_apart_from_the_full_agent(tmp_path):
+    p = tmp_path / "r.jsonl"
+    with ResultsWriter(p) as w:
+        w.write({"task": "a", "format": "code", "status": "done", "success": True})
+        w.write({"task": "a", "format": "code", "status": "done", "success": False,
+                 "ablate": ["collapse"]})
+        w.write({"task": "b", "format": "code", "status": "done", "ablate": []})
+    assert [r.get("success") for r in load_results(p)][:2] == [True, False]
+    assert finished_keys(p, ablate=[]) == {("a", "code"), ("b", "code")}
+    assert finished_keys(p, ablate=["collapse"]) == {("a", "code")}
+    assert finished_keys(p, ablate=["did_you_mean"]) == set()
+    assert len(finished_keys(p)) == 2  # None: any

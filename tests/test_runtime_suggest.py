@@ -70,3 +70,12 @@ def test_the_kernel_shows_the_note_under_the_error(session):
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"
+
+
+def test_a_kernel_started_without_suggestions_adds_none():
+    from codeact.runtime import Session
+
+    with Session(sandbox="bwrap", suggest=False) as session:
+        text = render_observation(session.execute("mRNA_seq = 'AUG'\nlen(mrna_seq)"))
+    assert text.splitlines()[-1] == "NameError: name 'mrna_seq' is not defined"
+    assert "Did you mean" not in text

@@ -10,6 +10,6 @@ runtime.
 from __future__ import annotations
 
 from codeact.agent.executor import Executor, SandboxFailure
-from codeact.agent.loop import Agent, Approval
+from codeact.agent.loop import ABLATIONS, Agent, Approval, check_ablations
 
-__all__ = ["Agent", "Approval", "Executor", "SandboxFailure"]
+__all__ = ["ABLATIONS", "Agent", "Approval", "Executor", "SandboxFailure", "check_ablations"]

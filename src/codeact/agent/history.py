@@ -10,6 +10,7 @@ being useful between turns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ TokenCounter = Callable[[Sequence[Message]], int]
 OBSERVATION_PREFIX = "Observation:"
 KEEP_CHARS = 300  # head and tail kept of a shortened message
 BLOCK = 3  # messages shortened together, so the prefix changes rarely
+# the turns-left note (observe.turns_left_note), ignored when repeats are compared
+_TURNS_LEFT = re.compile(r"^You have (?:no|\d+) turns? left\b.*$", re.MULTILINE)
 DROPPED_NOTE = ("Observation:\n[earlier turns were removed to fit the context window; the "
                 "variables and files they made still exist in the kernel]")
 
@@ -138,13 +141,19 @@ def _protected(messages: Sequence[Message]) -> set[int]:
     return keep
 
 
-def collapse_repeats(messages: Sequence[Message]) -> list[Message]:
+def collapse_repeats(messages: Sequence[Message], *,
+                     heading: bool = True) -> list[Message]:
     """The view with each run of one action sent again and again, with the same output
     each time, shown once: the last exchange of the run, its notes saying how often.
 
     A model copies its own earlier reply from the context with near certainty; three
     identical failed attempts in view invite a fourth. The trajectory keeps them all.
+    ``heading=False`` (observations without :data:`NOTES_HEADING`, the ``notes_heading``
+    ablation): the whole observation is compared, its turns-left line left out, and the
+    count follows as a plain line.
     """
+    split = f"\n\n{NOTES_HEADING}\n"
+
     def key(i: int) -> tuple[str, str] | None:
         """(reply, output) of the exchange at ``i``, when ``i`` starts one."""
         if i + 1 >= len(messages) or messages[i].get("role") != "assistant":
@@ -152,7 +161,7 @@ def collapse_repeats(messages: Sequence[Message]) -> list[Message]:
         obs = str(messages[i + 1].get("content") or "")
         if messages[i + 1].get("role") != "user" or not obs.startswith(OBSERVATION_PREFIX):
             return None
-        output = obs.split(f"\n\n{NOTES_HEADING}\n")[0]
+        output = obs.split(split)[0] if heading else _TURNS_LEFT.sub("", obs)
         return str(messages[i].get("content") or "").strip(), normalize(output)
 
     out: list[Message] = []
@@ -170,25 +179,35 @@ def collapse_repeats(messages: Sequence[Message]) -> list[Message]:
         note = (f"This same reply was sent {run} times in a row and gave this same output "
                 "each time; only the last is shown.")
         obs = str(messages[last + 1].get("content") or "")
-        head, sep, notes = obs.partition(f"\n\n{NOTES_HEADING}\n")
-        obs = f"{head}{sep}{note}\n{notes}" if sep else f"{obs}\n\n{NOTES_HEADING}\n{note}"
+        if heading:
+            head, sep, notes = obs.partition(split)
+            obs = f"{head}{sep}{note}\n{notes}" if sep else f"{obs}{split}{note}"
+        else:
+            obs = f"{obs}\n{note}"
         out += [messages[last], {**messages[last + 1], "content": obs}]
         i = last + 2
     return out
 
 
-def with_note(messages: Sequence[Message], note: str) -> list[Message]:
+def with_note(messages: Sequence[Message], note: str, *,
+              heading: bool = True) -> list[Message]:
     """The view with ``note`` added to the notes of its last observation (or as a new
     observation when the view does not end with one): what the model sees changes, the
-    conversation does not."""
+    conversation does not. ``heading=False``: the note is a plain last line (the
+    ``notes_heading`` ablation)."""
     out = list(messages)
     last = out[-1] if out else None
+    top = f"{NOTES_HEADING}\n" if heading else ""
     if last is None or last.get("role") != "user" or \
             not str(last.get("content") or "").startswith(OBSERVATION_PREFIX):
-        return [*out, {"role": "user", "content": f"{OBSERVATION_PREFIX}\n{NOTES_HEADING}\n{note}"}]
+        return [*out, {"role": "user", "content": f"{OBSERVATION_PREFIX}\n{top}{note}"}]
     content = str(last.get("content") or "")
-    head, sep, notes = content.partition(f"\n\n{NOTES_HEADING}\n")
-    content = f"{head}{sep}{notes}\n{note}" if sep else f"{content}\n\n{NOTES_HEADING}\n{note}"
+    if heading:
+        head, sep, notes = content.partition(f"\n\n{NOTES_HEADING}\n")
+        content = f"{head}{sep}{notes}\n{note}" if sep else \
+            f"{content}\n\n{NOTES_HEADING}\n{note}"
+    else:
+        content = f"{content}\n{note}"
     out[-1] = {**last, "content": content}
     return out
 

@@ -78,6 +78,12 @@ CHAT_PROMPT = "chat"  # the code format's prompt variant in chat mode
 SUBMITTED = (ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER)
 DEFAULT_RESAMPLE = 2  # tries to replace a repeated action before it runs anyway
 RESAMPLE_TEMPERATURES = (0.7, 1.0)  # per try, the last one repeated for later tries
+# mechanisms ``Agent(ablate=...)`` switches off, one at a time, so a benchmark can measure
+# what each adds (hints, resampling and self-consistency have their own switches):
+# collapse: repeated identical failed exchanges stay in the model's view one by one;
+# notes_heading: notes follow the output without NOTES_HEADING, turns left on every turn;
+# did_you_mean: the kernel adds no "Did you mean ...?" to lookup errors
+ABLATIONS = ("collapse", "notes_heading", "did_you_mean")
 log = logging.getLogger(__name__)
 
 
@@ -98,7 +104,9 @@ class Agent:
     ``hints``: the names of the small-model hints to use (None: all registered, see
     :mod:`codeact.agent.hints`). ``resample``: how often a reply that repeats an earlier
     action is discarded and the model asked again, sampling (temperatures from
-    :data:`RESAMPLE_TEMPERATURES`, seeds from ``seed``); 0: never.
+    :data:`RESAMPLE_TEMPERATURES`, seeds from ``seed``); 0: never. ``ablate``: names
+    from :data:`ABLATIONS`, mechanisms switched off to measure what they add
+    (``did_you_mean`` needs the agent's own session, or a ``Session(suggest=False)``).
     """
 
     def __init__(
@@ -124,9 +132,14 @@ class Agent:
         hints: Sequence[str] | None = None,
         resample: int = DEFAULT_RESAMPLE,
         seed: int = 0,
+        ablate: Sequence[str] = (),
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
+        self.ablate = check_ablations(ablate)
+        if "did_you_mean" in self.ablate and getattr(session, "suggest", False):
+            raise ValueError("ablate did_you_mean: the session given adds did-you-mean "
+                             "notes; pass Session(suggest=False) or no session")
         self.llm = llm
         self.tools = as_tools(tools)
         self._tools_by_name = {t.name: t for t in self.tools}
@@ -183,7 +196,7 @@ class Agent:
             from codeact.runtime import Session
 
             session = Session(sandbox=self._sandbox, workspace=self._workspace,
-                              tools=self.tools)
+                              tools=self.tools, suggest="did_you_mean" not in self.ablate)
             session.start()
             self._session = session
             self._session_tools_set = True
@@ -252,7 +265,8 @@ class Agent:
         traj = Trajectory(task=task, model=getattr(self.llm, "name", type(self.llm).__name__),
                           action_format=self.format.name)
         traj.metadata.update(prompt=self.prompt_name, prompt_sha=self.prompt_sha,
-                             tools=tool_records(self.tools), seed=self.seed)
+                             tools=tool_records(self.tools), seed=self.seed,
+                             ablate=sorted(self.ablate))
         start = time.monotonic()
         try:
             yield from self._loop(traj, start)
@@ -291,9 +305,10 @@ class Agent:
                 outcome = self._advise(record, outcome.step, outcome)
             ended = outcome.stop is not None or self._interrupted.is_set()
             if outcome.observed:
-                notes = outcome.notes if ended else noted(*outcome.notes,
-                                                          turns_left_note(remaining))
-                text = compose_observation(outcome.output, notes)
+                heading = "notes_heading" not in self.ablate
+                notes = outcome.notes if ended else noted(
+                    *outcome.notes, turns_left_note(remaining, always=not heading))
+                text = compose_observation(outcome.output, notes, heading=heading)
                 yield from self._observe(record, text, outcome.observation)
             if outcome.answer is not None:
                 yield from self._deliver(traj, record, outcome.answer)
@@ -320,13 +335,16 @@ class Agent:
         view = self.messages if self._budget is None else self._budget.view(self.messages)
         for action in hide:
             view = without_action(view, action)
+        heading = "notes_heading" not in self.ablate
         if note is not None:
-            view = with_note(view, note)
+            view = with_note(view, note, heading=heading)
+        if "collapse" not in self.ablate:
+            view = collapse_repeats(view, heading=heading)
         temperature = self.temperature if temperature is None else temperature
         if seed is None and temperature > 0 and getattr(self.llm, "can_vary", False):
             seed = self.seed + 1000 * turn  # a sampled run can be drawn again
         return (yield from generate(
-            self.llm, collapse_repeats(view), turn=turn, stop=self.format.stop,
+            self.llm, view, turn=turn, stop=self.format.stop,
             max_tokens=self.max_new_tokens,
             temperature=temperature, interrupted=self._interrupted, seed=seed))
 
@@ -502,7 +520,7 @@ class Agent:
         """Chat mode: ask once for a prose reply to a bare answer; the reply the user
         reads (see :mod:`.reply`). The request and the reply join the conversation."""
         self.messages.append({"role": "user", "content": "Observation:\n" + compose_observation(
-            None, [reply_request(answer)])})
+            None, [reply_request(answer)], heading="notes_heading" not in self.ablate)})
         saved = self.max_new_tokens
         self.max_new_tokens = min(saved, REPLY_TOKENS)
         try:
@@ -619,3 +637,15 @@ def _failed_before(traj: Trajectory, code: str) -> bool:
     code = code.strip()
     return any(t.code is not None and t.code.strip() == code and t.exec_ok is False
                for t in traj.turns)
+
+
+def check_ablations(names: Sequence[str]) -> frozenset[str]:
+    """The ablation names, checked: a typo must fail loudly, not measure the full agent
+    under a wrong label."""
+    if isinstance(names, str):
+        names = (names,)
+    unknown = sorted(set(names) - set(ABLATIONS))
+    if unknown:
+        raise ValueError(f"unknown ablation(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(ABLATIONS)}")
+    return frozenset(names)

@@ -84,19 +84,23 @@ NOTES_HEADING = "[codeact notes, not output of your code]"
 TURNS_LEFT_SHOWN = 2  # the turns-left note appears once this few turns are left
 
 
-def compose_observation(output: str | None, notes: Sequence[str]) -> str:
+def compose_observation(output: str | None, notes: Sequence[str], *,
+                        heading: bool = True) -> str:
     """The observation the model reads: the action's output as it is, then codeact's
-    notes under :data:`NOTES_HEADING` (None output: nothing ran, only notes)."""
+    notes under :data:`NOTES_HEADING` (None output: nothing ran, only notes).
+    ``heading=False`` (the ``notes_heading`` ablation): the notes follow the output as
+    plain lines after a blank line, as before the heading existed."""
     parts = [output] if output is not None else []
     if notes:
-        parts.append("\n".join([NOTES_HEADING, *notes]))
+        parts.append("\n".join([NOTES_HEADING, *notes] if heading else notes))
     return "\n\n".join(parts)
 
 
-def turns_left_note(remaining: int) -> str | None:
+def turns_left_note(remaining: int, *, always: bool = False) -> str | None:
     """Tell the model it is about to run out of turns (None while more than
-    :data:`TURNS_LEFT_SHOWN` are left: a count it does not need is one it can misread)."""
-    if remaining > TURNS_LEFT_SHOWN:
+    :data:`TURNS_LEFT_SHOWN` are left: a count it does not need is one it can misread).
+    ``always`` (the ``notes_heading`` ablation): on every observation, as it used to be."""
+    if remaining > TURNS_LEFT_SHOWN and not always:
         return None
     if remaining <= 0:
         return "You have no turns left; this was your last action."

@@ -44,6 +44,17 @@ def _hints(settings: Settings) -> list[str]:
         raise
 
 
+def _ablate(settings: Settings) -> list[str]:
+    """The mechanisms --ablate switches off; an unknown name fails in one line."""
+    from codeact.agent.loop import check_ablations
+
+    try:
+        return sorted(check_ablations(settings.ablate))
+    except ValueError as exc:
+        _fail(f"{settings.sources.get('ablate', 'ablate')}: {exc}")
+        raise
+
+
 def _formats(value: str) -> list[str]:
     from codeact.actions import format_names
 
@@ -60,7 +71,7 @@ def _formats(value: str) -> list[str]:
 @app.callback()
 @with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
                 "unsafe_no_sandbox", "resample", "samples", "sample_temperature",
-                "hints_off", *RUNTIME), fail=_fail)
+                "hints_off", "ablate", *RUNTIME), fail=_fail)
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(
@@ -138,7 +149,8 @@ def run(
                     max_new_tokens=max_new_tokens, suite=suite, prompt=settings.prompt,
                     context_window=settings.context_window, resample=settings.resample,
                     hints=_hints(settings), samples=settings.samples,
-                    sample_temperature=settings.sample_temperature)
+                    sample_temperature=settings.sample_temperature,
+                    ablate=_ablate(settings))
     llm = None
     if backend == "local":
         from codeact.llm.base import LLMError

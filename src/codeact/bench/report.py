@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codeact.actions import format_names
-from codeact.bench.results import load_results
+from codeact.bench.results import ablate_label, load_results
 from codeact.trajectory import StopReason
 
 
@@ -99,12 +99,14 @@ def _format_key(fmt: str) -> tuple[int, str]:
 
 def group_label(rec: dict[str, Any], several_prompts: set[str]) -> str:
     """The format, plus the prompt variant and hash when a file holds several prompts for
-    that format: ``code [default 1a2b3c]``."""
+    that format: ``code [default 1a2b3c]``, plus the ablations of an ablated run (its own
+    row, never mixed with the full agent's): ``code -collapse``."""
     fmt = str(rec.get("format"))
     if fmt in several_prompts:
         name = Path(str(rec.get("prompt") or "?")).stem
-        return f"{fmt} [{name} {str(rec.get('prompt_sha') or '')[:6]}]".replace(" ]", "]")
-    return fmt
+        fmt = f"{fmt} [{name} {str(rec.get('prompt_sha') or '')[:6]}]".replace(" ]", "]")
+    ablated = ablate_label(rec)
+    return f"{fmt} -{ablated.replace(',', ' -')}" if ablated else fmt
 
 
 @dataclass

@@ -4,7 +4,7 @@ A line is written only when a run finishes (success, failure or a caught crash),
 and fsynced, so a killed run leaves at most one truncated last line. On resume that line
 is cut off, finished runs (``status == "done"``) are skipped, and runs that ended in a
 harness crash or an LLM/runtime error are run again. Later lines for the same
-(task, format, model, prompt hash) supersede earlier ones.
+(task, format, model, prompt hash, ablations) supersede earlier ones.
 
 Fields of a line (``schema`` 1)::
 
@@ -12,6 +12,7 @@ Fields of a line (``schema`` 1)::
     success, score, answer, expected, check_detail, turns, prompt_tokens,
     completion_tokens, total_tokens, wall_seconds, stop_reason, timed_out, error,
     finished_at, prompt (variant name), prompt_sha (12 hex digits of the prompt's SHA-256),
+    ablate (the agent mechanisms switched off, sorted; empty or absent: none),
     trajectory (Trajectory.to_dict(), or null after a crash)
 """
 
@@ -27,11 +28,18 @@ from typing import Any
 SCHEMA = 1
 
 
-def key_of(record: dict[str, Any]) -> tuple[str, str, str, str]:
-    """(task, format, model, prompt hash): runs that differ in any of them are different
-    runs, so two models or two prompts can share one results file."""
+def key_of(record: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """(task, format, model, prompt hash, ablations): runs that differ in any of them are
+    different runs, so two models, two prompts or an ablation and the full agent can share
+    one results file."""
     return (str(record.get("task")), str(record.get("format")), str(record.get("model") or ""),
-            str(record.get("prompt_sha") or ""))
+            str(record.get("prompt_sha") or ""), ablate_label(record))
+
+
+def ablate_label(record: dict[str, Any]) -> str:
+    """The record's ablations as one comma-separated string ("": none, as in records
+    written before ablations existed)."""
+    return ",".join(sorted(str(a) for a in record.get("ablate") or ()))
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -55,8 +63,9 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 
 
 def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The last record for each (task, format, model, prompt), in first-seen order."""
-    by_key: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    """The last record for each (task, format, model, prompt, ablations), in first-seen
+    order."""
+    by_key: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
     for rec in records:
         k = key_of(rec)
         by_key.pop(k, None)
@@ -71,8 +80,11 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
 
 
 def finished_keys(path: str | Path, *, model: str | None = None,
-                  prompt_sha: str | None = None) -> set[tuple[str, str]]:
-    """(task, format) pairs that need no rerun for this model and prompt (None: any)."""
+                  prompt_sha: str | None = None,
+                  ablate: Iterable[str] | None = None) -> set[tuple[str, str]]:
+    """(task, format) pairs that need no rerun for this model, prompt and ablations
+    (None: any)."""
+    want = None if ablate is None else ",".join(sorted(ablate))
     out = set()
     for r in load_results(path):
         if r.get("status") != "done":
@@ -81,6 +93,8 @@ def finished_keys(path: str | Path, *, model: str | None = None,
             continue
         if prompt_sha is not None and r.get("format") == "code" and \
                 str(r.get("prompt_sha") or "") != prompt_sha:
+            continue
+        if want is not None and ablate_label(r) != want:
             continue
         out.add((str(r.get("task")), str(r.get("format"))))
     return out

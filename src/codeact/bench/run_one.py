@@ -43,6 +43,7 @@ class RunConfig:
     hints: list[str] | None = None  # the agent hints to use (None: all)
     samples: int = 1  # self-consistency: independent runs per task, majority answer
     sample_temperature: float = 0.7
+    ablate: list[str] = field(default_factory=list)  # agent mechanisms switched off
 
     def __post_init__(self) -> None:
         known = format_names()
@@ -51,6 +52,9 @@ class RunConfig:
             raise ValueError(f"unknown action format(s) {bad}; choose from {', '.join(known)}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        from codeact.agent.loop import check_ablations
+
+        self.ablate = sorted(check_ablations(self.ablate))
 
 
 def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
@@ -98,6 +102,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         "model": getattr(llm, "name", type(llm).__name__),
         "expected": task.expected_json(),
         **prompt_fields(cfg, action_format),
+        # part of the results key: an ablated run never stands for a normal one
+        "ablate": sorted(cfg.ablate),
     }
     if task.metadata:
         base["task_metadata"] = to_jsonable(task.metadata)
@@ -116,7 +122,7 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
                       exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
                       temperature=cfg.temperature, prompt=cfg.prompt if
                       action_format == "code" else None, context_window=cfg.context_window,
-                      resample=cfg.resample, hints=cfg.hints,
+                      resample=cfg.resample, hints=cfg.hints, ablate=cfg.ablate,
                       chat=bool(task.metadata.get("chat")),
                       # copies of one task (collection samples) draw with their own seeds
                       seed=int(task.metadata.get("agent_seed") or 0))

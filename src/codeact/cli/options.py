@@ -179,6 +179,12 @@ HintsOff = Annotated[list[str] | None, typer.Option(
     "--no-hint", help=f"Switch off one of the agent's hints for small models (repeatable): "
     f"{', '.join(_hint_names())}. Env: CODEACT_HINTS_OFF (comma-separated).")]
 
+Ablate = Annotated[list[str] | None, typer.Option(
+    "--ablate", help="Switch off one agent mechanism to measure what it adds (repeatable): "
+    "collapse (repeated failed exchanges stay in view), notes_heading (notes without their "
+    "heading, turns left on every turn), did_you_mean (no did-you-mean notes on lookup "
+    "errors). Env: CODEACT_ABLATE (comma-separated).")]
+
 # setting name -> (its declaration, the default that means "not given")
 SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "model": (Model, None),
@@ -211,6 +217,7 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "samples": (Samples, None),
     "sample_temperature": (SampleTemperature, None),
     "hints_off": (HintsOff, None),
+    "ablate": (Ablate, None),
 }
 
 # where kernels run when not on this machine: gateways, their token, the kernelspec

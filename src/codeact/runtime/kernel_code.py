@@ -35,17 +35,19 @@ def _shipped_sources() -> tuple[str, str, str]:
     return tuple(inspect.getsource(m) for m in (convert, submission, suggest))  # type: ignore[return-value]
 
 
-def setup_code(limit: int, sock_path: str | None, site_dir: str | None = None) -> str:
+def setup_code(limit: int, sock_path: str | None, site_dir: str | None = None, *,
+               suggest: bool = True) -> str:
     """Kernel start-up code: output limiter, tool-bridge client, traceback pruning,
     ``final_answer`` and ``%pip`` through the host (``site_dir``: the package overlay as
     the kernel sees it). ``sock_path`` None: the bridge goes over comm messages (a remote
-    kernel, see ``comm_bridge.py``)."""
+    kernel, see ``comm_bridge.py``). ``suggest`` False: no did-you-mean notes on lookup
+    errors (the agent's ``did_you_mean`` ablation)."""
     convert_src, submission_src, suggest_src = _shipped_sources()
     return (
         source("startup")
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
         + f"{convert_src!r}, {submission_src!r}, {suggest_src!r}, "
-        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r})\n"
+        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r}, {bool(suggest)!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"
         # Model code sees a plain interpreter's argv, not the kernel's own flags, so

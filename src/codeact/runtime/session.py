@@ -126,7 +126,7 @@ class LocalKernel:
         await self.client.wait_ready(s.config.start_timeout, self.process.failure,
                                      self.process.stderr_text)
         site = backend.site_path(s.installer.site_dir)
-        code = setup_code(s.output_limit, f"{inside}/bridge.sock", site)
+        code = setup_code(s.output_limit, f"{inside}/bridge.sock", site, suggest=s.suggest)
         if s._tools:
             code += tools_code(s._tools)
         await self.client.run_silent(code, 30.0, self.process.stderr_text)
@@ -145,6 +145,8 @@ class Session:
     ``sandbox``: ``"bwrap"`` (default), ``"none"`` (UNSAFE) or a :class:`SandboxConfig`.
     ``workspace``: host directory mounted as the kernel's working directory
     (``/workspace`` inside); by default a fresh temporary one, removed on close.
+    ``suggest``: the kernel adds "Did you mean ...?" notes to lookup errors (False: it
+    does not, for the agent's ``did_you_mean`` ablation).
     """
 
     def __init__(
@@ -153,12 +155,14 @@ class Session:
         workspace: Path | str | None = None,
         tools: Sequence[Tool | Callable[..., Any]] = (),
         output_limit: int = 10_000,
+        suggest: bool = True,
     ) -> None:
         self.config = SandboxConfig.usable(sandbox)
         self.backend = get_backend(self.config.backend)(self.config)
         self.kernel_env = kernel_env.resolve(self.config.kernel_env)
         self.package_policy = PackagePolicy.coerce(self.config.packages)
         self.output_limit = int(output_limit)
+        self.suggest = bool(suggest)
         self._tools = as_tools(tools)
         self._own_workspace = workspace is None
         if workspace is None:

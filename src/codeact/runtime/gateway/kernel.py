@@ -167,7 +167,7 @@ class RemoteKernel:
             30.0, user_expressions={"root": "__import__('codeact_files').root"})
         log.info("session %s: kernel %s (workspace %s)", s.id, self.where,
                  _literal((root.get("user_expressions") or {}).get("root")))
-        code = setup_code(s.output_limit, None, None)
+        code = setup_code(s.output_limit, None, None, suggest=s.suggest)
         if s._tools:
             code += tools_code(s._tools)
         await self._client.run_silent(code, 30.0)

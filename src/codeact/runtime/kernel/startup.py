@@ -9,7 +9,7 @@ codeact's own frames out of what the model sees, did-you-mean notes on lookup er
 
 
 def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest_src,
-                    answer_source, max_answer, site_dir):
+                    answer_source, max_answer, site_dir, suggest=True):
     import builtins
     import collections
     import json
@@ -129,7 +129,8 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
                 todo += [e.__cause__, e.__context__]
             if etb is not None:
                 prune(etb)
-            hint.annotate(evalue, etb, ip.user_ns)  # "Did you mean ...?" as a note
+            if suggest:  # "Did you mean ...?" as a note
+                hint.annotate(evalue, etb, ip.user_ns)
         except Exception:
             pass
         return orig_structured(etype, evalue, etb, *args, **kwargs)
