@@ -197,8 +197,9 @@ class Session:
 
     @property
     def packages(self) -> list[str]:
-        """Notable packages the kernel can import (for the system prompt)."""
-        return list(self.kernel_env.packages)
+        """Notable modules the kernel can import beyond the standard library, by their
+        import names (for the system prompt)."""
+        return list(self.kernel_env.modules or self.kernel_env.packages)
 
     @property
     def sandboxed(self) -> bool:
