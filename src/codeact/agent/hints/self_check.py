@@ -16,6 +16,14 @@ from codeact.agent.hints.base import Hint, RunStart
 MAX_SHOWN = 300  # characters of the answer repeated in the question
 
 
+def beside_task(answer: str, task: str) -> str:
+    """The task and the answer (cut to MAX_SHOWN), one line each: what a check asks the
+    model to compare."""
+    answer = answer.strip()
+    shown = answer if len(answer) <= MAX_SHOWN else answer[:MAX_SHOWN] + " ..."
+    return f"The task: {task.strip()}\nYour answer: {shown}\n"
+
+
 class SelfCheck(Hint):
     """Per run: the task, and whether the check was asked."""
 
@@ -34,9 +42,8 @@ class SelfCheck(Hint):
         if self.asked:
             return None
         self.asked = True
-        shown = answer if len(answer) <= MAX_SHOWN else answer[:MAX_SHOWN] + " ..."
         return ("Before you finish, check your answer against the task.\n"
-                f"The task: {self.task.strip()}\nYour answer: {shown}\n"
+                + beside_task(answer, self.task) +
                 "Does it give exactly what the task asks for: every condition of the task "
                 "applied, the items or value asked for (for example names rather than ids, "
                 "the unit asked for, rounding), and nothing else? If it does, submit the "

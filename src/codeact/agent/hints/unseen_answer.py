@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.self_check import beside_task
 
-MAX_SHOWN = 300  # characters of the answer repeated in the note
 MAX_ITEMS = 200  # a longer collection is not checked item by item
 KEEP_SEEN = 30  # successful outputs remembered
 MIN_TEXT = 2  # shorter text ('a') is found anywhere by chance
@@ -98,10 +98,8 @@ class UnseenAnswer(Hint):
         if self.asked or not self.acted or self.shown(answer):
             return None
         self.asked = True
-        text = answer.strip()
-        shown = text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + " ..."
-        return ("No cell has shown the value you submitted, so you have not checked it. "
-                f"Your answer: {shown}\nThe task: {self.task.strip()}\n"
+        return ("No cell has shown the value you submitted, so you have not checked it.\n"
+                + beside_task(answer, self.task) +
                 "Is this exactly what the task asks for (the items it names, for example "
                 "names rather than ids; every condition applied; the unit and rounding)? "
                 "If it is, submit the same answer again. If not, print the right value, "
