@@ -18,7 +18,8 @@ def _check(answer: str, task: str = "Compute it.") -> str | None:
                                     "last):\n  File", "KeyError: 'x'", "Error: no such tool",
                                     "ValueError('bad')", "No dates found that meet the criteria.",
                                     "SKU example_sku does not have 'total_stock' key.",
-                                    "Could not find any matching book"])
+                                    "Could not find any matching book",
+                                    "No such file or directory: 'books.csv'"])
 def test_non_answers_are_refused(answer):
     assert _check(answer)
 

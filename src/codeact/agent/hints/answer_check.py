@@ -25,7 +25,7 @@ _COUNTING = re.compile(r"\b(how many|how much|number of|count of|sum of|total of
 # a message the model's own code printed when its search failed
 _FAILURE = re.compile(r"\b(not found|no \w+(?: \w+)? (?:found|available|matching|matched)"
                       r"|does not (?:have|exist|contain)|doesn't (?:have|exist|contain)"
-                      r"|could ?n[o']t|can ?n[o']t|unable to|failed to"
+                      r"|could ?n[o']t|can ?n[o']t|unable to|failed to|no such \w+"
                       r"|no (?:data|results?|match(?:es)?)\b)", re.I)
 MIN_WORDS = 3  # a failure message is a sentence; "not found" alone may be an answer
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
