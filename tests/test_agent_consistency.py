@@ -36,8 +36,8 @@ def test_the_majority_wins_ties_go_to_the_earliest_and_unanswered_runs_do_not_vo
 
 def test_k_runs_in_fresh_kernels_vote_and_all_are_kept():
     replies = iter(["<execute>x = 5\nfinal_answer(x)</execute>",
-                    "<execute>print(x)</execute>", "<solution>6</solution>",
-                    "<execute>final_answer(5)</execute>"])
+                    "<execute>print(x)</execute>", "<execute>print(6)</execute>",
+                    "<solution>6</solution>", "<execute>final_answer(5)</execute>"])
     llm = ScriptedLLM(lambda m: next(replies))
     session = Session(sandbox="bwrap")
     session.start()

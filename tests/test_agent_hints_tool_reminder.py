@@ -69,7 +69,8 @@ def test_a_failing_tool_call_shows_that_tool():
 
 def test_in_the_loop_the_note_follows_a_real_error(session):
     replies = iter(["<execute>print(nutrients('soup'))</execute>",
-                    "<execute>final_answer(nutrients('rice')['protein'])</execute>"])
+                    "<execute>protein = nutrients('rice')['protein']\nprint(protein)</execute>",
+                    "<execute>final_answer(protein)</execute>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), tools=TOOLS,
                  session=session).run("Protein in rice?")
     assert "nutrients(ingredient: str) -> dict" in traj.turns[0].observation
