@@ -13,6 +13,7 @@ from codeact.agent.hints.answer_check import AnswerCheck
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.failed_assignments import FailedAssignments
+from codeact.agent.hints.images_only import ImagesOnly
 from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
@@ -46,6 +47,7 @@ register(NameAsText)
 register(ToolReminder)
 register(SmallSteps)
 register(SilentPrint)
+register(ImagesOnly)
 register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
