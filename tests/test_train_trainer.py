@@ -7,7 +7,14 @@ import json
 import pytest
 from train_helpers import tiny_checkpoint, write_codeact_jsonl, write_general_jsonl
 
-from codeact.train.trainer import TrainConfig, TrainError, last_checkpoint, train
+from codeact.train.trainer import (
+    TrainConfig,
+    TrainError,
+    _device_dtype,
+    cpu_has_native_bf16,
+    last_checkpoint,
+    train,
+)
 
 pytest.importorskip("trl")
 
@@ -30,7 +37,8 @@ def test_full_finetune_loss_falls_and_the_saved_model_generates(tmp_path, base_d
     summary = train(TrainConfig(
         data=[data], base=str(base_dir), out=out, mix=[(general, 0.2)], full=True,
         max_steps=24, batch_size=4, grad_accum=1, learning_rate=3e-3, max_length=256,
-        gradient_checkpointing=False, save_steps=1000, progress=False))
+        gradient_checkpointing=False, save_steps=1000, progress=False, precision="bf16"))
+    assert summary["compute"] == "bf16" and summary["dtype"] == "float32"  # autocast
     losses = [h["loss"] for h in summary["history"] if "loss" in h]
     assert len(losses) == 24
     assert _mean(losses[-4:]) < 0.8 * _mean(losses[:4])
@@ -57,8 +65,10 @@ def test_lora_resume_and_merged_model_runs_through_codeact(tmp_path, base_dir):
     data = write_codeact_jsonl(tmp_path / "d.jsonl", 8)
     out = tmp_path / "out"
     cfg = TrainConfig(data=[data], base=str(base_dir), out=out, max_steps=2, batch_size=2,
-                      grad_accum=1, save_steps=2, progress=False, max_length=256)
+                      grad_accum=1, save_steps=2, progress=False, max_length=256,
+                      precision="fp32")
     first = train(cfg)
+    assert first["compute"] == "fp32"
     assert first["method"] == "lora" and (out / "adapter" / "adapter_config.json").is_file()
     assert last_checkpoint(out).name == "checkpoint-2"
     cfg.max_steps, cfg.resume = 4, True
@@ -85,3 +95,16 @@ def test_packing_is_refused_without_flash_attention(tmp_path, base_dir):
     with pytest.raises(TrainError, match="flash-attention"):
         train(TrainConfig(data=[data], base=str(base_dir), out=tmp_path / "o", packing=True,
                           progress=False))
+
+
+def test_precision_auto_follows_the_cpu_and_unknown_ones_fail():
+    assert cpu_has_native_bf16("flags : fpu sse2 avx512f amx_bf16 amx_tile")
+    assert cpu_has_native_bf16("flags : fpu avx512_bf16")
+    assert not cpu_has_native_bf16("flags : fpu sse2 avx2 avx512f")
+    device, dtype, compute = _device_dtype("auto")
+    if device == "cpu":
+        assert str(dtype) == "torch.float32"
+        assert compute == ("bf16" if cpu_has_native_bf16() else "fp32")
+    assert _device_dtype("fp32")[2] == "fp32"
+    with pytest.raises(TrainError, match="unknown precision 'fp8'"):
+        _device_dtype("fp8")

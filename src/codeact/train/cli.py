@@ -77,6 +77,10 @@ def train_cmd(
         "--chat-template", help="'base' (the base's own; ChatML when it has none) or "
         "'chatml'.")] = "base",
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads.")] = None,
+    precision: Annotated[str, typer.Option(
+        "--precision", help="auto, fp32 or bf16. auto: bf16 on a GPU; on a CPU bf16 "
+        "autocast (fp32 weights) where the CPU has native bf16 (AMX, AVX512-BF16), else "
+        "fp32.")] = "auto",
     merge: Annotated[bool, typer.Option(
         "--merge/--no-merge", help="Write DIR/model, a plain checkpoint with LoRA merged "
         "(runs with --model DIR/model).")] = True,
@@ -89,7 +93,8 @@ def train_cmd(
         "tokens/s, elapsed); default: about ten lines a run.")] = None,
 ) -> None:
     """Fine-tune BASE on code-action trajectories: loss on assistant tokens only (the
-    end-of-turn token included), fp32 on CPU / bf16 on GPU. Writes DIR/adapter,
+    end-of-turn token included), bf16 on GPU; on CPU bf16 autocast where the CPU has
+    native bf16, else fp32 (--precision). Writes DIR/adapter,
     DIR/model, DIR/train_log.json and DIR/loss.png. Works under `accelerate launch -m
     codeact.train`."""
     if ctx.invoked_subcommand is not None:
@@ -115,7 +120,7 @@ def train_cmd(
             grad_accum=grad_accum, max_length=max_length, packing=packing,
             gradient_checkpointing=gradient_checkpointing, resume=resume,
             save_steps=save_steps, seed=seed, chat_template=chat_template, threads=threads,
-            merge=merge, gguf=gguf, progress=not quiet, log_window=log_window)
+            precision=precision, merge=merge, gguf=gguf, progress=not quiet, log_window=log_window)
         summary = train(cfg)
     except (DataError, BaseModelError, TemplateError, TrainError, ExportError) as exc:
         raise _fail(str(exc)) from None
