@@ -31,6 +31,18 @@ def test_real_answers_pass(answer):
     assert _check(answer) is None
 
 
+def test_a_quoted_value_inside_a_sentence_is_asked_for_alone():
+    note = _check("The run-length encoded string is '3a4b2c6d1e'.")
+    assert note is not None and "final_answer('3a4b2c6d1e')" in note
+    assert "final_answer('balloon')" in (_check('The decoded word is "balloon" here.') or "")
+    for prose in ["don't stop me now, it's really fine", "Use 'x' or 'y' as the name",
+                  "'3a4b'", "It is 'x'.", "The answer is 42."]:
+        assert _check(prose) is None, prose
+    chat = AnswerCheck()
+    chat.reset(RunStart("t", chat=True))  # in chat, replies are prose
+    assert chat.checks_answer("The run-length encoded string is '3a4b2c6d1e'.") is None
+
+
 def test_a_count_needs_a_number_but_code_and_prose_pass():
     assert _check("several", "How many primes are below 20?")
     assert _check("8", "How many primes are below 20?") is None

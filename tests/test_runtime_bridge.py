@@ -91,10 +91,14 @@ def test_a_wrong_call_is_told_how_to_call_the_tool(s):
     assert "call it as lookup(city: str, units: str = 'metric') -> dict" in obs.error.message
 
 
-def test_a_redefined_tool_is_put_back_and_the_cell_says_so(s):
+def test_a_tool_defined_again_is_left_out_and_the_cell_says_so(s):
+    # the prompt's stub copied into a cell: the cell runs with the given tool
+    obs = s.execute('def lookup(city: str, units: str = "metric") -> dict:\n'
+                    '    """Weather for a city."""\n\nprint(lookup("Paris")["city"])')
+    assert obs.ok and obs.stdout.strip() == "Paris"
+    assert "this cell defined lookup, already given to you" in obs.stderr
     obs = s.execute("def lookup(city):\n    return 'made up'\nprint(lookup('Paris'))")
-    assert obs.ok and "made up" in obs.stdout
-    assert "redefined lookup, given to you as a tool: the tool was put back" in obs.stderr
+    assert obs.ok and "made up" not in obs.stdout and "Paris" in obs.stdout
     obs = s.execute("lookup('Paris')['city']")
     assert obs.ok and obs.result == "'Paris'"
     obs = s.execute("double = 3\ndouble")  # a pure tool's name reused for a variable
@@ -359,3 +363,10 @@ def test_image_results_are_displayed_once_per_cell(make):
         assert obs.images == [png] and obs.result == "<Image image/png, 70 bytes>"
         obs = s.execute("img")  # a later cell shows it again
         assert obs.images == [png]
+
+
+def test_a_called_name_that_is_no_tool_is_told_the_tools(s):
+    obs = s.execute("get_price('lamp')")
+    assert obs.error is not None and obs.error.name == "NameError"
+    assert "none of your tools. The tools you have are: " in obs.error.traceback
+    assert "lookup" in obs.error.traceback.split("The tools you have are: ")[1]

@@ -95,3 +95,13 @@ def test_payload_reading():
     assert final_answer_from_payload([{"source": FINAL_ANSWER_SOURCE, "answer": "a"},
                                       {"source": FINAL_ANSWER_SOURCE, "answer": 3},
                                       {"source": FINAL_ANSWER_SOURCE, "answer": "b"}]) == "b"
+
+
+def test_final_answer_defined_or_assigned_again_stays_the_given_one(s):
+    obs = s.execute("def final_answer(value):\n    print(value)\n\nfinal_answer(21 * 2)")
+    assert obs.ok and obs.final_answer == "42" and obs.stdout == ""
+    assert "this cell defined final_answer, already given to you" in obs.stderr
+    obs = s.execute("final_answer = 3")
+    assert "this cell defined final_answer" in obs.stderr
+    assert s.execute("final_answer('back')").final_answer == "back"
+    assert s.execute("def helper():\n    return 1").stderr == ""  # other defs: no note

@@ -42,6 +42,38 @@ def test_names_attributes_and_keys_get_their_fix():
     assert _note("print(nothing_like_it_anywhere)") is None
 
 
+def test_a_called_name_that_is_no_tool_lists_the_tools():
+    exc = NameError("name 'get_price' is not defined", name="get_price")
+    assert note_for(exc, None, {}, ["convert_mass", "exchange_rate"]) == (
+        "Nothing defines `get_price`: it is no variable or function of yours and none of "
+        "your tools. The tools you have are: convert_mass, exchange_rate.")
+    many = [f"tool_{i}" for i in range(20)]
+    assert note_for(exc, None, {}, many).endswith("tool_10, tool_11 and 8 more.")
+    close = NameError("name 'convert_mas' is not defined", name="convert_mas")
+    assert note_for(close, None, {"convert_mass": len}, ["convert_mass"]) == \
+        "Did you mean: 'convert_mass'?"
+
+
+def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _note("open('hotels.csv')") == ("the working directory has no files: the data "
+                                           "for this task is not in a file here; take it "
+                                           "from the task text or from the functions you "
+                                           "were given.")
+    (tmp_path / "sales.csv").write_text("a\n")
+    (tmp_path / "notes.txt").write_text("a\n")
+    assert _note("open('Sales.csv')") == "Did you mean: 'sales.csv'?"
+    assert _note("open('hotels.csv')") == "The files in the working directory are: " \
+                                          "'notes.txt', 'sales.csv'."
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "towns.json").write_text("{}")
+    assert _note("open('data/town.json')") == "Did you mean: 'data/towns.json'?"
+    assert _note("open('nowhere/x.csv')") is None  # no such folder: nothing to list
+    for i in range(20):
+        (tmp_path / f"f{i}.txt").write_text("")
+    assert _note("open('zzz.csv')") is None  # too many to list, none close
+
+
 def test_annotate_adds_the_note_once_and_never_raises():
     exc = NameError("name 'lenn' is not defined", name="lenn")
     annotate(exc, None, {})
@@ -65,6 +97,10 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("import pandas as pd\ndf = pd.DataFrame({'price': [1]})\n"
                           "df['prices']")
     assert render_observation(obs).endswith("Did you mean the key 'price' of `df`?")
+    obs = session.execute("import pandas as pd\npd.read_csv('hotels.csv')")
+    assert "FileNotFoundError" in render_observation(obs)
+    assert render_observation(obs).splitlines()[-1].startswith(
+        "the working directory has no files")
 
 
 def test_short_names_need_a_close_match():

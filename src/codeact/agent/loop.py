@@ -543,7 +543,8 @@ class Agent:
         run turns the answer into a note and one more turn (a second answer stands)."""
         if self._answer_refused or outcome.answer is None:
             return outcome
-        note = next((n for h in self.hints if (n := h.checks_answer(outcome.answer))), None)
+        note = next((n for h in self.hints
+                     if (n := h.checks_answer(outcome.answer, outcome.step))), None)
         if note is None:
             return outcome
         self._answer_refused = True

@@ -5,21 +5,26 @@ prints a traceback itself; IPython formats its own, so the suggestion is lost, a
 1.5B model re-sends ``f(mrna_seq)`` while the variable it set is ``mRNA_seq``. The kernel
 adds the note back to the exception (PEP 678 ``add_note``, which IPython shows under the
 error line), plus two cases Python never covers: an undefined name that is the value of
-a variable (the model typed printed text as a bare word), and a ``KeyError`` whose close
-key is in a mapping the failing line uses. Standard library only: the kernel loads this
-file's source (:mod:`codeact.runtime.kernel_code`).
+a variable (the model typed printed text as a bare word), a ``KeyError`` whose close
+key is in a mapping the failing line uses, a called name that is none of the given tools
+(the tools are listed), and a missing file (a close name, or the files that are there).
+Standard library only: the kernel loads this file's source
+(:mod:`codeact.runtime.kernel_code`).
 """
 
 from __future__ import annotations
 
 import builtins
 import difflib
+import os
 from collections.abc import Iterable
 from types import FrameType, TracebackType
 from typing import Any
 
 MAX_KEYS = 10_000  # mappings larger than this are not searched for a close key
 LIST_KEYS = 12  # a mapping with at most this many keys has them listed when none is close
+LIST_FILES = 12  # a folder with at most this many entries has them listed
+LIST_TOOLS = 12  # tools named when a called name is none of them
 
 
 def close_match(word: str, candidates: Iterable[Any]) -> str | None:
@@ -54,7 +59,7 @@ def _visible(frame: FrameType | None, namespace: dict[str, Any]) -> dict[str, An
     return {k: v for k, v in names.items() if not k.startswith("_")}
 
 
-def _name_note(exc: NameError, names: dict[str, Any]) -> str | None:
+def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str | None:
     missing = getattr(exc, "name", None)
     if not isinstance(missing, str):
         return None
@@ -64,7 +69,37 @@ def _name_note(exc: NameError, names: dict[str, Any]) -> str | None:
                 f"`{holders[0]}`. Use {holders[0]}, or write the text in quotes: "
                 f"{missing!r}.")
     match = close_match(missing, [*names, *dir(builtins)])
-    return f"Did you mean: '{match}'?" if match else None
+    if match:
+        return f"Did you mean: '{match}'?"
+    if tools:  # a function from an example or from memory, not one of the tools
+        listed = ", ".join(tools[:LIST_TOOLS])
+        if len(tools) > LIST_TOOLS:
+            listed += f" and {len(tools) - LIST_TOOLS} more"
+        return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
+                f"none of your tools. The tools you have are: {listed}.")
+    return None
+
+
+def _file_note(exc: FileNotFoundError) -> str | None:
+    """What is there instead: a close name in the folder the path names, or its files."""
+    path = exc.filename
+    if not isinstance(path, str) or not path:
+        return None
+    folder, base = os.path.split(path)
+    try:
+        entries = sorted(e for e in os.listdir(folder or ".") if not e.startswith("."))
+    except OSError:
+        return None
+    where = f"`{folder}`" if folder else "the working directory"
+    match = close_match(base, entries)
+    if match:
+        return f"Did you mean: {os.path.join(folder, match)!r}?"
+    if not entries:
+        return (f"{where} has no files: the data for this task is not in a file here; "
+                "take it from the task text or from the functions you were given.")
+    if len(entries) <= LIST_FILES:
+        return f"The files in {where} are: {', '.join(map(repr, entries))}."
+    return None
 
 
 def _attribute_note(exc: AttributeError) -> str | None:
@@ -120,13 +155,15 @@ def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> 
 
 
 def note_for(exc: BaseException, tb: TracebackType | None,
-             namespace: dict[str, Any]) -> str | None:
+             namespace: dict[str, Any], tools: list[str] | None = None) -> str | None:
     """A note that names the likely fix for ``exc``, or None. ``namespace``: the user's
-    variables (the kernel's ``user_ns``)."""
+    variables (the kernel's ``user_ns``); ``tools``: the names of the given tools."""
     frame = cell_frame(tb)
     names = _visible(frame, namespace)
     if isinstance(exc, NameError):
-        return _name_note(exc, names)
+        return _name_note(exc, names, list(tools or []))
+    if isinstance(exc, FileNotFoundError):
+        return _file_note(exc)
     if isinstance(exc, AttributeError):
         return _attribute_note(exc)
     if isinstance(exc, KeyError):
@@ -134,10 +171,11 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     return None
 
 
-def annotate(exc: BaseException, tb: TracebackType | None, namespace: dict[str, Any]) -> None:
+def annotate(exc: BaseException, tb: TracebackType | None, namespace: dict[str, Any],
+             tools: list[str] | None = None) -> None:
     """Add :func:`note_for`'s note to ``exc`` once; never raises."""
     try:
-        note = note_for(exc, tb, namespace)
+        note = note_for(exc, tb, namespace, tools)
         if note and note not in getattr(exc, "__notes__", ()):
             exc.add_note(note)
     except Exception:

@@ -22,6 +22,7 @@ from codeact.agent.hints.silent_print import SilentPrint
 from codeact.agent.hints.small_steps import SmallSteps
 from codeact.agent.hints.tool_reminder import ToolReminder
 from codeact.agent.hints.unseen_answer import UnseenAnswer
+from codeact.agent.hints.unused_tools import UnusedTools
 from codeact.errors import CodeactError
 
 __all__ = ["HINTS", "Advice", "Hint", "HintError", "RunStart", "Step", "Verdict",
@@ -52,6 +53,7 @@ register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)
+register(UnusedTools)
 register(UnseenAnswer)  # after answer_check: a refusal there is the more specific note
 register(SelfCheck)  # off by default: one more turn per run
 

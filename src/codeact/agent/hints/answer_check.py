@@ -28,6 +28,9 @@ _FAILURE = re.compile(r"\b(not found|no \w+(?: \w+)? (?:found|available|matching
                       r"|could ?n[o']t|can ?n[o']t|unable to|failed to|no such \w+"
                       r"|no (?:data|results?|match(?:es)?)\b)", re.I)
 MIN_WORDS = 3  # a failure message is a sentence; "not found" alone may be an answer
+# "The run-length encoded string is '3a4b2c6d1e'.": one quoted value inside a sentence
+_QUOTED = re.compile(r"""(?<!\w)(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|`([^`\n]{1,80})`)(?!\w)""")
+SENTENCE_WORDS = 4  # words outside the quotes that make the answer a sentence
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
@@ -43,9 +46,11 @@ class AnswerCheck(Hint):
         self.task = ""
         self.last_error = ""
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
+        self.chat = False
 
     def reset(self, run: RunStart) -> None:
         self.task = run.task
+        self.chat = run.chat
         self.last_error = ""
         self.seen = [run.task]
 
@@ -55,7 +60,7 @@ class AnswerCheck(Hint):
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
 
-    def checks_answer(self, answer: str) -> str | None:
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         text = answer.strip()
         if not text:
             return ("Your answer is empty. Give the answer the task asks for: call "
@@ -84,8 +89,27 @@ class AnswerCheck(Hint):
                     "your code compares or looks up, for a few items, to see why nothing "
                     "was found; fix the code and submit what it computes. If nothing really "
                     "matches, submit the same answer again.")
+        value = self._quoted_in_sentence(text)
+        if value is not None:
+            return (f"Your answer is a sentence around the value {value!r}. Give the value "
+                    f"itself, in the form the task asks (final_answer({value!r})), not a "
+                    "sentence about it. If the task asks for a sentence, submit the same "
+                    "answer again.")
         short = "\n" not in text and len(text) < 60  # a value, not code or prose
         if short and _COUNTING.search(self.task) and not re.search(r"\d", text):
             return ("The task asks for a number, and your answer has none. Compute it, "
                     "print it, and submit the number.")
         return None
+
+    def _quoted_in_sentence(self, text: str) -> str | None:
+        """The one quoted value of a one-line sentence (not in chat, where replies are
+        prose), or None."""
+        if self.chat or "\n" in text:
+            return None
+        quoted = list(_QUOTED.finditer(text))
+        if len(quoted) != 1:
+            return None
+        outside = (text[:quoted[0].start()] + " " + text[quoted[0].end():]).split()
+        if len(outside) < SENTENCE_WORDS:
+            return None
+        return next(g for g in quoted[0].groups() if g is not None)

@@ -89,9 +89,11 @@ class Hint:
         """Advice on an action that ran; ``so_far`` holds the earlier hints' advice."""
         return None
 
-    def checks_answer(self, answer: str) -> str | None:
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         """Before the run ends on ``answer``: a note saying why it cannot be the answer
-        (the run then goes on for one more turn, once per run), or None."""
+        (the run then goes on for one more turn, once per run), or None. ``step``: the
+        cell that submitted it (not yet seen by :meth:`after_action`); None for an answer
+        written as a reply."""
         return None
 
     def vetoes(self, action: str) -> str | None:

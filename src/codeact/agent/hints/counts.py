@@ -164,7 +164,7 @@ class CountCheck(Hint):
                            "loop that builds it does not move on to new values: fix it "
                            "before you answer.", problem=True)
 
-    def checks_answer(self, answer: str) -> str | None:
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         if self.mismatch is not None:
             return self.mismatch
         if not self.ranked or self.shown or \

@@ -11,7 +11,7 @@ switch it on with ``Agent(hints=[*default_hint_names(), "self_check"])``.
 
 from __future__ import annotations
 
-from codeact.agent.hints.base import Hint, RunStart
+from codeact.agent.hints.base import Hint, RunStart, Step
 
 MAX_SHOWN = 300  # characters of the answer repeated in the question
 
@@ -38,7 +38,7 @@ class SelfCheck(Hint):
         self.task = run.task
         self.asked = False
 
-    def checks_answer(self, answer: str) -> str | None:
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         if self.asked:
             return None
         self.asked = True

@@ -94,7 +94,7 @@ class UnseenAnswer(Hint):
             self.outputs = [*self.outputs[-KEEP_SEEN:], step.output]
         return None
 
-    def checks_answer(self, answer: str) -> str | None:
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         if self.asked or not self.acted or self.shown(answer):
             return None
         self.asked = True

@@ -130,7 +130,8 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
             if etb is not None:
                 prune(etb)
             if suggest:  # "Did you mean ...?" as a note
-                hint.annotate(evalue, etb, ip.user_ns)
+                given = sys.modules.get("codeact_tools")
+                hint.annotate(evalue, etb, ip.user_ns, list(getattr(given, "tools", ())))
         except Exception:
             pass
         return orig_structured(etype, evalue, etb, *args, **kwargs)
@@ -368,3 +369,41 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
     mod = types.ModuleType("codeact_tools")
     vars(mod).update(call=call, ToolError=ToolError, convert=conv, internal=internal, tools=[])
     sys.modules["codeact_tools"] = mod
+
+    # --- the given functions keep their definitions ---
+    # Small models copy the prompt's tool stubs (a signature and a docstring, no body) and
+    # `def final_answer(value): print(value)` into a cell; run as written, the stubs
+    # return None for the whole cell and the answer is never submitted. Such top-level
+    # definitions are dropped before the cell runs, and its output says so.
+    import ast
+
+    skipped = []
+
+    class KeepGiven(ast.NodeTransformer):
+        def visit_Module(self, node):
+            given = {"final_answer", *mod.tools}
+            kept = []
+            for stmt in node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                        and stmt.name in given:
+                    skipped.append(stmt.name)
+                else:
+                    kept.append(stmt)
+            node.body = kept
+            return node
+
+    ip.ast_transformers.append(KeepGiven())
+
+    def keep_given(*_a, **_k):
+        names = list(dict.fromkeys(skipped))
+        skipped.clear()
+        if ip.user_ns.get("final_answer") is not final_answer:
+            ip.user_ns["final_answer"] = final_answer
+            names.append("final_answer")
+        if names:
+            listed = ", ".join(dict.fromkeys(names))
+            print(f"[Note: this cell defined {listed}, already given to you: the cell ran "
+                  "with the given one(s), your definition was left out. Call them as they "
+                  "are; do not define them.]", file=sys.stderr)
+
+    ip.events.register("post_run_cell", keep_given)
