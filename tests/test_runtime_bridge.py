@@ -370,3 +370,6 @@ def test_a_called_name_that_is_no_tool_is_told_the_tools(s):
     assert obs.error is not None and obs.error.name == "NameError"
     assert "none of your tools. The tools you have are: " in obs.error.traceback
     assert "lookup" in obs.error.traceback.split("The tools you have are: ")[1]
+    obs = s.execute("import no_such_http_lib")
+    assert "not installed in this kernel. The task's data comes from your tools" in \
+        obs.error.traceback

@@ -74,6 +74,17 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     assert _note("open('zzz.csv')") is None  # too many to list, none close
 
 
+def test_a_missing_module_gets_a_close_name_or_the_tools():
+    assert _note("import colections") == "Did you mean: 'import collections'?"
+    assert _note("import no_such_module_anywhere") == \
+        "`no_such_module_anywhere` is not installed in this kernel: use the packages that are."
+    exc = ModuleNotFoundError("No module named 'no_such_http'", name="no_such_http")
+    assert note_for(exc, None, {}, ["fetch_page", "get_links"]) == (
+        "`no_such_http` is not installed in this kernel. The task's data comes from your "
+        "tools, already defined: fetch_page, get_links.")
+    assert _note("import json.nothing_here") is None  # the package is there
+
+
 def test_annotate_adds_the_note_once_and_never_raises():
     exc = NameError("name 'lenn' is not defined", name="lenn")
     annotate(exc, None, {})

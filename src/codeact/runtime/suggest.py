@@ -7,7 +7,8 @@ adds the note back to the exception (PEP 678 ``add_note``, which IPython shows u
 error line), plus two cases Python never covers: an undefined name that is the value of
 a variable (the model typed printed text as a bare word), a ``KeyError`` whose close
 key is in a mapping the failing line uses, a called name that is none of the given tools
-(the tools are listed), and a missing file (a close name, or the files that are there).
+(the tools are listed), a missing file (a close name, or the files that are there), and
+a missing module (a close importable name, or the tools to use instead).
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import builtins
 import difflib
 import os
+import pkgutil
 from collections.abc import Iterable
 from types import FrameType, TracebackType
 from typing import Any
@@ -72,12 +74,34 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
     if match:
         return f"Did you mean: '{match}'?"
     if tools:  # a function from an example or from memory, not one of the tools
-        listed = ", ".join(tools[:LIST_TOOLS])
-        if len(tools) > LIST_TOOLS:
-            listed += f" and {len(tools) - LIST_TOOLS} more"
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
-                f"none of your tools. The tools you have are: {listed}.")
+                f"none of your tools. The tools you have are: {_tools_listed(tools)}.")
     return None
+
+
+def _tools_listed(tools: list[str]) -> str:
+    listed = ", ".join(tools[:LIST_TOOLS])
+    if len(tools) > LIST_TOOLS:
+        listed += f" and {len(tools) - LIST_TOOLS} more"
+    return listed
+
+
+def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
+    """A close importable name (``sklearn`` for ``scikit_learn``), else what to use."""
+    missing = getattr(exc, "name", None)
+    if not isinstance(missing, str) or not missing:
+        return None
+    if "." in missing:
+        return None  # a submodule of an installed package: the package is there
+    top = missing
+    importable = [m.name for m in pkgutil.iter_modules() if not m.name.startswith("_")]
+    match = close_match(top.replace("-", "_"), importable)
+    if match:
+        return f"Did you mean: 'import {match}'?"
+    if tools:
+        return (f"`{top}` is not installed in this kernel. The task's data comes from your "
+                f"tools, already defined: {_tools_listed(tools)}.")
+    return f"`{top}` is not installed in this kernel: use the packages that are."
 
 
 def _file_note(exc: FileNotFoundError) -> str | None:
@@ -164,6 +188,8 @@ def note_for(exc: BaseException, tb: TracebackType | None,
         return _name_note(exc, names, list(tools or []))
     if isinstance(exc, FileNotFoundError):
         return _file_note(exc)
+    if isinstance(exc, ModuleNotFoundError):
+        return _module_note(exc, list(tools or []))
     if isinstance(exc, AttributeError):
         return _attribute_note(exc)
     if isinstance(exc, KeyError):
