@@ -99,3 +99,19 @@ def test_a_ranked_count_never_shown_is_questioned_before_the_answer():
     assert hint.checks_answer("208") is None
     hint.reset(RunStart("Order 20 units of each SKU. What is the cost?"))  # not ranked
     assert hint.checks_answer("120.5") is None
+
+
+def test_a_range_ending_at_the_count_is_named_as_the_mistake():
+    from codeact.agent.hints.counts import count_as_bound
+
+    assert count_as_bound("[n for n in range(2, 101) if is_prime(n)]", 100) == "range(2, 101)"
+    assert count_as_bound("for i in range(100):", 100) == "range(100)"
+    assert count_as_bound("range(2, 1001)", 100) is None
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    step = Step(1, "primes = [n for n in range(2, 101) if all(n % d for d in range(2, n))]\n"
+                "print(primes)", "[2, 3, 5, 7, 11, 13, 17, 19, 23]", True,
+                Observation(stdout="."))
+    advice = hint.after_action(step, Verdict())
+    assert advice is not None and "`range(2, 101)` stops at the number 100, not after 100 " \
+        "items" in advice.note and "while len(items) < 100" in advice.note

@@ -69,6 +69,13 @@ def takes_first(code: str, counts: dict[int, str]) -> bool:
                for n in counts)
 
 
+def count_as_bound(code: str, count: int) -> str | None:
+    """The ``range(...)`` call of the cell whose end is the asked count (``range(2, 101)``
+    for "the first 100 primes"): the count taken for the largest value, or None."""
+    match = re.search(rf"(range\(\s*(?:-?\d+\s*,\s*)?(?:{count}|{count + 1}))\s*[,)]", code)
+    return match.group(1) + ")" if match else None
+
+
 def printed_lists(output: str) -> list[list]:
     """The Python lists of two or more items an output prints (flat ones, parsed
     safely)."""
@@ -142,6 +149,11 @@ class CountCheck(Hint):
         if have > want:  # too many: cut, do not generate more (seen: ever larger ranges)
             fix = (f"Keep only the first {want} (for example `items[:{want}]`) and compute "
                    "the result from those")
+        elif (bound := count_as_bound(step.action, want)) is not None:
+            # seen: `range(2, 101)` for "the first 100 primes", kept for five turns
+            fix = (f"`{bound}` stops at the number {want}, not after {want} items: grow the "
+                   f"list in a while loop until it has {want} items (`while len(items) < "
+                   f"{want}: ...`), do not type them out")
         else:
             fix = ("Change the code so that it computes exactly that many (keep generating "
                    "until you have that many, do not type them out)")
