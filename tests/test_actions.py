@@ -103,6 +103,18 @@ def test_unclosed_block_cut_by_length_is_not_run():
     assert isinstance(action, Invalid) and "cut off" in action.message
 
 
+def test_whole_code_before_a_fence_and_a_runaway_solution_is_run():
+    text = ("<execute>\nprimes = [2, 3]\nprint(primes)\n```\n\n<solution>\n"
+            "[5041, 5329, 6241, 6889, 7921, 9409, 10509, 11029")
+    action = code.parse(Completion(text=text, finish_reason="length"))
+    assert isinstance(action, CodeAction)
+    assert action.code == "primes = [2, 3]\nprint(primes)"
+    assert "the code was run, the rest ignored" in action.note
+    # a fence with no <solution> after it: the code may go on, so it is not run
+    cut = "<execute>\nx = 1\n```\nmore prose and then code = ("
+    assert isinstance(code.parse(Completion(text=cut, finish_reason="length")), Invalid)
+
+
 def test_unclosed_block_ended_by_eos_is_run():
     action = code.parse(Completion(text="<execute>print(1)", stop_sequence=None))
     assert action == CodeAction("print(1)")

@@ -221,11 +221,31 @@ class CodeFormat(ActionFormat):
         last_unclosed = source == "<execute>" and not text.rstrip().endswith(EXECUTE_CLOSE) \
             and text.rfind(EXECUTE_OPEN) > text.rfind(EXECUTE_CLOSE)
         if last_unclosed and not closed_by_stop and _cut_off(completion):
-            return Invalid("Your code was cut off by the length limit and was not run. "
-                           "Write shorter code, or split the work over several turns.")
+            ended = _code_before_fence(non_empty[-1], text)
+            if ended is None:
+                return Invalid("Your code was cut off by the length limit and was not run. "
+                               "Write shorter code, or split the work over several turns.")
+            # seen: "<execute>code\n```\n\n<solution>[a list of hundreds of numbers":
+            # the code was whole, the made-up answer after it ran into the limit
+            code = "\n\n".join([*(b.strip("\n") for b in non_empty[:-1]), ended])
+            notes.append("Note: your reply went on after the code (a ``` fence, then "
+                         "<solution>) until the length limit cut it; the code was run, the "
+                         "rest ignored. End the code with </execute> and wait for its output.")
+            return CodeAction(code, note=" ".join(notes))
         if solution is not None and solution.strip():
             return CodeAction(code, solution=solution.strip(), note=" ".join(notes) or None)
         return CodeAction(code, note=" ".join(notes) or None)
+
+
+def _code_before_fence(block: str, text: str) -> str | None:
+    """The code of the reply's unclosed last block when a Markdown fence ends it and a
+    <solution> follows it (what comes after is not code), or None."""
+    body = block.rstrip()
+    if not re.search(r"\n[ \t]*```$", body) or \
+            SOLUTION_OPEN not in text[text.rfind(EXECUTE_OPEN):]:
+        return None
+    code = body[:-3].strip("\n")
+    return code if code.strip() else None
 
 
 def _strip_fence(block: str) -> str:
