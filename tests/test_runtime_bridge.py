@@ -373,3 +373,5 @@ def test_a_called_name_that_is_no_tool_is_told_the_tools(s):
     obs = s.execute("import no_such_http_lib")
     assert "not installed in this kernel. The task's data comes from your tools" in \
         obs.error.traceback
+    obs = s.execute("open('hotels.csv')")
+    assert "has no files. The task's data comes from your tools" in obs.error.traceback

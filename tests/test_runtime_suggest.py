@@ -58,8 +58,13 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert _note("open('hotels.csv')") == ("the working directory has no files: the data "
                                            "for this task is not in a file here; take it "
-                                           "from the task text or from the functions you "
-                                           "were given.")
+                                           "from the task text.")
+    try:
+        open("hotels.csv")
+    except FileNotFoundError as exc:
+        assert note_for(exc, None, {}, ["search_hotels"]) == (
+            "the working directory has no files. The task's data comes from your tools, "
+            "already defined: search_hotels.")
     (tmp_path / "sales.csv").write_text("a\n")
     (tmp_path / "notes.txt").write_text("a\n")
     assert _note("open('Sales.csv')") == "Did you mean: 'sales.csv'?"
@@ -72,6 +77,17 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     for i in range(20):
         (tmp_path / f"f{i}.txt").write_text("")
     assert _note("open('zzz.csv')") is None  # too many to list, none close
+
+
+def test_a_name_used_without_its_import_gets_the_import():
+    assert _note("buf = StringIO('a')") == "`StringIO` is not imported: add `from io import " \
+        "StringIO`."
+    assert _note("d = defaultdict(int)") == "`defaultdict` is not imported: add `from " \
+        "collections import defaultdict`."
+    assert _note("math.sqrt(2)") == "`math` is not imported: add `import math`."
+    assert _note("datetime.now()") == "`datetime` is not imported: add `import datetime` " \
+        "(the module) or `from datetime import datetime`."
+    assert _note("print(e)") is None  # a short name: more likely a variable never set
 
 
 def test_a_missing_module_gets_a_close_name_or_the_tools():

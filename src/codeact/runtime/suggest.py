@@ -19,6 +19,7 @@ import builtins
 import difflib
 import os
 import pkgutil
+import sys
 from collections.abc import Iterable
 from types import FrameType, TracebackType
 from typing import Any
@@ -73,9 +74,42 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
     match = close_match(missing, [*names, *dir(builtins)])
     if match:
         return f"Did you mean: '{match}'?"
+    if missing in sys.stdlib_module_names:
+        inner = sys.modules.get(missing)
+        if inner is not None and hasattr(inner, missing):  # datetime.datetime
+            return (f"`{missing}` is not imported: add `import {missing}` (the module) or "
+                    f"`from {missing} import {missing}`.")
+        return f"`{missing}` is not imported: add `import {missing}`."
+    home = _stdlib_home(missing) if len(missing) >= MIN_IMPORTED else None
+    if home is not None:
+        return f"`{missing}` is not imported: add `from {home} import {missing}`."
     if tools:  # a function from an example or from memory, not one of the tools
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
                 f"none of your tools. The tools you have are: {_tools_listed(tools)}.")
+    return None
+
+
+# where a bare name a cell used without importing it usually lives (`StringIO`,
+# `defaultdict`, `reduce`, `sqrt`, `datetime`): modules already loaded in any kernel
+MIN_IMPORTED = 3  # shorter names (`e`, `pi`) are more often a variable never set
+IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
+                "statistics", "fractions", "decimal", "string", "random", "re", "json")
+
+
+def _stdlib_home(name: str) -> str | None:
+    """The standard module that defines ``name`` publicly, if one of IMPORT_HOMES does."""
+    if name.startswith("_"):
+        return None
+    for home in IMPORT_HOMES:
+        module = sys.modules.get(home)
+        if module is None:
+            try:
+                module = __import__(home)
+            except ImportError:
+                continue
+        if name in getattr(module, "__all__", ()) or \
+                (not hasattr(module, "__all__") and hasattr(module, name)):
+            return home
     return None
 
 
@@ -104,7 +138,7 @@ def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
     return f"`{top}` is not installed in this kernel: use the packages that are."
 
 
-def _file_note(exc: FileNotFoundError) -> str | None:
+def _file_note(exc: FileNotFoundError, tools: list[str]) -> str | None:
     """What is there instead: a close name in the folder the path names, or its files."""
     path = exc.filename
     if not isinstance(path, str) or not path:
@@ -118,9 +152,12 @@ def _file_note(exc: FileNotFoundError) -> str | None:
     match = close_match(base, entries)
     if match:
         return f"Did you mean: {os.path.join(folder, match)!r}?"
+    if not entries and tools:  # seen: a CSV typed out "from the task text" instead
+        return (f"{where} has no files. The task's data comes from your tools, already "
+                f"defined: {_tools_listed(tools)}.")
     if not entries:
         return (f"{where} has no files: the data for this task is not in a file here; "
-                "take it from the task text or from the functions you were given.")
+                "take it from the task text.")
     if len(entries) <= LIST_FILES:
         return f"The files in {where} are: {', '.join(map(repr, entries))}."
     return None
@@ -187,7 +224,7 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, NameError):
         return _name_note(exc, names, list(tools or []))
     if isinstance(exc, FileNotFoundError):
-        return _file_note(exc)
+        return _file_note(exc, list(tools or []))
     if isinstance(exc, ModuleNotFoundError):
         return _module_note(exc, list(tools or []))
     if isinstance(exc, AttributeError):
