@@ -43,6 +43,18 @@ def test_a_quoted_value_inside_a_sentence_is_asked_for_alone():
     assert chat.checks_answer("The run-length encoded string is '3a4b2c6d1e'.") is None
 
 
+def test_a_number_of_another_form_than_the_task_names_is_refused():
+    whole = "How many full 250 g bags can be filled from 12 lb? Answer with a whole number."
+    assert "asks for a whole number, and your answer 21.6 is not one" in _check("21.6", whole)
+    assert _check("21", whole) is None and _check("21.0", whole) is None
+    rounded = "What is the average price, rounded to 2 decimals?"
+    assert "asks for 2 decimal places, and your answer 210.4567 has more" in \
+        _check("210.4567", rounded)
+    assert _check("210.4", rounded) is None and _check("210.45", rounded) is None
+    assert "1 decimal place," in _check("1702.75", "Round to one decimal place.")
+    assert _check("3.75", "What is the mean?") is None
+
+
 def test_a_count_needs_a_number_but_code_and_prose_pass():
     assert _check("several", "How many primes are below 20?")
     assert _check("8", "How many primes are below 20?") is None

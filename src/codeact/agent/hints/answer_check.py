@@ -31,6 +31,10 @@ MIN_WORDS = 3  # a failure message is a sentence; "not found" alone may be an an
 # "The run-length encoded string is '3a4b2c6d1e'.": one quoted value inside a sentence
 _QUOTED = re.compile(r"""(?<!\w)(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|`([^`\n]{1,80})`)(?!\w)""")
 SENTENCE_WORDS = 4  # words outside the quotes that make the answer a sentence
+_WHOLE = re.compile(r"\b(whole number|an integer|integer number|full \w+)\b", re.I)
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4}
+_DECIMALS = re.compile(r"\b(\d|one|two|three|four) decimals?(?: places?| digits?)?\b", re.I)
+_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
@@ -89,6 +93,9 @@ class AnswerCheck(Hint):
                     "your code compares or looks up, for a few items, to see why nothing "
                     "was found; fix the code and submit what it computes. If nothing really "
                     "matches, submit the same answer again.")
+        form = self._form_mismatch(text)
+        if form is not None:
+            return form
         value = self._quoted_in_sentence(text)
         if value is not None:
             return (f"Your answer is a sentence around the value {value!r}. Give the value "
@@ -113,3 +120,24 @@ class AnswerCheck(Hint):
         if len(outside) < SENTENCE_WORDS:
             return None
         return next(g for g in quoted[0].groups() if g is not None)
+
+    def _form_mismatch(self, text: str) -> str | None:
+        """A bare number of another form than the task names: decimals where it asks for a
+        whole number (seen: 21.6 for "how many full 250 g bags ... a whole number"), or more
+        decimals than it asks to round to."""
+        match = _NUMBER.fullmatch(text)
+        if match is None:
+            return None
+        fraction = match.group(1) or ""
+        if _WHOLE.search(self.task) and fraction.strip("0"):
+            return (f"The task asks for a whole number, and your answer {text} is not one. "
+                    "Work out which whole number the task means (full items: round down; "
+                    "items needed to hold everything: round up) and submit it.")
+        wanted = _DECIMALS.search(self.task)
+        if wanted is not None:
+            places = _WORD_NUMBERS.get(wanted.group(1).lower()) or int(wanted.group(1))
+            if len(fraction.rstrip("0")) > places:
+                unit = "place" if places == 1 else "places"
+                return (f"The task asks for {places} decimal {unit}, and your answer {text} "
+                        f"has more. Round it (round(value, {places})) and submit that.")
+        return None
