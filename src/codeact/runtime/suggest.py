@@ -28,6 +28,11 @@ MAX_KEYS = 10_000  # mappings larger than this are not searched for a close key
 LIST_KEYS = 12  # a mapping with at most this many keys has them listed when none is close
 LIST_FILES = 12  # a folder with at most this many entries has them listed
 LIST_TOOLS = 12  # tools named when a called name is none of them
+# where a name a cell used without importing it usually lives (`StringIO`, `defaultdict`,
+# `reduce`, `sqrt`): standard modules, cheap to import in any kernel
+IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
+                "statistics", "fractions", "decimal", "string", "random", "re", "json")
+MIN_IMPORTED = 3  # shorter names (`e`, `pi`) are more often a variable never set
 
 
 def close_match(word: str, candidates: Iterable[Any]) -> str | None:
@@ -89,13 +94,6 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
     return None
 
 
-# where a bare name a cell used without importing it usually lives (`StringIO`,
-# `defaultdict`, `reduce`, `sqrt`, `datetime`): modules already loaded in any kernel
-MIN_IMPORTED = 3  # shorter names (`e`, `pi`) are more often a variable never set
-IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
-                "statistics", "fractions", "decimal", "string", "random", "re", "json")
-
-
 def _stdlib_home(name: str) -> str | None:
     """The standard module that defines ``name`` publicly, if one of IMPORT_HOMES does."""
     if name.startswith("_"):
@@ -127,15 +125,14 @@ def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
         return None
     if "." in missing:
         return None  # a submodule of an installed package: the package is there
-    top = missing
     importable = [m.name for m in pkgutil.iter_modules() if not m.name.startswith("_")]
-    match = close_match(top.replace("-", "_"), importable)
+    match = close_match(missing, importable)
     if match:
         return f"Did you mean: 'import {match}'?"
     if tools:
-        return (f"`{top}` is not installed in this kernel. The task's data comes from your "
-                f"tools, already defined: {_tools_listed(tools)}.")
-    return f"`{top}` is not installed in this kernel: use the packages that are."
+        return (f"`{missing}` is not installed in this kernel. The task's data comes from "
+                f"your tools, already defined: {_tools_listed(tools)}.")
+    return f"`{missing}` is not installed in this kernel: use the packages that are."
 
 
 def _file_note(exc: FileNotFoundError, tools: list[str]) -> str | None:
