@@ -44,6 +44,25 @@ def test_error_in_the_models_own_cell_is_stated_once():
     assert render_observation(obs).count("ZeroDivisionError: division by zero") == 1
 
 
+def test_a_comprehension_frame_that_echoes_its_cell_line_is_dropped():
+    tb = ("-" * 75 + "\nValueError      Traceback (most recent call last)\n"
+          "Cell In[1], line 4\n      3 ys = [1, 2]\n----> 4 zs = [(a, b) for a, b, c in p]\n"
+          "      5 print(zs)\n\nCell In[1], line 4, in <listcomp>(.0)\n----> 4 import math\n\n"
+          "ValueError: not enough values to unpack (expected 3, got 2)")
+    assert trim_traceback(tb) == (
+        "Cell In[1], line 4\n      3 ys = [1, 2]\n----> 4 zs = [(a, b) for a, b, c in p]\n"
+        "      5 print(zs)\nValueError: not enough values to unpack (expected 3, got 2)")
+    # a comprehension frame on another line (a function's body) stays
+    other = tb.replace("Cell In[1], line 4, in <listcomp>", "Cell In[1], line 9, in <listcomp>")
+    assert "line 9, in <listcomp>" in trim_traceback(other)
+
+
+def test_the_kernel_traceback_of_a_comprehension_shows_the_right_line(session):
+    obs = session.execute("import math\n\nys = [1, 2]\nzs = [(a, b) for a, b, c in [(1, 2)]]")
+    text = render_observation(obs)
+    assert "----> 4 zs = [(a, b)" in text and "----> 4 import math" not in text
+
+
 def test_render_everything():
     obs = Observation(stdout="hello\n", stderr="warn\n", result="3", images=[b"png"],
                       error=ExecutionError("ZeroDivisionError", "division by zero",

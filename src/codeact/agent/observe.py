@@ -12,6 +12,19 @@ _FRAME_START = re.compile(r"^(Cell In\[\d+\]|File |Input In \[|<ipython-input)")
 _SEPARATOR = re.compile(r"^-{20,}\s*$")
 
 
+_INNER = re.compile(r"^(Cell In\[\d+\], line \d+), in <(?:listcomp|genexpr|dictcomp|setcomp|"
+                    r"lambda)>")
+
+
+def _echo(frame: list[str], before: list[str]) -> bool:
+    """A comprehension's frame right after the frame of the cell line that holds it:
+    IPython shows it with another line's source (``----> 4 import math`` for line 4 of
+    ``zs = [(a, b) for a, b, c in pairs]``), which misled the model; the line before
+    already points at the right code."""
+    match = _INNER.match(frame[0]) if frame else None
+    return bool(match and before and before[0].startswith(match.group(1)))
+
+
 def trim_traceback(traceback: str) -> str:
     """Keep the frames of the model's own cells and the final exception line.
 
@@ -43,6 +56,7 @@ def trim_traceback(traceback: str) -> str:
     # the last frame without the exception line(s), which come once, at the end
     kept = [f for f in own if f is not last]
     kept.append([ln for ln in last if ln not in tail])
+    kept = [f for i, f in enumerate(kept) if i == 0 or not _echo(f, kept[i - 1])]
     body = "\n".join("\n".join(f).rstrip() for f in kept)
     return (body + "\n" + "\n".join(tail)).strip()
 
