@@ -90,7 +90,7 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
         return f"`{missing}` is not imported: add `from {home} import {missing}`."
     if tools:  # a function from an example or from memory, not one of the tools
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
-                f"none of your tools. The tools you have are: {_tools_listed(tools)}.")
+                f"none of your tools. The tools you have are: {listed_names(tools)}.")
     return None
 
 
@@ -111,10 +111,11 @@ def _stdlib_home(name: str) -> str | None:
     return None
 
 
-def _tools_listed(tools: list[str]) -> str:
-    listed = ", ".join(tools[:LIST_TOOLS])
-    if len(tools) > LIST_TOOLS:
-        listed += f" and {len(tools) - LIST_TOOLS} more"
+def listed_names(names: list[str], most: int = LIST_TOOLS) -> str:
+    """``a, b, c and 9 more``: names for a note, at most ``most`` of them spelled out."""
+    listed = ", ".join(names[:most])
+    if len(names) > most:
+        listed += f" and {len(names) - most} more"
     return listed
 
 
@@ -131,7 +132,7 @@ def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
         return f"Did you mean: 'import {match}'?"
     if tools:
         return (f"`{missing}` is not installed in this kernel. The task's data comes from "
-                f"your tools, already defined: {_tools_listed(tools)}.")
+                f"your tools, already defined: {listed_names(tools)}.")
     return f"`{missing}` is not installed in this kernel: use the packages that are."
 
 
@@ -151,7 +152,7 @@ def _file_note(exc: FileNotFoundError, tools: list[str]) -> str | None:
         return f"Did you mean: {os.path.join(folder, match)!r}?"
     if not entries and tools:  # seen: a CSV typed out "from the task text" instead
         return (f"{where} has no files. The task's data comes from your tools, already "
-                f"defined: {_tools_listed(tools)}.")
+                f"defined: {listed_names(tools)}.")
     if not entries:
         return (f"{where} has no files: the data for this task is not in a file here; "
                 "take it from the task text.")

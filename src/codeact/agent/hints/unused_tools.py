@@ -15,6 +15,7 @@ import ast
 import re
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.runtime.suggest import listed_names
 
 LIST_TOOLS = 8  # tools named in the note
 
@@ -53,8 +54,7 @@ class UnusedTools(Hint):
         if step is not None and step.observation is not None and \
                 uses_any(step.action, set(self.tools)):
             return None
-        listed = ", ".join(self.tools[:LIST_TOOLS]) + \
-            (f" and {len(self.tools) - LIST_TOOLS} more" if len(self.tools) > LIST_TOOLS else "")
+        listed = listed_names(self.tools, LIST_TOOLS)
         return ("None of your cells called your tools (" + listed + "), so this "
                 "answer rests on guessed or made-up data. Call the tools to get the task's "
                 "data, print what they return, and compute the answer from it. If the task "
