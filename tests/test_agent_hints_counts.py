@@ -107,6 +107,7 @@ def test_a_range_ending_at_the_count_is_named_as_the_mistake():
     assert count_as_bound("[n for n in range(2, 101) if is_prime(n)]", 100) == "range(2, 101)"
     assert count_as_bound("for i in range(100):", 100) == "range(100)"
     assert count_as_bound("range(2, 1001)", 100) is None
+    assert count_as_bound("sympy.primerange(1, 101)", 100) is None  # not Python's range
     hint = CountCheck()
     hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
     step = Step(1, "primes = [n for n in range(2, 101) if all(n % d for d in range(2, n))]\n"
