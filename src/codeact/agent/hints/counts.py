@@ -72,7 +72,8 @@ def takes_first(code: str, counts: dict[int, str]) -> bool:
 def count_as_bound(code: str, count: int) -> str | None:
     """The ``range(...)`` call of the cell whose end is the asked count (``range(2, 101)``
     for "the first 100 primes"): the count taken for the largest value, or None."""
-    match = re.search(rf"(?<![\w.])(range\(\s*(?:-?\d+\s*,\s*)?(?:{count}|{count + 1}))\s*[,)]", code)
+    bound = rf"range\(\s*(?:-?\d+\s*,\s*)?(?:{count}|{count + 1})"
+    match = re.search(rf"(?<![\w.])({bound})\s*[,)]", code)
     return match.group(1) + ")" if match else None
 
 
