@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from codeact.agent.hints.answer_check import AnswerCheck
+from codeact.agent.hints.assumed_values import AssumedValues
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.failed_assignments import FailedAssignments
@@ -53,6 +54,7 @@ register(CountCheck)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)
+register(AssumedValues)  # before unused_tools: it quotes the made-up line
 register(UnusedTools)
 register(UnseenAnswer)  # after answer_check: a refusal there is the more specific note
 register(SelfCheck)  # off by default: one more turn per run
