@@ -71,3 +71,26 @@ def test_traceback_code_lines_are_not_output_text():
     undefined = ExecutionError("NameError", "name 'winner_name' is not defined", "")
     step = Step(2, "final_answer(winner_name)", "NameError", False, Observation(error=undefined))
     assert hint.after_action(step, Verdict()) is None
+
+
+def test_an_error_and_its_kernel_note_are_not_output_text():
+    """Seen: `StringIO` unimported failed twice; the second time the note said to quote
+    'StringIO', because the first error's kernel note named it."""
+    hint = NameAsText()
+    hint.reset(RunStart("Count the hotels rated 4.5 or more."))
+    undefined = ExecutionError("NameError", "name 'StringIO' is not defined", "")
+    output = ("NameError: name 'StringIO' is not defined\nNothing defines `StringIO`: "
+              "add `from io import StringIO`.")
+    for turn in (1, 2):
+        step = Step(turn, "df = read(StringIO(text))", output, False,
+                    Observation(stdout="reading\n", error=undefined))
+        assert hint.after_action(step, Verdict()) is None
+    # what a failed cell printed before its error still counts
+    hint.after_action(Step(3, "print('code w686y666'); 1/0", "", False,
+                           Observation(stdout="code w686y666\n",
+                                       error=ExecutionError("ZeroDivisionError", "", ""))),
+                      Verdict())
+    shown = ExecutionError("NameError", "name 'w686y666' is not defined", "")
+    advice = hint.after_action(Step(4, "final_answer(w686y666)", "NameError", False,
+                                    Observation(error=shown)), Verdict())
+    assert advice is not None and "'w686y666'" in advice.note

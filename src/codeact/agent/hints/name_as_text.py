@@ -9,7 +9,10 @@ kernel's own note names the variable: :mod:`codeact.runtime.suggest`.)
 A name the model's own code assigns (``total_cost = ...`` in a cell that failed) is a
 variable it meant to create, not copied text, even though a traceback echoes it: such
 names, and the code lines of tracebacks, are left out (else the note told the model to
-quote ``'total_cost'`` next to the note that said why it was not set).
+quote ``'total_cost'`` next to the note that said why it was not set). Of a code cell
+that failed, only what it printed before the error counts: the error's own message and the
+kernel's note on it name the missing name too (``Nothing defines `StringIO` ...``, after
+which the model was told to quote ``'StringIO'`` instead of to import it).
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class NameAsText(Hint):
                 note = (f"Note: `{name}` is not a variable; it is text from an earlier "
                         f"output or the task. To use that text as a value, write it in "
                         f"quotes: {name!r}.")
-        seen = step.output if step.ok else without_code_lines(step.output)
+        seen = step.output if step.ok else step.observation.stdout \
+            if step.observation is not None else without_code_lines(step.output)
         self.outputs = [*self.outputs[-KEEP_OUTPUTS:], seen]
         self.assigned |= assigned_names(step.action)
         return Advice(note=note) if note else None
