@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from codeact.agent.observe import render_observation
+from codeact.runtime import suggest
 from codeact.runtime.suggest import annotate, close_match, note_for
 
 
@@ -90,6 +91,14 @@ def test_a_name_used_without_its_import_gets_the_import():
     assert _note("print(e)") is None  # a short name: more likely a variable never set
 
 
+def test_an_installed_package_or_its_usual_alias_gets_its_import(monkeypatch):
+    assert _note("pytest.fail('x')") == "`pytest` is not imported: add `import pytest`."
+    monkeypatch.setitem(suggest.CONVENTIONAL_ALIASES, "pt", "pytest")
+    assert _note("pt.fail('x')") == "`pt` is not imported: add `import pytest as pt`."
+    monkeypatch.setitem(suggest.CONVENTIONAL_ALIASES, "nm", "no_such_package_here")
+    assert _note("nm.x") is None  # an alias whose package is not installed
+
+
 def test_a_missing_module_gets_a_close_name_or_the_tools():
     assert _note("import colections") == "Did you mean: 'import collections'?"
     assert _note("import no_such_module_anywhere") == \
@@ -117,6 +126,9 @@ def test_annotate_adds_the_note_once_and_never_raises():
 
 
 def test_the_kernel_shows_the_note_under_the_error(session):
+    obs = session.execute("frame = pd.DataFrame()")  # pandas not imported yet
+    assert render_observation(obs).splitlines()[-1] == \
+        "`pd` is not imported: add `import pandas as pd`."
     obs = session.execute("mRNA_seq = 'AUG'\nlen(mrna_seq)")
     text = render_observation(obs)
     assert text.splitlines()[-2:] == ["NameError: name 'mrna_seq' is not defined",

@@ -7,8 +7,9 @@ adds the note back to the exception (PEP 678 ``add_note``, which IPython shows u
 error line), plus two cases Python never covers: an undefined name that is the value of
 a variable (the model typed printed text as a bare word), a ``KeyError`` whose close
 key is in a mapping the failing line uses, a called name that is none of the given tools
-(the tools are listed), a missing file (a close name, or the files that are there), and
-a missing module (a close importable name, or the tools to use instead).
+(the tools are listed), a name that is an installed package or its usual alias (the
+import line: ``import pandas as pd``), a missing file (a close name, or the files that are
+there), and a missing module (a close importable name, or the tools to use instead).
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import importlib.util
 import os
 import pkgutil
 import sys
@@ -33,6 +35,9 @@ LIST_TOOLS = 12  # tools named when a called name is none of them
 IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
                 "statistics", "fractions", "decimal", "string", "random", "re", "json")
 MIN_IMPORTED = 3  # shorter names (`e`, `pi`) are more often a variable never set
+# the names code usually gives a package on import (`pd.read_csv` without `import pandas`)
+CONVENTIONAL_ALIASES = {"pd": "pandas", "np": "numpy", "plt": "matplotlib.pyplot",
+                        "sns": "seaborn", "sp": "scipy", "nx": "networkx", "sm": "sympy"}
 
 
 def close_match(word: str, candidates: Iterable[Any]) -> str | None:
@@ -85,6 +90,9 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
             return (f"`{missing}` is not imported: add `import {missing}` (the module) or "
                     f"`from {missing} import {missing}`.")
         return f"`{missing}` is not imported: add `import {missing}`."
+    package = _installed_import(missing)
+    if package is not None:
+        return f"`{missing}` is not imported: add `{package}`."
     home = _stdlib_home(missing) if len(missing) >= MIN_IMPORTED else None
     if home is not None:
         return f"`{missing}` is not imported: add `from {home} import {missing}`."
@@ -92,6 +100,20 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
                 f"none of your tools. The tools you have are: {listed_names(tools)}.")
     return None
+
+
+def _installed_import(name: str) -> str | None:
+    """The import line for ``name`` when it is an installed package (``import requests``
+    after ``%pip install requests``) or a package's usual alias (``import pandas as
+    pd``); None otherwise. Finds the module without importing it."""
+    module = CONVENTIONAL_ALIASES.get(name, name)
+    try:
+        found = importlib.util.find_spec(module.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        return None
+    return f"import {module}" if module == name else f"import {module} as {name}"
 
 
 def _stdlib_home(name: str) -> str | None:
