@@ -78,6 +78,7 @@ CHAT_PROMPT = "chat"  # the code format's prompt variant in chat mode
 SUBMITTED = (ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER)
 DEFAULT_RESAMPLE = 2  # tries to replace a repeated action before it runs anyway
 RESAMPLE_TEMPERATURES = (0.7, 1.0)  # per try, the last one repeated for later tries
+UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next step without that."
 # mechanisms ``Agent(ablate=...)`` switches off, one at a time, so a benchmark can measure
 # what each adds (hints, resampling and self-consistency have their own switches):
 # collapse: repeated identical failed exchanges stay in the model's view one by one;
@@ -252,7 +253,7 @@ class Agent:
         """Run the loop, yielding events as they happen; the last is a DoneEvent."""
         self._interrupted.clear()
         start_info = RunStart(task, tuple(self.tools), code_format=self.format.name == "code",
-                              chat=self.chat)
+                              chat=self.chat, system_prompt=self.system_prompt)
         for hint in self.hints:
             hint.reset(start_info)
         self._answer_refused = False
@@ -382,8 +383,10 @@ class Agent:
                     hidden.append(text)  # copied from view, it would be copied again
                     if problem and problem not in said:
                         said.append(problem)
-                else:  # it worked and nothing was said against its output: answer?
-                    template = self.format.resample_done_note
+                elif _ran_before(traj, text):  # it worked and nothing was said against
+                    template = self.format.resample_done_note  # its output: answer?
+                else:  # a hint vetoed an action that never ran: the reason says why
+                    template = UNRUN_NOTE
             yield ResampledEvent(turn, attempt, reply.completion.text, reason)
             schedule = RESAMPLE_TEMPERATURES[min(attempt, len(RESAMPLE_TEMPERATURES)) - 1]
             again = yield from self._generate(turn,
@@ -631,6 +634,12 @@ def _repeated_invalid(traj: Trajectory, reply: Reply, action: Action) -> str | N
                     for t in traj.turns):
         return text
     return None
+
+
+def _ran_before(traj: Trajectory, code: str) -> bool:
+    """Whether a cell with this code ran in this run."""
+    code = code.strip()
+    return any(t.code is not None and t.code.strip() == code for t in traj.turns)
 
 
 def _failed_before(traj: Trajectory, code: str) -> bool:

@@ -13,6 +13,7 @@ from codeact.agent.hints.answer_check import AnswerCheck
 from codeact.agent.hints.assumed_values import AssumedValues
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.counts import CountCheck
+from codeact.agent.hints.example_copy import ExampleCopy
 from codeact.agent.hints.failed_assignments import FailedAssignments
 from codeact.agent.hints.images_only import ImagesOnly
 from codeact.agent.hints.name_as_text import NameAsText
@@ -51,6 +52,7 @@ register(SmallSteps)
 register(SilentPrint)
 register(ImagesOnly)
 register(CountCheck)
+register(ExampleCopy)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)

@@ -28,6 +28,7 @@ class RunStart:
     tools: Sequence[Tool] = ()
     code_format: bool = True  # actions are code cells (else json/text tool calls)
     chat: bool = False  # a conversation: answers are replies in prose to a person
+    system_prompt: str = ""  # as the model sees it (its worked examples included)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""A hint that keeps the prompt's illustration out of the run: a cell that uses a function
+only the prompt's worked example calls is asked again instead of run.
+
+Seen with a 1.5B model on unit-conversion tasks: the system prompt's example (tools
+``get_price`` and ``apply_discount``, a lamp and a desk) came back as the first cell,
+then ``get_price = lambda x: 2.20`` to make it run: the answer rested on the example's
+made-up prices (2 of 4 such tasks, at two commits). The functions a prompt's
+``<execute>`` examples call that are neither builtins nor the run's tools are the
+example's own; a cell that uses one (a call, a reference or a definition) when the task
+does not name it is vetoed, so the model is asked again, with sampling, told which names
+belong to the illustration and which tools it has. Works for any prompt with examples,
+custom ones included; a model that insists still gets its cell run after the resamples.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+from codeact.agent.hints.base import Hint, RunStart
+from codeact.runtime.suggest import listed_names
+
+# an example cell: the tag alone on its line (the prompt also names the tags in prose)
+_BLOCK = re.compile(r"<execute>[ \t]*\n(.*?)\n[ \t]*</execute>", re.DOTALL)
+LIST_TOOLS = 8  # tools named in the reason
+KNOWN = frozenset(dir(builtins)) | {"final_answer"}
+
+
+def example_functions(system_prompt: str, tools: set[str]) -> set[str]:
+    """The names the prompt's ``<execute>`` examples call that are no builtin, no tool of
+    this run and not ``final_answer``: functions that exist only in the illustration."""
+    found: set[str] = set()
+    for block in _BLOCK.findall(system_prompt):
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:
+            continue
+        found |= {node.func.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    return found - KNOWN - tools
+
+
+def names_used(code: str, names: set[str]) -> list[str]:
+    """Which of ``names`` the code uses (read, assigned or defined), in ``names``' sorted
+    order; code that does not parse is searched as text."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return sorted(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}\b", code))
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    used |= {node.name for node in ast.walk(tree)
+             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return sorted(used & names)
+
+
+class ExampleCopy(Hint):
+    """Per run: the illustration's own function names the task does not mention."""
+
+    name = "example_copy"
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.tools: list[str] = []
+
+    def reset(self, run: RunStart) -> None:
+        self.tools = [t.name for t in run.tools]
+        names = example_functions(run.system_prompt, set(self.tools)) \
+            if run.code_format else set()
+        self.names = {n for n in names if not re.search(rf"\b{re.escape(n)}\b", run.task)}
+
+    def vetoes(self, action: str) -> str | None:
+        if not self.names:
+            return None
+        used = names_used(action, self.names)
+        if not used:
+            return None
+        quoted = ", ".join(f"`{n}`" for n in used)
+        have = (f"your tools are: {listed_names(self.tools, LIST_TOOLS)}" if self.tools
+                else "you have no tools for this task")
+        return (f"it uses {quoted}, which only the prompt's illustration has: not a "
+                f"function here, and its data is not this task's ({have})")
