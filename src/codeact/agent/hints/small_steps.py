@@ -4,7 +4,9 @@ Seen in third-party tool tasks with a 1.5B model: a first cell that nests four t
 in one comprehension fails, and so does every next cell, each another one-liner guessing
 at what the tools return (``sku_info().items()``, ``stock_level(*list_skus())``). The
 model never looks at one tool's result. After two failed cells in a row, the note says to
-take one small step: call one function on one example and print what it returns.
+take one small step: call one function on one example and print what it returns. It also
+says that the one example is only a look at the data (seen: "the average price of all
+hotels in ROM" answered with the first hotel's price, right after the note).
 """
 
 from __future__ import annotations
@@ -33,5 +35,6 @@ class SmallSteps(Hint):
             return None
         return Advice(note=f"Note: your last {self.failed} cells failed. Take a smaller step: "
                            "call one function at a time on one example (for instance the "
-                           "first item of a list) and print what it returns; then build the "
-                           "full computation from what you saw.")
+                           "first item of a list) and print what it returns. That one item "
+                           "is only a look at the data, not the answer: then compute over "
+                           "everything the task asks about, from what you saw.")
