@@ -93,3 +93,21 @@ def test_ablate_reaches_the_records_and_keeps_them_apart(tmp_path):
     res = runner.invoke(app, [*base, "--ablate", "colapse"])
     assert res.exit_code == 2 and "unknown ablation" in res.output
     assert "did_you_mean" in res.output
+
+
+def test_hint_switches_reach_the_records_and_keep_them_apart(tmp_path):
+    out = tmp_path / "r.jsonl"
+    base = ["--model", "bench:oracle", "--filter", "^units", "--limit", "1", "--format",
+            "json", "-o", str(out), "--no-progress"]
+    res = _run(*base, "--hint", "self_check", "--no-hint", "answer_check")
+    assert res.exit_code == 0, res.output
+    assert load_results(out)[0]["ablate"] == ["+hint:self_check", "no_hint:answer_check"]
+    res = _run(*base)  # the default agent: its own run, not resumed from the variant
+    assert res.exit_code == 0 and [r["ablate"] for r in load_results(out)][1] == []
+    res = _run(*base, "--no-hint", "answer_check", "--hint", "self_check")  # resumed
+    assert res.exit_code == 0 and len(out.read_text().splitlines()) == 2
+    md = tmp_path / "r.md"
+    _run("report", str(out), "--markdown", str(md))
+    assert "| all | json +hint:self_check -no_hint:answer_check | 1/1 |" in md.read_text()
+    res = runner.invoke(app, [*base, "--hint", "self_chek"])
+    assert res.exit_code == 2 and "unknown hint self_chek" in res.output

@@ -266,3 +266,12 @@ def test_resample_and_hint_switches_reach_the_agent(scripted):
     assert "stopped: max_turns" in result.output
     result = runner.invoke(app, ["run", "x", "--no-hint", "nonsense"])
     assert result.exit_code == 2 and "unknown hint nonsense; known hints:" in result.output
+
+
+def test_an_optional_hint_is_switched_on_by_name(scripted):
+    scripted(["<execute>print(6 * 7)</execute>", "<execute>final_answer(42)</execute>",
+              "<execute>final_answer(42)</execute>"])
+    result = runner.invoke(app, ["run", "six times seven?", "--hint", "self_check"])
+    assert result.exit_code == 0, result.output
+    assert "Does it give exactly what the task asks for" in " ".join(result.output.split())
+    assert "self_check" in runner.invoke(app, ["run", "--help"]).output

@@ -319,16 +319,18 @@ def run_seed(settings: Settings) -> int:
 
 
 def hints_on(settings: Settings) -> list[str]:
-    """The agent hints the settings leave on (the default ones but ``hints_off``, checked
-    by name)."""
+    """The agent hints the settings leave on: the default ones but ``hints_off``, plus
+    ``hints_on`` (both checked by name), in the order they run."""
     from codeact.agent.hints import default_hint_names, hint_names
 
     known = hint_names()
-    unknown = sorted(set(settings.hints_off) - set(known))
-    if unknown:
-        raise AssembleError(f"{settings.sources.get('hints_off', 'hints_off')}: unknown hint "
-                            f"{', '.join(unknown)}; known hints: {', '.join(known)}")
-    return [name for name in default_hint_names() if name not in settings.hints_off]
+    for setting in ("hints_off", "hints_on"):
+        unknown = sorted(set(getattr(settings, setting)) - set(known))
+        if unknown:
+            raise AssembleError(f"{settings.sources.get(setting, setting)}: unknown hint "
+                                f"{', '.join(unknown)}; known hints: {', '.join(known)}")
+    wanted = (set(default_hint_names()) - set(settings.hints_off)) | set(settings.hints_on)
+    return [name for name in known if name in wanted]
 
 
 def build_agent(

@@ -34,7 +34,7 @@ def _fail(message: str) -> None:
 
 
 def _hints(settings: Settings) -> list[str]:
-    """The hints --no-hint leaves on; an unknown name fails in one line."""
+    """The hints --no-hint leaves on and --hint adds; an unknown name fails in one line."""
     from codeact import assemble
 
     try:
@@ -71,7 +71,7 @@ def _formats(value: str) -> list[str]:
 @app.callback()
 @with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
                 "unsafe_no_sandbox", "resample", "samples", "sample_temperature",
-                "hints_off", "ablate", *RUNTIME), fail=_fail)
+                "hints_off", "hints_on", "ablate", *RUNTIME), fail=_fail)
 def run(
     ctx: typer.Context,
     suite: Annotated[str, typer.Option(

@@ -100,13 +100,13 @@ def _format_key(fmt: str) -> tuple[int, str]:
 def group_label(rec: dict[str, Any], several_prompts: set[str]) -> str:
     """The format, plus the prompt variant and hash when a file holds several prompts for
     that format: ``code [default 1a2b3c]``, plus the ablations of an ablated run (its own
-    row, never mixed with the full agent's): ``code -collapse``."""
+    row, never mixed with the full agent's): ``code -collapse``, ``code +hint:self_check``."""
     fmt = str(rec.get("format"))
     if fmt in several_prompts:
         name = Path(str(rec.get("prompt") or "?")).stem
         fmt = f"{fmt} [{name} {str(rec.get('prompt_sha') or '')[:6]}]".replace(" ]", "]")
-    ablated = ablate_label(rec)
-    return f"{fmt} -{ablated.replace(',', ' -')}" if ablated else fmt
+    changes = [c if c.startswith("+") else f"-{c}" for c in ablate_label(rec).split(",") if c]
+    return " ".join([fmt, *changes])
 
 
 @dataclass

@@ -12,7 +12,8 @@ Fields of a line (``schema`` 1)::
     success, score, answer, expected, check_detail, turns, prompt_tokens,
     completion_tokens, total_tokens, wall_seconds, stop_reason, timed_out, error,
     finished_at, prompt (variant name), prompt_sha (12 hex digits of the prompt's SHA-256),
-    ablate (the agent mechanisms switched off, sorted; empty or absent: none),
+    ablate (what the run changed in the agent, sorted: mechanisms switched off,
+    ``no_hint:NAME`` and ``+hint:NAME``; empty or absent: the default agent),
     trajectory (Trajectory.to_dict(), or null after a crash)
 """
 

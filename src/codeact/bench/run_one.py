@@ -56,6 +56,19 @@ class RunConfig:
 
         self.ablate = sorted(check_ablations(self.ablate))
 
+    def variant(self) -> list[str]:
+        """What this run changes in the agent, as results record it (part of their key):
+        the ablations, ``no_hint:NAME`` for a default hint switched off and
+        ``+hint:NAME`` for an optional one switched on; empty for the default agent."""
+        from codeact.agent.hints import default_hint_names
+
+        changes = list(self.ablate)
+        if self.hints is not None:
+            defaults = default_hint_names()
+            changes += [f"no_hint:{h}" for h in defaults if h not in self.hints]
+            changes += [f"+hint:{h}" for h in self.hints if h not in defaults]
+        return sorted(changes)
+
 
 def prompt_fields(cfg: RunConfig, action_format: str) -> dict[str, str]:
     """The prompt a run of this format uses: its variant name and hash (the results key
@@ -103,7 +116,7 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         "expected": task.expected_json(),
         **prompt_fields(cfg, action_format),
         # part of the results key: an ablated run never stands for a normal one
-        "ablate": sorted(cfg.ablate),
+        "ablate": cfg.variant(),
     }
     if task.metadata:
         base["task_metadata"] = to_jsonable(task.metadata)

@@ -98,7 +98,7 @@ def run_suite(
     model = getattr(llm, "name", None) if llm is not None else None
     code_sha = prompt_fields(cfg, "code")["prompt_sha"]
     skip = finished_keys(output, model=model, prompt_sha=code_sha,
-                         ablate=cfg.ablate) if resume else set()
+                         ablate=cfg.variant()) if resume else set()
     todo = plan(tasks, cfg.formats, skip)
     n_skipped = len(tasks) * len(cfg.formats) - len(todo)
     records: list[dict[str, Any]] = []

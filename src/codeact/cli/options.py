@@ -71,6 +71,13 @@ def _hint_names() -> list[str]:
     return hint_names()
 
 
+def _optional_hint_names() -> list[str]:
+    """The hints that are off unless switched on, for --hint's help."""
+    from codeact.agent.hints import default_hint_names, hint_names
+
+    return [name for name in hint_names() if name not in default_hint_names()]
+
+
 def _sandbox_names() -> Any:
     """``Literal[<registered sandbox backends>]``: typer checks the value and lists them."""
     from codeact.runtime.sandboxes import backend_names
@@ -178,6 +185,9 @@ SampleTemperature = Annotated[float | None, typer.Option(
 HintsOff = Annotated[list[str] | None, typer.Option(
     "--no-hint", help=f"Switch off one of the agent's hints for small models (repeatable): "
     f"{', '.join(_hint_names())}. Env: CODEACT_HINTS_OFF (comma-separated).")]
+HintsOn = Annotated[list[str] | None, typer.Option(
+    "--hint", help="Switch on a hint that is off by default (repeatable): "
+    f"{', '.join(_optional_hint_names())}. Env: CODEACT_HINTS_ON (comma-separated).")]
 
 Ablate = Annotated[list[str] | None, typer.Option(
     "--ablate", help="Switch off one agent mechanism to measure what it adds (repeatable): "
@@ -217,6 +227,7 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "samples": (Samples, None),
     "sample_temperature": (SampleTemperature, None),
     "hints_off": (HintsOff, None),
+    "hints_on": (HintsOn, None),
     "ablate": (Ablate, None),
 }
 
@@ -228,7 +239,7 @@ SANDBOX = ("sandbox", "unsafe_no_sandbox", "kernel_env", "packages", "packages_a
 # everything an agent is built from (``run``; ``chat`` without ``action_format``)
 AGENT = ("model", "base_url", "api_key", "max_turns", "tools", "mcp", "workspace",
          "action_format", "exec_timeout", "n_ctx", "n_threads", "temperature", "seed",
-         "prompt", "context_window", "resample", "hints_off", *SANDBOX)
+         "prompt", "context_window", "resample", "hints_off", "hints_on", *SANDBOX)
 
 
 # -------------------------------------------------------------------- the collection
