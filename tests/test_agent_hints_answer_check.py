@@ -81,7 +81,8 @@ def test_a_refused_solution_tag_is_recorded_as_refused(session):
 @pytest.mark.parametrize("answer", ["[]", "{}", "()", "set()", "''"])
 def test_an_empty_collection_is_questioned_once(answer):
     note = _check(answer)
-    assert note and "selected nothing" in note and "submit the same answer again" in note
+    assert note and "selects nothing" in note and "first 500 characters" in note
+    assert "submit the same answer again" in note
 
 
 def test_an_answer_copied_from_the_last_error_is_refused():

@@ -28,6 +28,7 @@ _FAILURE = re.compile(r"\b(not found|no \w+(?: \w+)? (?:found|available|matching
                       r"|could ?n[o']t|can ?n[o']t|unable to|failed to|no such \w+"
                       r"|no (?:data|results?|match(?:es)?)\b)", re.I)
 MIN_WORDS = 3  # a failure message is a sentence; "not found" alone may be an answer
+PEEK_CHARS = 500  # of a long text the notes ask to print, to see its layout
 # "The run-length encoded string is '3a4b2c6d1e'.": one quoted value inside a sentence
 _QUOTED = re.compile(r"""(?<!\w)(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|`([^`\n]{1,80})`)(?!\w)""")
 SENTENCE_WORDS = 4  # words outside the quotes that make the answer a sentence
@@ -70,9 +71,12 @@ class AnswerCheck(Hint):
             return ("Your answer is empty. Give the answer the task asks for: call "
                     "final_answer(value) with the value itself.")
         if text in _EMPTY:
-            return (f"Your answer is empty ({text}). Before you submit that, check the "
-                    "condition that selected nothing: print the values it compares for a "
-                    "few items. If nothing really matches, submit the same answer again.")
+            return (f"Your answer is empty ({text}). Before you submit that, look at the "
+                    "data your code starts from: print it as it is (a long text: its first "
+                    f"{PEEK_CHARS} characters; a list: its first items) and the values the "
+                    "condition compares. Code written for another layout (HTML tags in "
+                    "plain text, other key names) selects nothing. If nothing really "
+                    "matches, submit the same answer again.")
         copied = text.strip("'\"")
         if self.last_error and len(copied) >= MIN_COPIED and copied in self.last_error \
                 and not any(copied in text for text in self.seen):
@@ -89,10 +93,11 @@ class AnswerCheck(Hint):
         if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
                 _FAILURE.search(text):
             return (f"Your answer {text!r} says that your code did not find what it looked "
-                    "for: it is a message your code printed, not a result. Print the values "
-                    "your code compares or looks up, for a few items, to see why nothing "
-                    "was found; fix the code and submit what it computes. If nothing really "
-                    "matches, submit the same answer again.")
+                    "for: it is a message your code printed, not a result. Print the data "
+                    f"it starts from as it is (a long text: its first {PEEK_CHARS} "
+                    "characters) and the values it compares or looks up, for a few items, "
+                    "to see why nothing was found; fix the code and submit what it "
+                    "computes. If nothing really matches, submit the same answer again.")
         form = self._form_mismatch(text)
         if form is not None:
             return form
