@@ -67,3 +67,13 @@ def test_kernel_runs_as_unprivileged_user():
         # files written inside belong to an unprivileged host user
         s.execute("open('made.txt', 'w').write('x')")
         assert os.stat(s.workspace / "made.txt").st_uid != 0 or os.geteuid() != 0
+
+
+def test_shared_memory_is_private_and_writable():
+    """multiprocessing's locks live in /dev/shm: a root-owned one made `import sklearn`
+    warn that joblib runs serially on every import."""
+    with Session() as s:
+        obs = s.execute("import multiprocessing\nmultiprocessing.Semaphore()\n"
+                        "open('/dev/shm/probe', 'w').write('x')\nprint('ok')")
+        assert obs.ok and obs.stdout == "ok\n", obs
+        assert not Path("/dev/shm/probe").exists()  # not the host's

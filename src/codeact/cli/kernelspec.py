@@ -58,7 +58,7 @@ def install_cmd(
     = _D.file_size_mb or 0,
     cpu_seconds: Annotated[int, typer.Option(help="CPU time per process" + LIMIT_HELP)]
     = _D.cpu_seconds or 0,
-    tmp_size_mb: Annotated[int, typer.Option(help="Size of the private /tmp, MB"
+    tmp_size_mb: Annotated[int, typer.Option(help="Size of the private /tmp (and of /dev/shm), MB"
                                              + LIMIT_HELP)] = _D.tmp_size_mb or 0,
     open_files: Annotated[int, typer.Option(help="Open files per process" + LIMIT_HELP)]
     = _D.open_files or 0,

@@ -54,7 +54,7 @@ class SandboxConfig:
     Limits (``None`` disables one): ``memory_mb`` (address space per process),
     ``max_processes`` (processes and threads in the session), ``file_size_mb`` (largest
     file written), ``cpu_seconds`` (CPU time per process, a safety net: a kernel that
-    uses it up is killed and restarted), ``tmp_size_mb`` (the private /tmp),
+    uses it up is killed and restarted), ``tmp_size_mb`` (each of the private /tmp and /dev/shm),
     ``open_files``. ``env_allowlist``: host variables copied into the sandbox (nothing
     else of the host environment is); ``env``: extra variables set inside.
     ``interrupt_grace``: seconds an interrupted cell gets to stop before the kernel is

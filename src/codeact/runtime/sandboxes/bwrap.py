@@ -117,10 +117,14 @@ def build_bwrap_argv(
         elif os.path.isdir(d):
             a += ["--ro-bind", d, d]
     a += ["--proc", "/proc", "--dev", "/dev"]
-    a += ["--perms", "1777"]
-    if config.tmp_size_mb:
-        a += ["--size", str(config.tmp_size_mb << 20)]
-    a += ["--tmpfs", "/tmp", "--perms", "0755", "--dir", "/etc"]
+    # /tmp and /dev/shm: private, writable, bounded; a root-owned /dev/shm made every
+    # multiprocessing lock fail (joblib's warning on each `import sklearn`)
+    for private in ("/tmp", "/dev/shm"):
+        a += ["--perms", "1777"]
+        if config.tmp_size_mb:
+            a += ["--size", str(config.tmp_size_mb << 20)]
+        a += ["--tmpfs", private]
+    a += ["--perms", "0755", "--dir", "/etc"]
     for name in _ETC:
         p = f"/etc/{name}"
         if os.path.lexists(p):
