@@ -63,12 +63,33 @@ def test_a_count_needs_a_number_but_code_and_prose_pass():
 
 
 def test_the_loop_refuses_once_then_takes_the_next_answer(session):
-    replies = iter(["<execute>result = None\nfinal_answer(result)</execute>",
-                    "<execute>final_answer(None)</execute>"])
-    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("Find it.")
-    assert [t.action for t in traj.turns] == ["code", "code+final_answer"]
-    assert "which is not an answer" in traj.turns[0].observation
-    assert traj.stop_reason == "solution" and traj.answer == "None"  # a second one stands
+    replies = iter(["<execute>print('found: 6')\nfinal_answer('')</execute>",
+                    "<execute>final_answer([])</execute>",
+                    "<execute>final_answer([])</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 resample=0).run("Find it.")
+    # the empty string is refused firmly; [] is questioned once, then stands
+    assert [t.action for t in traj.turns] == ["code", "code", "code+final_answer"]
+    assert "Your answer is empty." in traj.turns[0].observation
+    assert "Your answer is empty ([])" in traj.turns[1].observation
+    assert traj.stop_reason == "solution" and traj.answer == "[]"  # a second one stands
+
+
+def test_an_answer_that_can_never_be_right_is_refused_each_time_up_to_a_limit(session):
+    from codeact.agent.loop import MAX_FIRM_REFUSALS
+
+    sent = ["<execute>final_answer(None)</execute>"] * (MAX_FIRM_REFUSALS + 1)
+    replies = iter(["<execute>print(6 * 7)\nfinal_answer(None)</execute>", sent[0],
+                    "<execute>final_answer(42)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 resample=0).run("Find it.")
+    assert [t.action for t in traj.turns] == ["code", "code", "code+final_answer"]
+    assert all("which is not an answer" in t.observation for t in traj.turns[:2])
+    assert traj.answer == "42"
+    replies = iter(sent)  # a model that insists: its answer stands after the limit
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 resample=0).run("Find it.")
+    assert len(traj.turns) == MAX_FIRM_REFUSALS + 1 and traj.answer == "None"
 
 
 def test_a_refused_solution_tag_is_recorded_as_refused(session):

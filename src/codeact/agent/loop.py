@@ -41,7 +41,7 @@ from codeact.agent.act import (
 )
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
-from codeact.agent.hints import RunStart, Step, Verdict, make_hints
+from codeact.agent.hints import FirmNote, RunStart, Step, Verdict, make_hints
 from codeact.agent.history import ContextBudget, collapse_repeats, with_note, without_action
 from codeact.agent.observe import compose_observation, render_observation, turns_left_note
 from codeact.agent.reply import REPLY_TOKENS, final_reply, needs_reply, reply_request
@@ -78,6 +78,7 @@ CHAT_PROMPT = "chat"  # the code format's prompt variant in chat mode
 SUBMITTED = (ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER)
 DEFAULT_RESAMPLE = 2  # tries to replace a repeated action before it runs anyway
 RESAMPLE_TEMPERATURES = (0.7, 1.0)  # per try, the last one repeated for later tries
+MAX_FIRM_REFUSALS = 3  # per run: answers that can never be right, refused each time
 UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next step without that."
 # mechanisms ``Agent(ablate=...)`` switches off, one at a time, so a benchmark can measure
 # what each adds (hints, resampling and self-consistency have their own switches):
@@ -177,6 +178,7 @@ class Agent:
         self.seed = seed
         self._said_cannot_vary = False
         self._answer_refused = False  # a hint refused an answer in this run
+        self._firm_refusals = 0  # answers refused with a FirmNote in this run
         # code of cells whose output a hint said does not answer the task -> that note
         self._unfinished: dict[str, str] = {}
         self.messages: list[dict[str, Any]] = [{"role": "system",
@@ -257,6 +259,7 @@ class Agent:
         for hint in self.hints:
             hint.reset(start_info)
         self._answer_refused = False
+        self._firm_refusals = 0
         self._unfinished = {}
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
@@ -543,14 +546,26 @@ class Agent:
 
     def _check_answer(self, record: TurnRecord, outcome: Outcome) -> Outcome:
         """The hints' check of an answer before the run ends on it: the first refusal in a
-        run turns the answer into a note and one more turn (a second answer stands)."""
-        if self._answer_refused or outcome.answer is None:
+        run turns the answer into a note and one more turn (a second answer stands); a
+        firm one (an answer that can never be right) does so each time, up to
+        ``MAX_FIRM_REFUSALS`` per run."""
+        if outcome.answer is None:
             return outcome
-        note = next((n for h in self.hints
-                     if (n := h.checks_answer(outcome.answer, outcome.step))), None)
+        note = None
+        for hint in self.hints:
+            said = hint.checks_answer(outcome.answer, outcome.step)
+            if said and isinstance(said, FirmNote):
+                if self._firm_refusals >= MAX_FIRM_REFUSALS:
+                    continue  # the model insists: the answer stands
+                self._firm_refusals += 1
+                note = said
+                break
+            if said and not self._answer_refused:
+                self._answer_refused = True
+                note = said
+                break
         if note is None:
             return outcome
-        self._answer_refused = True
         record.action = ActionKind.CODE if record.action != ActionKind.SOLUTION else \
             ActionKind.ANSWER_REFUSED
         return replace(outcome, answer=None, stop=None, notes=outcome.notes + (note,))

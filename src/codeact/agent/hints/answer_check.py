@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.tool_reminder import failing_text
 
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
@@ -68,8 +68,8 @@ class AnswerCheck(Hint):
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         text = answer.strip()
         if not text:
-            return ("Your answer is empty. Give the answer the task asks for: call "
-                    "final_answer(value) with the value itself.")
+            return FirmNote("Your answer is empty. Give the answer the task asks for: call "
+                            "final_answer(value) with the value itself.")
         if text in _EMPTY:
             return (f"Your answer is empty ({text}). Before you submit that, look at the "
                     "data your code starts from: print it as it is (a long text: its first "
@@ -84,12 +84,13 @@ class AnswerCheck(Hint):
                     "error message, not computed. Read the error: it says what was wrong "
                     "with the call. Fix the code, run it, and submit the value it gives.")
         if text in ("None", "null", "nan", "NaN"):
-            return (f"Your answer is {text}, which is not an answer: the value you "
-                    "submitted was never set (a function that prints instead of "
-                    "returning gives None). Print it first, then submit the real value.")
+            return FirmNote(f"Your answer is {text}, which is not an answer: the value you "
+                            "submitted was never set (a function that prints instead of "
+                            "returning gives None). Print it first, then submit the real "
+                            "value.")
         if _ERROR.match(text):
-            return ("Your answer is an error message, not a result. Read the error, fix "
-                    "the code, and submit the value the task asks for.")
+            return FirmNote("Your answer is an error message, not a result. Read the error, "
+                            "fix the code, and submit the value the task asks for.")
         if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
                 _FAILURE.search(text):
             return (f"Your answer {text!r} says that your code did not find what it looked "

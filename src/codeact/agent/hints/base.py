@@ -42,6 +42,13 @@ class Step:
     observation: Observation | None = None  # code actions: the raw execution result
 
 
+class FirmNote(str):
+    """A refusal for an answer that can never be right (``None``, nothing, an error
+    message): the loop says it every time such an answer comes (up to a few times per
+    run), not only for the run's first refused answer, and a second, same answer does not
+    stand. Seen: ``final_answer(None)`` refused, then sent again and kept."""
+
+
 @dataclass(frozen=True)
 class Advice:
     """What one hint says about a step. ``submit``: code whose ``final_answer(...)``
@@ -92,7 +99,8 @@ class Hint:
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         """Before the run ends on ``answer``: a note saying why it cannot be the answer
-        (the run then goes on for one more turn, once per run), or None. ``step``: the
+        (the run then goes on for one more turn, once per run; a :class:`FirmNote` each
+        time), or None. ``step``: the
         cell that submitted it (not yet seen by :meth:`after_action`); None for an answer
         written as a reply."""
         return None
