@@ -116,3 +116,22 @@ def test_a_range_ending_at_the_count_is_named_as_the_mistake():
     advice = hint.after_action(step, Verdict())
     assert advice is not None and "`range(2, 101)` stops at the number 100, not after 100 " \
         "items" in advice.note and "while len(items) < 100" in advice.note
+    # the note carries the cell's own condition, counted up to the asked number of items
+    assert "items, n = [], 2\nwhile len(items) < 100:\n    if all(" in advice.note
+
+
+def test_the_counted_loop_keeps_the_cells_condition_and_item():
+    from codeact.agent.hints.counts import counted_loop
+
+    cell = ("squares = [n ** 2 for n in range(2, 101) if all(n % d != 0 for d in "
+            "range(2, int(n ** 0.5) + 1))]\nprint(sum(squares))")
+    namespace: dict = {}
+    exec(counted_loop(cell, 100), namespace)  # the loop the note shows, run as it is
+    assert len(namespace["items"]) == 100 and sum(namespace["items"]) == 8384727
+    loop = ("odd = []\nfor k in range(1, 11):\n    if k % 2:\n        odd.append(k)")
+    assert counted_loop(loop, 10) == ("items, k = [], 1\nwhile len(items) < 10:\n"
+                                      "    if k % 2:\n        items.append(k)\n    k += 1\n"
+                                      "print(len(items), items[:5])")
+    assert counted_loop("[i for i in range(100)]", 100) is None  # no condition
+    assert counted_loop("[i for i in range(2, 500) if i % 3]", 100) is None  # other bound
+    assert counted_loop("[i for i in range(2, 101) if", 100) is None  # no parse

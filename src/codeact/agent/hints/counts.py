@@ -16,7 +16,9 @@ the list and check its length.
 
 Also seen at temperature 0.7: a loop that reset its counter inside itself printed 100
 items, every one of them 2, and the model submitted their sum. A list of the asked length
-whose items are all one value gets a note too.
+whose items are all one value gets a note too. Told only to "grow the list in a while
+loop", the model wrote loops that reset their counter or never ended (two of five runs);
+the note now shows the cell's own filter rewritten as that loop.
 """
 
 from __future__ import annotations
@@ -75,6 +77,59 @@ def count_as_bound(code: str, count: int) -> str | None:
     bound = rf"range\(\s*(?:-?\d+\s*,\s*)?(?:{count}|{count + 1})"
     match = re.search(rf"(?<![\w.])({bound})\s*[,)]", code)
     return match.group(1) + ")" if match else None
+
+
+def _stops_at(call: ast.expr, count: int) -> str | None:
+    """The start of a ``range(start, count)`` / ``range(start, count + 1)`` call (one
+    argument: start 0), as source; None for any other expression."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == "range" and 1 <= len(call.args) <= 2 and not call.keywords):
+        return None
+    stop = call.args[-1]
+    if not (isinstance(stop, ast.Constant) and stop.value in (count, count + 1)):
+        return None
+    return ast.unparse(call.args[0]) if len(call.args) == 2 else "0"
+
+
+def counted_loop(code: str, count: int) -> str | None:
+    """The cell's own filter over ``range(..., count)`` rewritten to count up until it
+    has ``count`` items (seen: the model wrote ``while`` loops that reset their counter or
+    never ended, after a note that only said to use one). From a comprehension with one
+    ``for NAME in range(...)`` and an ``if``, or a ``for`` loop whose body is one ``if``
+    that appends; None when the cell has neither."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        found = None
+        if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp) and \
+                len(node.generators) == 1:
+            gen = node.generators[0]
+            if isinstance(gen.target, ast.Name) and gen.ifs and not gen.is_async:
+                found = (gen.target.id, gen.iter, ast.BoolOp(ast.And(), gen.ifs)
+                         if len(gen.ifs) > 1 else gen.ifs[0], node.elt)
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and \
+                len(node.body) == 1 and isinstance(node.body[0], ast.If) and \
+                not node.body[0].orelse and len(node.body[0].body) == 1:
+            inner = node.body[0].body[0]
+            if isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) and \
+                    isinstance(inner.value.func, ast.Attribute) and \
+                    inner.value.func.attr == "append" and len(inner.value.args) == 1:
+                found = (node.target.id, node.iter, node.body[0].test, inner.value.args[0])
+        if found is None:
+            continue
+        name, iterable, condition, item = found
+        start = _stops_at(iterable, count)
+        if start is None:
+            continue
+        return (f"items, {name} = [], {start}\n"
+                f"while len(items) < {count}:\n"
+                f"    if {ast.unparse(condition)}:\n"
+                f"        items.append({ast.unparse(item)})\n"
+                f"    {name} += 1\n"
+                f"print(len(items), items[:5])")
+    return None
 
 
 def printed_lists(output: str) -> list[list]:
@@ -152,9 +207,12 @@ class CountCheck(Hint):
                    "the result from those")
         elif (bound := count_as_bound(step.action, want)) is not None:
             # seen: `range(2, 101)` for "the first 100 primes", kept for five turns
+            loop = counted_loop(step.action, want)
             fix = (f"`{bound}` stops at the number {want}, not after {want} items: grow the "
-                   f"list in a while loop until it has {want} items (`while len(items) < "
-                   f"{want}: ...`), do not type them out")
+                   f"list in a while loop until it has {want} items" +
+                   (f"; your own condition, counted up that way:\n{loop}\nThen compute "
+                    "the result from `items`; do not type them out" if loop else
+                    f" (`while len(items) < {want}: ...`), do not type them out"))
         else:
             fix = ("Change the code so that it computes exactly that many (keep generating "
                    "until you have that many, do not type them out)")
