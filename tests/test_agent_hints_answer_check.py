@@ -122,3 +122,20 @@ def test_an_answer_copied_from_the_last_error_is_refused():
     hint.after_action(Step(3, "code", "NameError: name 'lentil soup' is not defined", False),
                       Verdict())
     assert hint.checks_answer("lentil soup") is None
+
+
+def test_a_collection_where_the_task_asks_for_one_quantity_is_refused():
+    """Seen at temperature 0.7: the list of the first 100 primes submitted for the sum
+    of their squares."""
+    note = _check(str(list(range(2, 102))), "What is the sum of the squares of the first "
+                  "100 prime numbers?")
+    assert note and "asks for one value" in note and "collection of 100 items" in note
+    assert _check("[3, 4]", "How many rooms are free?")
+    # a task that asks for several things, or one value given as one
+    assert _check("{'a': 1, 'b': 2}", "What is the total per city?") is None
+    assert _check("['A', 'B']", "Which symbols cost more than 50? Answer with the list.") \
+        is None
+    assert _check("{'a': 1.5, 'b': 2.0}", "What is the average price for each city?") is None
+    assert _check("[42]", "What is the sum of the first 3 odd numbers?") is None
+    assert _check("8384727", "What is the sum of the squares of the first 100 primes?") \
+        is None

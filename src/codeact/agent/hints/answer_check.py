@@ -13,6 +13,7 @@ refused: the check knows nothing of any suite.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
@@ -36,9 +37,26 @@ _WHOLE = re.compile(r"\b(whole number|an integer|integer number|full \w+)\b", re
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4}
 _DECIMALS = re.compile(r"\b(\d|one|two|three|four) decimals?(?: places?| digits?)?\b", re.I)
 _NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+# a task that asks for one quantity, and one that asks for several things
+_ONE_QUANTITY = re.compile(r"(?:\b(?:what|which) is the|\bcompute the|\bcalculate the|\bfind "
+                           r"the)\s+(?:total|sum|average|mean|median|product|number|count)\b"
+                           r"|^\s*how (?:many|much)\b", re.I | re.M)
+_LIST_WANTED = re.compile(r"\b(?:list|lists|each|per|every|which \w+s\b|what are)\b", re.I)
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
+
+
+def _collection_size(text: str) -> int | None:
+    """How many items an answer written as a Python list, tuple, set or dict holds; None
+    when it is not one."""
+    if not text or text[0] not in "[({":
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return len(value) if isinstance(value, list | tuple | set | dict) else None
 
 
 class AnswerCheck(Hint):
@@ -130,7 +148,16 @@ class AnswerCheck(Hint):
     def _form_mismatch(self, text: str) -> str | None:
         """A bare number of another form than the task names: decimals where it asks for a
         whole number (seen: 21.6 for "how many full 250 g bags ... a whole number"), or more
-        decimals than it asks to round to."""
+        decimals than it asks to round to; or a collection where the task asks for one
+        quantity (seen: the list of the first 100 primes for "What is the sum of the
+        squares of the first 100 prime numbers?")."""
+        single = _ONE_QUANTITY.search(self.task)
+        if single is not None and not _LIST_WANTED.search(self.task):
+            size = _collection_size(text)
+            if size is not None and size > 1:
+                return (f"The task asks for one value (\"{single.group(0).strip()} ...\"), "
+                        f"but your answer is a collection of {size} items. Compute that "
+                        "value from them, print it, and submit it.")
         match = _NUMBER.fullmatch(text)
         if match is None:
             return None
