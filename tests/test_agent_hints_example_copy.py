@@ -30,11 +30,13 @@ def test_the_default_prompts_example_functions_are_found():
     assert example_functions(CodeFormat().system_prompt([]), set()) == set()
 
 
-def test_names_used_reads_calls_assignments_and_definitions():
+def test_names_used_reads_calls_and_assignments_not_own_definitions():
     names = {"get_price", "apply_discount"}
     assert names_used("p = get_price('lamp')", names) == ["get_price"]
     assert names_used("get_price = lambda x: 2.2", names) == ["get_price"]
-    assert names_used("def apply_discount(p, d):\n    return p", names) == ["apply_discount"]
+    # a function the cell defines itself is the model's own
+    assert names_used("def apply_discount(p, d):\n    return p * (1 - d / 100)\n"
+                      "print(apply_discount(80, 10))", names) == []
     assert names_used("prices = get_prices()", names) == []
     assert names_used("get_price('x'", names) == ["get_price"]  # no parse: as text
 

@@ -6,10 +6,11 @@ Seen with a 1.5B model on unit-conversion tasks: the system prompt's example (to
 then ``get_price = lambda x: 2.20`` to make it run: the answer rested on the example's
 made-up prices (2 of 4 such tasks, at two commits). The functions a prompt's
 ``<execute>`` examples call that are neither builtins nor the run's tools are the
-example's own; a cell that uses one (a call, a reference or a definition) when the task
-does not name it is vetoed, so the model is asked again, with sampling, told which names
-belong to the illustration and which tools it has. Works for any prompt with examples,
-custom ones included; a model that insists still gets its cell run after the resamples.
+example's own; a cell that uses one (a call, a reference or an assignment; a ``def`` of
+its own is the model's function) when the task does not name it is vetoed, so the model
+is asked again, with sampling, told which names belong to the illustration and which
+tools it has. Works for any prompt with examples, custom ones included; a model that
+insists still gets its cell run after the resamples.
 """
 
 from __future__ import annotations
@@ -42,16 +43,18 @@ def example_functions(system_prompt: str, tools: set[str]) -> set[str]:
 
 
 def names_used(code: str, names: set[str]) -> list[str]:
-    """Which of ``names`` the code uses (read, assigned or defined), in ``names``' sorted
-    order; code that does not parse is searched as text."""
+    """Which of ``names`` the code uses (reads, or assigns as in ``get_price = lambda x:
+    2.2``), sorted; a name the cell defines with ``def`` is its own function, not the
+    example's (a discount task may well write ``def apply_discount``). Code that does
+    not parse is searched as text."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return sorted(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}\b", code))
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    used |= {node.name for node in ast.walk(tree)
-             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return sorted(used & names)
+    defined = {node.name for node in ast.walk(tree)
+               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return sorted((used - defined) & names)
 
 
 class ExampleCopy(Hint):
