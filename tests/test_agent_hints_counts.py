@@ -135,3 +135,24 @@ def test_the_counted_loop_keeps_the_cells_condition_and_item():
     assert counted_loop("[i for i in range(100)]", 100) is None  # no condition
     assert counted_loop("[i for i in range(2, 500) if i % 3]", 100) is None  # other bound
     assert counted_loop("[i for i in range(2, 101) if", 100) is None  # no parse
+
+
+def test_a_cell_that_counts_up_to_the_asked_number_puts_the_mismatch_right():
+    """Seen: the loop the note showed gave 8384727, printed as one number; the answer was
+    refused because no list of 100 had been printed."""
+    from codeact.agent.hints.counts import counts_up_to
+
+    assert counts_up_to("while len(items) < 100:\n    items.append(1)", {100: "x"})
+    assert counts_up_to("while len(self.found) != 100:", {100: "x"})
+    assert not counts_up_to("while len(items) < 1000:", {100: "x"})
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    short = Step(1, "primes = [n for n in range(2, 101) if is_prime(n)]\nprint(primes)",
+                 "[2, 3, 5, 7, 11, 13, 17, 19, 23]", True, Observation(stdout="."))
+    assert hint.after_action(short, Verdict()) is not None
+    assert hint.checks_answer("65796") is not None  # the mismatch stands
+    grown = Step(2, "items, i = [], 2\nwhile len(items) < 100:\n    if is_prime(i):\n"
+                 "        items.append(i)\n    i += 1\nprint(sum(p ** 2 for p in items))",
+                 "8384727", True, Observation(stdout="8384727\n"))
+    assert hint.after_action(grown, Verdict()) is None
+    assert hint.checks_answer("8384727") is None

@@ -71,6 +71,15 @@ def takes_first(code: str, counts: dict[int, str]) -> bool:
                for n in counts)
 
 
+def counts_up_to(code: str, counts: dict[int, str]) -> bool:
+    """Whether the cell grows something until it has an asked count of items: ``while
+    len(items) < 100`` (or ``!= 100``): the loop the note shows, which gives exactly that
+    many however the result is printed (seen: the right sum from it refused, because only
+    a list printed with 100 items counted)."""
+    return any(re.search(rf"\bwhile\s+len\(\s*[\w.]+\s*\)\s*(?:<|!=)\s*{n}\b", code)
+               for n in counts)
+
+
 def count_as_bound(code: str, count: int) -> str | None:
     """The ``range(...)`` call of the cell whose end is the asked count (``range(2, 101)``
     for "the first 100 primes"): the count taken for the largest value, or None."""
@@ -194,7 +203,8 @@ class CountCheck(Hint):
         want = min(self.counts)
         short = [n for n in lengths if n < want]
         if any(n in self.counts for n in lengths) or \
-                (lengths and not short and takes_first(step.action, self.counts)):
+                (lengths and not short and takes_first(step.action, self.counts)) or \
+                (not short and counts_up_to(step.action, self.counts)):
             self.mismatch = None
             self.shown = True
             return None
