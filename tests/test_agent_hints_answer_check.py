@@ -139,3 +139,15 @@ def test_a_collection_where_the_task_asks_for_one_quantity_is_refused():
     assert _check("[42]", "What is the sum of the first 3 odd numbers?") is None
     assert _check("8384727", "What is the sum of the squares of the first 100 primes?") \
         is None
+
+
+def test_an_error_message_is_refused_firmly_even_when_copied_from_the_last_error():
+    """Seen: `<solution>TypeError: prime() missing 1 required positional argument</solution>`
+    right after that error stood, because the copied-text note was not a firm one."""
+    from codeact.agent.hints.base import FirmNote
+
+    hint = AnswerCheck()
+    hint.reset(RunStart("Sum the first 100 primes."))
+    error = "TypeError: prime() missing 1 required positional argument: 'nth'"
+    hint.after_action(Step(1, "sympy.prime()", f"Cell In[1]\n{error}", False), Verdict())
+    assert isinstance(hint.checks_answer(error), FirmNote)

@@ -156,3 +156,16 @@ def test_a_cell_that_counts_up_to_the_asked_number_puts_the_mismatch_right():
                  "8384727", True, Observation(stdout="8384727\n"))
     assert hint.after_action(grown, Verdict()) is None
     assert hint.checks_answer("8384727") is None
+
+
+def test_an_answer_while_a_measured_mismatch_stands_is_refused_firmly():
+    """Seen at temperature 0.7: the run's one refusal went to "print them first"; 65796
+    then stood next to a list of 25 where the task asked for 100."""
+    from codeact.agent.hints.base import FirmNote
+
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    assert not isinstance(hint.checks_answer("65796"), FirmNote)  # nothing measured yet
+    hint.after_action(Step(1, "print([2, 3, 5])", "[2, 3, 5, 7, 11]", True,
+                           Observation(stdout=".")), Verdict())
+    assert isinstance(hint.checks_answer("65796"), FirmNote)

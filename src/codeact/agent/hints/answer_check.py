@@ -95,6 +95,9 @@ class AnswerCheck(Hint):
                     "condition compares. Code written for another layout (HTML tags in "
                     "plain text, other key names) selects nothing. If nothing really "
                     "matches, submit the same answer again.")
+        if _ERROR.match(text):
+            return FirmNote("Your answer is an error message, not a result. Read the error, "
+                            "fix the code, and submit the value the task asks for.")
         copied = text.strip("'\"")
         if self.last_error and len(copied) >= MIN_COPIED and copied in self.last_error \
                 and not any(copied in text for text in self.seen):
@@ -106,9 +109,6 @@ class AnswerCheck(Hint):
                             "submitted was never set (a function that prints instead of "
                             "returning gives None). Print it first, then submit the real "
                             "value.")
-        if _ERROR.match(text):
-            return FirmNote("Your answer is an error message, not a result. Read the error, "
-                            "fix the code, and submit the value the task asks for.")
         if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
                 _FAILURE.search(text):
             return (f"Your answer {text!r} says that your code did not find what it looked "

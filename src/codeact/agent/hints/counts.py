@@ -18,7 +18,10 @@ Also seen at temperature 0.7: a loop that reset its counter inside itself printe
 items, every one of them 2, and the model submitted their sum. A list of the asked length
 whose items are all one value gets a note too. Told only to "grow the list in a while
 loop", the model wrote loops that reset their counter or never ended (two of five runs);
-the note now shows the cell's own filter rewritten as that loop.
+the note now shows the cell's own filter rewritten as that loop. An answer while a
+measured mismatch stands is refused each time (a firm note, up to the loop's limit): seen
+at temperature 0.7, a first "print them and their count" refusal used the run's one
+refusal, and 65796 and 25 (the count itself) then stood next to a standing mismatch.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import ast
 import re
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 
 # "first 100 prime numbers", "the 10 largest", "top 5", "20 random words": a number
 # before a plural word or after first/last/top/bottom (years and ranges do not count)
@@ -246,8 +249,8 @@ class CountCheck(Hint):
                            "before you answer.", problem=True)
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
-        if self.mismatch is not None:
-            return self.mismatch
+        if self.mismatch is not None:  # measured on an output, not guessed: said each time
+            return FirmNote(self.mismatch)
         if not self.ranked or self.shown or \
                 any(n in self.ranked for n in printed_lengths(answer)):
             return None
