@@ -131,7 +131,7 @@ def test_the_counted_loop_keeps_the_cells_condition_and_item():
     loop = ("odd = []\nfor k in range(1, 11):\n    if k % 2:\n        odd.append(k)")
     assert counted_loop(loop, 10) == ("items, k = [], 1\nwhile len(items) < 10:\n"
                                       "    if k % 2:\n        items.append(k)\n    k += 1\n"
-                                      "print(len(items), items[:5])")
+                                      "print(len(items))")
     assert counted_loop("[i for i in range(100)]", 100) is None  # no condition
     assert counted_loop("[i for i in range(2, 500) if i % 3]", 100) is None  # other bound
     assert counted_loop("[i for i in range(2, 101) if", 100) is None  # no parse
@@ -169,3 +169,17 @@ def test_an_answer_while_a_measured_mismatch_stands_is_refused_firmly():
     hint.after_action(Step(1, "print([2, 3, 5])", "[2, 3, 5, 7, 11]", True,
                            Observation(stdout=".")), Verdict())
     assert isinstance(hint.checks_answer("65796"), FirmNote)
+
+
+def test_a_preview_of_the_counted_list_is_not_taken_for_the_result():
+    """Seen: `print(len(items), items[:5])` (the note's own loop) printed "100 [2, 3, 5, 7,
+    11]", and the note said the list had 5 items, four turns in a row."""
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    hint.after_action(Step(1, "print([2, 3])", "[2, 3, 5]", True, Observation(stdout=".")),
+                      Verdict())
+    grown = Step(2, "items, i = [], 2\nwhile len(items) < 100:\n    if is_prime(i):\n"
+                 "        items.append(i)\n    i += 1\nprint(len(items), items[:5])",
+                 "100 [2, 3, 5, 7, 11]", True, Observation(stdout="."))
+    assert hint.after_action(grown, Verdict()) is None
+    assert hint.checks_answer("8384727") is None
