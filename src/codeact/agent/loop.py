@@ -651,17 +651,20 @@ def _repeated_invalid(traj: Trajectory, reply: Reply, action: Action) -> str | N
     return None
 
 
+def _runs_of(traj: Trajectory, code: str) -> list[TurnRecord]:
+    """The turns of this run whose cell had this code."""
+    code = code.strip()
+    return [t for t in traj.turns if t.code is not None and t.code.strip() == code]
+
+
 def _ran_before(traj: Trajectory, code: str) -> bool:
     """Whether a cell with this code ran in this run."""
-    code = code.strip()
-    return any(t.code is not None and t.code.strip() == code for t in traj.turns)
+    return bool(_runs_of(traj, code))
 
 
 def _failed_before(traj: Trajectory, code: str) -> bool:
     """Whether a cell with this code ran in this run and failed."""
-    code = code.strip()
-    return any(t.code is not None and t.code.strip() == code and t.exec_ok is False
-               for t in traj.turns)
+    return any(t.exec_ok is False for t in _runs_of(traj, code))
 
 
 def check_ablations(names: Sequence[str]) -> frozenset[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import NOTE_TOOLS, Advice, Hint, RunStart, Step, Verdict
 from codeact.runtime.suggest import listed_names
 
 # a comment in which the model says that a value is not the task's data
@@ -25,7 +25,6 @@ ASSUMPTION = re.compile(
     re.IGNORECASE)
 TASK_ASSUMES = re.compile(r"\bassum|\bhypothetical|\bsuppose\b|\bimagine\b", re.IGNORECASE)
 QUOTE_CHARS = 100  # of the quoted line
-LIST_TOOLS = 8  # tools named in the note
 
 
 def assumption_line(code: str) -> str | None:
@@ -73,7 +72,7 @@ class AssumedValues(Hint):
             line = assumption_line(step.action)
         if line is None:
             return None
-        source = f"your tools ({listed_names(self.tools, LIST_TOOLS)})" if self.tools \
+        source = f"your tools ({listed_names(self.tools, NOTE_TOOLS)})" if self.tools \
             else "the task"
         return (f"Your code computed with a value it assumed, not one it got: `{line}`. "
                 f"An answer must rest on the task's own data: get that value from {source}, "

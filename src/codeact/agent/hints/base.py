@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from codeact.tools import Tool
 
 
+NOTE_TOOLS = 8  # tools a hint's note names before "and N more"
+
+
 @dataclass(frozen=True)
 class RunStart:
     """What a hint learns when a run starts."""

@@ -19,12 +19,11 @@ import ast
 import builtins
 import re
 
-from codeact.agent.hints.base import Hint, RunStart
+from codeact.agent.hints.base import NOTE_TOOLS, Hint, RunStart
 from codeact.runtime.suggest import listed_names
 
 # an example cell: the tag alone on its line (the prompt also names the tags in prose)
 _BLOCK = re.compile(r"<execute>[ \t]*\n(.*?)\n[ \t]*</execute>", re.DOTALL)
-LIST_TOOLS = 8  # tools named in the reason
 KNOWN = frozenset(dir(builtins)) | {"final_answer"}
 
 
@@ -79,7 +78,7 @@ class ExampleCopy(Hint):
         if not used:
             return None
         quoted = ", ".join(f"`{n}`" for n in used)
-        have = (f"your tools are: {listed_names(self.tools, LIST_TOOLS)}" if self.tools
+        have = (f"your tools are: {listed_names(self.tools, NOTE_TOOLS)}" if self.tools
                 else "you have no tools for this task")
         return (f"it uses {quoted}, which only the prompt's illustration has: not a "
                 f"function here, and its data is not this task's ({have})")

@@ -14,10 +14,8 @@ from __future__ import annotations
 import ast
 import re
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import NOTE_TOOLS, Advice, Hint, RunStart, Step, Verdict
 from codeact.runtime.suggest import listed_names
-
-LIST_TOOLS = 8  # tools named in the note
 
 
 def uses_any(code: str, names: set[str]) -> bool:
@@ -54,7 +52,7 @@ class UnusedTools(Hint):
         if step is not None and step.observation is not None and \
                 uses_any(step.action, set(self.tools)):
             return None
-        listed = listed_names(self.tools, LIST_TOOLS)
+        listed = listed_names(self.tools, NOTE_TOOLS)
         return ("None of your cells called your tools (" + listed + "), so this "
                 "answer rests on guessed or made-up data. Call the tools to get the task's "
                 "data, print what they return, and compute the answer from it. If the task "
