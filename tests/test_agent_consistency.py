@@ -3,7 +3,7 @@
 import pytest
 
 from codeact.agent import Agent
-from codeact.agent.consistency import normalise_answer, stream_samples, vote
+from codeact.agent.consistency import choose, normalise_answer, stream_samples, vote
 from codeact.events import DoneEvent
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
@@ -32,6 +32,14 @@ def test_the_majority_wins_ties_go_to_the_earliest_and_unanswered_runs_do_not_vo
     assert result.chosen is not None and result.agreement == 0
     with pytest.raises(ValueError):
         vote([])
+
+
+def test_choose_votes_over_recorded_answers_as_a_run_would():
+    # what benchmarks/samples_curve.py re-votes from a results file's sample_answers
+    assert choose(["7", None, "8", "8.0", "7"]) == (0, 2)  # a tie: the earliest
+    assert choose([None, "8", "8.0", "7"]) == (1, 2)
+    assert choose([None, None]) == (0, 0)
+    assert choose([]) == (0, 0)
 
 
 def test_k_runs_in_fresh_kernels_vote_and_all_are_kept():

@@ -49,19 +49,25 @@ class Vote:
         return len(self.runs)
 
 
+def choose(answers: Sequence[str | None]) -> tuple[int, int]:
+    """The index of the majority answer among ``answers`` (None: that run gave none) and
+    how many agree with it; ties go to the answer reached first. No answer at all:
+    ``(0, 0)``. Shared by :func:`vote` and offline re-votes over recorded answers."""
+    answered = [(i, normalise_answer(a)) for i, a in enumerate(answers) if a is not None]
+    if not answered:
+        return 0, 0
+    counts = Counter(key for _, key in answered)
+    best = max(counts.values())
+    return next(i for i, key in answered if counts[key] == best), best
+
+
 def vote(runs: Sequence[Trajectory]) -> Vote:
     """Majority over the runs that ended with an answer; ties go to the answer reached
     first (in run order). No run answered: the first run is chosen, agreement 0."""
     if not runs:
         raise ValueError("no runs to vote over")
-    answered = [(i, normalise_answer(t.answer)) for i, t in enumerate(runs)
-                if t.solved and t.answer is not None]
-    if not answered:
-        return Vote(runs[0], 0, list(runs))
-    counts = Counter(key for _, key in answered)
-    best = max(counts.values())
-    first = next(i for i, key in answered if counts[key] == best)
-    return Vote(runs[first], best, list(runs))
+    first, agreement = choose([t.answer if t.solved else None for t in runs])
+    return Vote(runs[first], agreement, list(runs))
 
 
 def annotate(result: Vote) -> Trajectory:
