@@ -55,6 +55,34 @@ def test_a_called_name_that_is_no_tool_lists_the_tools():
         "Did you mean: 'convert_mass'?"
 
 
+def test_a_call_with_wrong_arguments_gets_the_signature_and_the_doc():
+    # seen: `sympy.prime()` re-sent without the `nth` it needs
+    assert _note("import json\njson.dumps()").startswith(
+        "The call must match `json.dumps(obj, *, skipkeys=False")
+    assert _note("def area(w, h):\n    'Width times height.'\n    return w * h\n"
+                 "area(3)") == "The call must match `area(w, h)`: Width times height."
+    # a method through the instance the cell used: no `self`
+    assert _note("from collections import Counter\nc = Counter('aab')\n"
+                 "c.most_common(1, 2)").startswith("The call must match `c.most_common(n=None)`")
+    assert _note("class Box:\n    def __init__(self, size): pass\nBox()") == \
+        "The call must match `Box(size)`."
+    assert _note("len(1, 2)") == \
+        "The call must match `len(obj, /)`: Return the number of items in a container."
+    long = _note("def f(a):\n    " + repr("word " * 100) + "\nf()")
+    assert long is not None and long.endswith(" ...") and len(long) < 300
+
+
+def test_a_type_error_that_is_no_bad_call_of_the_cell_gets_no_note():
+    assert _note("'a' + 1") is None
+    assert _note("def inner(x):\n    return x()\ndef outer():\n    return inner(1)\n"
+                 "outer()") is None  # raised inside a function, not by the cell's call
+    namespace: dict[str, Any] = {}
+    try:
+        exec("def lookup(key):\n    return key\nlookup()", namespace)
+    except TypeError as exc:  # a tool has its own note (the agent's tool_reminder)
+        assert note_for(exc, sys.exc_info()[2], namespace, ["lookup"]) is None
+
+
 def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert _note("open('hotels.csv')") == ("the working directory has no files: the data "
@@ -140,6 +168,9 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
         "the working directory has no files")
+    obs = session.execute("import statistics\nstatistics.mean()")
+    assert render_observation(obs).splitlines()[-1].startswith(
+        "The call must match `statistics.mean(data)`: Return the sample arithmetic mean")
 
 
 def test_short_names_need_a_close_match():

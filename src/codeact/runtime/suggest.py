@@ -9,7 +9,9 @@ a variable (the model typed printed text as a bare word), a ``KeyError`` whose c
 key is in a mapping the failing line uses, a called name that is none of the given tools
 (the tools are listed), a name that is an installed package or its usual alias (the
 import line: ``import pandas as pd``), a missing file (a close name, or the files that are
-there), and a missing module (a close importable name, or the tools to use instead).
+there), a missing module (a close importable name, or the tools to use instead), and a
+call with the wrong arguments (the function's signature and the first lines of its
+docstring: ``sympy.prime()`` was called without the ``nth`` it needs).
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
 """
@@ -19,8 +21,10 @@ from __future__ import annotations
 import builtins
 import difflib
 import importlib.util
+import inspect
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Iterable
 from types import FrameType, TracebackType
@@ -30,6 +34,10 @@ MAX_KEYS = 10_000  # mappings larger than this are not searched for a close key
 LIST_KEYS = 12  # a mapping with at most this many keys has them listed when none is close
 LIST_FILES = 12  # a folder with at most this many entries has them listed
 LIST_TOOLS = 12  # tools named when a called name is none of them
+DOC_CHARS = 240  # the most of a function's docstring a call note quotes
+# "prime() missing 1 required positional argument", "f() takes 1 positional argument but
+# 2 were given", "Foo.__init__() got an unexpected keyword argument 'x'"
+_CALL_ERROR = re.compile(r"([A-Za-z_][\w.]*)\(\) (?:missing|takes|got)")
 # where a name a cell used without importing it usually lives (`StringIO`, `defaultdict`,
 # `reduce`, `sqrt`): standard modules, cheap to import in any kernel
 IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
@@ -235,6 +243,71 @@ def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> 
     return None
 
 
+def _callee(qualname: str, frame: FrameType, names: dict[str, Any]
+            ) -> tuple[str, Any] | None:
+    """(how the cell spells it, the callable) for the function a call error names: a
+    name of the cell, or an attribute of one (``sympy.prime``, ``counts.most_common``)."""
+    parts = qualname.split(".")
+    wanted = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
+
+    def matches(obj: Any) -> bool:
+        if not callable(obj):
+            return False
+        if isinstance(obj, type):
+            return obj.__name__ == wanted and parts[-1] == "__init__"
+        return getattr(obj, "__qualname__", None) == qualname or (
+            getattr(obj, "__name__", None) == qualname)
+
+    direct = names.get(wanted, getattr(builtins, wanted, None))
+    if matches(direct):
+        return wanted, direct
+    used = [n for n in dict.fromkeys([*frame.f_code.co_names, *frame.f_code.co_varnames])
+            if n != wanted and names.get(n) is not None]
+    # an instance before its class: `c.most_common(n=None)`, not `Counter.most_common(self, ...)`
+    for name in sorted(used, key=lambda n: isinstance(names[n], type)):
+        holder = names[name]
+        try:
+            found = inspect.getattr_static(holder, wanted, None)
+            found = getattr(holder, wanted) if found is not None else None
+        except Exception:
+            continue
+        if matches(found):
+            return f"{name}.{wanted}", found
+    return None
+
+
+def _call_note(exc: TypeError, tb: TracebackType | None, frame: FrameType | None,
+               names: dict[str, Any], tools: list[str]) -> str | None:
+    """The signature and docstring of a function the cell called with the wrong
+    arguments. Only when the call itself failed (the cell's line is the last frame), not
+    a ``TypeError`` from deep inside a library; tools have their own note."""
+    found = _CALL_ERROR.match(str(exc))
+    if found is None or frame is None:
+        return None
+    last = tb
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    if last is None or last.tb_frame is not frame:
+        return None
+    callee = _callee(found.group(1), frame, names)
+    if callee is None or callee[0] in tools:
+        return None
+    spelled, func = callee
+    try:
+        signature = str(inspect.signature(func))
+    except (TypeError, ValueError):
+        return None
+    note = f"The call must match `{spelled}{signature}`"
+    raw = getattr(func, "__doc__", None)  # its own, not one inherited from a base class
+    doc = " ".join(inspect.cleandoc(raw).split("\n\n")[0].split()) \
+        if isinstance(raw, str) else ""
+    if doc:
+        if len(doc) > DOC_CHARS:
+            doc = doc[:DOC_CHARS].rsplit(" ", 1)[0] + " ..."
+        note += f": {doc}"
+    return note + ("" if note.endswith((".", "...")) else ".")
+
+
 def note_for(exc: BaseException, tb: TracebackType | None,
              namespace: dict[str, Any], tools: list[str] | None = None) -> str | None:
     """A note that names the likely fix for ``exc``, or None. ``namespace``: the user's
@@ -251,6 +324,8 @@ def note_for(exc: BaseException, tb: TracebackType | None,
         return _attribute_note(exc)
     if isinstance(exc, KeyError):
         return _key_note(exc, frame, names)
+    if isinstance(exc, TypeError):
+        return _call_note(exc, tb, frame, names, list(tools or []))
     return None
 
 
