@@ -174,7 +174,8 @@ def test_time_limit(session):
 
 
 def test_exec_timeout_is_reported(session):
-    llm = ScriptedLLM(["<execute>import time; time.sleep(30)</execute>", "<solution>x"])
+    llm = ScriptedLLM(["<execute>import time; time.sleep(30)</execute>",
+                       "<execute>print('x')</execute>", "<solution>x"])
     _, traj = run(Agent(llm, session=session, exec_timeout=1))
     assert "timed out" in traj.turns[0].observation
     assert traj.stop_reason == "solution"

@@ -23,8 +23,9 @@ REPEATED = "<execute>print(6 * 7)</execute>"
 def test_registered_hints_run_in_order_and_unknown_names_fail():
     assert hint_names() == ["failed_assignments", "name_as_text", "tool_reminder", "small_steps",
                             "silent_print", "images_only", "counts", "example_copy",
-                            "repeats", "requested_function", "answer_check", "assumed_values",
-                            "unused_tools", "unseen_answer", "self_check"]
+                            "repeats", "requested_function", "answer_check",
+                            "uncomputed_answer", "assumed_values", "unused_tools",
+                            "unseen_answer", "self_check"]
     assert default_hint_names() == hint_names()[:-1]  # self_check only when asked for
     assert [h.name for h in make_hints()] == default_hint_names()
     assert [h.name for h in make_hints(["requested_function", "repeats"])] == \

@@ -85,6 +85,13 @@ def test_an_error_and_its_kernel_note_are_not_output_text():
         step = Step(turn, "df = read(StringIO(text))", output, False,
                     Observation(stdout="reading\n", error=undefined))
         assert hint.after_action(step, Verdict()) is None
+    # a name from the task's code that the kernel says to import is no text to quote
+    hint.reset(RunStart("def f(xs: List[int]) -> int:"))
+    missing = ExecutionError("NameError", "name 'List' is not defined", "")
+    output = ("NameError: name 'List' is not defined\n`List` is not imported: add `from "
+              "typing import List`.")
+    assert hint.after_action(Step(1, "def f(xs: List[int]): pass", output, False,
+                                  Observation(error=missing)), Verdict()) is None
     # what a failed cell printed before its error still counts
     hint.after_action(Step(3, "print('code w686y666'); 1/0", "", False,
                            Observation(stdout="code w686y666\n",

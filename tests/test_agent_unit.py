@@ -144,7 +144,8 @@ def test_an_executor_that_cannot_run_code_ends_the_run_with_an_error():
 def test_an_error_named_sandboxfailure_from_the_code_is_an_ordinary_error():
     fake = FakeExecutor()
     llm = ScriptedLLM(["<execute>class SandboxFailure(Exception):\n    pass\n"
-                       "raise SandboxFailure('mine')</execute>", "<solution>ok</solution>"])
+                       "raise SandboxFailure('mine')</execute>", "<execute>print('ok')</execute>",
+                       "<solution>ok</solution>"])
     _, traj = run(Agent(llm, session=fake))
     assert "SandboxFailure: mine" in traj.turns[0].observation
     assert traj.stop_reason == "solution" and traj.error is None

@@ -123,7 +123,7 @@ def test_max_turns():
 def test_exec_timeout_then_answer():
     task = Task("t/sleep", "Sleep then answer 7.", expected=7)
     llm = ScriptedLLM(["<execute>import time\ntime.sleep(60)</execute>",
-                       "<solution>7</solution>"])
+                       "<execute>print(3 + 4)</execute>", "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(exec_timeout=1))
     assert rec["success"]
     first = rec["trajectory"]["turns"][0]
@@ -411,7 +411,7 @@ def test_two_prompts_share_one_results_file(tmp_path):
 def test_resampled_turns_and_the_vote_are_recorded():
     task = Task("t/seven", "Answer 7.", expected=7)
     llm = ScriptedLLM(["<execute>print(nope)</execute>", "<execute>print(nope)</execute>",
-                       "<solution>7</solution>"])
+                       "<execute>print(7)</execute>", "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(max_turns=3))
     assert rec["success"] and rec["resampled_turns"] == 1 and rec["resample"] == 2
     assert rec["submitted_by_agent"] is False

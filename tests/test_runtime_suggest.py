@@ -117,6 +117,12 @@ def test_a_name_used_without_its_import_gets_the_import():
     assert _note("datetime.now()") == "`datetime` is not imported: add `import datetime` " \
         "(the module) or `from datetime import datetime`."
     assert _note("print(e)") is None  # a short name: more likely a variable never set
+    # seen on HumanEval: the task's `List[int]` without its import was told "Did you mean
+    # 'list'?" four times; an exported name comes before a close spelling
+    assert _note("hint = List[int]") == \
+        "`List` is not imported: add `from typing import List`."
+    assert _note("counter = 1\nCounter('ab')") == \
+        "`Counter` is not imported: add `from collections import Counter`."
 
 
 def test_an_installed_package_or_its_usual_alias_gets_its_import(monkeypatch):

@@ -41,7 +41,8 @@ _CALL_ERROR = re.compile(r"([A-Za-z_][\w.]*)\(\) (?:missing|takes|got)")
 # where a name a cell used without importing it usually lives (`StringIO`, `defaultdict`,
 # `reduce`, `sqrt`): standard modules, cheap to import in any kernel
 IMPORT_HOMES = ("io", "collections", "itertools", "functools", "math", "datetime",
-                "statistics", "fractions", "decimal", "string", "random", "re", "json")
+                "statistics", "fractions", "decimal", "string", "random", "re", "json",
+                "typing")
 MIN_IMPORTED = 3  # shorter names (`e`, `pi`) are more often a variable never set
 # the names code usually gives a package on import (`pd.read_csv` without `import pandas`)
 CONVENTIONAL_ALIASES = {"pd": "pandas", "np": "numpy", "plt": "matplotlib.pyplot",
@@ -89,21 +90,23 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
         return (f"`{missing}` is not a variable: it is the text held by the variable "
                 f"`{holders[0]}`. Use {holders[0]}, or write the text in quotes: "
                 f"{missing!r}.")
-    match = close_match(missing, [*names, *dir(builtins)])
-    if match:
-        return f"Did you mean: '{match}'?"
     if missing in sys.stdlib_module_names:
         inner = sys.modules.get(missing)
         if inner is not None and hasattr(inner, missing):  # datetime.datetime
             return (f"`{missing}` is not imported: add `import {missing}` (the module) or "
                     f"`from {missing} import {missing}`.")
         return f"`{missing}` is not imported: add `import {missing}`."
+    # a standard module or a name one exports, before a close spelling: `List` (a type hint
+    # from the task's signature) needs `from typing import List`, not "Did you mean 'list'?"
+    home = _stdlib_home(missing) if len(missing) >= MIN_IMPORTED else None
+    if home is not None and missing not in names:
+        return f"`{missing}` is not imported: add `from {home} import {missing}`."
+    match = close_match(missing, [*names, *dir(builtins)])
+    if match:
+        return f"Did you mean: '{match}'?"
     package = _installed_import(missing)
     if package is not None:
         return f"`{missing}` is not imported: add `{package}`."
-    home = _stdlib_home(missing) if len(missing) >= MIN_IMPORTED else None
-    if home is not None:
-        return f"`{missing}` is not imported: add `from {home} import {missing}`."
     if tools:  # a function from an example or from memory, not one of the tools
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
                 f"none of your tools. The tools you have are: {listed_names(tools)}.")

@@ -23,6 +23,7 @@ from codeact.agent.hints.self_check import SelfCheck
 from codeact.agent.hints.silent_print import SilentPrint
 from codeact.agent.hints.small_steps import SmallSteps
 from codeact.agent.hints.tool_reminder import ToolReminder
+from codeact.agent.hints.uncomputed_answer import UncomputedAnswer
 from codeact.agent.hints.unseen_answer import UnseenAnswer
 from codeact.agent.hints.unused_tools import UnusedTools
 from codeact.errors import CodeactError
@@ -56,6 +57,7 @@ register(ExampleCopy)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)
+register(UncomputedAnswer)  # before unused_tools: the error is what to fix first
 register(AssumedValues)  # before unused_tools: it quotes the made-up line
 register(UnusedTools)
 register(UnseenAnswer)  # after answer_check: a refusal there is the more specific note

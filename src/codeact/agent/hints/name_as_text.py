@@ -50,7 +50,8 @@ class NameAsText(Hint):
         note = None
         error = step.observation.error if step.observation is not None else None
         if error is not None and error.name == "NameError" and \
-                "is not a variable" not in step.output:
+                "is not a variable" not in step.output and \
+                "is not imported" not in step.output:  # `List` from the task: an import
             match = _UNDEFINED.search(error.message)
             if match and match.group(1) not in self.assigned and self._shown(match.group(1)):
                 name = match.group(1)
