@@ -48,7 +48,7 @@ def curve(records: list[dict[str, Any]], tasks: dict[str, Task],
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("results", help="a bench results file written with --samples K")
     ap.add_argument("--k", type=int, nargs="+", default=[1, 3, 5],
                     help="sample counts to report (each at most the run's K)")
