@@ -63,3 +63,45 @@ def test_a_new_hint_is_one_class_and_one_register_line(session, monkeypatch):
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("divide")
     assert traj.turns[0].observation.splitlines()[-1] == "Note: turn 1 of 'divide' failed."
     assert "ZeroDivisionError" in traj.turns[0].observation
+
+
+def test_each_hint_refuses_once_and_an_answer_sent_again_stands(session, monkeypatch):
+    """Seen: `final_answer(0)` refused for not calling the tools, then `final_answer(1)`,
+    a number no output had shown, kept because the run's one refusal was spent."""
+    monkeypatch.setattr(hint_registry, "HINTS", dict(hint_registry.HINTS))
+
+    def refusing(hint_name: str) -> type[Hint]:
+        class Refuses(Hint):
+            name = hint_name
+
+            def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
+                return f"{hint_name} refuses {answer}."
+
+        return Refuses
+
+    for name in ("first_check", "second_check"):
+        hint_registry.register(refusing(name))
+    both = ["first_check", "second_check"]
+    replies = iter(["<solution>1</solution>", "<solution>2</solution>",
+                    "<solution>3</solution>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, hints=both).run("n?")
+    assert [t.observation for t in traj.turns[:2]] == [
+        "[codeact notes, not output of your code]\nfirst_check refuses 1.",
+        "[codeact notes, not output of your code]\nsecond_check refuses 2."]
+    assert traj.answer == "3"  # each check has had its say
+    replies = iter(["<solution>1</solution>", "<solution> 1.0 </solution>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, hints=both).run("n?")
+    assert traj.answer == "1.0" and len(traj.turns) == 2  # the model insists: it stands
+
+
+def test_an_answer_on_the_last_turn_is_never_refused(session):
+    """A refusal there would end the run with no answer: no turn is left to act on it.
+    Seen: the README task at temperature 0.7 ended at the turn limit that way."""
+    replies = iter(["<execute>1 / 0</execute>", "<execute>final_answer(0)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=2).run("n?")
+    assert traj.stop_reason == "solution" and traj.answer == "0"
+    replies = iter(["<execute>1 / 0</execute>", "<execute>final_answer(0)</execute>",
+                    "<execute>print(7)</execute>", "<execute>final_answer(7)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=4).run("n?")
+    assert "no code computed the answer '0'" in traj.turns[1].observation
+    assert traj.answer == "7"

@@ -71,7 +71,8 @@ def test_clean_runs_failed_cells_and_tasks_that_assume_are_left_alone():
 def test_in_the_loop(session):
     replies = iter(["<execute>people = 100  # Assume 100 people\nprint(people * 2)</execute>",
                     "<execute>final_answer(people * 2)</execute>",
-                    "<execute>final_answer(headcount('support') * 2)</execute>"])
+                    "<execute>n = headcount('support') * 2\nprint(n)\n"
+                    "final_answer(n)</execute>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
                  tools=[headcount]).run(TASK)
     assert "`people = 100  # Assume 100 people`" in traj.turns[1].observation

@@ -45,6 +45,13 @@ def test_an_answer_no_output_showed_is_shown_back_once(output, answer):
     assert hint.checks_answer(answer) is None  # once per run
 
 
+def test_what_the_submitting_cell_printed_counts_as_shown():
+    hint = _hint("What is 17*23+5?", "computing")
+    cell = Step(2, "t = 17 * 23 + 5\nprint(t)\nfinal_answer(t)", "396", True)
+    assert hint.checks_answer("396", cell) is None
+    assert hint.checks_answer("397", cell) is not None
+
+
 def test_nothing_is_questioned_before_an_action_ran_or_when_the_task_names_it():
     assert _hint("What is the capital of France?").checks_answer("Paris") is None
     assert _hint("Is 7 bigger, or 9?", "checked").checks_answer("9") is None

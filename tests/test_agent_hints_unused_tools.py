@@ -55,7 +55,7 @@ def test_runs_without_tools_in_chat_or_with_tool_call_actions_are_left_alone():
 
 def test_in_the_loop(session):
     replies = iter(["<execute>final_answer(100)</execute>",
-                    "<execute>final_answer(headcount('support'))</execute>"])
+                    "<execute>n = headcount('support')\nprint(n)\nfinal_answer(n)</execute>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
                  tools=[headcount]).run("How many people are in support?")
     assert "None of your cells called your tools (headcount)" in traj.turns[0].observation

@@ -39,6 +39,7 @@ from codeact.agent.act import (
     noted,
     tool_call_key,
 )
+from codeact.agent.consistency import normalise_answer
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
 from codeact.agent.hints import FirmNote, RunStart, Step, Verdict, make_hints
@@ -177,7 +178,8 @@ class Agent:
         self.resample = resample
         self.seed = seed
         self._said_cannot_vary = False
-        self._answer_refused = False  # a hint refused an answer in this run
+        self._refused_by: set[str] = set()  # hints that refused an answer in this run
+        self._refused_answers: set[str] = set()  # those answers, normalised
         self._firm_refusals = 0  # answers refused with a FirmNote in this run
         # code of cells whose output a hint said does not answer the task -> that note
         self._unfinished: dict[str, str] = {}
@@ -258,7 +260,8 @@ class Agent:
                               chat=self.chat, system_prompt=self.system_prompt)
         for hint in self.hints:
             hint.reset(start_info)
-        self._answer_refused = False
+        self._refused_by = set()
+        self._refused_answers = set()
         self._firm_refusals = 0
         self._unfinished = {}
         if not self.chat:
@@ -303,8 +306,8 @@ class Agent:
             outcome = yield from self._act(record, action)
             if outcome.error is not None:
                 return (yield from self._fail(traj, turn, outcome.error))
-            if outcome.stop == StopReason.SOLUTION:
-                outcome = self._check_answer(record, outcome)
+            if outcome.stop == StopReason.SOLUTION and remaining:  # the last turn's stands:
+                outcome = self._check_answer(record, outcome)  # no turn to act on a note
             if outcome.step is not None and outcome.stop is None:
                 outcome = self._advise(record, outcome.step, outcome)
             ended = outcome.stop is not None or self._interrupted.is_set()
@@ -545,12 +548,17 @@ class Agent:
         return final
 
     def _check_answer(self, record: TurnRecord, outcome: Outcome) -> Outcome:
-        """The hints' check of an answer before the run ends on it: the first refusal in a
-        run turns the answer into a note and one more turn (a second answer stands); a
-        firm one (an answer that can never be right) does so each time, up to
-        ``MAX_FIRM_REFUSALS`` per run."""
+        """The hints' check of an answer before the run ends on it: each hint may refuse
+        once per run (the answer becomes a note and one more turn), and an answer that was
+        refused before stands when sent again (the model insists); a firm refusal (an
+        answer that can never be right) comes each time, up to ``MAX_FIRM_REFUSALS`` per
+        run. Seen: `final_answer(0)` refused for not calling the tools, then
+        `final_answer(1)`, a number no output had shown, kept because the run's one
+        refusal was spent."""
         if outcome.answer is None:
             return outcome
+        answer = normalise_answer(outcome.answer)
+        insists = answer in self._refused_answers
         note = None
         for hint in self.hints:
             said = hint.checks_answer(outcome.answer, outcome.step)
@@ -560,8 +568,9 @@ class Agent:
                 self._firm_refusals += 1
                 note = said
                 break
-            if said and not self._answer_refused:
-                self._answer_refused = True
+            if said and not insists and hint.name not in self._refused_by:
+                self._refused_by.add(hint.name)
+                self._refused_answers.add(answer)
                 note = said
                 break
         if note is None:

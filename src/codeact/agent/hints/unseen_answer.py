@@ -23,6 +23,7 @@ from typing import Any
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.self_check import beside_task
+from codeact.agent.hints.uncomputed_answer import literal_answer_only
 
 MAX_ITEMS = 200  # a longer collection is not checked item by item
 KEEP_SEEN = 30  # successful outputs remembered
@@ -89,13 +90,17 @@ class UnseenAnswer(Hint):
         self.asked = run.chat  # a chat reply is prose for a person: not judged
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
-        self.acted = True  # seen: four failed cells, then <solution> with made-up counts
+        # seen: four failed cells, then <solution> with made-up counts; a cell that only
+        # submitted a literal (a refused answer) computed nothing: still knowledge
+        self.acted = self.acted or not literal_answer_only(step.action)
         if step.ok and step.output.strip():
             self.outputs = [*self.outputs[-KEEP_SEEN:], step.output]
         return None
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
-        if self.asked or not self.acted or self.shown(answer):
+        # what the submitting cell printed before its final_answer counts as seen
+        also = [step.output] if step is not None and step.ok and step.output.strip() else []
+        if self.asked or not self.acted or self.shown(answer, also):
             return None
         self.asked = True
         return ("No cell has shown the value you submitted, so you have not checked it.\n"
@@ -105,13 +110,15 @@ class UnseenAnswer(Hint):
                 "If it is, submit the same answer again. If not, print the right value, "
                 "then submit it.")
 
-    def shown(self, answer: str) -> bool:
-        """Whether ``answer`` (or every item of it) appears in the task or an output;
-        answers this check does not judge (code, prose, very short) count as shown."""
+    def shown(self, answer: str, also: list[str] | None = None) -> bool:
+        """Whether ``answer`` (or every item of it) appears in the task or an output (or
+        in ``also``); answers this check does not judge (code, prose, very short) count
+        as shown."""
         text = answer.strip()
         if not text or _CODE.search(text) or text.count("\n") > 2:
             return True
-        haystack = _SPACE.sub(" ", "\n".join([self.task, *self.outputs])).lower()
+        haystack = _SPACE.sub(" ", "\n".join([self.task, *self.outputs, *(also or [])])
+                              ).lower()
         if _SPACE.sub(" ", text).lower() in haystack:
             return True
         try:
