@@ -36,9 +36,10 @@ def test_answers_the_run_showed_or_does_not_judge_pass(output, answer):
     ("[] 0", "chickpea curry"),
     ("mean 2.3456", "2.4567"),
     ("[2, 2, 2]", "200"),
+    ("0.0", "1"),  # seen: "1" counted as shown by the task's "12 lb"
 ])
 def test_an_answer_no_output_showed_is_shown_back_once(output, answer):
-    hint = _hint("Which books are available? Answer with the titles.", output)
+    hint = _hint("Which books are available? Answer with the titles (12 lb, 1.5 kg).", output)
     note = hint.checks_answer(answer)
     assert note and answer in note and "Answer with the titles" in note
     assert "submit the same answer again" in note

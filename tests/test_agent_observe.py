@@ -31,6 +31,10 @@ def test_trim_keeps_own_cells_and_exception():
     assert "Cell In[3], line 2" in out and "Cell In[2], line 2" in out
     assert out.endswith("ZeroDivisionError: division by zero")
     assert "-----" not in out
+    # the library frame that raised: its header and its raising line, not its source
+    assert "File /usr/lib/python3/dist-packages/lib.py:10, in helper(v)\n" \
+        "---> 10     return v / 0\nZeroDivisionError" in out
+    assert "many library lines" not in out
 
 
 def test_error_in_the_models_own_cell_is_stated_once():

@@ -10,6 +10,7 @@ from codeact.runtime.observation import Observation
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FRAME_START = re.compile(r"^(Cell In\[\d+\]|File |Input In \[|<ipython-input)")
 _SEPARATOR = re.compile(r"^-{20,}\s*$")
+_ARROW = re.compile(r"^-+> *\d")  # IPython's raising line: "----> 4", "--> 954"
 
 
 _INNER = re.compile(r"^(Cell In\[\d+\], line \d+), in <(?:listcomp|genexpr|dictcomp|setcomp|"
@@ -53,9 +54,14 @@ def trim_traceback(traceback: str) -> str:
             tail.insert(0, line)
         elif tail:
             break
-    # the last frame without the exception line(s), which come once, at the end
+    # the last frame without the exception line(s), which come once, at the end; inside
+    # a library only its header and the line that raised (seen: twelve lines of pandas'
+    # get_handle() after each `pd.read_csv('hotels.csv')`, for one missing file)
     kept = [f for f in own if f is not last]
-    kept.append([ln for ln in last if ln not in tail])
+    body_lines = [ln for ln in last if ln not in tail]
+    if last not in own:
+        body_lines = body_lines[:1] + [ln for ln in body_lines[1:] if _ARROW.match(ln)]
+    kept.append(body_lines)
     kept = [f for i, f in enumerate(kept) if i == 0 or not _echo(f, kept[i - 1])]
     body = "\n".join("\n".join(f).rstrip() for f in kept)
     return (body + "\n" + "\n".join(tail)).strip()

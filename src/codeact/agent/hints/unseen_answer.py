@@ -119,7 +119,9 @@ class UnseenAnswer(Hint):
             return True
         haystack = _SPACE.sub(" ", "\n".join([self.task, *self.outputs, *(also or [])])
                               ).lower()
-        if _SPACE.sub(" ", text).lower() in haystack:
+        # as a whole word or number: the answer 1 is not shown by "12 lb" or "1.5"
+        whole = re.escape(_SPACE.sub(" ", text).lower())
+        if re.search(rf"(?<![\w.]){whole}(?!\w|\.\d)", haystack):
             return True
         try:
             value = ast.literal_eval(text)
