@@ -151,3 +151,35 @@ def test_an_error_message_is_refused_firmly_even_when_copied_from_the_last_error
     error = "TypeError: prime() missing 1 required positional argument: 'nth'"
     hint.after_action(Step(1, "sympy.prime()", f"Cell In[1]\n{error}", False), Verdict())
     assert isinstance(hint.checks_answer(error), FirmNote)
+
+
+def test_a_sentence_copied_from_any_error_of_the_run_is_refused_firmly():
+    """Seen: "Failed to resolve 'en.wikipedia.org'" (from a ConnectionError two cells
+    back) refused once for being unseen, sent again, and kept."""
+    from codeact.agent.hints.base import FirmNote
+
+    hint = AnswerCheck()
+    hint.reset(RunStart("What is the combined population of all towns linked from 'wiki/towns'?"))
+    error = ("ConnectionError: HTTPSConnectionPool(host='en.wikipedia.org', port=443): Max "
+             "retries exceeded (Caused by NameResolutionError(\"Failed to resolve "
+             "'en.wikipedia.org'\"))")
+    hint.after_action(Step(1, "requests.get(url)", f"Cell In[1]\n{error}", False), Verdict())
+    hint.after_action(Step(2, "print(1)", "1", True), Verdict())
+    assert isinstance(hint.checks_answer("Failed to resolve 'en.wikipedia.org"), FirmNote)
+    # a short name from an error is asked about once (it may be a real item), and only
+    # right after that error
+    hint.after_action(Step(3, "nutrients('lentil soup')",
+                           "KeyError: \"unknown ingredient 'lentil soup'\"", False), Verdict())
+    note = hint.checks_answer("lentil soup")
+    assert note is not None and not isinstance(note, FirmNote)
+
+
+def test_a_found_nothing_sentence_for_a_quantity_is_refused_firmly():
+    """Seen: "No founding years found." for "the average founding year", resent after the
+    note's "If nothing really matches, submit the same answer again"."""
+    from codeact.agent.hints.base import FirmNote
+
+    note = _check("No founding years found.", "What is the average founding year, rounded?")
+    assert isinstance(note, FirmNote) and "same answer again" not in note
+    note = _check("No dates found that meet the criteria.", "Which dates are free?")
+    assert note is not None and not isinstance(note, FirmNote)

@@ -15,6 +15,7 @@ from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Ver
 from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.example_copy import ExampleCopy
 from codeact.agent.hints.failed_assignments import FailedAssignments
+from codeact.agent.hints.idle_cells import IdleCells
 from codeact.agent.hints.images_only import ImagesOnly
 from codeact.agent.hints.name_as_text import NameAsText
 from codeact.agent.hints.repeats import RepeatGuard
@@ -51,6 +52,7 @@ register(NameAsText)
 register(ToolReminder)
 register(SmallSteps)
 register(SilentPrint)
+register(IdleCells)
 register(ImagesOnly)
 register(CountCheck)
 register(ExampleCopy)

@@ -44,6 +44,10 @@ _ONE_QUANTITY = re.compile(r"(?:\b(?:what|which) is the|\bcompute the|\bcalculat
 _LIST_WANTED = re.compile(r"\b(?:list|lists|each|per|every|which \w+s\b|what are)\b", re.I)
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
+KEEP_ERRORS = 10  # error messages of failed cells remembered (a copy of one is no result)
+# a task whose answer is a quantity: a "found nothing" sentence cannot be its answer
+_QUANTITY = re.compile(r"\b(how many|how much|number of|count of|sum|total|average|mean|"
+                       r"median|combined|rounded)\b", re.I)
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
 
 
@@ -68,6 +72,7 @@ class AnswerCheck(Hint):
     def __init__(self) -> None:
         self.task = ""
         self.last_error = ""
+        self.errors: list[str] = []  # the error lines of the run's failed actions
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
         self.chat = False
 
@@ -75,10 +80,13 @@ class AnswerCheck(Hint):
         self.task = run.task
         self.chat = run.chat
         self.last_error = ""
+        self.errors = []
         self.seen = [run.task]
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         self.last_error = "" if step.ok else failing_text(step.output)[0]
+        if self.last_error:
+            self.errors = [*self.errors[-KEEP_ERRORS:], self.last_error]
         if step.ok:
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
@@ -99,8 +107,16 @@ class AnswerCheck(Hint):
             return FirmNote("Your answer is an error message, not a result. Read the error, "
                             "fix the code, and submit the value the task asks for.")
         copied = text.strip("'\"")
-        if self.last_error and len(copied) >= MIN_COPIED and copied in self.last_error \
-                and not any(copied in text for text in self.seen):
+        unseen = len(copied) >= MIN_COPIED and not any(copied in text for text in self.seen)
+        if unseen and len(copied.split()) >= MIN_WORDS and \
+                any(copied in error for error in self.errors):
+            # a sentence from an error message ("Failed to resolve 'en.wikipedia.org'",
+            # resent after each refusal) is never a result
+            return FirmNote(f"Your answer {copied!r} is text from an error message of this "
+                            "run, not a result. Read that error, fix the code that raised "
+                            "it (use the tools you were given), and submit what it "
+                            "computes.")
+        if unseen and self.last_error and copied in self.last_error:
             return (f"Your last cell failed, and your answer {copied!r} is copied from its "
                     "error message, not computed. Read the error: it says what was wrong "
                     "with the call. Fix the code, run it, and submit the value it gives.")
@@ -111,6 +127,13 @@ class AnswerCheck(Hint):
                             "value.")
         if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
                 _FAILURE.search(text):
+            if _QUANTITY.search(self.task):  # seen: "No founding years found." resent for
+                return FirmNote(                # "the average founding year"
+                    f"Your answer {text!r} says that your code found nothing, but the task "
+                    "asks for a quantity, which the data has. Print the data your code "
+                    f"starts from as it is (a long text: its first {PEEK_CHARS} characters) "
+                    "to see its layout, fix the code that reads it, and submit the number "
+                    "it computes.")
             return (f"Your answer {text!r} says that your code did not find what it looked "
                     "for: it is a message your code printed, not a result. Print the data "
                     f"it starts from as it is (a long text: its first {PEEK_CHARS} "
