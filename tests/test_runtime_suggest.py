@@ -83,6 +83,47 @@ def test_a_type_error_that_is_no_bad_call_of_the_cell_gets_no_note():
         assert note_for(exc, sys.exc_info()[2], namespace, ["lookup"]) is None
 
 
+def _note_with_source(code: str) -> str | None:
+    """Like _note, but with the source in linecache, as IPython keeps a cell's."""
+    import linecache
+
+    filename = f"/tmp/ipykernel_0/{abs(hash(code))}.py"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    ns: dict[str, Any] = {}
+    try:
+        exec(compile(code, filename, "exec"), ns)
+    except Exception as exc:
+        return note_for(exc, sys.exc_info()[2], ns)
+    raise AssertionError("the code did not fail")
+
+
+def test_errors_a_value_causes_show_the_values_on_the_failing_line():
+    # seen: a list of three names multiplied by 0.07, re-sent six times
+    assert _note_with_source(
+        "employees = ['Liam Walsh', 'Nora Quinn', 'Pavel Ivanov']\nrate = 0.07\n"
+        "def cost():\n    staff = employees\n    return staff * rate\ncost()") == (
+        "Values on the failing line: staff = ['Liam Walsh', 'Nora Quinn', 'Pavel Ivanov'] "
+        "(list of 3 str); rate = 0.07 (float).")
+    assert _note_with_source("nights = 0\nprice = 1052.0\nprice / nights") == \
+        "Values on the failing line: price = 1052.0 (float); nights = 0 (int)."
+    assert _note_with_source("items = []\nprint('items[0]', items[0])") == \
+        "Values on the failing line: items = [] (list of 0)."  # nothing from the string
+    assert _note_with_source("page = None\npage.find_all('a')") == \
+        "Values on the failing line: page = None (NoneType)."
+    assert _note_with_source("raise ValueError('mine')") is None  # no variable on the line
+    long = _note_with_source("text = 'x' * 500\nint(text)")
+    assert long is not None and len(long) < 200 and "(str)" in long
+
+
+def test_describe_value_is_short_and_says_the_kind():
+    from codeact.runtime.suggest import describe_value
+
+    assert describe_value({"a": 1, "b": 2}) == "{'a': 1, 'b': 2} (dict of 2 keys)"
+    assert describe_value([1, "a"]) == "[1, 'a'] (list of 2)"
+    assert describe_value(list(range(100))).endswith("(list of 100 int)")
+    assert len(describe_value(list(range(100)))) < 80
+
+
 def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert _note("open('hotels.csv')") == ("the working directory has no files: the data "
@@ -174,6 +215,9 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
         "the working directory has no files")
+    obs = session.execute("names = ['Liam Walsh', 'Nora Quinn']\nnames * 0.07")
+    assert render_observation(obs).splitlines()[-1] == \
+        "Values on the failing line: names = ['Liam Walsh', 'Nora Quinn'] (list of 2 str)."
     obs = session.execute("import statistics\nstatistics.mean()")
     assert render_observation(obs).splitlines()[-1].startswith(
         "The call must match `statistics.mean(data)`: Return the sample arithmetic mean")

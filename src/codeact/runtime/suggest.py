@@ -9,9 +9,13 @@ a variable (the model typed printed text as a bare word), a ``KeyError`` whose c
 key is in a mapping the failing line uses, a called name that is none of the given tools
 (the tools are listed), a name that is an installed package or its usual alias (the
 import line: ``import pandas as pd``), a missing file (a close name, or the files that are
-there), a missing module (a close importable name, or the tools to use instead), and a
+there), a missing module (a close importable name, or the tools to use instead), a
 call with the wrong arguments (the function's signature and the first lines of its
-docstring: ``sympy.prime()`` was called without the ``nth`` it needs).
+docstring: ``sympy.prime()`` was called without the ``nth`` it needs), and for the
+other errors a value causes (``TypeError``, ``ValueError``, ``IndexError``,
+``ZeroDivisionError``, an ``AttributeError`` with no close name) the values of the
+variables on the failing line: a list of three names multiplied by 0.07 was re-sent six
+times by a model that never looked at what ``employees`` held.
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
 """
@@ -22,10 +26,16 @@ import builtins
 import difflib
 import importlib.util
 import inspect
+import io
+import keyword
+import linecache
 import os
 import pkgutil
 import re
+import reprlib
 import sys
+import tokenize
+import types
 from collections.abc import Iterable
 from types import FrameType, TracebackType
 from typing import Any
@@ -35,6 +45,8 @@ LIST_KEYS = 12  # a mapping with at most this many keys has them listed when non
 LIST_FILES = 12  # a folder with at most this many entries has them listed
 LIST_TOOLS = 12  # tools named when a called name is none of them
 DOC_CHARS = 240  # the most of a function's docstring a call note quotes
+VALUE_NAMES = 4  # variables of the failing line whose values a note shows
+VALUE_CHARS = 100  # the most of one value's repr shown
 # "prime() missing 1 required positional argument", "f() takes 1 positional argument but
 # 2 were given", "Foo.__init__() got an unexpected keyword argument 'x'"
 _CALL_ERROR = re.compile(r"([A-Za-z_][\w.]*)\(\) (?:missing|takes|got)")
@@ -311,6 +323,76 @@ def _call_note(exc: TypeError, tb: TracebackType | None, frame: FrameType | None
     return note + ("" if note.endswith((".", "...")) else ".")
 
 
+def _failing_line(tb: TracebackType | None, frame: FrameType) -> str | None:
+    """The source line ``frame`` was running when the error passed through it."""
+    lineno = None
+    while tb is not None:
+        if tb.tb_frame is frame:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    if lineno is None:
+        return None
+    return linecache.getline(frame.f_code.co_filename, lineno, frame.f_globals).strip() or None
+
+
+def _line_names(line: str) -> list[str]:
+    """The variable names a line reads, in order: no keywords, no attribute names, nothing
+    inside strings."""
+    found: list[str] = []
+    previous = ""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line + "\n").readline):
+            if token.type == tokenize.NAME and previous != "." and \
+                    not keyword.iskeyword(token.string):
+                found.append(token.string)
+            previous = token.string
+    except (tokenize.TokenError, SyntaxError):  # an unclosed bracket: what came before
+        pass
+    return list(dict.fromkeys(found))
+
+
+def describe_value(value: Any) -> str:
+    """A short repr with its type (``['a', 'b'] (list of 2 str)``), for a note."""
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict = 60, 60, 6, 4
+    short.maxtuple = short.maxset = 6
+    text = " ".join(short.repr(value).split())  # one line (a DataFrame's repr has many)
+    if len(text) > VALUE_CHARS:
+        text = text[:VALUE_CHARS] + "..."
+    kind = type(value).__name__
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        items = list(value)[:50]
+        inner = {type(v).__name__ for v in items}
+        unit = "keys" if isinstance(value, dict) else (inner.pop() if len(inner) == 1 else "")
+        kind = f"{kind} of {len(value)} {unit}".rstrip()
+    shape = getattr(value, "shape", None)  # numpy and pandas: the shape says more
+    if isinstance(shape, tuple):
+        kind = f"{kind}, shape {shape}"
+        columns = getattr(value, "columns", None)
+        if columns is not None:
+            text = "columns " + short.repr(list(columns))
+    return f"{text} ({kind})"
+
+
+def _values_note(tb: TracebackType | None, frame: FrameType | None,
+                 names: dict[str, Any]) -> str | None:
+    """The values of the variables the failing line of the model's code reads."""
+    line = _failing_line(tb, frame) if frame is not None else None
+    if line is None:
+        return None
+    shown = []
+    for name in _line_names(line):
+        if name not in names:
+            continue
+        value = names[name]
+        if callable(value) or isinstance(value, types.ModuleType):
+            continue
+        shown.append(f"{name} = {describe_value(value)}")
+        if len(shown) == VALUE_NAMES:
+            break
+    return "Values on the failing line: " + "; ".join(shown) + "." if shown else None
+
+
 def note_for(exc: BaseException, tb: TracebackType | None,
              namespace: dict[str, Any], tools: list[str] | None = None) -> str | None:
     """A note that names the likely fix for ``exc``, or None. ``namespace``: the user's
@@ -324,11 +406,14 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, ModuleNotFoundError):
         return _module_note(exc, list(tools or []))
     if isinstance(exc, AttributeError):
-        return _attribute_note(exc)
+        return _attribute_note(exc) or _values_note(tb, frame, names)
     if isinstance(exc, KeyError):
         return _key_note(exc, frame, names)
     if isinstance(exc, TypeError):
-        return _call_note(exc, tb, frame, names, list(tools or []))
+        return _call_note(exc, tb, frame, names, list(tools or [])) or \
+            _values_note(tb, frame, names)
+    if isinstance(exc, (ValueError, IndexError, ZeroDivisionError)):
+        return _values_note(tb, frame, names)
     return None
 
 
