@@ -55,3 +55,14 @@ def test_a_repeated_failure_is_told_to_fix_the_code_not_to_answer():
     json_guard.check("call", "Error: bad", failed=True)
     note, _ = json_guard.check("call", "Error: bad", failed=True)
     assert note and "different arguments" in note
+
+
+def test_the_same_error_from_different_code_is_told_to_fix_it_not_to_answer():
+    """Seen (README task at 0.7): a second IndexError from a new version of the loop was
+    told "If your work already answers the task, give the answer now"."""
+    guard = RepeatGuard()
+    error = "----> 5     if primes[-1] + 1 > 7:\nIndexError: list index out of range"
+    guard.check("primes = []\nwhile primes[-1] < 7: pass", error, failed=True)
+    note, stop = guard.check("primes = []\nif primes[-1] + 1 > 7: pass", error, failed=True)
+    assert note and "from different code" in note and "Read the error" in note
+    assert "give the answer now" not in note and not stop

@@ -72,7 +72,9 @@ class RepeatGuard(Hint):
               unfinished: bool = False) -> tuple[str | None, bool]:
         """Record one (action, output); return (a note for the model or None, stop?).
 
-        ``failed``: the action raised an error, so "give the answer now" is the wrong
+        ``failed``: the action raised an error (the same error from different code too:
+        the README task at 0.7 was told "give the answer now" after a second IndexError),
+        so "give the answer now" is the wrong
         advice: the note says to read the error and change the code instead.
         ``unfinished``: another hint found that the output does not answer the task yet,
         so the advice is to change the approach, not to answer."""
@@ -92,9 +94,12 @@ class RepeatGuard(Hint):
         else:
             what = (f"Note: this is the {_ordinal(times)} time you got exactly this output, "
                     "from different actions.")
-        if failed and same_pair >= same_output:
+        if failed:
             what = (f"Note: this is the {_ordinal(times)} time this same action failed with "
-                    "this same error, so running it again will fail again.")
+                    "this same error, so running it again will fail again.") \
+                if same_pair >= same_output else (
+                f"Note: this is the {_ordinal(times)} time a cell failed with exactly this "
+                "error, from different code: your changes did not touch its cause.")
             if self.code_format:
                 advice = ("Read the error message: it says what is wrong (for example a "
                           "wrong argument, a name that is not defined, a key or value that "
