@@ -105,3 +105,15 @@ def test_an_answer_on_the_last_turn_is_never_refused(session):
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=4).run("n?")
     assert "no code computed the answer '0'" in traj.turns[1].observation
     assert traj.answer == "7"
+
+
+def test_a_refused_answer_sent_again_is_not_told_to_answer_now(session):
+    """Seen: `final_answer(None)` refused, sent again, and the repeat note said "If your
+    work already answers the task, give the answer now"."""
+    replies = iter(["<execute>x = None\nprint(x)</execute>",
+                    "<execute>final_answer(x)</execute>", "<execute>final_answer(x)</execute>",
+                    "<execute>final_answer(7)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, resample=0).run("n?")
+    again = traj.turns[2].observation
+    assert "Your answer is None" in again and "second time" in again
+    assert "give the answer now" not in again and "does not answer the task yet" in again

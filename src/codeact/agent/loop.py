@@ -306,10 +306,12 @@ class Agent:
             outcome = yield from self._act(record, action)
             if outcome.error is not None:
                 return (yield from self._fail(traj, turn, outcome.error))
+            refused = False
             if outcome.stop == StopReason.SOLUTION and remaining:  # the last turn's stands:
                 outcome = self._check_answer(record, outcome)  # no turn to act on a note
+                refused = outcome.answer is None
             if outcome.step is not None and outcome.stop is None:
-                outcome = self._advise(record, outcome.step, outcome)
+                outcome = self._advise(record, outcome.step, outcome, refused=refused)
             ended = outcome.stop is not None or self._interrupted.is_set()
             if outcome.observed:
                 heading = "notes_heading" not in self.ablate
@@ -579,16 +581,21 @@ class Agent:
             ActionKind.ANSWER_REFUSED
         return replace(outcome, answer=None, stop=None, notes=outcome.notes + (note,))
 
-    def _advise(self, record: TurnRecord, step: Step, outcome: Outcome) -> Outcome:
+    def _advise(self, record: TurnRecord, step: Step, outcome: Outcome, *,
+                refused: bool = False) -> Outcome:
         """Let the hints speak on an action that ran; a stuck run stops, or submits the
-        answer a hint offers."""
-        verdict = Verdict()
+        answer a hint offers. ``refused``: the action's answer was refused, so no hint
+        may urge answering it (seen: `final_answer(None)` refused, then told "give the
+        answer now" for repeating it), and a retry of it is hidden like a flagged cell."""
+        verdict = Verdict(problem=refused)
         for hint in self.hints:
             advice = hint.after_action(step, verdict)
             if advice is not None:
                 verdict.add(advice)
         if verdict.problem and step.observation is not None:
-            self._unfinished[step.action.strip()] = verdict.notes[0] if verdict.notes else ""
+            first = verdict.notes[0] if verdict.notes else \
+                outcome.notes[-1] if refused and outcome.notes else ""
+            self._unfinished[step.action.strip()] = first
         notes = outcome.notes + tuple(verdict.notes)
         if not verdict.stuck:
             return replace(outcome, notes=notes)

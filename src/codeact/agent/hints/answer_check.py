@@ -123,8 +123,10 @@ class AnswerCheck(Hint):
         if text in ("None", "null", "nan", "NaN"):
             return FirmNote(f"Your answer is {text}, which is not an answer: the value you "
                             "submitted was never set (a function that prints instead of "
-                            "returning gives None). Print it first, then submit the real "
-                            "value.")
+                            "returning gives None), or your code set it so because it found "
+                            "nothing. Print the data your code starts from as it is (a long "
+                            f"text: its first {PEEK_CHARS} characters) to see its layout, fix "
+                            "the code, print the value, then submit it.")
         if len(text.split()) >= MIN_WORDS and "\n" not in text.strip() and \
                 _FAILURE.search(text):
             if _QUANTITY.search(self.task):  # seen: "No founding years found." resent for
