@@ -77,3 +77,36 @@ def test_a_stuck_run_without_a_requested_function_still_stops_as_stuck(session):
     llm = ScriptedLLM(lambda messages: DEFINITION)
     traj = Agent(llm, session=session, max_turns=8).run("Count distinct letters in 'abc'.")
     assert traj.stop_reason == "stuck" and traj.answer is None
+
+
+def test_a_value_where_the_defined_function_is_asked_for_is_refused():
+    """Seen on HumanEval/4: the function written, then `final_answer(1.0)`, its example's
+    result."""
+    from codeact.agent.hints.base import FirmNote, RunStart, Step, Verdict
+
+    hint = RequestedFunction()
+    hint.reset(RunStart(TASK))
+    assert hint.checks_answer("1.0") is None  # nothing defined yet: not judged
+    hint.after_action(Step(1, "def count_distinct(s):\n    return len(set(s))", "", True,
+                           Observation()), Verdict())
+    note = hint.checks_answer("3")
+    assert isinstance(note, FirmNote) and "final_answer(count_distinct)" in note
+    assert hint.checks_answer("def count_distinct(s):\n    return len(set(s))") is None
+    hint.reset(RunStart("Write `count_distinct` and print count_distinct('aab')."))
+    hint.after_action(Step(1, "def count_distinct(s):\n    return len(set(s))", "", True,
+                           Observation()), Verdict())
+    note = hint.checks_answer("2")  # no signature in the task: asked once, not firmly
+    assert note is not None and not isinstance(note, FirmNote)
+    hint.reset(RunStart(TASK, chat=True))
+    hint.after_action(Step(1, "def count_distinct(s):\n    return len(set(s))", "", True,
+                           Observation()), Verdict())
+    assert hint.checks_answer("I wrote count_distinct; it gives 3 for 'abc'.") is None
+
+
+def test_in_the_loop_a_value_is_refused_and_the_function_submitted(session):
+    replies = iter([DEFINITION, "<execute>print(count_distinct('aAb'))</execute>",
+                    "<execute>final_answer(2)</execute>",
+                    "<execute>final_answer(count_distinct)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run(TASK)
+    assert "asks for the function `count_distinct` itself" in traj.turns[2].observation
+    assert traj.answer.startswith("def count_distinct(s):")

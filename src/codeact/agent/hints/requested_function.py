@@ -11,7 +11,7 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -52,9 +52,33 @@ class RequestedFunction(Hint):
     def __init__(self) -> None:
         self.task_words: set[str] = set()
         self._noted: set[str] = set()
+        self.task = ""
+        self.chat = False  # a reply to a person: prose about the function is fine
 
     def reset(self, run: RunStart) -> None:
+        self.task = run.task
+        self.chat = run.chat
         self.read_task(run.task, [t.name for t in run.tools])
+
+    def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
+        """A value where the task asks for a function the run has defined (seen on
+        HumanEval/4: the function written and told how to submit it, then its example's
+        result submitted, ``final_answer(1.0)``). Firm when the task spells out the
+        function's signature (``def name(``): it asks for that code, not for a value.
+        Not in chat, where the reply is prose about it."""
+        if self.chat:
+            return None
+        for name in sorted(self._noted):
+            if f"def {name}" in answer:
+                return None
+        for name in sorted(self._noted):
+            shown = answer.strip() if len(answer) <= 60 else answer.strip()[:60] + "..."
+            note = (f"The task asks for the function `{name}` itself, and your answer "
+                    f"{shown!r} is not that function (a value it returns is not the "
+                    f"answer). Submit the function: final_answer({name}).")
+            return FirmNote(note) if re.search(rf"\bdef {re.escape(name)}\(", self.task) \
+                else note
+        return None
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         """The first definition gets a note naming the submitting call; a repeat of it gets
