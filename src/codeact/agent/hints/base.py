@@ -11,7 +11,8 @@ requested-function hint turns a stuck run into a submission)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
 
 
 NOTE_TOOLS = 8  # tools a hint's note names before "and N more"
+
+
+def every_statement(code: str, test: Callable[[ast.stmt], bool]) -> bool:
+    """Whether ``code`` parses, has statements, and ``test`` holds for each top-level one
+    (what a cell does, judged line by line: only submitting literals, only printing
+    typed text)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(test(stmt) for stmt in tree.body)
 
 
 @dataclass(frozen=True)

@@ -13,33 +13,27 @@ from __future__ import annotations
 
 import ast
 
-from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict, every_statement
 
 TASK_CHARS = 300  # the most of the task the note repeats
 IDLE_IN_A_ROW = 2  # such cells in a row before the note (one may be a heading)
 
 
+def _typed_text_only(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Pass):
+        return True
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(value, ast.Constant):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+        value.func.id == "print" and not value.keywords and \
+        all(isinstance(arg, ast.Constant) for arg in value.args)
+
+
 def computes_nothing(code: str) -> bool:
     """Whether every statement of ``code`` is a constant, ``pass`` or ``print(constants)``
     (a syntax error or an empty cell: no, other hints speak of those)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return False
-    if not tree.body:
-        return False
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Pass):
-            continue
-        value = stmt.value if isinstance(stmt, ast.Expr) else None
-        if isinstance(value, ast.Constant):
-            continue
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
-                value.func.id == "print" and not value.keywords and \
-                all(isinstance(arg, ast.Constant) for arg in value.args):
-            continue
-        return False
-    return True
+    return every_statement(code, _typed_text_only)
 
 
 class IdleCells(Hint):

@@ -17,32 +17,29 @@ from __future__ import annotations
 
 import ast
 
-from codeact.agent.hints.base import FirmNote, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import FirmNote, Hint, RunStart, Step, Verdict, every_statement
 
 ANSWER_CALL = "final_answer"
 SHOWN_CHARS = 80  # the most of the answer the note quotes
 
 
+def _submits_a_literal(stmt: ast.stmt) -> bool:
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == ANSWER_CALL):
+        return False
+    try:
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            ast.literal_eval(arg)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def literal_answer_only(code: str) -> bool:
     """Whether ``code`` does nothing but submit literal values (``final_answer(0)``): it
     computes nothing, so its answer is only as good as what computed it before."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return False
-    if not tree.body:
-        return False
-    for stmt in tree.body:
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id == ANSWER_CALL):
-            return False
-        try:
-            for arg in [*call.args, *(k.value for k in call.keywords)]:
-                ast.literal_eval(arg)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return False
-    return True
+    return every_statement(code, _submits_a_literal)
 
 
 class UncomputedAnswer(Hint):
