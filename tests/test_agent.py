@@ -657,10 +657,25 @@ def test_ablating_did_you_mean_starts_a_kernel_without_the_suggestions(session, 
         Agent(ScriptedLLM([]), session=session, ablate=["did_you_mean"])
 
 
+def test_ablating_answer_check_ends_the_run_on_an_answer_a_hint_would_refuse(session):
+    def run(ablate):
+        replies = iter(["<execute>final_answer(None)</execute>",
+                        "<execute>final_answer(42)</execute>"])
+        return Agent(ScriptedLLM(lambda m: next(replies)), session=session, resample=0,
+                     ablate=ablate).run("Find it.")
+
+    checked, unchecked = run([]), run(["answer_check"])
+    assert checked.answer == "42" and len(checked.turns) == 2
+    assert "which is not an answer" in checked.turns[0].observation
+    assert unchecked.answer == "None" and len(unchecked.turns) == 1
+    assert unchecked.stop_reason == "solution"
+    assert unchecked.metadata["ablate"] == ["answer_check"]
+
+
 def test_an_unknown_ablation_fails_naming_the_known_ones():
     from codeact.agent import ABLATIONS
 
-    assert ABLATIONS == ("collapse", "notes_heading", "did_you_mean")
+    assert ABLATIONS == ("collapse", "notes_heading", "did_you_mean", "answer_check")
     with pytest.raises(ValueError, match="unknown ablation.*collapse") as info:
         Agent(ScriptedLLM([]), ablate=["colapse"])
     assert all(name in str(info.value) for name in ABLATIONS)

@@ -86,7 +86,7 @@ UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next ste
 # collapse: repeated identical failed exchanges stay in the model's view one by one;
 # notes_heading: notes follow the output without NOTES_HEADING, turns left on every turn;
 # did_you_mean: the kernel adds no "Did you mean ...?" to lookup errors
-ABLATIONS = ("collapse", "notes_heading", "did_you_mean")
+ABLATIONS = ("collapse", "notes_heading", "did_you_mean", "answer_check")
 log = logging.getLogger(__name__)
 
 
@@ -307,7 +307,8 @@ class Agent:
             if outcome.error is not None:
                 return (yield from self._fail(traj, turn, outcome.error))
             refused = False
-            if outcome.stop == StopReason.SOLUTION and remaining:  # the last turn's stands:
+            if outcome.stop == StopReason.SOLUTION and remaining \
+                    and "answer_check" not in self.ablate:  # the last turn's stands:
                 outcome = self._check_answer(record, outcome)  # no turn to act on a note
                 refused = outcome.answer is None
             if outcome.step is not None and outcome.stop is None:

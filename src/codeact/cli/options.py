@@ -193,7 +193,8 @@ Ablate = Annotated[list[str] | None, typer.Option(
     "--ablate", help="Switch off one agent mechanism to measure what it adds (repeatable): "
     "collapse (repeated failed exchanges stay in view), notes_heading (notes without their "
     "heading, turns left on every turn), did_you_mean (no did-you-mean notes on lookup "
-    "errors). Env: CODEACT_ABLATE (comma-separated).")]
+    "errors), answer_check (answers end the run unchecked: no hint may refuse one). "
+    "Env: CODEACT_ABLATE (comma-separated).")]
 
 # setting name -> (its declaration, the default that means "not given")
 SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
