@@ -3,7 +3,10 @@
 A `codeact bench --samples 5` run keeps every sample's answer (`sample_answers`, in run
 order). Voting over the first k of them is exactly what `--samples k` would have chosen
 with the same seeds (each sample's seed depends only on its index), so one K = 5 run gives
-the figures for K = 1, 3 and 5 at a fifth of the cost of three runs. Each voted answer is
+the figures for K = 1, 3 and 5 at a fifth of the cost of three runs. A run that stopped
+once its vote was decided (the default; `--sample-all` makes all K) holds fewer answers;
+the vote over its first k is still what `--samples k` chooses: the runs it did not make
+could not have changed the leader. Mean agreement then counts the runs made. Each voted answer is
 graded by the suite's own checker; the table prints success with a 95% Wilson interval and
 the mean agreement.
 

@@ -3,7 +3,7 @@
 import pytest
 
 from codeact.agent import Agent
-from codeact.agent.consistency import choose, normalise_answer, stream_samples, vote
+from codeact.agent.consistency import choose, decided, normalise_answer, stream_samples, vote
 from codeact.events import DoneEvent
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
@@ -65,3 +65,33 @@ def test_k_runs_in_fresh_kernels_vote_and_all_are_kept():
     second = Trajectory.from_dict(samples["others"][0])
     assert "NameError" in second.turns[0].observation
     assert agent.temperature == 0.0 and agent.seed == 3  # restored
+
+
+def test_the_vote_is_decided_when_the_runs_left_cannot_change_it():
+    assert decided(["7", "7.0"], 3) and not decided(["7", "8"], 3)
+    assert not decided(["7", "7"], 5) and decided(["7", "7", "7"], 5)
+    assert decided(["7", "8", "7", "7"], 5) and not decided(["7", "8", "7"], 5)
+    assert not decided([None, None], 3) and decided(["7", None], 2)  # nothing runs after
+    assert not decided(["7", None], 3)  # one more run could tie with 7
+
+
+def _sampled(k: int, all_runs: bool) -> tuple[Trajectory, int]:
+    llm = ScriptedLLM(lambda m: "<execute>final_answer(7)</execute>")
+    session = Session(sandbox="bwrap")
+    session.start()
+    try:
+        agent = Agent(llm, session=session, max_turns=3)
+        events = list(stream_samples(agent, "seven", k, all_runs=all_runs))
+    finally:
+        session.close()
+    return events[-1].trajectory, len(llm.calls)
+
+
+def test_runs_stop_once_the_vote_is_decided_unless_all_are_asked_for():
+    traj, calls = _sampled(5, all_runs=False)
+    samples = traj.metadata["samples"]
+    assert (samples["k"], samples["ran"], samples["agreement"], calls) == (5, 3, 3, 3)
+    assert samples["answers"] == ["7", "7", "7"] and samples["chosen"] == 0
+    traj, calls = _sampled(5, all_runs=True)
+    samples = traj.metadata["samples"]
+    assert (samples["k"], samples["ran"], samples["agreement"], calls) == (5, 5, 5, 5)

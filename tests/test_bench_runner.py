@@ -420,6 +420,13 @@ def test_resampled_turns_and_the_vote_are_recorded():
     rec = run_task(task, "code", llm, RunConfig(samples=3))
     assert rec["success"] and rec["answer"] == "7"
     assert (rec["samples"], rec["agreement"], rec["sample_answers"]) == (3, 2, ["7", "8", "7"])
+    assert rec["sample_runs"] == 3
+    llm = ScriptedLLM(["<solution>7</solution>", "<solution>7.0</solution>"])
+    rec = run_task(task, "code", llm, RunConfig(samples=3))  # the third could not matter
+    assert (rec["samples"], rec["sample_runs"], rec["sample_answers"]) == (3, 2, ["7", "7.0"])
+    llm = ScriptedLLM(["<solution>7</solution>"] * 3)
+    rec = run_task(task, "code", llm, RunConfig(samples=3, sample_all=True))
+    assert (rec["sample_runs"], rec["agreement"]) == (3, 3)
 
 
 def test_an_answer_the_agent_submitted_for_the_model_is_marked():

@@ -255,6 +255,18 @@ def test_run_samples_votes_and_shows_the_agreement(scripted, tmp_path):
     assert traj.answer == "7" and traj.metadata["samples"]["answers"] == ["7", "8", "7.0"]
 
 
+def test_run_samples_stop_once_the_vote_is_decided_unless_sample_all(scripted):
+    scripted(lambda messages: "<solution>7</solution>")
+    result = runner.invoke(app, ["run", "seven?", "--samples", "5"])
+    assert result.exit_code == 0, result.output
+    assert "sample 3 of 5" in result.output and "sample 4 of 5" not in result.output
+    flat = " ".join(result.output.split())
+    assert "vote: 3 of 3 runs agree" in flat
+    assert "the other 2 could not change the vote: not run" in flat
+    result = runner.invoke(app, ["run", "seven?", "--samples", "5", "--sample-all"])
+    assert "sample 5 of 5" in result.output and "vote: 5 of 5 runs agree" in result.output
+
+
 def test_resample_and_hint_switches_reach_the_agent(scripted):
     scripted(lambda messages: "<execute>print(nope)</execute>")
     result = runner.invoke(app, ["run", "x", "--max-turns", "3", "--resample", "1"])

@@ -55,6 +55,7 @@ class Settings:
     resample: int = 2  # tries to replace a reply that repeats an action that already ran
     samples: int = 1  # independent runs per task, the answer chosen by majority
     sample_temperature: float = 0.7  # the temperature of those runs (samples > 1)
+    sample_all: bool = False  # make all K runs even after the vote is decided
     hints_off: list[str] = field(default_factory=list)  # agent hints switched off by name
     hints_on: list[str] = field(default_factory=list)  # hints off by default, switched on
     ablate: list[str] = field(default_factory=list)  # agent mechanisms off (agent.ABLATIONS)
@@ -92,6 +93,7 @@ ENV_VARS: dict[str, str] = {
     "CODEACT_RESAMPLE": "resample",
     "CODEACT_SAMPLES": "samples",
     "CODEACT_SAMPLE_TEMPERATURE": "sample_temperature",
+    "CODEACT_SAMPLE_ALL": "sample_all",
     "CODEACT_HINTS_OFF": "hints_off",
     "CODEACT_HINTS_ON": "hints_on",
     "CODEACT_ABLATE": "ablate",

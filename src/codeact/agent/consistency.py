@@ -61,6 +61,18 @@ def choose(answers: Sequence[str | None]) -> tuple[int, int]:
     return next(i for i, key in answered if counts[key] == best), best
 
 
+def decided(answers: Sequence[str | None], k: int) -> bool:
+    """Whether the vote of ``k`` runs is already settled by these first answers: the
+    leading answer has more votes than the runner-up could still reach with every run
+    left, so the runs left cannot change which answer, or which run, is chosen."""
+    counts = sorted(Counter(normalise_answer(a) for a in answers if a is not None).values(),
+                    reverse=True)
+    if not counts:
+        return False
+    runner_up = counts[1] if len(counts) > 1 else 0
+    return runner_up + (k - len(answers)) < counts[0]
+
+
 def vote(runs: Sequence[Trajectory]) -> Vote:
     """Majority over the runs that ended with an answer; ties go to the answer reached
     first (in run order). No run answered: the first run is chosen, agreement 0."""
@@ -70,13 +82,14 @@ def vote(runs: Sequence[Trajectory]) -> Vote:
     return Vote(runs[first], agreement, list(runs))
 
 
-def annotate(result: Vote) -> Trajectory:
-    """The chosen trajectory with the vote in ``metadata["samples"]``: k, agreement,
-    each run's answer, and the other runs in full."""
+def annotate(result: Vote, k: int | None = None) -> Trajectory:
+    """The chosen trajectory with the vote in ``metadata["samples"]``: k (the runs
+    asked for), ran (the runs made), agreement, each run's answer, and the other runs in
+    full."""
     chosen = result.chosen
     others = [t.to_dict() for t in result.runs if t is not chosen]
     chosen.metadata["samples"] = {
-        "k": result.k, "agreement": result.agreement,
+        "k": k or result.k, "ran": result.k, "agreement": result.agreement,
         "answers": [t.answer if t.solved else None for t in result.runs],
         "chosen": result.runs.index(chosen), "others": others,
     }
@@ -85,12 +98,14 @@ def annotate(result: Vote) -> Trajectory:
 
 def stream_samples(agent: Agent, task: str, k: int, *,
                    temperature: float = DEFAULT_TEMPERATURE,
-                   on_sample: Callable[[int, Trajectory], None] | None = None
-                   ) -> Iterator[Event]:
-    """Run ``task`` ``k`` times with ``agent`` (a fresh kernel and a new seed each time,
-    sampling at ``temperature``), yielding a :class:`SampleStarted` and each run's events
-    except its DoneEvent; the last event is one DoneEvent with the voted trajectory
-    (:func:`annotate`)."""
+                   on_sample: Callable[[int, Trajectory], None] | None = None,
+                   all_runs: bool = False) -> Iterator[Event]:
+    """Run ``task`` up to ``k`` times with ``agent`` (a fresh kernel and a new seed each
+    time, sampling at ``temperature``), yielding a :class:`SampleStarted` and each run's
+    events except its DoneEvent; the last event is one DoneEvent with the voted
+    trajectory (:func:`annotate`). Runs stop once the vote is :func:`decided` (the answer
+    and the chosen run are what all ``k`` would give; a run's seed depends only on its
+    index), unless ``all_runs``: every run costs a whole agent run."""
     if k < 1:
         raise ValueError("samples must be at least 1")
     runs: list[Trajectory] = []
@@ -109,6 +124,8 @@ def stream_samples(agent: Agent, task: str, k: int, *,
                         on_sample(i, event.trajectory)
                 else:
                     yield event
+            if not all_runs and decided([t.answer if t.solved else None for t in runs], k):
+                break
     finally:
         agent.temperature, agent.seed = saved
-    yield DoneEvent(annotate(vote(runs)))
+    yield DoneEvent(annotate(vote(runs), k))

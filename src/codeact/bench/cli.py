@@ -70,7 +70,7 @@ def _formats(value: str) -> list[str]:
 
 @app.callback()
 @with_settings(("model", "base_url", "api_key", "prompt", "context_window", "sandbox",
-                "unsafe_no_sandbox", "resample", "samples", "sample_temperature",
+                "unsafe_no_sandbox", "resample", "samples", "sample_temperature", "sample_all",
                 "hints_off", "hints_on", "ablate", *RUNTIME), fail=_fail)
 def run(
     ctx: typer.Context,
@@ -150,6 +150,7 @@ def run(
                     context_window=settings.context_window, resample=settings.resample,
                     hints=_hints(settings), samples=settings.samples,
                     sample_temperature=settings.sample_temperature,
+                    sample_all=settings.sample_all,
                     ablate=_ablate(settings))
     llm = None
     if backend == "local":

@@ -43,6 +43,7 @@ class RunConfig:
     hints: list[str] | None = None  # the agent hints to use (None: all)
     samples: int = 1  # self-consistency: independent runs per task, majority answer
     sample_temperature: float = 0.7
+    sample_all: bool = False  # all K runs even once the vote is decided
     ablate: list[str] = field(default_factory=list)  # agent mechanisms switched off
 
     def __post_init__(self) -> None:
@@ -96,7 +97,8 @@ def _solve(agent: Any, task: Task, cfg: RunConfig) -> Any:
     from codeact.events import DoneEvent
 
     done = [e for e in stream_samples(agent, instruction, cfg.samples,
-                                      temperature=cfg.sample_temperature)
+                                      temperature=cfg.sample_temperature,
+                                      all_runs=cfg.sample_all)
             if isinstance(e, DoneEvent)]
     return done[-1].trajectory
 
@@ -185,7 +187,8 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         }
         if cfg.samples > 1:
             vote = traj.metadata["samples"]
-            record.update(samples=vote["k"], agreement=vote["agreement"],
+            record.update(samples=vote["k"], sample_runs=vote.get("ran", vote["k"]),
+                          agreement=vote["agreement"],
                           sample_answers=vote["answers"])
         if stop == "error" and traj.error:
             record["check_detail"] = traj.error

@@ -182,6 +182,10 @@ Samples = Annotated[int | None, typer.Option(
 SampleTemperature = Annotated[float | None, typer.Option(
     "--sample-temperature", help="Temperature of the --samples runs (default 0.7). "
     "Env: CODEACT_SAMPLE_TEMPERATURE.")]
+SampleAll = Annotated[bool, typer.Option(
+    "--sample-all", help="Make all --samples runs even once the vote is decided (the runs "
+    "left could not change the answer; by default they are not made). For agreement "
+    "statistics. Env: CODEACT_SAMPLE_ALL.")]
 HintsOff = Annotated[list[str] | None, typer.Option(
     "--no-hint", help=f"Switch off one of the agent's hints for small models (repeatable): "
     f"{', '.join(_hint_names())}. Env: CODEACT_HINTS_OFF (comma-separated).")]
@@ -227,6 +231,7 @@ SETTING_OPTIONS: dict[str, tuple[Any, Any]] = {
     "resample": (Resample, None),
     "samples": (Samples, None),
     "sample_temperature": (SampleTemperature, None),
+    "sample_all": (SampleAll, False),
     "hints_off": (HintsOff, None),
     "hints_on": (HintsOn, None),
     "ablate": (Ablate, None),

@@ -158,8 +158,12 @@ class EventPrinter:
             vote = traj.metadata.get("samples")
             if vote:
                 answers = ", ".join(repr(a) if a is not None else "-" for a in vote["answers"])
-                self.console.print(Text(f"vote: {vote['agreement']} of {vote['k']} runs agree "
-                                        f"on the answer (answers: {answers})", style="bold"))
+                ran = vote.get("ran", vote["k"])
+                left = (f"; the other {vote['k'] - ran} could not change the vote: not run"
+                        if ran < vote["k"] else "")
+                self.console.print(Text(f"vote: {vote['agreement']} of {ran} runs agree "
+                                        f"on the answer (answers: {answers}{left})",
+                                        style="bold"))
             if self.show_turns:
                 self.console.print(
                     Text(f"stopped: {traj.stop_reason} · {len(traj.turns)} turn(s) · "

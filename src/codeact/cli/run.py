@@ -15,7 +15,7 @@ from codeact.cli.output import console, fail
 from codeact.config import Settings
 
 
-@with_settings((*AGENT, "samples", "sample_temperature"), fail=fail)
+@with_settings((*AGENT, "samples", "sample_temperature", "sample_all"), fail=fail)
 def run(
     task: Annotated[str, typer.Argument(help="What the agent should do.")],
     settings: Settings,
@@ -38,7 +38,8 @@ def run(
     trajectory = None
     try:
         events = agent.stream(task) if settings.samples <= 1 else stream_samples(
-            agent, task, settings.samples, temperature=settings.sample_temperature)
+            agent, task, settings.samples, temperature=settings.sample_temperature,
+            all_runs=settings.sample_all)
         for event in events:
             if isinstance(event, DoneEvent):
                 trajectory = event.trajectory
