@@ -183,3 +183,24 @@ def test_a_found_nothing_sentence_for_a_quantity_is_refused_firmly():
     assert isinstance(note, FirmNote) and "same answer again" not in note
     note = _check("No dates found that meet the criteria.", "Which dates are free?")
     assert note is not None and not isinstance(note, FirmNote)
+
+
+@pytest.mark.parametrize(("answer", "never"), [
+    ("", True), ("None", True), ("nan", True), ("[]", True), ("{}", True),
+    ("KeyError: 'x'", True), ("No dates found that meet the criteria.", True),
+    ("0", False), ("False", False), ("paint", False), ("not found", False),
+    ("[1, 2]", False), ("The Hound of the Baskervilles", False),
+])
+def test_what_cannot_be_an_answer_whatever_the_task(answer, never):
+    from codeact.agent.hints.answer_check import cannot_be_an_answer
+
+    assert cannot_be_an_answer(answer) is never
+
+
+def test_an_answer_that_cannot_be_one_is_never_kept_when_the_run_ends(session):
+    replies = iter(["<execute>x = None\nfinal_answer(x)</execute>"] +
+                   ["<execute>print(nope)</execute>"] * 3)
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=3,
+                 resample=0).run("Find it.")
+    assert traj.answer is None and traj.stop_reason == "max_turns"
+    assert "fallback_answer" not in traj.metadata

@@ -2,7 +2,7 @@
 is refused each time (up to the loop's limit); computed answers are left alone."""
 
 from codeact.agent import Agent
-from codeact.agent.hints.base import FirmNote, RunStart, Step, Verdict
+from codeact.agent.hints.base import FirmNote, GuessNote, RunStart, Step, Verdict
 from codeact.agent.hints.uncomputed_answer import UncomputedAnswer, literal_answer_only
 from codeact.agent.loop import MAX_FIRM_REFUSALS
 from codeact.llm.scripted import ScriptedLLM
@@ -50,6 +50,7 @@ def test_a_literal_after_only_failed_cells_is_refused_firmly():
     _ran(hint, "import pandas as pd\npd.read_csv('hotels.csv')", ok=False)
     note = _answer(hint, "0")
     assert isinstance(note, FirmNote) and "'0'" in note and "guess" in note
+    assert isinstance(note, GuessNote)  # kept if the run ends without another answer
     _ran(hint, "final_answer(0)", ok=True)  # the refused submission ran: still nothing computed
     assert isinstance(_answer(hint, "0"), FirmNote)
     assert isinstance(hint.checks_answer("0", None), FirmNote)  # an answer as text
@@ -85,3 +86,20 @@ def test_in_the_loop(session):
     assert "no code computed the answer '2'" in traj.turns[2].observation  # firm: again
     assert traj.answer == "1" and len(traj.turns) == 5
     assert MAX_FIRM_REFUSALS >= 2
+
+
+def test_a_refused_guess_is_kept_when_the_run_ends_without_another_answer(session):
+    from codeact.events import FinalAnswerEvent
+
+    failing = "<execute>import pandas as pd\npd.read_csv('hotels.csv')</execute>"
+    replies = iter([failing, "<execute>final_answer(1)</execute>",
+                    failing.replace("hotels", "h"), failing.replace("hotels", "x")])
+    agent = Agent(ScriptedLLM(lambda m: next(replies)), session=session, tools=[rating],
+                  max_turns=4)
+    events = list(agent.stream(TASK))
+    traj = events[-1].trajectory
+    assert "no code computed the answer '1'" in traj.turns[1].observation
+    assert traj.answer == "1" and traj.stop_reason == "solution" and len(traj.turns) == 4
+    assert traj.metadata["fallback_answer"] == {"turn": 2, "stop": "max_turns"}
+    answers = [e for e in events if isinstance(e, FinalAnswerEvent)]
+    assert len(answers) == 1 and answers[0].fallback and answers[0].turn == 2

@@ -414,7 +414,7 @@ def test_resampled_turns_and_the_vote_are_recorded():
                        "<execute>print(7)</execute>", "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(max_turns=3))
     assert rec["success"] and rec["resampled_turns"] == 1 and rec["resample"] == 2
-    assert rec["submitted_by_agent"] is False
+    assert rec["submitted_by_agent"] is False and rec["fallback_answer"] is False
     llm = ScriptedLLM(["<solution>7</solution>", "<solution>8</solution>",
                        "<solution>7</solution>"])
     rec = run_task(task, "code", llm, RunConfig(samples=3))

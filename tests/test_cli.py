@@ -255,6 +255,16 @@ def test_run_samples_votes_and_shows_the_agreement(scripted, tmp_path):
     assert traj.answer == "7" and traj.metadata["samples"]["answers"] == ["7", "8", "7.0"]
 
 
+def test_a_kept_refused_guess_is_shown_as_such(scripted):
+    fail = "<execute>import pandas as pd\npd.read_csv('{}.csv')</execute>"
+    scripted([fail.format("a"), "<execute>final_answer('paint')</execute>", fail.format("b"),
+              fail.format("c")])
+    result = runner.invoke(app, ["run", "Which category?", "--max-turns", "4"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "answer (refused earlier as unchecked, kept: the run ended without another)" in flat
+
+
 def test_run_samples_stop_once_the_vote_is_decided_unless_sample_all(scripted):
     scripted(lambda messages: "<solution>7</solution>")
     result = runner.invoke(app, ["run", "seven?", "--samples", "5"])

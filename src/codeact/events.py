@@ -87,6 +87,7 @@ class FinalAnswerEvent:
 
     turn: int
     answer: str
+    fallback: bool = False  # an answer refused earlier, kept as the run ended without one
 
 
 @dataclass

@@ -42,7 +42,8 @@ from codeact.agent.act import (
 from codeact.agent.consistency import normalise_answer
 from codeact.agent.executor import Executor, SandboxFailure
 from codeact.agent.generate import Reply, generate
-from codeact.agent.hints import FirmNote, RunStart, Step, Verdict, make_hints
+from codeact.agent.hints import FirmNote, GuessNote, RunStart, Step, Verdict, make_hints
+from codeact.agent.hints.answer_check import cannot_be_an_answer
 from codeact.agent.history import ContextBudget, collapse_repeats, with_note, without_action
 from codeact.agent.observe import compose_observation, render_observation, turns_left_note
 from codeact.agent.reply import REPLY_TOKENS, final_reply, needs_reply, reply_request
@@ -86,6 +87,9 @@ UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next ste
 # collapse: repeated identical failed exchanges stay in the model's view one by one;
 # notes_heading: notes follow the output without NOTES_HEADING, turns left on every turn;
 # did_you_mean: the kernel adds no "Did you mean ...?" to lookup errors
+# run ends after which a refused, possibly right answer is kept rather than none
+FALLBACK_STOPS = (StopReason.MAX_TURNS, StopReason.STUCK, StopReason.TIME_LIMIT,
+                  StopReason.MAX_TOKENS)
 ABLATIONS = ("collapse", "notes_heading", "did_you_mean", "answer_check")
 log = logging.getLogger(__name__)
 
@@ -263,6 +267,7 @@ class Agent:
         self._refused_by = set()
         self._refused_answers = set()
         self._firm_refusals = 0
+        self._fallback: tuple[int, str] | None = None
         self._unfinished = {}
         if not self.chat:
             self.messages = [{"role": "system", "content": self.system_prompt}]
@@ -277,6 +282,7 @@ class Agent:
         start = time.monotonic()
         try:
             yield from self._loop(traj, start)
+            yield from self._fall_back(traj)
         finally:
             traj.wall_seconds = time.monotonic() - start
             traj.messages = [dict(m) for m in self.messages]
@@ -527,6 +533,21 @@ class Agent:
         traj.answer = answer
         yield FinalAnswerEvent(record.turn, answer)
 
+    def _fall_back(self, traj: Trajectory) -> Iterator[Event]:
+        """When the run ended without an answer after one was refused as possibly wrong
+        (a guess, a number no output showed): that answer is kept, marked as such in
+        ``metadata["fallback_answer"]`` and in the event, since a refused guess is
+        sometimes right and no answer never is. Answers that cannot be one (None, empty,
+        an error message) are never kept."""
+        if traj.answer is not None or traj.stop_reason not in FALLBACK_STOPS or \
+                self._fallback is None or self.chat:
+            return
+        turn, answer = self._fallback
+        traj.metadata["fallback_answer"] = {"turn": turn, "stop": str(traj.stop_reason)}
+        traj.answer = answer
+        traj.stop_reason = StopReason.SOLUTION
+        yield FinalAnswerEvent(turn, answer, fallback=True)
+
     def _chat_reply(self, traj: Trajectory, turn: int,
                     answer: str) -> Generator[Event, None, str]:
         """Chat mode: ask once for a prose reply to a bare answer; the reply the user
@@ -578,6 +599,9 @@ class Agent:
                 break
         if note is None:
             return outcome
+        if (not isinstance(note, FirmNote) or isinstance(note, GuessNote)) and \
+                not cannot_be_an_answer(outcome.answer):
+            self._fallback = (record.turn, outcome.answer)
         record.action = ActionKind.CODE if record.action != ActionKind.SOLUTION else \
             ActionKind.ANSWER_REFUSED
         return replace(outcome, answer=None, stop=None, notes=outcome.notes + (note,))

@@ -184,6 +184,9 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
             # for when the run would have stopped stuck), not from the model's own call
             "submitted_by_agent": any(t.action == ActionKind.CODE_AUTO_FINAL_ANSWER
                                       for t in traj.turns),
+            # the run ended without an answer after one was refused as a possible guess:
+            # that answer was kept (Agent._fall_back)
+            "fallback_answer": "fallback_answer" in traj.metadata,
         }
         if cfg.samples > 1:
             vote = traj.metadata["samples"]

@@ -146,8 +146,11 @@ class EventPrinter:
         elif isinstance(event, FinalAnswerEvent):
             self._write(self._filter.flush())
             self._newline()
-            self.console.print(Panel(Markdown(event.answer), title="answer",
-                                     title_align="left", border_style="green"))
+            title = "answer (refused earlier as unchecked, kept: the run ended without " \
+                "another)" if event.fallback else "answer"
+            self.console.print(Panel(Markdown(event.answer), title=title,
+                                     title_align="left",
+                                     border_style="yellow" if event.fallback else "green"))
         elif isinstance(event, ErrorEvent):
             self._newline()
             self.console.print(Text(f"error: {event.message}", style="bold red"))

@@ -11,7 +11,15 @@ from collections.abc import Iterable
 
 from codeact.agent.hints.answer_check import AnswerCheck
 from codeact.agent.hints.assumed_values import AssumedValues
-from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
+from codeact.agent.hints.base import (
+    Advice,
+    FirmNote,
+    GuessNote,
+    Hint,
+    RunStart,
+    Step,
+    Verdict,
+)
 from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.example_copy import ExampleCopy
 from codeact.agent.hints.failed_assignments import FailedAssignments
@@ -29,8 +37,8 @@ from codeact.agent.hints.unseen_answer import UnseenAnswer
 from codeact.agent.hints.unused_tools import UnusedTools
 from codeact.errors import CodeactError
 
-__all__ = ["HINTS", "Advice", "FirmNote", "Hint", "HintError", "RunStart", "Step", "Verdict",
-           "default_hint_names", "hint_names", "make_hints", "register"]
+__all__ = ["HINTS", "Advice", "FirmNote", "GuessNote", "Hint", "HintError", "RunStart", "Step",
+           "Verdict", "default_hint_names", "hint_names", "make_hints", "register"]
 
 HINTS: dict[str, type[Hint]] = {}
 

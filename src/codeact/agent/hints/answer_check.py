@@ -51,6 +51,18 @@ _QUANTITY = re.compile(r"\b(how many|how much|number of|count of|sum|total|avera
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
 
 
+_NOT_SET = ("None", "null", "nan", "NaN")
+
+
+def cannot_be_an_answer(text: str) -> bool:
+    """Whether an answer is no result whatever the task: empty, an empty collection, a
+    value never set, an error message, or a sentence saying nothing was found. Such an
+    answer is never kept in the end (see :class:`~codeact.agent.hints.base.GuessNote`)."""
+    text = text.strip()
+    return not text or text in _EMPTY or text in _NOT_SET or bool(_ERROR.match(text)) or \
+        (len(text.split()) >= MIN_WORDS and bool(_FAILURE.search(text)))
+
+
 def _collection_size(text: str) -> int | None:
     """How many items an answer written as a Python list, tuple, set or dict holds; None
     when it is not one."""
@@ -120,7 +132,7 @@ class AnswerCheck(Hint):
             return (f"Your last cell failed, and your answer {copied!r} is copied from its "
                     "error message, not computed. Read the error: it says what was wrong "
                     "with the call. Fix the code, run it, and submit the value it gives.")
-        if text in ("None", "null", "nan", "NaN"):
+        if text in _NOT_SET:
             return FirmNote(f"Your answer is {text}, which is not an answer: the value you "
                             "submitted was never set (a function that prints instead of "
                             "returning gives None), or your code set it so because it found "

@@ -64,6 +64,14 @@ class FirmNote(str):
     stand. Seen: ``final_answer(None)`` refused, then sent again and kept."""
 
 
+class GuessNote(FirmNote):
+    """A firm refusal of an answer that may be right but that no code computed (a literal
+    sent after every cell failed): said each time like a :class:`FirmNote`, yet kept as
+    the run's answer when the run then ends without another (at the turn limit, stuck): a
+    guess is sometimes right, no answer never is. Seen: 'paint' and False refused as
+    guesses, both right, then runs that ended with no answer."""
+
+
 @dataclass(frozen=True)
 class Advice:
     """What one hint says about a step. ``submit``: code whose ``final_answer(...)``

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 
-from codeact.agent.hints.base import FirmNote, Hint, RunStart, Step, Verdict, every_statement
+from codeact.agent.hints.base import GuessNote, Hint, RunStart, Step, Verdict, every_statement
 
 ANSWER_CALL = "final_answer"
 SHOWN_CHARS = 80  # the most of the answer the note quotes
@@ -77,7 +77,7 @@ class UncomputedAnswer(Hint):
         if text and any(text in out for out in self.printed):
             return None
         shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
-        return FirmNote(f"Every cell you ran so far ended in an error, so no code computed "
+        return GuessNote(f"Every cell you ran so far ended in an error, so no code computed "
                         f"the answer {shown!r}: it is a guess. Read the last error, fix "
                         "that cell and run it, print what it computes, then answer with "
                         "that value.")
