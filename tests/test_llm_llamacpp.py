@@ -96,6 +96,27 @@ def test_generation_streams_and_reuses_the_prefix(smol) -> None:  # type: ignore
 
 
 @pytest.mark.slow
+def test_a_new_conversation_starts_from_its_first_message_whatever_ran_before(smol) -> None:  # type: ignore[no-untyped-def]
+    smol.reset()
+    first = smol.complete(CONVO, max_tokens=24)
+    assert first.cached_prompt_tokens == 0  # the snapshot of the system prompt was made
+    alone, whole = smol.tokenize(smol.render(CONVO[:1])), smol.tokenize(smol.render(CONVO))
+    system = next(i for i, (a, b) in enumerate(zip(alone, whole, strict=False)) if a != b)
+    other = [{"role": "system", "content": "You answer in French."},
+             {"role": "user", "content": "Write a Python function that adds two numbers."}]
+    smol.complete(other, max_tokens=8)  # another conversation fills the cache
+    again = smol.complete(CONVO, max_tokens=24)
+    assert again.text == first.text
+    # started from the snapshot: the tokens the system prompt makes alone came from it,
+    # the rest was evaluated
+    assert again.cached_prompt_tokens == system > 0
+    sibling = [CONVO[0], {"role": "user", "content": "Write a Python function that adds "
+                                                     "three numbers."}]
+    smol.complete(sibling, max_tokens=8)  # shares more than the system prompt
+    assert smol.complete(CONVO, max_tokens=24).text == first.text
+
+
+@pytest.mark.slow
 def test_stop_sequence_cuts_and_is_reported(smol) -> None:  # type: ignore[no-untyped-def]
     free = smol.complete(CONVO, max_tokens=24)  # greedy, so the rerun is identical
     assert len(free.text) > 12
@@ -140,6 +161,8 @@ class _FakeEngine:
         self.produced = 0
         self.closed = False
         self.owner: Any = None  # the backend, whose counting eval() sees each batch
+        self.input_ids: list[int] = []  # the cached tokens (none: no snapshot is made)
+        self.n_tokens = 0
         self._model = SimpleNamespace(token_get_text=lambda token: "<eos>")
 
     def generate(self, tokens: list[int], **kw: Any) -> Iterator[int]:

@@ -9,6 +9,14 @@
   the new tokens per turn. The backend measures (it does not assume) how many prompt
   tokens were really evaluated and reports the rest as ``cached_prompt_tokens``, together
   with ``prompt_seconds``.
+- A new conversation (the cache does not hold its first user message) starts from a
+  snapshot of the KV cache after its first message alone (the system prompt), made once
+  per distinct first message. Without it the first reply of a task depended on the task
+  run before it: the cached prefix, and with it how the prompt was split into eval
+  batches, changed the floating-point sums enough to flip greedy choices (seen: one
+  third-party task, the same prompt at temperature 0, answered differently when rerun
+  after a task of another domain). Now a run at temperature 0 is the same whatever ran
+  before it in the process.
 - Stop sequences are applied to the decoded stream with a hold-back buffer, so partial
   stop text is never emitted.
 """
@@ -16,6 +24,7 @@
 from __future__ import annotations
 
 import codecs
+import ctypes
 import os
 import threading
 import time
@@ -24,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
+
+SNAPSHOTS = 2  # KV-cache snapshots of first messages kept (tasks of one suite share one)
 
 # Used only when a GGUF carries no chat template.
 CHATML_TEMPLATE = (
@@ -101,6 +112,7 @@ class LlamaCppLLM(BaseLLM):
             ends.append("<|im_end|>")
         self.stop_tokens = [t for t in dict.fromkeys(ends) if t]
         self._lock = threading.Lock()
+        self._snapshots: dict[tuple[int, ...], bytes] = {}  # first message -> KV state
         self._evaluated: list[int] = []  # sizes of eval() batches during one call
         real_eval = self._llm.eval
 
@@ -128,9 +140,52 @@ class LlamaCppLLM(BaseLLM):
         return len(self.tokenize(self.render(messages)))
 
     def reset(self) -> None:
-        """Forget the KV cache (the next call evaluates its whole prompt)."""
+        """Forget the KV cache and its snapshots (the next call evaluates its whole
+        prompt)."""
         with self._lock:
             self._llm.reset()
+            self._snapshots.clear()
+
+    # ------------------------------------------------------------------ cache
+
+    def _lead(self, messages: Sequence[Message], tokens: Sequence[int], n: int) -> int:
+        """How many of ``tokens`` the first ``n`` messages alone make (the common prefix
+        of the prompt and those messages rendered on their own)."""
+        head = self.tokenize(self.render(messages[:n]))
+        return _common_prefix(head, tokens)
+
+    def _start_conversation(self, messages: Sequence[Message], tokens: list[int]) -> int:
+        """When the cache does not hold this conversation's first user message, put the
+        KV cache in the state of the first message alone, from its snapshot (made here
+        the first time); the prompt tokens evaluated for that, else 0."""
+        llm = self._llm
+        cached = _common_prefix(list(llm.input_ids[:llm.n_tokens]), tokens)
+        if len(messages) < 1 or cached >= self._lead(messages, tokens, 2):
+            return 0  # the same conversation, continued: its own prefix is reused
+        lead = self._lead(messages, tokens, 1)
+        if lead <= 0 or lead >= len(tokens):
+            return 0
+        key = tuple(tokens[:lead])
+        state = self._snapshots.pop(key, None)
+        if state is None:
+            llm.reset()
+            llm.eval(list(key))
+            ctx = llm._ctx.ctx
+            size = self._llama_cpp.llama_state_get_size(ctx)
+            buffer = (ctypes.c_uint8 * size)()
+            written = self._llama_cpp.llama_state_get_data(ctx, buffer, size)
+            self._snapshots[key] = bytes(buffer)[:written]
+            while len(self._snapshots) > SNAPSHOTS:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            return lead
+        self._snapshots[key] = state  # most recently used last
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if self._llama_cpp.llama_state_set_data(llm._ctx.ctx, buffer, len(state)) != len(state):
+            raise LLMError("cannot restore the KV-cache snapshot")
+        llm.input_ids[:lead] = key
+        llm.n_tokens = lead
+        llm._requires_eval = True
+        return 0
 
     # ------------------------------------------------------------------ generate
 
@@ -147,6 +202,7 @@ class LlamaCppLLM(BaseLLM):
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         is_eog = self._llama_cpp.llama_vocab_is_eog
         with self._lock:
+            fresh = self._start_conversation(messages, tokens)
             self._evaluated = []
             generated = 0
             finish = "length"
@@ -175,7 +231,7 @@ class LlamaCppLLM(BaseLLM):
                         break
             finally:
                 gen.close()
-            evaluated_prompt = self._evaluated[0] if self._evaluated else len(tokens)
+            evaluated_prompt = fresh + (self._evaluated[0] if self._evaluated else len(tokens))
         if request.stopped is None:
             rest = decoder.decode(b"", final=True)  # an incomplete UTF-8 sequence
             if rest:
@@ -188,3 +244,13 @@ class LlamaCppLLM(BaseLLM):
             prompt_seconds=prompt_seconds,
             cached_prompt_tokens=max(0, len(tokens) - evaluated_prompt),
         )
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """The length of the longest common prefix of two token lists."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
