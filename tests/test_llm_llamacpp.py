@@ -214,6 +214,22 @@ def test_template_stream_cuts_stops_and_counts_tokens() -> None:
     assert done.prompt_seconds > 0
 
 
+def test_a_template_that_will_not_render_the_first_message_alone_skips_the_snapshot() -> None:
+    from codeact.llm.base import LLMError
+
+    llm, engine = _fake_llamacpp([b"ok"])
+
+    def strict(messages):  # type: ignore[no-untyped-def]
+        if len(messages) < 2:
+            raise LLMError("Conversation roles must alternate user/assistant")
+        return "prompt"
+
+    llm.render = strict  # type: ignore[method-assign]
+    llm._snapshots = {}
+    done = llm.complete([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}])
+    assert done.text == "ok" and llm._snapshots == {}
+
+
 def test_template_stream_eog_budget_and_utf8_tail() -> None:
     llm, _ = _fake_llamacpp([b"h\xc3", b"\xa9", b"!"])
     done = llm.complete(MSGS)

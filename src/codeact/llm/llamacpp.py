@@ -150,8 +150,12 @@ class LlamaCppLLM(BaseLLM):
 
     def _lead(self, messages: Sequence[Message], tokens: Sequence[int], n: int) -> int:
         """How many of ``tokens`` the first ``n`` messages alone make (the common prefix
-        of the prompt and those messages rendered on their own)."""
-        head = self.tokenize(self.render(messages[:n]))
+        of the prompt and those messages rendered on their own); 0 when the chat template
+        refuses to render them alone (some insist on alternating roles)."""
+        try:
+            head = self.tokenize(self.render(messages[:n]))
+        except LLMError:
+            return 0
         return _common_prefix(head, tokens)
 
     def _start_conversation(self, messages: Sequence[Message], tokens: list[int]) -> int:
@@ -160,7 +164,7 @@ class LlamaCppLLM(BaseLLM):
         the first time); the prompt tokens evaluated for that, else 0."""
         llm = self._llm
         cached = _common_prefix(list(llm.input_ids[:llm.n_tokens]), tokens)
-        if len(messages) < 1 or cached >= self._lead(messages, tokens, 2):
+        if len(messages) < 2 or cached >= self._lead(messages, tokens, 2):
             return 0  # the same conversation, continued: its own prefix is reused
         lead = self._lead(messages, tokens, 1)
         if lead <= 0 or lead >= len(tokens):
