@@ -204,3 +204,13 @@ def test_an_answer_that_cannot_be_one_is_never_kept_when_the_run_ends(session):
                  resample=0).run("Find it.")
     assert traj.answer is None and traj.stop_reason == "max_turns"
     assert "fallback_answer" not in traj.metadata
+
+
+def test_an_answer_refused_on_evidence_is_not_kept_when_the_run_ends(session):
+    sentence = "The run-length encoded string is '3a4b2c6d1e'."
+    replies = iter([f"<execute>print(1)\nfinal_answer({sentence!r})</execute>"] +
+                   [f"<execute>print(nope{i})</execute>" for i in range(3)])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, max_turns=3,
+                 resample=0).run("Encode it.")
+    assert "sentence around the value" in traj.turns[0].observation
+    assert traj.answer is None and traj.stop_reason == "max_turns"

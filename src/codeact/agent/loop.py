@@ -534,11 +534,13 @@ class Agent:
         yield FinalAnswerEvent(record.turn, answer)
 
     def _fall_back(self, traj: Trajectory) -> Iterator[Event]:
-        """When the run ended without an answer after one was refused as possibly wrong
-        (a guess, a number no output showed): that answer is kept, marked as such in
+        """When the run ended without an answer after one was refused as a guess (a
+        :class:`GuessNote`: nothing computed it): that answer is kept, marked as such in
         ``metadata["fallback_answer"]`` and in the event, since a refused guess is
-        sometimes right and no answer never is. Answers that cannot be one (None, empty,
-        an error message) are never kept."""
+        sometimes right and no answer never is. Answers refused on evidence (a count that
+        does not match the task, a value where a function was asked) are not kept, nor
+        answers that cannot be one (None, empty, an error message). Seen: the README task
+        at T=0.7 kept 65796, refused as the sum over 25 primes where 100 were asked."""
         if traj.answer is not None or traj.stop_reason not in FALLBACK_STOPS or \
                 self._fallback is None or self.chat:
             return
@@ -599,8 +601,7 @@ class Agent:
                 break
         if note is None:
             return outcome
-        if (not isinstance(note, FirmNote) or isinstance(note, GuessNote)) and \
-                not cannot_be_an_answer(outcome.answer):
+        if isinstance(note, GuessNote) and not cannot_be_an_answer(outcome.answer):
             self._fallback = (record.turn, outcome.answer)
         record.action = ActionKind.CODE if record.action != ActionKind.SOLUTION else \
             ActionKind.ANSWER_REFUSED
