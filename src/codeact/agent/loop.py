@@ -86,11 +86,12 @@ UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next ste
 # what each adds (hints, resampling and self-consistency have their own switches):
 # collapse: repeated identical failed exchanges stay in the model's view one by one;
 # notes_heading: notes follow the output without NOTES_HEADING, turns left on every turn;
-# did_you_mean: the kernel adds no "Did you mean ...?" to lookup errors
-# run ends after which a refused, possibly right answer is kept rather than none
+# did_you_mean: the kernel adds no "Did you mean ...?" to lookup errors;
+# answer_check: answers end the run unchecked (no hint may refuse one)
+ABLATIONS = ("collapse", "notes_heading", "did_you_mean", "answer_check")
+# run ends after which a refused guess is kept as the answer rather than none
 FALLBACK_STOPS = (StopReason.MAX_TURNS, StopReason.STUCK, StopReason.TIME_LIMIT,
                   StopReason.MAX_TOKENS)
-ABLATIONS = ("collapse", "notes_heading", "did_you_mean", "answer_check")
 log = logging.getLogger(__name__)
 
 

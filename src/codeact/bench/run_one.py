@@ -190,7 +190,7 @@ def run_task(task: Task, action_format: str, llm: LLM, cfg: RunConfig) -> dict[s
         }
         if cfg.samples > 1:
             vote = traj.metadata["samples"]
-            record.update(samples=vote["k"], sample_runs=vote.get("ran", vote["k"]),
+            record.update(samples=vote["k"], sample_runs=vote["ran"],
                           agreement=vote["agreement"],
                           sample_answers=vote["answers"])
         if stop == "error" and traj.error:

@@ -161,7 +161,7 @@ class EventPrinter:
             vote = traj.metadata.get("samples")
             if vote:
                 answers = ", ".join(repr(a) if a is not None else "-" for a in vote["answers"])
-                ran = vote.get("ran", vote["k"])
+                ran = vote["ran"]
                 left = (f"; the other {vote['k'] - ran} could not change the vote: not run"
                         if ran < vote["k"] else "")
                 self.console.print(Text(f"vote: {vote['agreement']} of {ran} runs agree "
