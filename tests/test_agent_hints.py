@@ -94,6 +94,33 @@ def test_each_hint_refuses_once_and_an_answer_sent_again_stands(session, monkeyp
     assert traj.answer == "1.0" and len(traj.turns) == 2  # the model insists: it stands
 
 
+def test_a_cell_whose_answer_was_refused_once_is_run_when_sent_again(session, monkeypatch):
+    """The refusal says "if you are sure, submit the same answer again": the resend is not
+    resampled as a repeat. Seen: `final_answer(11)`, right, refused for not calling the
+    tools, then resampled away on every resend until the run stopped stuck."""
+    monkeypatch.setattr(hint_registry, "HINTS", dict(hint_registry.HINTS))
+
+    class RefusesOnce(Hint):
+        name = "refuses_once"
+
+        def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
+            return "Sure? If so, submit the same answer again."
+
+    hint_registry.register(RefusesOnce)
+    hints = ["repeats", "refuses_once"]
+    cell = "<execute>final_answer(11)</execute>"
+    replies = iter([cell, cell, "<execute>final_answer(12)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session, hints=hints).run("n?")
+    assert traj.answer == "11" and len(traj.turns) == 2
+    assert not any(t.resampled for t in traj.turns)
+    # a firm refusal still resamples the resend: it would only be refused again
+    replies = iter(["<execute>final_answer(None)</execute>",
+                    "<execute>final_answer(None)</execute>", "<execute>final_answer(12)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 hints=["repeats", "answer_check"]).run("n?")
+    assert traj.answer == "12" and traj.turns[1].resampled
+
+
 def test_an_answer_on_the_last_turn_is_never_refused(session):
     """A refusal there would end the run with no answer: no turn is left to act on it.
     Seen: the README task at temperature 0.7 ended at the turn limit that way."""

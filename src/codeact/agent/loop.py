@@ -185,6 +185,8 @@ class Agent:
         self._said_cannot_vary = False
         self._refused_by: set[str] = set()  # hints that refused an answer in this run
         self._refused_answers: set[str] = set()  # those answers, normalised
+        # cells whose answer was refused once, not firmly: sent again, the answer stands
+        self._resendable: set[str] = set()
         self._firm_refusals = 0  # answers refused with a FirmNote in this run
         # code of cells whose output a hint said does not answer the task -> that note
         self._unfinished: dict[str, str] = {}
@@ -267,6 +269,7 @@ class Agent:
             hint.reset(start_info)
         self._refused_by = set()
         self._refused_answers = set()
+        self._resendable = set()
         self._firm_refusals = 0
         self._fallback: tuple[int, str] | None = None
         self._unfinished = {}
@@ -372,10 +375,17 @@ class Agent:
         insists still meets the repeat guard. Each retry is asked from a view without the
         exchanges of the vetoed actions that failed or whose output a hint said does not
         answer the task (any other successful output is information the model needs, so
-        it stays), the reason noted: the veto's, which holds the output, and the hint's."""
+        it stays), the reason noted: the veto's, which holds the output, and the hint's.
+        A cell whose answer a hint refused once (not firmly) is run when sent again: the
+        note invited that, and the answer then stands. Seen: `final_answer(11)`, right,
+        refused for not calling the tools, then resampled away on each resend until the
+        run stopped stuck."""
         hidden: list[str] = []
         said: list[str] = []
         for attempt in range(1, self.resample + 1):
+            if (text := _action_text(action)) is not None and \
+                    text.strip() in self._resendable:
+                break  # the refusal invited it: the model insists, and the answer stands
             reason = self._veto(action)
             invalid = _repeated_invalid(traj, reply, action) \
                 if reason is None and not self.chat else None
@@ -598,6 +608,8 @@ class Agent:
             if said and not insists and hint.name not in self._refused_by:
                 self._refused_by.add(hint.name)
                 self._refused_answers.add(answer)
+                if outcome.step is not None:
+                    self._resendable.add(outcome.step.action.strip())
                 note = said
                 break
         if note is None:
