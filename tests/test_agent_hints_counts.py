@@ -5,7 +5,7 @@ from codeact.agent.hints.base import RunStart, Step, Verdict
 from codeact.agent.hints.counts import CountCheck, asked_counts, printed_lengths
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
-from codeact.runtime.observation import Observation
+from codeact.runtime.observation import ExecutionError, Observation
 
 
 def test_counts_named_by_a_task():
@@ -118,6 +118,48 @@ def test_a_range_ending_at_the_count_is_named_as_the_mistake():
         "items" in advice.note and "while len(items) < 100" in advice.note
     # the note carries the cell's own condition, counted up to the asked number of items
     assert "items, n = [], 2\nwhile len(items) < 100:\n    if all(" in advice.note
+
+
+def test_another_call_given_the_count_as_its_bound_is_named_with_a_fix():
+    """Seen at temperature 0.7: `sympy.primerange(1, 101)` for "the first 100 primes",
+    told only to "keep generating" for six turns."""
+    from codeact.agent.hints.counts import call_with_count_as_bound
+
+    assert call_with_count_as_bound("p = list(sympy.primerange(1, 101))", 100) == \
+        "sympy.primerange(1, 101)"
+    assert call_with_count_as_bound("np.arange(100)", 100) == "np.arange(100)"
+    assert call_with_count_as_bound("range(2, 101)", 100) is None  # range has its own note
+    assert call_with_count_as_bound("sympy.primerange(1, 1000)", 100) is None
+    assert call_with_count_as_bound("f(x=100)", 100) is None
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    step = Step(1, "primes = list(sympy.primerange(1, 101))\nprint(primes)",
+                "[2, 3, 5, 7, 11, 13, 17, 19, 23]", True, Observation(stdout="."))
+    advice = hint.after_action(step, Verdict())
+    assert advice is not None and "`sympy.primerange(1, 101)` takes 101 as the upper " \
+        "bound of the values" in advice.note and "keep the first 100 (`[:100]`)" in advice.note
+    assert "upper bound" in hint.checks_answer("65796")  # the refusal says it too
+
+
+def test_a_name_from_the_notes_loop_that_never_ran_is_explained():
+    """Seen at temperature 0.7: `squares = items` right after the note that showed the
+    counted loop, as if the note's code had run."""
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    short = Step(1, "primes = [n for n in range(2, 101) if n > 1]\nprint(primes)",
+                 "[2, 3, 5]", True, Observation(stdout="."))
+    assert "while len(items) < 100" in hint.after_action(short, Verdict()).note
+    error = ExecutionError("NameError", "name 'items' is not defined")
+    failed = Step(2, "squares = items", "NameError: name 'items' is not defined", False,
+                  Observation(error=error))
+    advice = hint.after_action(failed, Verdict())
+    assert advice is not None and "`items` is set by the while loop shown in an earlier " \
+        "note" in advice.note
+    other = Step(3, "print(total)", "NameError", False,
+                 Observation(error=ExecutionError("NameError", "name 'total' is not defined")))
+    assert hint.after_action(other, Verdict()) is None
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    assert hint.after_action(failed, Verdict()) is None  # no loop shown in this run
 
 
 def test_the_counted_loop_keeps_the_cells_condition_and_item():

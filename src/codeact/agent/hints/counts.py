@@ -22,6 +22,9 @@ the note now shows the cell's own filter rewritten as that loop. An answer while
 measured mismatch stands is refused each time (a firm note, up to the loop's limit): seen
 at temperature 0.7, a first "print them and their count" refusal used the run's one
 refusal, and 65796 and 25 (the count itself) then stood next to a standing mismatch.
+Also at 0.7: ``sympy.primerange(1, 101)`` (another call given the count as its bound)
+gets a note of its own with a fix; and ``squares = items`` right after the note with the
+loop, as if the note's code had run, gets told that code in a note never runs.
 """
 
 from __future__ import annotations
@@ -89,6 +92,28 @@ def count_as_bound(code: str, count: int) -> str | None:
     bound = rf"range\(\s*(?:-?\d+\s*,\s*)?(?:{count}|{count + 1})"
     match = re.search(rf"(?<![\w.])({bound})\s*[,)]", code)
     return match.group(1) + ")" if match else None
+
+
+def call_with_count_as_bound(code: str, count: int) -> str | None:
+    """Another call than ``range`` given the asked count as its last argument, an upper
+    bound of the values (``sympy.primerange(1, 101)`` for "the first 100 primes", seen at
+    temperature 0.7 for six turns), as source; None when the cell has none. Only asked
+    after a printed list came out short, so a count passed as a count is no concern."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and not node.keywords and \
+                not (isinstance(node.func, ast.Name) and node.func.id == "range") and \
+                isinstance(node.func, ast.Name | ast.Attribute) and \
+                isinstance(last := node.args[-1], ast.Constant) and \
+                type(last.value) is int and last.value in (count, count + 1):
+            return ast.unparse(node)
+    return None
+
+
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 
 
 def _stops_at(call: ast.expr, count: int) -> str | None:
@@ -183,6 +208,7 @@ class CountCheck(Hint):
         self.shown = False  # an output printed a list of an asked length
         self.noted = False
         self.mismatch: str | None = None  # what the refusal of an answer says
+        self.loop_names: set[str] = set()  # the names a note's counted loop sets
 
     def reset(self, run: RunStart) -> None:
         self.counts = asked_counts(run.task)
@@ -190,10 +216,13 @@ class CountCheck(Hint):
         self.shown = False
         self.noted = False
         self.mismatch = None
+        self.loop_names = set()
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
-        if not self.counts or not step.ok or step.observation is None:
+        if not self.counts or step.observation is None:
             return None
+        if not step.ok:
+            return self._note_loop_not_run(step)
         lists = printed_lists(step.output)
         lengths = [len(value) for value in lists]
         alike = [value for value in lists if len(value) in self.counts and all_alike(value)]
@@ -227,6 +256,14 @@ class CountCheck(Hint):
                    (f"; your own condition, counted up that way:\n{loop}\nThen compute "
                     "the result from `items`; do not type them out" if loop else
                     f" (`while len(items) < {want}: ...`), do not type them out"))
+            if loop:
+                self.loop_names = {"items"}
+        elif (call := call_with_count_as_bound(step.action, want)) is not None:
+            bound = re.findall(r"\d+", call)[-1]  # the last argument, a constant
+            fix = (f"`{call}` takes {bound} as the upper bound of the values, not as how "
+                   f"many items to give: call it with a much larger bound and keep the "
+                   f"first {want} (`[:{want}]`), or grow the list in a while loop until it "
+                   f"has {want} items; do not type them out")
         else:
             fix = ("Change the code so that it computes exactly that many (keep generating "
                    "until you have that many, do not type them out)")
@@ -237,6 +274,19 @@ class CountCheck(Hint):
         return Advice(note=f"Note: the task asks for {phrases}, but the list printed above "
                            f"has{again} {have} items. {fix} before you answer.",
                       problem=True)
+
+    def _note_loop_not_run(self, step: Step) -> Advice | None:
+        """Seen at temperature 0.7: ``squares = items`` right after the note that showed
+        the counted loop, as if the note's code had run: a NameError on ``items``."""
+        error = step.observation.error if step.observation is not None else None
+        missing = _UNDEFINED.search(error.message) if error is not None and \
+            error.name == "NameError" else None
+        if missing is None or missing.group(1) not in self.loop_names:
+            return None
+        return Advice(note=f"Note: `{missing.group(1)}` is set by the while loop shown in "
+                           "an earlier note, and code in a note never runs by itself. Put "
+                           "that loop in your cell first, then compute the result from "
+                           "`items` in the same cell.")
 
     def _note_alike(self, count: int, item: object) -> Advice:
         phrase = self.counts[count]
