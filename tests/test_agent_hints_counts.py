@@ -162,6 +162,24 @@ def test_a_name_from_the_notes_loop_that_never_ran_is_explained():
     assert hint.after_action(failed, Verdict()) is None  # no loop shown in this run
 
 
+def test_a_cell_still_bounded_by_the_count_is_noted_while_the_mismatch_stands():
+    """Seen at temperature 0.7: the 25-prime sum printed alone after the note, then "give
+    the answer now" from the repeat guard."""
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    cell = "items = [i for i in range(2, 101) if is_prime(i)]\n"
+    summed = Step(1, cell + "print(sum(i ** 2 for i in items))", "65796", True,
+                  Observation(stdout="65796\n"))
+    assert hint.after_action(summed, Verdict()) is None  # nothing measured yet
+    listed = Step(2, cell + "print(items)", "[2, 3, 5]", True, Observation(stdout="."))
+    assert hint.after_action(listed, Verdict()) is not None
+    advice = hint.after_action(summed, Verdict())
+    assert advice is not None and advice.problem and "still uses the count as a bound" in \
+        advice.note and "your list has 3 items" in advice.note
+    other = Step(3, "print(sum(i ** 2 for i in found))", "8", True, Observation(stdout="8"))
+    assert hint.after_action(other, Verdict()) is None  # not bounded: not judged
+
+
 def test_the_counted_loop_keeps_the_cells_condition_and_item():
     from codeact.agent.hints.counts import counted_loop
 
