@@ -4,7 +4,7 @@ import pytest
 
 from codeact.agent import Agent
 from codeact.agent.hints.answer_check import AnswerCheck
-from codeact.agent.hints.base import RunStart, Step, Verdict
+from codeact.agent.hints.base import FirmNote, RunStart, Step, Verdict
 from codeact.llm.scripted import ScriptedLLM
 
 
@@ -214,3 +214,35 @@ def test_an_answer_refused_on_evidence_is_not_kept_when_the_run_ends(session):
                  resample=0).run("Encode it.")
     assert "sentence around the value" in traj.turns[0].observation
     assert traj.answer is None and traj.stop_reason == "max_turns"
+
+
+def test_an_answer_made_of_the_notes_words_is_refused_firmly():
+    """Seen: "The condition or loop used was never true, or a loop went over nothing."
+    submitted right after the silent-print note that said so."""
+    from codeact.agent.hints.answer_check import copies_notes
+
+    note = ("Note: your cell calls print() but printed nothing, so the code that prints "
+            "never ran: a condition around it was never true, or a loop went over nothing.")
+    reworded = "The condition or loop used was never true, or a loop went over nothing."
+    assert copies_notes(reworded, [note], ["Which book is the oldest?"])
+    assert not copies_notes("The Hound of the Baskervilles", [note], [])
+    assert not copies_notes("loop went over nothing", [note], [])  # too short to judge
+    # words an output showed too were not taken from the note
+    assert not copies_notes(reworded, [note], [reworded])
+    hint = AnswerCheck()
+    hint.reset(RunStart("Which mystery book is the oldest?"))
+    hint.shown_notes([note])
+    said = hint.checks_answer(reworded)
+    assert isinstance(said, FirmNote) and "repeats codeact's notes" in said
+    hint.reset(RunStart("Which mystery book is the oldest?"))  # a new run forgets them
+    assert hint.checks_answer(reworded) is None
+
+
+def test_the_loop_shows_its_notes_to_the_hints(session):
+    replies = iter(["<execute>for x in []:\n    print(x)</execute>",
+                    '<execute>final_answer("The condition or loop used was never true, or a '
+                    'loop went over nothing.")</execute>',
+                    "<execute>n = 3\nprint(n)\nfinal_answer(n)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("How many?")
+    assert "repeats codeact's notes" in traj.turns[1].observation
+    assert traj.answer == "3"

@@ -328,6 +328,8 @@ class Agent:
                 heading = "notes_heading" not in self.ablate
                 notes = outcome.notes if ended else noted(
                     *outcome.notes, turns_left_note(remaining, always=not heading))
+                for hint in self.hints:
+                    hint.shown_notes(notes)
                 text = compose_observation(outcome.output, notes, heading=heading)
                 yield from self._observe(record, text, outcome.observation)
             if outcome.answer is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
 from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.tool_reminder import failing_text
@@ -49,6 +50,30 @@ KEEP_ERRORS = 10  # error messages of failed cells remembered (a copy of one is 
 _QUANTITY = re.compile(r"\b(how many|how much|number of|count of|sum|total|average|mean|"
                        r"median|combined|rounded)\b", re.I)
 KEEP_SEEN = 20  # successful outputs remembered (a value shown there was not copied)
+KEEP_NOTES = 20  # notes remembered (an answer made of their words is no result)
+NOTE_WORDS = 5  # shorter answers share three words with a note by chance
+NOTE_SHARE = 0.5  # of an answer's word triples found in the notes, not the task or outputs
+_WORD = re.compile(r"\w+")
+
+
+def _triples(text: str) -> set[tuple[str, ...]]:
+    """The runs of three consecutive words of a text, lower-cased."""
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+
+
+def copies_notes(answer: str, notes: Sequence[str], seen: Sequence[str]) -> bool:
+    """Whether an answer is mostly words of codeact's notes (word for word or reworded
+    around their phrases) that neither the task nor any output shows: advice about the
+    work, not a result of it. Seen: "The condition or loop used was never true, or a loop
+    went over nothing." submitted right after the note that said so."""
+    own = _triples(answer)
+    if len(_WORD.findall(answer)) < NOTE_WORDS or not own:
+        return False
+    noted = set().union(*(_triples(note) for note in notes)) if notes else set()
+    elsewhere = set().union(*(_triples(text) for text in seen)) if seen else set()
+    copied = (own & noted) - elsewhere
+    return len(copied) >= NOTE_SHARE * len(own)
 
 
 _NOT_SET = ("None", "null", "nan", "NaN")
@@ -86,6 +111,7 @@ class AnswerCheck(Hint):
         self.last_error = ""
         self.errors: list[str] = []  # the error lines of the run's failed actions
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
+        self.notes: list[str] = []  # the notes the model was shown in this run
         self.chat = False
 
     def reset(self, run: RunStart) -> None:
@@ -94,6 +120,7 @@ class AnswerCheck(Hint):
         self.last_error = ""
         self.errors = []
         self.seen = [run.task]
+        self.notes = []
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         self.last_error = "" if step.ok else failing_text(step.output)[0]
@@ -102,6 +129,9 @@ class AnswerCheck(Hint):
         if step.ok:
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
+
+    def shown_notes(self, notes: Sequence[str]) -> None:
+        self.notes = [*self.notes, *notes][-KEEP_NOTES:]
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         text = answer.strip()
@@ -128,6 +158,10 @@ class AnswerCheck(Hint):
                             "run, not a result. Read that error, fix the code that raised "
                             "it (use the tools you were given), and submit what it "
                             "computes.")
+        if not self.chat and copies_notes(copied, self.notes, self.seen):
+            return FirmNote(f"Your answer {copied!r} repeats codeact's notes, which are "
+                            "advice about your code, not a result of it. Do what the note "
+                            "says, then submit the value your code computes.")
         if unseen and self.last_error and copied in self.last_error:
             return (f"Your last cell failed, and your answer {copied!r} is copied from its "
                     "error message, not computed. Read the error: it says what was wrong "

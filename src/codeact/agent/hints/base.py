@@ -120,6 +120,10 @@ class Hint:
         """Advice on an action that ran; ``so_far`` holds the earlier hints' advice."""
         return None
 
+    def shown_notes(self, notes: Sequence[str]) -> None:
+        """The notes the model was just shown after an action (every hint's and the
+        loop's), as it read them."""
+
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         """Before the run ends on ``answer``: a note saying why it cannot be the answer
         (the run then goes on for one more turn, once per run; a :class:`FirmNote` each
