@@ -77,3 +77,19 @@ def test_ablated_runs_are_kept_apart_from_the_full_agent(tmp_path):
     assert finished_keys(p, ablate=["collapse"]) == {("a", "code")}
     assert finished_keys(p, ablate=["did_you_mean"]) == set()
     assert len(finished_keys(p)) == 2  # None: any
+
+
+def test_a_compressed_results_file_is_read_like_a_plain_one(tmp_path):
+    """Results kept in the repository are gzipped; report, compare and the ablation
+    script read them as they are."""
+    import gzip
+
+    plain = tmp_path / "r.jsonl"
+    with ResultsWriter(plain) as w:
+        w.write(_rec("a"))
+        w.write(_rec("a", success=False))
+        w.write(_rec("b", "json"))
+    packed = tmp_path / "r.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_records(packed) == read_records(plain)
+    assert [r["success"] for r in load_results(packed)] == [False, True]

@@ -19,6 +19,7 @@ Fields of a line (``schema`` 1)::
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import threading
@@ -44,12 +45,14 @@ def ablate_label(record: dict[str, Any]) -> str:
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """Every parseable line of a results file (a truncated or corrupt line is skipped)."""
+    """Every parseable line of a results file (a truncated or corrupt line is skipped);
+    a ``.gz`` file is read compressed (results kept in the repository are)."""
     p = Path(path)
     if not p.exists():
         return []
     records = []
-    with p.open("r", encoding="utf-8", errors="replace") as fh:
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt", encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
