@@ -137,7 +137,8 @@ def test_another_call_given_the_count_as_its_bound_is_named_with_a_fix():
                 "[2, 3, 5, 7, 11, 13, 17, 19, 23]", True, Observation(stdout="."))
     advice = hint.after_action(step, Verdict())
     assert advice is not None and "`sympy.primerange(1, 101)` takes 101 as the upper " \
-        "bound of the values" in advice.note and "keep the first 100 (`[:100]`)" in advice.note
+        "bound of the values" in advice.note and \
+        "keep the first 100 (`list(sympy.primerange(1, 10000))[:100]`)" in advice.note
     assert "upper bound" in hint.checks_answer("65796")  # the refusal says it too
 
 

@@ -83,6 +83,16 @@ def test_a_type_error_that_is_no_bad_call_of_the_cell_gets_no_note():
         assert note_for(exc, sys.exc_info()[2], namespace, ["lookup"]) is None
 
 
+def test_an_iterator_indexed_or_sliced_is_told_to_make_a_list_first():
+    """Seen: `sympy.primerange(1, 1000)[:100]` re-sent three times with the error alone."""
+    note = _note("found = (p for p in range(9))\nfound[:3]")
+    assert note is not None and note.startswith("A generator object cannot be indexed")
+    assert "`list(...)[:n]`" in note
+    assert "A map object" in (_note("map(str, [1, 2])[0]") or "")
+    assert "dict_keys" in (_note("{'a': 1}.keys()[0]") or "")
+    assert "list(" not in (_note("x = None\nx[0]") or "")  # not an iterator: no such fix
+
+
 def _note_with_source(code: str) -> str | None:
     """Like _note, but with the source in linecache, as IPython keeps a cell's."""
     import linecache

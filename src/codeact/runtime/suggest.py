@@ -323,6 +323,21 @@ def _call_note(exc: TypeError, tb: TracebackType | None, frame: FrameType | None
     return note + ("" if note.endswith((".", "...")) else ".")
 
 
+_ONE_AT_A_TIME = re.compile(r"'(generator|map|filter|zip|enumerate|reversed|range_iterator|"
+                            r"itertools\.\w+|dict_keys|dict_values|dict_items)' object is not "
+                            r"subscriptable")
+
+
+def _one_at_a_time_note(exc: TypeError) -> str | None:
+    """An iterator or dict view indexed or sliced. Seen: ``sympy.primerange(1, 1000)[:100]``
+    re-sent three times with the error alone."""
+    found = _ONE_AT_A_TIME.search(str(exc))
+    if found is None:
+        return None
+    return (f"A {found.group(1)} object cannot be indexed or sliced: make a list of it "
+            "first, then index or slice the list (`list(...)[:n]`, `list(...)[0]`).")
+
+
 def _failing_line(tb: TracebackType | None, frame: FrameType) -> str | None:
     """The source line ``frame`` was running when the error passed through it."""
     lineno = None
@@ -411,7 +426,7 @@ def note_for(exc: BaseException, tb: TracebackType | None,
         return _key_note(exc, frame, names)
     if isinstance(exc, TypeError):
         return _call_note(exc, tb, frame, names, list(tools or [])) or \
-            _values_note(tb, frame, names)
+            _one_at_a_time_note(exc) or _values_note(tb, frame, names)
     if isinstance(exc, (ValueError, IndexError, ZeroDivisionError)):
         return _values_note(tb, frame, names)
     return None

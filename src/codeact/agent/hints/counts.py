@@ -260,10 +260,12 @@ class CountCheck(Hint):
                 self.loop_names = {"items"}
         elif (call := call_with_count_as_bound(step.action, want)) is not None:
             bound = re.findall(r"\d+", call)[-1]  # the last argument, a constant
+            wider = call[:call.rindex(bound)] + str(want * 100) + call[call.rindex(bound) +
+                                                                     len(bound):]
             fix = (f"`{call}` takes {bound} as the upper bound of the values, not as how "
-                   f"many items to give: call it with a much larger bound and keep the "
-                   f"first {want} (`[:{want}]`), or grow the list in a while loop until it "
-                   f"has {want} items; do not type them out")
+                   f"many items to give: call it with a much larger bound, make a list of "
+                   f"it and keep the first {want} (`list({wider})[:{want}]`), or grow the "
+                   f"list in a while loop until it has {want} items; do not type them out")
         else:
             fix = ("Change the code so that it computes exactly that many (keep generating "
                    "until you have that many, do not type them out)")
