@@ -181,6 +181,20 @@ def test_a_cell_still_bounded_by_the_count_is_noted_while_the_mismatch_stands():
     assert hint.after_action(other, Verdict()) is None  # not bounded: not judged
 
 
+def test_the_count_the_task_names_is_refused_as_another_quantity():
+    """Seen at temperature 0.7: 100, the length of the right list, submitted for "the sum
+    of the squares of the first 100 primes"."""
+    hint = CountCheck()
+    hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
+    hint.shown = True  # the list of 100 was printed: only the echoed count is at issue
+    said = hint.checks_answer("100")
+    assert said is not None and "is the count the task names" in said and "sum" in said
+    assert hint.checks_answer("8384727") is None
+    hint.reset(RunStart("How many of the first 100 numbers are even?"))
+    hint.shown = True
+    assert hint.checks_answer("100") is None  # a count is asked: not judged
+
+
 def test_the_counted_loop_keeps_the_cells_condition_and_item():
     from codeact.agent.hints.counts import counted_loop
 

@@ -24,7 +24,8 @@ at temperature 0.7, a first "print them and their count" refusal used the run's 
 refusal, and 65796 and 25 (the count itself) then stood next to a standing mismatch.
 Also at 0.7: ``sympy.primerange(1, 101)`` (another call given the count as its bound)
 gets a note of its own with a fix; and ``squares = items`` right after the note with the
-loop, as if the note's code had run, gets told that code in a note never runs.
+loop, as if the note's code had run, gets told that code in a note never runs; and the
+answer 100, the length of the right list, given for the sum over it, is refused once.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def call_with_count_as_bound(code: str, count: int) -> str | None:
 
 
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+# what a task asks for, computed over the items it counts ("the sum of the squares of
+# the first 100 primes"); "how many" asks for the count itself
+_OTHER_QUANTITY = re.compile(r"\b(sum|total|average|mean|median|product)\b(?! number of)",
+                             re.I)
 
 
 def _stops_at(call: ast.expr, count: int) -> str | None:
@@ -203,6 +208,7 @@ class CountCheck(Hint):
     name = "counts"
 
     def __init__(self) -> None:
+        self.task = ""
         self.counts: dict[int, str] = {}
         self.ranked: dict[int, str] = {}  # "the first 100 ...": a list must show them
         self.shown = False  # an output printed a list of an asked length
@@ -211,6 +217,7 @@ class CountCheck(Hint):
         self.loop_names: set[str] = set()  # the names a note's counted loop sets
 
     def reset(self, run: RunStart) -> None:
+        self.task = run.task
         self.counts = asked_counts(run.task)
         self.ranked = asked_counts(run.task, ranked=True)
         self.shown = False
@@ -277,6 +284,20 @@ class CountCheck(Hint):
                            f"has{again} {have} items. {fix} before you answer.",
                       problem=True)
 
+    def _count_as_answer(self, answer: str) -> str | None:
+        """The count the task names given as the answer to a task that asks for another
+        quantity of those items (refused once). Seen at temperature 0.7: 100, the length
+        of the right list, submitted for "the sum of the squares of the first 100
+        primes"."""
+        text = answer.strip().strip("'\"")
+        if not text.isdigit() or int(text) not in self.counts or \
+                (wanted := _OTHER_QUANTITY.search(self.task)) is None:
+            return None
+        return (f"Your answer {text} is the count the task names (\"{self.counts[int(text)]}"
+                f"\"), not the {wanted.group(1).lower()} it asks for: compute the "
+                f"{wanted.group(1).lower()} over those {text} items and submit that. If "
+                f"{text} really is the {wanted.group(1).lower()}, submit it again.")
+
     def _note_still_bound(self, step: Step) -> Advice | None:
         """A cell that prints no list while a mismatch stands, its code still bounded by
         the count: the mismatch is said again, so the repeat guard does not advise
@@ -316,6 +337,9 @@ class CountCheck(Hint):
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
         if self.mismatch is not None:  # measured on an output, not guessed: said each time
             return FirmNote(self.mismatch)
+        echoed = self._count_as_answer(answer)
+        if echoed is not None:
+            return echoed
         if not self.ranked or self.shown or \
                 any(n in self.ranked for n in printed_lengths(answer)):
             return None
