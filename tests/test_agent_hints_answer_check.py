@@ -234,6 +234,12 @@ def test_an_answer_made_of_the_notes_words_is_refused_firmly():
     hint.shown_notes([note])
     said = hint.checks_answer(reworded)
     assert isinstance(said, FirmNote) and "repeats codeact's notes" in said
+    # the kernel's note under an error is not the error line, and is no result either
+    failed = Step(1, "pd.read_csv('books.csv')", "FileNotFoundError: [Errno 2] No such file "
+                  "or directory: 'books.csv'\nthe working directory has no files. The task's "
+                  "data comes from your tools, already defined: search.", False)
+    hint.after_action(failed, Verdict())
+    assert isinstance(hint.checks_answer("The working directory has no files."), FirmNote)
     hint.reset(RunStart("Which mystery book is the oldest?"))  # a new run forgets them
     assert hint.checks_answer(reworded) is None
 
@@ -244,5 +250,5 @@ def test_the_loop_shows_its_notes_to_the_hints(session):
                     'loop went over nothing.")</execute>',
                     "<execute>n = 3\nprint(n)\nfinal_answer(n)</execute>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("How many?")
-    assert "repeats codeact's notes" in traj.turns[1].observation
+    assert "repeats codeact's notes or an error" in traj.turns[1].observation
     assert traj.answer == "3"

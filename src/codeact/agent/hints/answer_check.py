@@ -66,7 +66,8 @@ def copies_notes(answer: str, notes: Sequence[str], seen: Sequence[str]) -> bool
     """Whether an answer is mostly words of codeact's notes (word for word or reworded
     around their phrases) that neither the task nor any output shows: advice about the
     work, not a result of it. Seen: "The condition or loop used was never true, or a loop
-    went over nothing." submitted right after the note that said so."""
+    went over nothing." submitted right after the note that said so, and "The working
+    directory has no files." from the kernel's note under a FileNotFoundError."""
     own = _triples(answer)
     if len(_WORD.findall(answer)) < NOTE_WORDS or not own:
         return False
@@ -112,6 +113,7 @@ class AnswerCheck(Hint):
         self.errors: list[str] = []  # the error lines of the run's failed actions
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
         self.notes: list[str] = []  # the notes the model was shown in this run
+        self.failed: list[str] = []  # the whole outputs of the run's failed actions
         self.chat = False
 
     def reset(self, run: RunStart) -> None:
@@ -121,11 +123,14 @@ class AnswerCheck(Hint):
         self.errors = []
         self.seen = [run.task]
         self.notes = []
+        self.failed = []
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         self.last_error = "" if step.ok else failing_text(step.output)[0]
         if self.last_error:
             self.errors = [*self.errors[-KEEP_ERRORS:], self.last_error]
+        if not step.ok:  # with the kernel's note lines, which the error line lacks
+            self.failed = [*self.failed[-KEEP_ERRORS:], step.output]
         if step.ok:
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
@@ -158,10 +163,10 @@ class AnswerCheck(Hint):
                             "run, not a result. Read that error, fix the code that raised "
                             "it (use the tools you were given), and submit what it "
                             "computes.")
-        if not self.chat and copies_notes(copied, self.notes, self.seen):
-            return FirmNote(f"Your answer {copied!r} repeats codeact's notes, which are "
-                            "advice about your code, not a result of it. Do what the note "
-                            "says, then submit the value your code computes.")
+        if not self.chat and copies_notes(copied, [*self.notes, *self.failed], self.seen):
+            return FirmNote(f"Your answer {copied!r} repeats codeact's notes or an error "
+                            "message, which are about your code, not a result of it. Do "
+                            "what they say, then submit the value your code computes.")
         if unseen and self.last_error and copied in self.last_error:
             return (f"Your last cell failed, and your answer {copied!r} is copied from its "
                     "error message, not computed. Read the error: it says what was wrong "
