@@ -1,7 +1,7 @@
 """The count check: the counts a task names, printed lists, and the note in the loop."""
 
 from codeact.agent import Agent
-from codeact.agent.hints.base import RunStart, Step, Verdict
+from codeact.agent.hints.base import FirmNote, RunStart, Step, Verdict
 from codeact.agent.hints.counts import CountCheck, asked_counts, printed_lengths
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import Session
@@ -188,7 +188,8 @@ def test_the_count_the_task_names_is_refused_as_another_quantity():
     hint.reset(RunStart("What is the sum of the squares of the first 100 prime numbers?"))
     hint.shown = True  # the list of 100 was printed: only the echoed count is at issue
     said = hint.checks_answer("100")
-    assert said is not None and "is the count the task names" in said and "sum" in said
+    assert isinstance(said, FirmNote) and "is the count the task names" in said
+    assert "not the sum it asks for" in said
     assert hint.checks_answer("8384727") is None
     hint.reset(RunStart("How many of the first 100 numbers are even?"))
     hint.shown = True

@@ -25,7 +25,7 @@ refusal, and 65796 and 25 (the count itself) then stood next to a standing misma
 Also at 0.7: ``sympy.primerange(1, 101)`` (another call given the count as its bound)
 gets a note of its own with a fix; and ``squares = items`` right after the note with the
 loop, as if the note's code had run, gets told that code in a note never runs; and the
-answer 100, the length of the right list, given for the sum over it, is refused once.
+answer 100, the length of the right list, given for the sum over it, is refused (firm).
 """
 
 from __future__ import annotations
@@ -286,17 +286,18 @@ class CountCheck(Hint):
 
     def _count_as_answer(self, answer: str) -> str | None:
         """The count the task names given as the answer to a task that asks for another
-        quantity of those items (refused once). Seen at temperature 0.7: 100, the length
-        of the right list, submitted for "the sum of the squares of the first 100
-        primes"."""
+        quantity of those items (a firm refusal: this hint's one plain refusal is often
+        spent on "print them first" by then). Seen at temperature 0.7: 100, the length of
+        the right list, submitted for "the sum of the squares of the first 100 primes",
+        in two runs."""
         text = answer.strip().strip("'\"")
         if not text.isdigit() or int(text) not in self.counts or \
                 (wanted := _OTHER_QUANTITY.search(self.task)) is None:
             return None
-        return (f"Your answer {text} is the count the task names (\"{self.counts[int(text)]}"
-                f"\"), not the {wanted.group(1).lower()} it asks for: compute the "
-                f"{wanted.group(1).lower()} over those {text} items and submit that. If "
-                f"{text} really is the {wanted.group(1).lower()}, submit it again.")
+        what = wanted.group(1).lower()
+        return FirmNote(f"Your answer {text} is the count the task names (\""
+                        f"{self.counts[int(text)]}\"), not the {what} it asks for: compute "
+                        f"the {what} over those {text} items, print it, and submit that.")
 
     def _note_still_bound(self, step: Step) -> Advice | None:
         """A cell that prints no list while a mismatch stands, its code still bounded by
