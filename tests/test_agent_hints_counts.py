@@ -127,7 +127,8 @@ def test_another_call_given_the_count_as_its_bound_is_named_with_a_fix():
 
     assert call_with_count_as_bound("p = list(sympy.primerange(1, 101))", 100) == \
         "sympy.primerange(1, 101)"
-    assert call_with_count_as_bound("np.arange(100)", 100) == "np.arange(100)"
+    assert call_with_count_as_bound("for p in np.arange(100):\n    pass", 100) == "np.arange(100)"
+    assert call_with_count_as_bound("print(len(x))\nfinal_answer(100)", 100) is None  # seen
     assert call_with_count_as_bound("range(2, 101)", 100) is None  # range has its own note
     assert call_with_count_as_bound("sympy.primerange(1, 1000)", 100) is None
     assert call_with_count_as_bound("f(x=100)", 100) is None

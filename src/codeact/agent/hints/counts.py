@@ -104,7 +104,10 @@ def call_with_count_as_bound(code: str, count: int) -> str | None:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    for node in ast.walk(tree):
+    iterated = [n.iter for n in ast.walk(tree) if isinstance(n, ast.For | ast.comprehension)]
+    iterated += [n.args[0] for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args and
+                 isinstance(n.func, ast.Name) and n.func.id in _COLLECTING]
+    for node in iterated:  # what gives the items; not final_answer(100) (seen) or print
         if isinstance(node, ast.Call) and node.args and not node.keywords and \
                 not (isinstance(node.func, ast.Name) and node.func.id == "range") and \
                 isinstance(node.func, ast.Name | ast.Attribute) and \
@@ -115,6 +118,7 @@ def call_with_count_as_bound(code: str, count: int) -> str | None:
 
 
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+_COLLECTING = ("list", "tuple", "set", "sorted", "sum", "len", "enumerate")
 # what a task asks for, computed over the items it counts ("the sum of the squares of
 # the first 100 primes"); "how many" asks for the count itself
 _OTHER_QUANTITY = re.compile(r"\b(sum|total|average|mean|median|product)\b(?! number of)",
