@@ -240,6 +240,11 @@ def test_an_answer_made_of_the_notes_words_is_refused_firmly():
                   "data comes from your tools, already defined: search.", False)
     hint.after_action(failed, Verdict())
     assert isinstance(hint.checks_answer("The working directory has no files."), FirmNote)
+    # words of the model's own code, quoted back by a traceback, are not the notes' words
+    typed = Step(2, "title = 'The Hound of the Baskervilles'\nfind(title)", "Traceback\n"
+                 "----> 1 title = 'The Hound of the Baskervilles'\nNameError: find", False)
+    hint.after_action(typed, Verdict())
+    assert hint.checks_answer("The Hound of the Baskervilles") is None
     hint.reset(RunStart("Which mystery book is the oldest?"))  # a new run forgets them
     assert hint.checks_answer(reworded) is None
 

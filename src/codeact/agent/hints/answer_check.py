@@ -114,6 +114,7 @@ class AnswerCheck(Hint):
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
         self.notes: list[str] = []  # the notes the model was shown in this run
         self.failed: list[str] = []  # the whole outputs of the run's failed actions
+        self.code: list[str] = []  # the run's actions (a traceback quotes their lines)
         self.chat = False
 
     def reset(self, run: RunStart) -> None:
@@ -124,6 +125,7 @@ class AnswerCheck(Hint):
         self.seen = [run.task]
         self.notes = []
         self.failed = []
+        self.code = []
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         self.last_error = "" if step.ok else failing_text(step.output)[0]
@@ -131,6 +133,7 @@ class AnswerCheck(Hint):
             self.errors = [*self.errors[-KEEP_ERRORS:], self.last_error]
         if not step.ok:  # with the kernel's note lines, which the error line lacks
             self.failed = [*self.failed[-KEEP_ERRORS:], step.output]
+        self.code = [*self.code[-KEEP_SEEN:], step.action]  # the model's own words
         if step.ok:
             self.seen = [*self.seen[-KEEP_SEEN:], step.output]
         return None
@@ -163,7 +166,8 @@ class AnswerCheck(Hint):
                             "run, not a result. Read that error, fix the code that raised "
                             "it (use the tools you were given), and submit what it "
                             "computes.")
-        if not self.chat and copies_notes(copied, [*self.notes, *self.failed], self.seen):
+        if not self.chat and copies_notes(copied, [*self.notes, *self.failed],
+                                          [*self.seen, *self.code]):
             return FirmNote(f"Your answer {copied!r} repeats codeact's notes or an error "
                             "message, which are about your code, not a result of it. Do "
                             "what they say, then submit the value your code computes.")
