@@ -110,7 +110,6 @@ class AnswerCheck(Hint):
     def __init__(self) -> None:
         self.task = ""
         self.last_error = ""
-        self.errors: list[str] = []  # the error lines of the run's failed actions
         self.seen: list[str] = []  # the task and the outputs of actions that succeeded
         self.notes: list[str] = []  # the notes the model was shown in this run
         self.failed: list[str] = []  # the whole outputs of the run's failed actions
@@ -121,7 +120,6 @@ class AnswerCheck(Hint):
         self.task = run.task
         self.chat = run.chat
         self.last_error = ""
-        self.errors = []
         self.seen = [run.task]
         self.notes = []
         self.failed = []
@@ -129,8 +127,6 @@ class AnswerCheck(Hint):
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         self.last_error = "" if step.ok else failing_text(step.output)[0]
-        if self.last_error:
-            self.errors = [*self.errors[-KEEP_ERRORS:], self.last_error]
         if not step.ok:  # with the kernel's note lines, which the error line lacks
             self.failed = [*self.failed[-KEEP_ERRORS:], step.output]
         self.code = [*self.code[-KEEP_SEEN:], step.action]  # the model's own words
@@ -159,7 +155,7 @@ class AnswerCheck(Hint):
         copied = text.strip("'\"")
         unseen = len(copied) >= MIN_COPIED and not any(copied in text for text in self.seen)
         if unseen and len(copied.split()) >= MIN_WORDS and \
-                any(copied in error for error in self.errors):
+                any(copied in failing_text(output)[0] for output in self.failed):
             # a sentence from an error message ("Failed to resolve 'en.wikipedia.org'",
             # resent after each refusal) is never a result
             return FirmNote(f"Your answer {copied!r} is text from an error message of this "

@@ -270,9 +270,10 @@ class CountCheck(Hint):
             if loop:
                 self.loop_names = {"items"}
         elif (call := call_with_count_as_bound(step.action, want)) is not None:
-            bound = re.findall(r"\d+", call)[-1]  # the last argument, a constant
-            wider = call[:call.rindex(bound)] + str(want * 100) + call[call.rindex(bound) +
-                                                                     len(bound):]
+            node = ast.parse(call, mode="eval").body  # a call whose last argument is
+            assert isinstance(node, ast.Call)  # the bound, a constant (see above)
+            bound, node.args[-1] = ast.unparse(node.args[-1]), ast.Constant(want * 100)
+            wider = ast.unparse(node)
             fix = (f"`{call}` takes {bound} as the upper bound of the values, not as how "
                    f"many items to give: call it with a much larger bound, make a list of "
                    f"it and keep the first {want} (`list({wider})[:{want}]`), or grow the "
