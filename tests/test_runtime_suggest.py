@@ -144,7 +144,7 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     except FileNotFoundError as exc:
         assert note_for(exc, None, {}, ["search_hotels"]) == (
             "the working directory has no files. The task's data comes from your tools, "
-            "already defined: search_hotels.")
+            "already defined: search_hotels.")  # not callable here: no call to name
     (tmp_path / "sales.csv").write_text("a\n")
     (tmp_path / "notes.txt").write_text("a\n")
     assert _note("open('Sales.csv')") == "Did you mean: 'sales.csv'?"
@@ -157,6 +157,47 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     for i in range(20):
         (tmp_path / f"f{i}.txt").write_text("")
     assert _note("open('zzz.csv')") is None  # too many to list, none close
+
+
+def _file_note_with_tools(path: str, tools: dict[str, Any]) -> str | None:
+    try:
+        open(path)
+    except FileNotFoundError as exc:
+        return note_for(exc, None, dict(tools), list(tools))
+    raise AssertionError("the file exists")
+
+
+def test_a_missing_file_in_a_tools_task_names_a_first_call(tmp_path, monkeypatch):
+    # seen: `hotels.csv` read for nine turns, `recipes.csv` for six, under a note that
+    # only listed the tools; a small model copies a call it is shown
+    monkeypatch.chdir(tmp_path)
+
+    def list_cities() -> list: ...
+    def search_hotels(city: str, max_stars: int = 5) -> list: ...
+    def hotel_total(hotel_id: str, nights: int) -> float: ...
+    def get_flight(*args): ...
+
+    tools = {"search_hotels": search_hotels, "hotel_total": hotel_total,
+             "get_flight": get_flight, "list_cities": list_cities}
+    listed = ("the working directory has no files. The task's data comes from your "
+              "tools, already defined: search_hotels, hotel_total, get_flight, list_cities.")
+    assert _file_note_with_tools("hotels.csv", tools) == listed + (
+        " Call them instead of reading files: start with `print(list_cities())`, then "
+        "`search_hotels(city: str, max_stars: int = 5) -> list`.")
+    # a folder that does not exist is the same missing data
+    assert _file_note_with_tools("data/Flights.json", tools) == listed + (
+        " Call them instead of reading files: start with `print(list_cities())`, then "
+        "`get_flight(*args)`.")
+    # a no-argument tool named like the file comes first; `*args` does not make one
+    def list_hotels() -> list: ...
+    assert _file_note_with_tools("hotels.csv", {**tools, "list_hotels": list_hotels}) \
+        .endswith("start with `print(list_hotels())`, then `search_hotels(city: str, "
+                  "max_stars: int = 5) -> list`.")
+    assert _file_note_with_tools("weather.csv", {"get_flight": get_flight}) == (
+        "the working directory has no files. The task's data comes from your tools, "
+        "already defined: get_flight.")
+    (tmp_path / "notes.txt").write_text("a\n")  # files here: they are what to read
+    assert _file_note_with_tools("data/x.csv", tools) is None
 
 
 def test_a_name_used_without_its_import_gets_the_import():
@@ -245,3 +286,25 @@ def test_a_kernel_started_without_suggestions_adds_none():
         text = render_observation(session.execute("mRNA_seq = 'AUG'\nlen(mrna_seq)"))
     assert text.splitlines()[-1] == "NameError: name 'mrna_seq' is not defined"
     assert "Did you mean" not in text
+
+
+def test_a_tools_kernel_names_a_first_call_under_a_missing_file():
+    from codeact.runtime import Session
+    from codeact.tools import Tool, tool
+
+    @tool
+    def list_recipes() -> list:
+        """The recipes' names."""
+        return ["pancakes"]
+
+    def _get_recipe(*args):
+        return {"name": args[0]}
+
+    spec = Tool.from_spec("get_recipe", _get_recipe, "One recipe.",
+                          "get_recipe(name: str) -> dict")
+    with Session(sandbox="bwrap", tools=[spec, list_recipes]) as s:
+        obs = s.execute("import pandas as pd\npd.read_csv('recipes.csv')")
+    assert render_observation(obs).splitlines()[-1] == (
+        "the working directory has no files. The task's data comes from your tools, already "
+        "defined: get_recipe, list_recipes. Call them instead of reading files: start with "
+        "`print(list_recipes())`, then `get_recipe(name: str) -> dict`.")

@@ -181,7 +181,58 @@ def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
     return f"`{missing}` is not installed in this kernel: use the packages that are."
 
 
-def _file_note(exc: FileNotFoundError, tools: list[str]) -> str | None:
+def _words(name: str) -> set[str]:
+    """``list_Recipes`` / ``listRecipes`` / ``recipes.csv`` -> {"list", "recipe"}: words
+    of a name, lower-cased, a plural ``s`` dropped, so a file and a tool can be matched."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", os.path.splitext(name)[0])
+    words = re.split(r"[^a-zA-Z0-9]+", spaced.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w}
+
+
+def signature_text(obj: Any) -> str | None:
+    """``(city: str) -> list``: a signature as it would be typed, annotations given as
+    strings (a tool's, or under ``from __future__ import annotations``) unquoted."""
+    try:
+        text = str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return None
+    return re.sub(r"(: |-> )'([^'\n]*)'", r"\1\2", text)
+
+
+def _needs_no_arguments(obj: Any) -> bool:
+    """True when ``obj()`` binds: every parameter has a default (``*args`` does not count:
+    a tool that takes them usually needs some)."""
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not inspect.Parameter.empty or
+               p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def _tool_start(missing: str, tools: list[str], namespace: dict[str, Any]) -> str:
+    """A first call to make instead of reading a file that will never be there (seen:
+    ``hotels.csv`` read for nine turns with the tools listed under each error): a tool
+    that needs no arguments, one named like the file first, then a tool named like the
+    file with its signature. Empty when no such tool is known."""
+    stem = _words(os.path.basename(missing)) - {"data", "file", "csv", "json"}
+    named_like = [t for t in tools if stem & _words(t) and callable(namespace.get(t))]
+    starters = [t for t in tools if callable(namespace.get(t))
+                and _needs_no_arguments(namespace[t])]
+    starters.sort(key=lambda t: t not in named_like)
+    first = starters[0] if starters else None
+    parts = [f"`print({first}())`"] if first else []
+    other = next((t for t in named_like if t != first), None)
+    if other:
+        shown = other + (signature_text(namespace[other]) or "")
+        parts.append(f"`{shown if len(shown) <= 80 else shown[:77] + '...'}`")
+    if not parts:
+        return ""
+    return " Call them instead of reading files: start with " + ", then ".join(parts) + "."
+
+
+def _file_note(exc: FileNotFoundError, tools: list[str],
+               namespace: dict[str, Any] | None = None) -> str | None:
     """What is there instead: a close name in the folder the path names, or its files."""
     path = exc.filename
     if not isinstance(path, str) or not path:
@@ -189,15 +240,18 @@ def _file_note(exc: FileNotFoundError, tools: list[str]) -> str | None:
     folder, base = os.path.split(path)
     try:
         entries = sorted(e for e in os.listdir(folder or ".") if not e.startswith("."))
-    except OSError:
-        return None
+    except OSError:  # no such folder: only worth a note when the tools hold the data
+        if not tools or any(not e.startswith(".") for e in os.listdir(".")):
+            return None
+        folder, entries = "", []
     where = f"`{folder}`" if folder else "the working directory"
     match = close_match(base, entries)
     if match:
         return f"Did you mean: {os.path.join(folder, match)!r}?"
     if not entries and tools:  # seen: a CSV typed out "from the task text" instead
         return (f"{where} has no files. The task's data comes from your tools, already "
-                f"defined: {listed_names(tools)}.")
+                f"defined: {listed_names(tools)}."
+                + _tool_start(path, tools, namespace or {}))
     if not entries:
         return (f"{where} has no files: the data for this task is not in a file here; "
                 "take it from the task text.")
@@ -308,9 +362,8 @@ def _call_note(exc: TypeError, tb: TracebackType | None, frame: FrameType | None
     if callee is None or callee[0] in tools:
         return None
     spelled, func = callee
-    try:
-        signature = str(inspect.signature(func))
-    except (TypeError, ValueError):
+    signature = signature_text(func)
+    if signature is None:
         return None
     note = f"The call must match `{spelled}{signature}`"
     raw = getattr(func, "__doc__", None)  # its own, not one inherited from a base class
@@ -417,7 +470,7 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, NameError):
         return _name_note(exc, names, list(tools or []))
     if isinstance(exc, FileNotFoundError):
-        return _file_note(exc, list(tools or []))
+        return _file_note(exc, list(tools or []), names)
     if isinstance(exc, ModuleNotFoundError):
         return _module_note(exc, list(tools or []))
     if isinstance(exc, AttributeError):
