@@ -55,6 +55,20 @@ def test_a_number_of_another_form_than_the_task_names_is_refused():
     assert _check("3.75", "What is the mean?") is None
 
 
+def test_a_true_or_false_task_refuses_other_answers_once():
+    task = "Does one serving of 'pancakes' contain more fat than 'curry'? Answer true or false."
+    note = _check("['lentil soup', 'pancakes']", task)
+    assert note is not None and note.startswith("The task asks for true or false")
+    assert not isinstance(note, FirmNote)  # a resend stands
+    for answer in ["False", "true", "True.", "No", "yes, it does"]:
+        assert _check(answer, task) is None, answer
+    assert "asks for yes or no" in (_check("3.5", "Is 3.5 above 3? Yes or no?") or "")
+    assert _check("3.5", "What is the mean?") is None
+    chat = AnswerCheck()
+    chat.reset(RunStart(task, chat=True))  # in chat, replies are prose
+    assert chat.checks_answer("Pancakes have less fat than the curry.") is None
+
+
 def test_a_count_needs_a_number_but_code_and_prose_pass():
     assert _check("several", "How many primes are below 20?")
     assert _check("8", "How many primes are below 20?") is None

@@ -181,18 +181,29 @@ def test_a_missing_file_in_a_tools_task_names_a_first_call(tmp_path, monkeypatch
              "get_flight": get_flight, "list_cities": list_cities}
     listed = ("the working directory has no files. The task's data comes from your "
               "tools, already defined: search_hotels, hotel_total, get_flight, list_cities.")
+    hotel_calls = ("`search_hotels(city: str, max_stars: int = 5) -> list` or "
+                   "`hotel_total(hotel_id: str, nights: int) -> float`.")
+    # what the tools named like the file take (a city) comes from a no-argument tool first
     assert _file_note_with_tools("hotels.csv", tools) == listed + (
         " Call them instead of reading files: start with `print(list_cities())`, then "
-        "`search_hotels(city: str, max_stars: int = 5) -> list`.")
-    # a folder that does not exist is the same missing data
+        + hotel_calls)
+    # a folder that does not exist is the same missing data; `*args` needs arguments
     assert _file_note_with_tools("data/Flights.json", tools) == listed + (
-        " Call them instead of reading files: start with `print(list_cities())`, then "
-        "`get_flight(*args)`.")
-    # a no-argument tool named like the file comes first; `*args` does not make one
+        " Call them instead of reading files: start with `get_flight(*args)`.")
+    # a no-argument tool named like the file comes first
     def list_hotels() -> list: ...
     assert _file_note_with_tools("hotels.csv", {**tools, "list_hotels": list_hotels}) \
-        .endswith("start with `print(list_hotels())`, then `search_hotels(city: str, "
-                  "max_stars: int = 5) -> list`.")
+        .endswith("start with `print(list_hotels())`, then " + hotel_calls)
+    # a no-argument tool unrelated to the file is no start (seen: `member_ids()` named for
+    # `books.csv`, and the run went after members)
+    def member_ids() -> list: ...
+    def books_by_genre(genre: str) -> list: ...
+    assert _file_note_with_tools("books.csv", {"member_ids": member_ids,
+                                               "books_by_genre": books_by_genre}) \
+        .endswith("start with `books_by_genre(genre: str) -> list`.")
+    # nothing named like the file: any no-argument tool is a start
+    assert _file_note_with_tools("prices.csv", tools).endswith(
+        "start with `print(list_cities())`.")
     assert _file_note_with_tools("weather.csv", {"get_flight": get_flight}) == (
         "the working directory has no files. The task's data comes from your tools, "
         "already defined: get_flight.")

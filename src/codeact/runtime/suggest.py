@@ -183,10 +183,18 @@ def _module_note(exc: ModuleNotFoundError, tools: list[str]) -> str | None:
 
 def _words(name: str) -> set[str]:
     """``list_Recipes`` / ``listRecipes`` / ``recipes.csv`` -> {"list", "recipe"}: words
-    of a name, lower-cased, a plural ``s`` dropped, so a file and a tool can be matched."""
+    of a name, lower-cased and singular, so a file and a tool can be matched."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", os.path.splitext(name)[0])
     words = re.split(r"[^a-zA-Z0-9]+", spaced.lower())
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w}
+    return {_singular(w) for w in words if w}
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def signature_text(obj: Any) -> str | None:
@@ -210,25 +218,45 @@ def _needs_no_arguments(obj: Any) -> bool:
                p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
+# words too common in names to tie a tool to a file or a parameter
+_GENERIC_WORDS = {"data", "file", "csv", "json", "txt", "id", "name", "get", "list", "all"}
+NAMED_LIKE_SHOWN = 2  # tools named like the missing file, shown with their signatures
+
+
+def _parameter_words(obj: Any) -> set[str]:
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return set()
+    return set().union(*(_words(p) for p in params)) - _GENERIC_WORDS
+
+
+def _shown_call(tool: str, obj: Any) -> str:
+    shown = tool + (signature_text(obj) or "")
+    return f"`{shown if len(shown) <= 80 else shown[:77] + '...'}`"
+
+
 def _tool_start(missing: str, tools: list[str], namespace: dict[str, Any]) -> str:
     """A first call to make instead of reading a file that will never be there (seen:
-    ``hotels.csv`` read for nine turns with the tools listed under each error): a tool
-    that needs no arguments, one named like the file first, then a tool named like the
-    file with its signature. Empty when no such tool is known."""
-    stem = _words(os.path.basename(missing)) - {"data", "file", "csv", "json"}
-    named_like = [t for t in tools if stem & _words(t) and callable(namespace.get(t))]
-    starters = [t for t in tools if callable(namespace.get(t))
-                and _needs_no_arguments(namespace[t])]
-    starters.sort(key=lambda t: t not in named_like)
-    first = starters[0] if starters else None
-    parts = [f"`print({first}())`"] if first else []
-    other = next((t for t in named_like if t != first), None)
-    if other:
-        shown = other + (signature_text(namespace[other]) or "")
-        parts.append(f"`{shown if len(shown) <= 80 else shown[:77] + '...'}`")
-    if not parts:
+    ``hotels.csv`` read for nine turns with the tools listed under each error): the tools
+    named like the file, with their signatures, after a tool that needs no arguments and
+    gives what they take (``list_cities()`` before ``search_hotels(city)``); with no tool
+    named like the file, a tool that needs no arguments. Empty when none is known."""
+    found = [t for t in tools if callable(namespace.get(t))]
+    stem = _words(os.path.basename(missing)) - _GENERIC_WORDS
+    named_like = [t for t in found if stem & _words(t)]
+    starters = sorted((t for t in found if _needs_no_arguments(namespace[t])),
+                      key=lambda t: t not in named_like)  # named like the file first
+    wanted = stem.union(*(_parameter_words(namespace[t]) for t in named_like)) \
+        if named_like else None
+    first = next((t for t in starters if wanted is None or _words(t) & wanted), None)
+    calls = [_shown_call(t, namespace[t]) for t in named_like if t != first]
+    calls = calls[:NAMED_LIKE_SHOWN]
+    if first is None and not calls:
         return ""
-    return " Call them instead of reading files: start with " + ", then ".join(parts) + "."
+    start = f"`print({first}())`" if first else " or ".join(calls)
+    then = ", then " + " or ".join(calls) if first and calls else ""
+    return f" Call them instead of reading files: start with {start}{then}."
 
 
 def _file_note(exc: FileNotFoundError, tools: list[str],

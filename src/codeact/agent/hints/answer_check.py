@@ -54,6 +54,10 @@ KEEP_NOTES = 20  # notes remembered (an answer made of their words is no result)
 NOTE_WORDS = 5  # shorter answers share three words with a note by chance
 NOTE_SHARE = 0.5  # of an answer's word triples found in the notes, not the task or outputs
 _WORD = re.compile(r"\w+")
+# "Answer true or false.": any other answer is of a kind the task excludes (seen: the list
+# of recipe names submitted for "Does one serving of 'pancakes' contain more fat ...?")
+_TWO_WAY = re.compile(r"\b(true or false|yes or no|true/false|yes/no)\b", re.I)
+_TWO_WAY_ANSWER = re.compile(r"^\W*(true|false|yes|no)\b", re.I)
 
 
 def _triples(text: str) -> set[tuple[str, ...]]:
@@ -234,6 +238,11 @@ class AnswerCheck(Hint):
                 return (f"The task asks for one value (\"{single.group(0).strip()} ...\"), "
                         f"but your answer is a collection of {size} items. Compute that "
                         "value from them, print it, and submit it.")
+        two_way = _TWO_WAY.search(self.task)
+        if two_way is not None and not self.chat and not _TWO_WAY_ANSWER.match(text):
+            return (f"The task asks for {two_way.group(1).lower()}, and your answer is "
+                    "neither. Compute what the task compares or checks, print it, and "
+                    "submit True or False (or yes or no, as the task asks).")
         match = _NUMBER.fullmatch(text)
         if match is None:
             return None
