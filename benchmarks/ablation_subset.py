@@ -23,6 +23,7 @@ everywhere and needs the whole suite.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -114,6 +115,14 @@ def _rate(records: list[Record]) -> str:
            f"(95% CI {100 * low:.0f}-{100 * high:.0f})"
 
 
+def _shape(records: list[Record]) -> str:
+    """How the runs ended: stuck, at the turn limit, mean turns."""
+    stuck = sum(r.get("stop_reason") == "stuck" for r in records)
+    limit = sum(r.get("stop_reason") == "max_turns" for r in records)
+    turns = sum(int(r.get("turns") or 0) for r in records) / max(1, len(records))
+    return f"stuck {stuck}, at turn limit {limit}, mean turns {turns:.2f}"
+
+
 def _only_code(records: list[Record]) -> list[Record]:
     return [r for r in records if r.get("format", "code") == "code"]
 
@@ -130,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("full")
     m.add_argument("ablated")
     m.add_argument("mechanism", choices=sorted(ACTED))
+    m.add_argument("--output", "-o", help="write the merged (ablated) suite's records here, "
+                   "for `codeact bench report`")
     args = parser.parse_args(argv)
 
     full = _only_code(load_results(args.full))
@@ -144,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     merged, controls = merge(full, _only_code(load_results(args.ablated)), set(acted))
     changed = [(a["task"], bool(a.get("success"))) for a, b in zip(merged, full, strict=True)
                if bool(a.get("success")) != bool(b.get("success"))]
-    print(f"full agent:          {_rate(full)}")
-    print(f"without {args.mechanism}: {_rate(merged)}  (rerun: {len(acted)} tasks)")
+    print(f"full agent:          {_rate(full)}; {_shape(full)}")
+    print(f"without {args.mechanism}: {_rate(merged)}; {_shape(merged)}  "
+          f"(rerun: {len(acted)} tasks)")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.writelines(json.dumps(r) + "\n" for r in merged)
     for name, solved in changed:
         print(f"  {name}: {'solved only without it' if solved else 'lost without it'}")
     if controls:

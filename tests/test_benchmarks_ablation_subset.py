@@ -68,9 +68,16 @@ def test_merge_takes_reruns_where_it_acted_and_checks_the_controls(tmp_path, cap
     rerun_collapsed = {**COLLAPSED, "ablate": ["did_you_mean"]}
     ablated.write_text("".join(json.dumps(r) + "\n"
                                for r in (rerun_failed, rerun_calm, rerun_collapsed)))
-    assert ablation_subset.main(["merge", str(full), str(ablated), "did_you_mean"]) == 0
+    merged = tmp_path / "merged.jsonl"
+    assert ablation_subset.main(["merge", str(full), str(ablated), "did_you_mean",
+                                 "-o", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "full agent:          5/5" in out
+    assert "stuck 0, at turn limit 0, mean turns 2.00" in out
+    kept = [json.loads(line) for line in merged.read_text().splitlines()]
+    assert [r["task"] for r in kept] == [r["task"] for r in ALL]
+    assert kept[2]["success"] is False  # the rerun where it acted, the full run elsewhere
+    assert kept[0]["answer"] == "1"  # a control's rerun does not replace the full run
     assert "without did_you_mean: 4/5" in out and "d/failed: lost without it" in out
     assert "controls (not acted, rerun): 0/1 identical" in out and "d/calm: differs" in out
 
