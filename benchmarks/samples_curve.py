@@ -50,19 +50,21 @@ def curve(records: list[dict[str, Any]], tasks: dict[str, Task],
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("results", help="a bench results file written with --samples K")
     ap.add_argument("--k", type=int, nargs="+", default=[1, 3, 5],
                     help="sample counts to report (each at most the run's K)")
     ap.add_argument("--suite", help="suite to grade with (default: the records' suite)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     records = [r for r in load_results(args.results) if r.get("sample_answers")]
     if not records:
         raise SystemExit(f"{args.results}: no records with sample_answers "
                          "(run codeact bench with --samples K, K >= 2)")
-    run_k = min(len(r["sample_answers"]) for r in records)
+    # the K each run was made with (a run that stopped once its vote was decided holds
+    # fewer answers, and its vote over them is the vote over K)
+    run_k = min(int(r.get("samples") or len(r["sample_answers"])) for r in records)
     if max(args.k) > run_k:
         raise SystemExit(f"--k {max(args.k)} is more than the {run_k} samples recorded")
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
