@@ -260,7 +260,7 @@ def _tool_start(missing: str, tools: list[str], namespace: dict[str, Any]) -> st
 
 
 def _file_note(exc: FileNotFoundError, tools: list[str],
-               namespace: dict[str, Any] | None = None) -> str | None:
+               namespace: dict[str, Any]) -> str | None:
     """What is there instead: a close name in the folder the path names, or its files."""
     path = exc.filename
     if not isinstance(path, str) or not path:
@@ -279,7 +279,7 @@ def _file_note(exc: FileNotFoundError, tools: list[str],
     if not entries and tools:  # seen: a CSV typed out "from the task text" instead
         return (f"{where} has no files. The task's data comes from your tools, already "
                 f"defined: {listed_names(tools)}."
-                + _tool_start(path, tools, namespace or {}))
+                + _tool_start(path, tools, namespace))
     if not entries:
         return (f"{where} has no files: the data for this task is not in a file here; "
                 "take it from the task text.")
