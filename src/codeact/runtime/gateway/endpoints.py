@@ -92,10 +92,14 @@ class Gateway:
         self.down_until = 0.0
         self.last_error: str | None = None
         self.can_list = True  # the gateway lists its kernels (else: count our own)
-        self.placed = 0  # kernels this process has running there
+        self.ours: dict[str, float] = {}  # kernel id -> when this process started it here
         self.checked_specs: set[str] = set()  # kernelspecs found sandboxed here
         self.warned_specs: set[str] = set()  # unsandboxed ones allowed and said (once)
-        self.starting = 0  # kernel starts in flight from this process
+        self.starting = 0  # kernel starts in flight from this process (reserved places)
+        # the ids listed when the oldest start in flight was reserved: an id listed since,
+        # not known here, may be one of those starts (listed before its POST returns)
+        self._listed_before_starts: frozenset[str] = frozenset()
+        self._last_listed: frozenset[str] = frozenset()
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -151,41 +155,77 @@ class Gateway:
     def held_back(self) -> bool:
         return time.monotonic() < self.down_until
 
+    @property
+    def placed(self) -> int:
+        """Kernels this process has running on this gateway."""
+        return len(self.ours)
+
     async def kernel_count(self) -> int:
-        """Running kernels on this gateway (the health check: raises when it is down).
-        A gateway that does not list kernels (Kernel Gateway's default,
-        ``--KernelGatewayApp.list_kernels=False``) is asked ``/api`` and counted by the
-        kernels this process placed there."""
+        """Kernels on this gateway for placement (the health check: raises when it is
+        down); see :meth:`listing` and :meth:`load`."""
+        return self.load(*await self.listing())
+
+    async def listing(self) -> tuple[frozenset[str] | None, float]:
+        """The kernel ids the gateway lists (None: it does not list them: Kernel Gateway's
+        default, ``--KernelGatewayApp.list_kernels=False``, then ``/api`` is asked) and
+        when they were asked for. The health check: raises when the gateway is down."""
+        asked_at = time.monotonic()
         if self.can_list:
             try:
                 kernels = await self.request("GET", "/api/kernels")
                 self.down_until = 0.0
-                return len(kernels or [])
+                return frozenset(str(k["id"]) for k in kernels or []), asked_at
             except GatewayError as exc:
                 if exc.status != 403:
                     raise
                 self.can_list = False
         await self.request("GET", "/api")
         self.down_until = 0.0
-        return self.placed
+        return None, asked_at
 
-    async def start_kernel(self, name: str, env: dict[str, str] | None = None) -> str:
-        """Start a kernel of kernelspec ``name``; its id."""
+    def load(self, listed: frozenset[str] | None, asked_at: float) -> int:
+        """The count placement ranks by, from a listing asked for at ``asked_at``: the
+        kernels listed, ours that finished starting since, and ours still starting, each
+        once. Placements running at once must neither miss a start in flight (the listing
+        may predate it) nor count it twice (the gateway may list it before its POST
+        returns). Without a listing: the kernels this process placed there."""
+        if listed is None:
+            return self.placed + self.starting
+        for kernel_id, started in list(self.ours.items()):
+            if started < asked_at and kernel_id not in listed:
+                del self.ours[kernel_id]  # gone: culled by the gateway, or shut down elsewhere
+        self._last_listed = listed
+        maybe_starting = len(listed - self.ours.keys() - self._listed_before_starts)
+        return len(listed | self.ours.keys()) + self.starting - min(self.starting, maybe_starting)
+
+    def reserve(self) -> None:
+        """Count a kernel start here before it begins (so a placement running alongside
+        sees it); :meth:`start_kernel` releases the place."""
+        if self.starting == 0:
+            self._listed_before_starts = self._last_listed
+        self.starting += 1
+
+    async def start_kernel(self, name: str, env: dict[str, str] | None = None, *,
+                           reserved: bool = False) -> str:
+        """Start a kernel of kernelspec ``name``; its id. ``reserved``: the caller has
+        already counted it with :meth:`reserve`."""
         # Enterprise Gateway wants a user for the kernel (and refuses "root"); Kernel
         # Gateway passes KERNEL_* variables to the kernel and ignores the rest
         env = {"KERNEL_USERNAME": os.environ.get("KERNEL_USERNAME") or "codeact", **(env or {})}
         body: dict[str, Any] = {"name": name, "env": env}
-        self.starting += 1
+        if not reserved:
+            self.reserve()
         try:
             info = await self.request("POST", "/api/kernels", json=body, timeout=START_TIMEOUT)
+            kernel_id = str(info["id"])
+            self.ours[kernel_id] = time.monotonic()
         finally:
             self.starting -= 1
-        self.placed += 1
-        return str(info["id"])
+        return kernel_id
 
     async def delete_kernel(self, kernel_id: str) -> None:
         """Shut a kernel down (an already gone kernel is fine)."""
-        self.placed = max(0, self.placed - 1)
+        self.ours.pop(kernel_id, None)
         try:
             await self.request("DELETE", f"/api/kernels/{quote(kernel_id)}", timeout=10.0)
         except GatewayError as exc:
@@ -262,17 +302,19 @@ class GatewayPool:
 
     async def loads(self) -> list[tuple[Gateway, int | None]]:
         """Each gateway with its kernel count (None: it did not answer, or is held back)."""
-        async def probe(g: Gateway) -> int | None:
+        async def probe(g: Gateway) -> tuple[frozenset[str] | None, float] | None:
             if g.held_back:
                 return None
             try:
-                return await g.kernel_count()
+                return await g.listing()
             except GatewayError as exc:
                 g.last_error = str(exc)
                 return None
 
-        counts = await asyncio.gather(*(probe(g) for g in self.gateways))
-        return list(zip(self.gateways, counts, strict=True))
+        listings = await asyncio.gather(*(probe(g) for g in self.gateways))
+        # counted after every answer is in, with no await before the caller ranks them
+        return [(g, None if got is None else g.load(*got))
+                for g, got in zip(self.gateways, listings, strict=True)]
 
     async def place(self, kernel_name: str, env: dict[str, str] | None = None, *,
                     allow_unsandboxed: bool = False) -> tuple[Gateway, str]:
@@ -282,17 +324,24 @@ class GatewayPool:
         when a start fails; :class:`GatewayUnavailable` when none can."""
         turn = next(self._turn)
         n = len(self.gateways)
-        # kernels being started count too: many sessions placing at once spread out
-        ranked = [(count + g.starting, (i - turn) % n, g)
+        # ranked and reserved with no await in between: placements running at once each
+        # see the ones before them (Gateway.starting) and spread out
+        ranked = [(count, (i - turn) % n, g)
                   for i, (g, count) in enumerate(await self.loads()) if count is not None]
         ranked.sort(key=lambda item: (item[0], item[1]))
         errors: list[str] = []
         for _count, _order, g in ranked:
+            g.reserve()
             try:
                 await g.check_kernelspec(kernel_name, allow_unsandboxed)
-                return g, await g.start_kernel(kernel_name, env)
-            except KernelspecRefused:
-                raise
+            except BaseException as exc:
+                g.starting -= 1
+                if isinstance(exc, KernelspecRefused) or not isinstance(exc, GatewayError):
+                    raise
+                errors.append(str(exc))
+                continue
+            try:
+                return g, await g.start_kernel(kernel_name, env, reserved=True)
             except GatewayError as exc:
                 errors.append(str(exc))
         down = [f"{g.url} ({g.last_error or 'no answer'})" for g in self.gateways
