@@ -160,11 +160,6 @@ class Gateway:
         """Kernels this process has running on this gateway."""
         return len(self.ours)
 
-    async def kernel_count(self) -> int:
-        """Kernels on this gateway for placement (the health check: raises when it is
-        down); see :meth:`listing` and :meth:`load`."""
-        return self.load(*await self.listing())
-
     async def listing(self) -> tuple[frozenset[str] | None, float]:
         """The kernel ids the gateway lists (None: it does not list them: Kernel Gateway's
         default, ``--KernelGatewayApp.list_kernels=False``, then ``/api`` is asked) and
