@@ -328,3 +328,15 @@ def test_unregistered_formats_are_refused_everywhere(tmp_path):
         load_settings({"action_format": "kv"}, env={}, config_path=tmp_path / "none.toml")
     with pytest.raises(ValueError, match="needs a name of its own"):
         register_format(ActionFormat)
+
+
+def test_code_cut_off_in_a_runaway_runs_up_to_it_and_is_shown_short():
+    lines = "".join(f"points['team{i}'] = score({i})\n" for i in range(2, 60))
+    text = "Let me compute.\n<execute>\ndef score(i):\n    return i\n" + lines + "points['te"
+    action = code.parse(Completion(text=text, finish_reason="length"))
+    assert isinstance(action, CodeAction)
+    kept = "def score(i):\n    return i\npoints['team2'] = score(2)\npoints['team3'] = score(3)"
+    assert action.code == kept
+    assert action.shown == f"Let me compute.\n<execute>\n{kept}\n</execute>"
+    assert "repeated one pattern from line 3 on" in action.note
+    assert "use a loop" in action.note

@@ -680,3 +680,19 @@ def test_an_unknown_ablation_fails_naming_the_known_ones():
         Agent(ScriptedLLM([]), ablate=["colapse"])
     assert all(name in str(info.value) for name in ABLATIONS)
     assert "colapse" in str(info.value)
+
+
+def test_a_runaway_cut_off_by_the_limit_runs_up_to_it_and_is_shown_shortened(session):
+    runaway = "".join(f"check({i}, {i * i})\n" for i in range(2, 200))
+    reply = ("<execute>\ndef check(n, want):\n    assert n * n == want\nprint('defined')\n"
+             + runaway + "</execute>")
+    llm = ScriptedLLM([reply, "<solution>done</solution>"])
+    traj = Agent(llm, session=session, max_turns=3, max_new_tokens=200,
+                 resample=0).run("check squares")
+    first = traj.turns[0]
+    assert first.completion == reply[:200 * 4]  # the trajectory keeps what was written
+    assert first.exec_ok and "defined" in first.observation
+    assert "repeated one pattern from line 4 on" in first.observation
+    seen = llm.calls[1][-2]["content"]  # the model's own reply, in its next view
+    assert seen.endswith("check(2, 4)\ncheck(3, 9)\n</execute>") and "check(9," not in seen
+    assert traj.answer == "done"

@@ -25,6 +25,7 @@ from typing import Any
 from codeact.llm.base import Completion
 from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
+from codeact.runaway import cut_runaway
 from codeact.tools import Tool
 
 EXECUTE_OPEN, EXECUTE_CLOSE = "<execute>", "</execute>"
@@ -39,6 +40,7 @@ class CodeAction:
     code: str
     solution: str | None = None
     note: str | None = None
+    shown: str | None = None  # the reply as the conversation keeps it (None: as written)
 
 
 @dataclass
@@ -223,8 +225,9 @@ class CodeFormat(ActionFormat):
         if last_unclosed and not closed_by_stop and _cut_off(completion):
             ended = _code_before_fence(non_empty[-1], text)
             if ended is None:
-                return Invalid("Your code was cut off by the length limit and was not run. "
-                               "Write shorter code, or split the work over several turns.")
+                return _runaway_cut(text, non_empty) or Invalid(
+                    "Your code was cut off by the length limit and was not run. "
+                    "Write shorter code, or split the work over several turns.")
             # seen: "<execute>code\n```\n\n<solution>[a list of hundreds of numbers":
             # the code was whole, the made-up answer after it ran into the limit
             code = "\n\n".join([*(b.strip("\n") for b in non_empty[:-1]), ended])
@@ -235,6 +238,27 @@ class CodeFormat(ActionFormat):
         if solution is not None and solution.strip():
             return CodeAction(code, solution=solution.strip(), note=" ".join(notes) or None)
         return CodeAction(code, note=" ".join(notes) or None)
+
+
+def _runaway_cut(text: str, blocks: list[str]) -> CodeAction | None:
+    """Code cut off while repeating one pattern of lines (:mod:`codeact.runaway`): the
+    code before the repetition runs, and the conversation keeps that shorter reply, so
+    the model does not read, and copy, its runaway next turn."""
+    runaway = cut_runaway(blocks[-1].lstrip("\n"))
+    if runaway is None:
+        return None
+    code = "\n\n".join([*(b.strip("\n") for b in blocks[:-1]), runaway.code.strip("\n")])
+    shown = f"{text[:text.rfind(EXECUTE_OPEN)]}{EXECUTE_OPEN}\n{runaway.code.strip(chr(10))}" \
+        f"\n{EXECUTE_CLOSE}"
+    pattern = runaway.pattern if len(runaway.pattern) <= 80 else runaway.pattern[:77] + "..."
+    note = (f"Note: your code repeated one pattern from line {runaway.line} on (`{pattern}`, "
+            f"{runaway.repeats} times and more) until the length limit cut it off. Only the "
+            "code up to its first instances was run (your reply is shown shortened). Do not "
+            "write cases out one by one: use a loop over the values, or check a few.")
+    if len(blocks) > 1:
+        note = (f"Note: your {len(blocks)} code blocks were run together as one cell. Write "
+                f"one <execute> block per reply. {note}")
+    return CodeAction(code, note=note, shown=shown)
 
 
 def _code_before_fence(block: str, text: str) -> str | None:

@@ -310,7 +310,8 @@ class Agent:
             if self.resample:
                 reply, action = yield from self._resample(traj, turn, reply, action,
                                                           discarded)
-            record = self._record_reply(traj, turn, reply, discarded)
+            record = self._record_reply(traj, turn, reply, discarded,
+                                        shown=getattr(action, "shown", None))
             if self._interrupted.is_set():
                 return self._stop(traj, StopReason.INTERRUPTED)
             outcome = yield from self._act(record, action)
@@ -451,9 +452,10 @@ class Agent:
         return False
 
     def _record_reply(self, traj: Trajectory, turn: int, reply: Reply,
-                      discarded: Sequence[Reply] = ()) -> TurnRecord:
-        """Keep the reply in the trajectory and the conversation; discarded replies are
-        kept as text, their cost added to the turn's."""
+                      discarded: Sequence[Reply] = (), shown: str | None = None) -> TurnRecord:
+        """Keep the reply in the trajectory and the conversation (as ``shown``, when the
+        parse cut it short); discarded replies are kept as text, their cost added to the
+        turn's."""
         completion = reply.completion
         assert completion is not None
         spent = [r.completion for r in discarded if r.completion is not None]
@@ -467,7 +469,7 @@ class Agent:
                             resampled=[c.text for c in spent])
         traj.turns.append(record)
         self.messages.append({"role": "assistant",
-                              "content": self.format.restore_stop(completion)})
+                              "content": shown or self.format.restore_stop(completion)})
         return record
 
     def _act(self, record: TurnRecord, action: Action) -> Generator[Event, None, Outcome]:

@@ -1,0 +1,84 @@
+"""Runaway code: a reply whose code repeats one pattern of lines until the length limit.
+
+Small models fall into writing out cases one by one (``assert f("AEIOUYYY") == 8``,
+``points["team67"] = ...``, ``if n == 36: return ...``) with a counter that changes from
+line to line, until the length limit cuts the reply off. Such a reply was not run, and
+the model, reading its own runaway in the conversation, wrote it again the next turn.
+:func:`cut_runaway` finds the repeated tail and keeps the code before it plus a couple of
+instances, so the code can run and the conversation can show the shorter version.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+MIN_REPEATS = 4  # a pattern this many times in a row at the cut end is a runaway
+KEEP = 2  # instances of the pattern that are kept (and run)
+MAX_PERIOD = 6  # longest pattern, in lines
+
+
+@dataclass(frozen=True)
+class Runaway:
+    """Code cut back before its runaway: ``code`` to run, the ``pattern``'s first line,
+    how many times it ran on (``repeats``, at least), and the ``line`` where it began."""
+
+    code: str
+    pattern: str
+    repeats: int
+    line: int
+
+
+def skeleton(line: str) -> str:
+    """A line with what a runaway counts up made equal: numbers, and runs of one letter
+    (``"AEIOUYYY"`` and ``"AEIOUYYYY"`` read the same)."""
+    return re.sub(r"(.)\1{2,}", r"\1\1", re.sub(r"\d+", "0", line.rstrip()))
+
+
+def _tail(shapes: list[str], period: int) -> int:
+    """The first line of the run at the end of ``shapes`` that repeats with ``period``."""
+    start = len(shapes) - period
+    while start - 1 >= 0 and shapes[start - 1] == shapes[start - 1 + period]:
+        start -= 1
+    return start
+
+
+def cut_runaway(code: str) -> Runaway | None:
+    """The code before its runaway tail, with :data:`KEEP` instances of the pattern, when
+    code cut off by the length limit ends in one (None: no runaway, or no whole statement
+    could be kept before it). The cut-off last line is never kept; a statement the
+    runaway sits inside (a list literal written out) is not split: then None."""
+    lines = code.split("\n")[:-1]  # the last line is where the limit cut
+    while lines and not lines[-1].strip():
+        lines.pop()
+    shapes = [skeleton(line) for line in lines]
+    best: tuple[int, int] | None = None  # (start, period) of the longest runaway
+    for period in range(1, MAX_PERIOD + 1):
+        if len(shapes) < period * MIN_REPEATS:
+            break
+        start = _tail(shapes, period)
+        repeats = (len(shapes) - start) // period
+        pattern = shapes[start:start + period]
+        if repeats >= MIN_REPEATS and any(p.strip() for p in pattern) \
+                and (best is None or start < best[0]):
+            best = (start, period)
+    if best is None:
+        return None
+    start, period = best
+    end = start + KEEP * period
+    while end >= start:  # the kept code must parse: drop a torn last statement
+        kept = "\n".join(lines[:end]).rstrip()
+        if kept.strip() and _parses(kept):
+            return Runaway(kept, lines[start].strip(), (len(lines) - start) // period,
+                           start + 1)
+        end -= 1
+    return None
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True

@@ -1,0 +1,41 @@
+"""Runaway code (one pattern of lines repeated until the length limit) is cut back."""
+
+from __future__ import annotations
+
+from codeact.runaway import KEEP, cut_runaway, skeleton
+
+DEF = "def vowels(s):\n    return sum(c in 'aeiou' for c in s.lower())\n"
+
+
+def test_counted_up_lines_share_a_skeleton():
+    assert skeleton('assert f("AEIOUYYY") == 8') == skeleton('assert f("AEIOUYYYYY") == 10')
+    assert skeleton("x = 1") != skeleton("y = 1")
+
+
+def test_a_repeated_line_is_cut_to_the_code_before_it_and_two_instances():
+    runaway = "".join(f'assert vowels("ab{"Y" * i}") == {i}\n' for i in range(3, 40))
+    got = cut_runaway(DEF + "print(vowels('abc'))\n" + runaway + 'assert vowels("ab')
+    assert got is not None
+    assert got.code == DEF + "print(vowels('abc'))\n" + "".join(
+        f'assert vowels("ab{"Y" * i}") == {i}\n' for i in range(3, 3 + KEEP)).rstrip()
+    assert (got.line, got.repeats) == (4, 37)
+    assert got.pattern == 'assert vowels("abYYY") == 3'
+
+
+def test_a_pattern_of_several_lines_inside_a_function_is_cut_whole():
+    cases = "".join(f"    if n == {i}:\n        return x == {i}\n" for i in range(2, 30))
+    got = cut_runaway("def power(x, n):\n" + cases + "    if n ==")
+    assert got is not None
+    assert got.code == "def power(x, n):\n" + "".join(
+        f"    if n == {i}:\n        return x == {i}\n" for i in range(2, 4)).rstrip()
+    assert got.repeats == 28
+
+
+def test_code_without_a_runaway_or_too_short_a_one_is_left_alone():
+    assert cut_runaway(DEF + "x = 1\ny = 2\nprint(x +") is None
+    assert cut_runaway("a1 = 1\na2 = 2\na3 = 3\na4 =") is None  # three, not four
+
+
+def test_a_runaway_inside_a_statement_is_not_split():
+    rows = "".join(f"    ({i}, 'row{i}'),\n" for i in range(50))
+    assert cut_runaway("table = [\n" + rows + "    (50, 'ro") is None
