@@ -14,6 +14,10 @@ merges the ablated reruns with the full run's other tasks into the ablated figur
     python benchmarks/ablation_subset.py merge results/tp.jsonl results/tp-no-resample.jsonl \\
         resample
 
+The same holds for a mechanism added after the full run that acts only in a condition
+the run shows (``runaway``: code cut off by the length limit): rerun where the condition
+occurred, at the commit that adds it, and merge; the figure printed is then "with" it.
+
 `--controls N` adds N tasks where the mechanism did not act to the filter: `merge` checks
 that their ablated runs match the full ones (same success, same answer, same turns), the
 assumption everything else rests on. `notes_heading` changes every observation, so it acts
@@ -65,13 +69,20 @@ def _answer_checked_away(rec: Record) -> bool:
                for t in turns[:-1])
 
 
+def _cut_off_code(rec: Record) -> bool:
+    """Code was cut off by the length limit (and not run) in some turn."""
+    return any("cut off by the length limit" in str(t.get("observation")) for t in _turns(rec))
+
+
 ACTED: dict[str, Callable[[Record], bool]] = {
     "resample": _resampled,
     "collapse": _collapsed,
     "did_you_mean": _failed_cell,
     "answer_check": _answer_checked_away,
     "notes_heading": lambda rec: True,
+    "runaway": _cut_off_code,
 }
+ADDED = {"runaway"}  # mechanisms the full run lacked: the reruns add them
 
 
 def acted_on(records: list[Record], mechanism: str) -> list[str]:
@@ -155,14 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     merged, controls = merge(full, _only_code(load_results(args.ablated)), set(acted))
     changed = [(a["task"], bool(a.get("success"))) for a, b in zip(merged, full, strict=True)
                if bool(a.get("success")) != bool(b.get("success"))]
-    print(f"full agent:          {_rate(full)}; {_shape(full)}")
-    print(f"without {args.mechanism}: {_rate(merged)}; {_shape(merged)}  "
-          f"(rerun: {len(acted)} tasks)")
+    added = args.mechanism in ADDED
+    print(f"{'base run' if added else 'full agent'}:          {_rate(full)}; {_shape(full)}")
+    print(f"{'with' if added else 'without'} {args.mechanism}: {_rate(merged)}; "
+          f"{_shape(merged)}  (rerun: {len(acted)} tasks)")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.writelines(json.dumps(r) + "\n" for r in merged)
     for name, solved in changed:
-        print(f"  {name}: {'solved only without it' if solved else 'lost without it'}")
+        with_it = "with" if added else "without"
+        print(f"  {name}: {'solved only' if solved else 'lost'} {with_it} it")
     if controls:
         same = sum(ok for _, ok in controls)
         print(f"controls (not acted, rerun): {same}/{len(controls)} identical")

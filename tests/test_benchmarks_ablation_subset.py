@@ -48,6 +48,7 @@ ALL = [CALM, RESAMPLED, FAILED, REFUSED, COLLAPSED]
     ("answer_check", ["d/refused"]),
     ("collapse", ["d/collapsed"]),
     ("notes_heading", [r["task"] for r in ALL]),
+    ("runaway", []),
 ])
 def test_each_mechanism_is_found_where_it_acted(mechanism, expected):
     assert ablation_subset.acted_on(ALL, mechanism) == expected
@@ -88,3 +89,18 @@ def test_merge_refuses_an_ablated_run_that_misses_a_task_it_must_rerun(tmp_path)
     ablated.write_text(json.dumps({**RESAMPLED, "ablate": []}) + "\n")
     with pytest.raises(SystemExit, match="d/failed.*not rerun"):
         ablation_subset.main(["merge", str(full), str(ablated), "did_you_mean"])
+
+
+def test_an_added_mechanism_reruns_where_its_condition_occurred_and_says_with(tmp_path,
+                                                                              capsys):
+    cut = {**cell(ok=None, action="invalid"), "observation": "[codeact notes, not output of "
+           "your code]\nYour code was cut off by the length limit and was not run."}
+    runaway = record("d/runaway", success=False, turns=[cut, cell()])
+    assert ablation_subset.acted_on([*ALL, runaway], "runaway") == ["d/runaway"]
+    full, rerun = tmp_path / "full.jsonl", tmp_path / "rerun.jsonl"
+    full.write_text("".join(json.dumps(r) + "\n" for r in [*ALL, runaway]))
+    rerun.write_text(json.dumps({**runaway, "success": True}) + "\n")
+    assert ablation_subset.main(["merge", str(full), str(rerun), "runaway"]) == 0
+    out = capsys.readouterr().out
+    assert "base run:          5/6" in out and "with runaway: 6/6" in out
+    assert "d/runaway: solved only with it" in out
