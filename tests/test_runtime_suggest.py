@@ -125,6 +125,51 @@ def test_errors_a_value_causes_show_the_values_on_the_failing_line():
     assert long is not None and len(long) < 200 and "(str)" in long
 
 
+def test_a_failed_bare_assert_shows_what_its_sides_held():
+    # seen: a right function, a wrong expected value, the same test re-sent seven turns
+    code = ("def vowels(s):\n    return sum(c in 'aeiou' for c in s)\n"
+            "word = 'quick'\nassert vowels(word) == 1")
+    assert _note_with_source(code) == (
+        "The assert failed: vowels(word) = 2 (int). Check which is wrong, the code or the "
+        "value the assert expects: work the example out by hand.")
+    both = _note_with_source("want = [1, 2]\nassert sorted([2, 1, 3]) == want")
+    assert both == ("The assert failed: sorted([2, 1, 3]) = [1, 2, 3] (list of 3 int); "
+                    "want = [1, 2] (list of 2 int). Check which is wrong, the code or the "
+                    "value the assert expects: work the example out by hand.")
+    pure = _note_with_source("import math\ndef hyp(a, b):\n    parts = [a * a]\n"
+                             "    parts.append(b * b)\n    return ', '.join(map(str, parts)) "
+                             "+ str(math.sqrt(sum(parts)))\nassert hyp(3, 4) == '9, 16'")
+    assert pure is not None and pure.startswith("The assert failed: hyp(3, 4) = '9, 165.0'")
+    assert _note_with_source("assert 1 == 2") is None  # the line shows both sides
+    assert _note_with_source("x = 3\nassert x == 4, 'x is off'") is None  # it says itself
+
+
+def test_an_assert_is_not_evaluated_again_where_that_could_have_effects():
+    calls: list[int] = []
+    ns = {"calls": calls}
+    code = ("def tick():\n    calls.append(1)\n    return len(calls)\n"
+            "assert tick() == 5")
+    # a method call (calls.append) is no function of the model's: not called again
+    assert _note_with_source_in(code, ns) is None and calls == [1]
+    tool_user = ("def buy(n):\n    return n\ndef total():\n    return buy(2)\n"
+                 "assert total() == 3")
+    assert _note_with_source_in(tool_user, {}, tools=["buy"]) is None  # it calls a tool
+    assert _note_with_source_in("assert print('x') == 1", {}) is None  # no pure builtin
+
+
+def _note_with_source_in(code: str, ns: dict[str, Any], tools: list[str] | None = None
+                         ) -> str | None:
+    import linecache
+
+    filename = f"/tmp/ipykernel_0/{abs(hash(code))}.py"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    try:
+        exec(compile(code, filename, "exec"), ns)
+    except Exception as exc:
+        return note_for(exc, sys.exc_info()[2], ns, tools)
+    raise AssertionError("the code did not fail")
+
+
 def test_describe_value_is_short_and_says_the_kind():
     from codeact.runtime.suggest import describe_value
 
@@ -280,6 +325,9 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("names = ['Liam Walsh', 'Nora Quinn']\nnames * 0.07")
     assert render_observation(obs).splitlines()[-1] == \
         "Values on the failing line: names = ['Liam Walsh', 'Nora Quinn'] (list of 2 str)."
+    obs = session.execute("def double(n):\n    return n + n\nassert double(3) == 9")
+    assert render_observation(obs).splitlines()[-1].startswith(
+        "The assert failed: double(3) = 6 (int).")
     obs = session.execute("import statistics\nstatistics.mean()")
     assert render_observation(obs).splitlines()[-1].startswith(
         "The call must match `statistics.mean(data)`: Return the sample arithmetic mean")

@@ -15,14 +15,18 @@ docstring: ``sympy.prime()`` was called without the ``nth`` it needs), and for t
 other errors a value causes (``TypeError``, ``ValueError``, ``IndexError``,
 ``ZeroDivisionError``, an ``AttributeError`` with no close name) the values of the
 variables on the failing line: a list of three names multiplied by 0.07 was re-sent six
-times by a model that never looked at what ``employees`` held.
+times by a model that never looked at what ``employees`` held. A bare ``assert a == b``
+that fails gets what its sides held (evaluated again only when that has no effect: the
+model's own functions that call no tool, a few pure builtins).
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
+import contextlib
 import difflib
 import importlib.util
 import inspect
@@ -34,6 +38,7 @@ import pkgutil
 import re
 import reprlib
 import sys
+import textwrap
 import tokenize
 import types
 from collections.abc import Iterable
@@ -510,7 +515,139 @@ def note_for(exc: BaseException, tb: TracebackType | None,
             _one_at_a_time_note(exc) or _values_note(tb, frame, names)
     if isinstance(exc, (ValueError, IndexError, ZeroDivisionError)):
         return _values_note(tb, frame, names)
+    if isinstance(exc, AssertionError) and not exc.args:
+        return _assert_note(tb, frame, names, list(tools or []))
     return None
+
+
+SAFE_BUILTINS = {"len", "sorted", "sum", "min", "max", "abs", "round", "list", "tuple",
+                 "set", "dict", "str", "int", "float", "bool", "repr", "reversed"}
+_EXPRESSION_NODES = (ast.Name, ast.Constant, ast.Call, ast.Subscript, ast.Attribute,
+                     ast.Slice, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.List, ast.Tuple,
+                     ast.Set, ast.Dict, ast.keyword, ast.expr_context, ast.operator,
+                     ast.unaryop, ast.boolop, ast.Starred)
+
+
+def _model_function(value: Any, tools: set[str], names: dict[str, Any], depth: int = 0) -> bool:
+    """A function the model defined in its cells that calls no tool (checked through the
+    functions it names, a few levels deep): calling it again has no effect outside."""
+    if not isinstance(value, types.FunctionType) or value.__name__ in tools or depth > 3:
+        return False
+    if not re.search(r"ipykernel|<ipython-input", value.__code__.co_filename):
+        return False
+    called = set(value.__code__.co_names)
+    for inner in value.__code__.co_consts:  # nested functions and comprehensions
+        if isinstance(inner, types.CodeType):
+            called |= set(inner.co_names)
+    if called & tools or not _keeps_to_itself(value):
+        return False
+    return all(_model_function(names[n], tools, names, depth + 1) for n in called
+               if isinstance(names.get(n), types.FunctionType))
+
+
+EFFECT_BUILTINS = {"open", "exec", "eval", "input", "setattr", "delattr", "__import__",
+                   "globals", "vars"}
+
+
+PURE_MODULES = {"math", "cmath", "string", "re", "itertools", "functools", "collections",
+                "statistics", "fractions", "decimal", "heapq", "bisect", "operator"}
+
+
+def _root(node: ast.expr) -> str | None:
+    """The variable an attribute or index chain starts from (``a`` of ``a.b[0].c``); None
+    when it starts from a new object (a literal, a call's result)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _foreign(root: str | None, own: set[str], scope: dict[str, Any]) -> bool:
+    """Whether a chain from ``root`` may reach state the function did not make."""
+    if root is None or root in own:
+        return False
+    module = scope.get(root)
+    return not (isinstance(module, types.ModuleType) and module.__name__ in PURE_MODULES)
+
+
+def _keeps_to_itself(fn: types.FunctionType) -> bool:
+    """Whether the function changes nothing but its own variables, as far as its source
+    shows: no ``global``, no method call or item/attribute store on a name it did not
+    make, no builtin with effects."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    own = {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    own |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return False
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and \
+                    _foreign(_root(node.func), own, fn.__globals__):
+                return False
+            if isinstance(node.func, ast.Name) and node.func.id in EFFECT_BUILTINS:
+                return False
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and \
+                isinstance(node.ctx, (ast.Store, ast.Del)) and \
+                _foreign(_root(node), own, {}):
+            return False
+    return True
+
+
+def _evaluable(node: ast.expr, names: dict[str, Any], tools: set[str]) -> bool:
+    """An expression that can be evaluated again without effects: names, literals,
+    operators, indexing, and calls of the model's own tool-free functions or of a few
+    builtins that only compute."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, _EXPRESSION_NODES):
+            return False
+        if isinstance(sub, ast.Call):
+            if not isinstance(sub.func, ast.Name):
+                return False
+            name = sub.func.id
+            if name in SAFE_BUILTINS and name not in names:
+                continue
+            if not _model_function(names.get(name), tools, names):
+                return False
+    return True
+
+
+def _assert_note(tb: TracebackType | None, frame: FrameType | None, names: dict[str, Any],
+                 tools: list[str]) -> str | None:
+    """What each side of a failed ``assert f(x) == y`` held (the bare AssertionError says
+    nothing): a model whose function is right but whose expected value is wrong (``assert
+    vowels_count("quick") == 1``) re-sent the same test for seven turns."""
+    line = _failing_line(tb, frame) if frame is not None else None
+    if line is None or not line.startswith("assert"):
+        return None
+    try:
+        test = ast.parse(line).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if not isinstance(test, ast.Assert) or not isinstance(test.test, ast.Compare) \
+            or len(test.test.ops) != 1:
+        return None
+    sides = [test.test.left, test.test.comparators[0]]
+    if not all(_evaluable(side, names, set(tools)) for side in sides):
+        return None
+    shown = []
+    for side in sides:
+        if isinstance(side, ast.Constant):
+            continue  # the line shows it
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                value = eval(compile(ast.Expression(side), "<assert>", "eval"),  # noqa: S307
+                             dict(frame.f_globals) if frame else {}, dict(names))
+        except Exception:
+            return None
+        shown.append(f"{ast.unparse(side)} = {describe_value(value)}")
+    if not shown:
+        return None
+    return ("The assert failed: " + "; ".join(shown) + ". Check which is wrong, the code "
+            "or the value the assert expects: work the example out by hand.")
 
 
 def annotate(exc: BaseException, tb: TracebackType | None, namespace: dict[str, Any],
