@@ -22,13 +22,18 @@ def test_a_repeated_line_is_cut_to_the_code_before_it_and_two_instances():
     assert got.pattern == 'assert vowels("abYYY") == 3'
 
 
-def test_a_pattern_of_several_lines_inside_a_function_is_cut_whole():
-    cases = "".join(f"    if n == {i}:\n        return x == {i}\n" for i in range(2, 30))
-    got = cut_runaway("def power(x, n):\n" + cases + "    if n ==")
+def test_a_pattern_of_several_lines_is_cut_whole():
+    cases = "".join(f"if n == {i}:\n    print(n * {i})\n" for i in range(2, 30))
+    got = cut_runaway("n = 3\n" + cases + "if n ==")
     assert got is not None
-    assert got.code == "def power(x, n):\n" + "".join(
-        f"    if n == {i}:\n        return x == {i}\n" for i in range(2, 4)).rstrip()
+    assert got.code == "n = 3\n" + "".join(
+        f"if n == {i}:\n    print(n * {i})\n" for i in range(2, 4)).rstrip()
     assert got.repeats == 28
+
+
+def test_cases_written_out_inside_a_function_are_its_logic_and_not_cut():
+    cases = "".join(f"    if n == {i}:\n        return x == {i}\n" for i in range(2, 30))
+    assert cut_runaway("def power(x, n):\n" + cases + "    if n ==") is None
 
 
 def test_code_without_a_runaway_or_too_short_a_one_is_left_alone():

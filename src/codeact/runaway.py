@@ -48,7 +48,11 @@ def cut_runaway(code: str) -> Runaway | None:
     """The code before its runaway tail, with :data:`KEEP` instances of the pattern, when
     code cut off by the length limit ends in one (None: no runaway, or no whole statement
     could be kept before it). The cut-off last line is never kept; a statement the
-    runaway sits inside (a list literal written out) is not split: then None."""
+    runaway sits inside (a list literal written out) is not split: then None. Only
+    statements of their own (at the top level) count: cases written out inside a
+    function are its logic, and the function cut after two of them is a wrong one that
+    looks finished (a model then re-sent it five times, where the uncut reply, not run,
+    was rewritten as a loop)."""
     lines = code.split("\n")[:-1]  # the last line is where the limit cut
     while lines and not lines[-1].strip():
         lines.pop()
@@ -60,8 +64,8 @@ def cut_runaway(code: str) -> Runaway | None:
         start = _tail(shapes, period)
         repeats = (len(shapes) - start) // period
         pattern = shapes[start:start + period]
-        if repeats >= MIN_REPEATS and any(p.strip() for p in pattern) \
-                and (best is None or start < best[0]):
+        top_level = bool(pattern[0].strip()) and not pattern[0][0].isspace()
+        if repeats >= MIN_REPEATS and top_level and (best is None or start < best[0]):
             best = (start, period)
     if best is None:
         return None
