@@ -141,7 +141,9 @@ def test_a_failed_bare_assert_shows_what_its_sides_held():
                              "+ str(math.sqrt(sum(parts)))\nassert hyp(3, 4) == '9, 16'")
     assert pure is not None and pure.startswith("The assert failed: hyp(3, 4) = '9, 165.0'")
     assert _note_with_source("assert 1 == 2") is None  # the line shows both sides
-    assert _note_with_source("x = 3\nassert x == 4, 'x is off'") is None  # it says itself
+    assert _note_with_source("x = 3\nassert x == 4, 'x is off'") == (  # its own message
+        "The assert failed: x = 3 (int). Check which is wrong, the code or the value the "
+        "assert expects: work the example out by hand.")
 
 
 def test_an_assert_is_not_evaluated_again_where_that_could_have_effects():

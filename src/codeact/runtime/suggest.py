@@ -15,8 +15,8 @@ docstring: ``sympy.prime()`` was called without the ``nth`` it needs), and for t
 other errors a value causes (``TypeError``, ``ValueError``, ``IndexError``,
 ``ZeroDivisionError``, an ``AttributeError`` with no close name) the values of the
 variables on the failing line: a list of three names multiplied by 0.07 was re-sent six
-times by a model that never looked at what ``employees`` held. A bare ``assert a == b``
-that fails gets what its sides held (evaluated again only when that has no effect: the
+times by a model that never looked at what ``employees`` held. A failed ``assert a == b``
+gets what its sides held (evaluated again only when that has no effect: the
 model's own functions that call no tool, a few pure builtins).
 Standard library only: the kernel loads this file's source
 (:mod:`codeact.runtime.kernel_code`).
@@ -515,7 +515,7 @@ def note_for(exc: BaseException, tb: TracebackType | None,
             _one_at_a_time_note(exc) or _values_note(tb, frame, names)
     if isinstance(exc, (ValueError, IndexError, ZeroDivisionError)):
         return _values_note(tb, frame, names)
-    if isinstance(exc, AssertionError) and not exc.args:
+    if isinstance(exc, AssertionError):
         return _assert_note(tb, frame, names, list(tools or []))
     return None
 
@@ -616,9 +616,11 @@ def _evaluable(node: ast.expr, names: dict[str, Any], tools: set[str]) -> bool:
 
 def _assert_note(tb: TracebackType | None, frame: FrameType | None, names: dict[str, Any],
                  tools: list[str]) -> str | None:
-    """What each side of a failed ``assert f(x) == y`` held (the bare AssertionError says
-    nothing): a model whose function is right but whose expected value is wrong (``assert
-    vowels_count("quick") == 1``) re-sent the same test for seven turns."""
+    """What each side of a failed ``assert f(x) == y`` held (the AssertionError says
+    nothing, or only the model's own message): a model whose function is right but whose
+    expected value is wrong (``assert vowels_count("quick") == 1``; ``assert
+    largest_divisor(36) == 9, "Test failed for 36"``) re-sent the same test for seven
+    turns."""
     line = _failing_line(tb, frame) if frame is not None else None
     if line is None or not line.startswith("assert"):
         return None
