@@ -1,8 +1,8 @@
 """Runaway code: a reply whose code repeats one pattern of lines until the length limit.
 
 Small models fall into writing out cases one by one (``assert f("AEIOUYYY") == 8``,
-``points["team67"] = ...``, ``if n == 36: return ...``) with a counter that changes from
-line to line, until the length limit cuts the reply off. Such a reply was not run, and
+``points["team67"] = ...``, the same imports again and again) with a counter that changes
+from line to line, until the length limit cuts the reply off. Such a reply was not run, and
 the model, reading its own runaway in the conversation, wrote it again the next turn.
 :func:`cut_runaway` finds the repeated tail and keeps the code before it plus a couple of
 instances, so the code can run and the conversation can show the shorter version.
