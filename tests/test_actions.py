@@ -340,3 +340,12 @@ def test_code_cut_off_in_a_runaway_runs_up_to_it_and_is_shown_short():
     assert action.shown == f"Let me compute.\n<execute>\n{kept}\n</execute>"
     assert "repeated one pattern from line 3 on" in action.note
     assert "use a loop" in action.note
+
+
+def test_a_runaway_in_the_last_of_several_blocks_keeps_both_notes():
+    lines = "".join(f"x{i} = {i}\n" for i in range(60))
+    text = "<execute>a = 1</execute>\n<execute>\n" + lines + "x6"
+    action = code.parse(Completion(text=text, finish_reason="length"))
+    assert isinstance(action, CodeAction) and action.code == "a = 1\n\nx0 = 0\nx1 = 1"
+    assert action.note.startswith("Note: your 2 code blocks were run together")
+    assert "repeated one pattern from line 1 on" in action.note

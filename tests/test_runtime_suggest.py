@@ -95,16 +95,7 @@ def test_an_iterator_indexed_or_sliced_is_told_to_make_a_list_first():
 
 def _note_with_source(code: str) -> str | None:
     """Like _note, but with the source in linecache, as IPython keeps a cell's."""
-    import linecache
-
-    filename = f"/tmp/ipykernel_0/{abs(hash(code))}.py"
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    ns: dict[str, Any] = {}
-    try:
-        exec(compile(code, filename, "exec"), ns)
-    except Exception as exc:
-        return note_for(exc, sys.exc_info()[2], ns)
-    raise AssertionError("the code did not fail")
+    return _note_with_source_in(code, {})
 
 
 def test_errors_a_value_causes_show_the_values_on_the_failing_line():
@@ -161,6 +152,7 @@ def test_an_assert_is_not_evaluated_again_where_that_could_have_effects():
 
 def _note_with_source_in(code: str, ns: dict[str, Any], tools: list[str] | None = None
                          ) -> str | None:
+    """:func:`_note_with_source` in the namespace ``ns``, with these tool names."""
     import linecache
 
     filename = f"/tmp/ipykernel_0/{abs(hash(code))}.py"

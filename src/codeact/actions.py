@@ -225,7 +225,7 @@ class CodeFormat(ActionFormat):
         if last_unclosed and not closed_by_stop and _cut_off(completion):
             ended = _code_before_fence(non_empty[-1], text)
             if ended is None:
-                return _runaway_cut(text, non_empty) or Invalid(
+                return _runaway_cut(text, non_empty, notes) or Invalid(
                     "Your code was cut off by the length limit and was not run. "
                     "Write shorter code, or split the work over several turns.")
             # seen: "<execute>code\n```\n\n<solution>[a list of hundreds of numbers":
@@ -240,25 +240,23 @@ class CodeFormat(ActionFormat):
         return CodeAction(code, note=" ".join(notes) or None)
 
 
-def _runaway_cut(text: str, blocks: list[str]) -> CodeAction | None:
+def _runaway_cut(text: str, blocks: list[str], notes: list[str]) -> CodeAction | None:
     """Code cut off while repeating one pattern of lines (:mod:`codeact.runaway`): the
     code before the repetition runs, and the conversation keeps that shorter reply, so
-    the model does not read, and copy, its runaway next turn."""
+    the model does not read, and copy, its runaway next turn. ``notes``: the parse's
+    notes so far, kept in front of this one."""
     runaway = cut_runaway(blocks[-1].lstrip("\n"))
     if runaway is None:
         return None
-    code = "\n\n".join([*(b.strip("\n") for b in blocks[:-1]), runaway.code.strip("\n")])
-    shown = f"{text[:text.rfind(EXECUTE_OPEN)]}{EXECUTE_OPEN}\n{runaway.code.strip(chr(10))}" \
-        f"\n{EXECUTE_CLOSE}"
+    kept = runaway.code.strip("\n")
+    code = "\n\n".join([*(b.strip("\n") for b in blocks[:-1]), kept])
+    shown = f"{text[:text.rfind(EXECUTE_OPEN)]}{EXECUTE_OPEN}\n{kept}\n{EXECUTE_CLOSE}"
     pattern = runaway.pattern if len(runaway.pattern) <= 80 else runaway.pattern[:77] + "..."
     note = (f"Note: your code repeated one pattern from line {runaway.line} on (`{pattern}`, "
             f"{runaway.repeats} times and more) until the length limit cut it off. Only the "
             "code up to its first instances was run (your reply is shown shortened). Do not "
             "write cases out one by one: use a loop over the values, or check a few.")
-    if len(blocks) > 1:
-        note = (f"Note: your {len(blocks)} code blocks were run together as one cell. Write "
-                f"one <execute> block per reply. {note}")
-    return CodeAction(code, note=note, shown=shown)
+    return CodeAction(code, note=" ".join([*notes, note]), shown=shown)
 
 
 def _code_before_fence(block: str, text: str) -> str | None:

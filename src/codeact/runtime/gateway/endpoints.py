@@ -195,10 +195,14 @@ class Gateway:
 
     def reserve(self) -> None:
         """Count a kernel start here before it begins (so a placement running alongside
-        sees it); :meth:`start_kernel` releases the place."""
+        sees it); :meth:`start_kernel` (or :meth:`release`) gives the place back."""
         if self.starting == 0:
             self._listed_before_starts = self._last_listed
         self.starting += 1
+
+    def release(self) -> None:
+        """A reserved start is over (it started, or it will not)."""
+        self.starting -= 1
 
     async def start_kernel(self, name: str, env: dict[str, str] | None = None, *,
                            reserved: bool = False) -> str:
@@ -215,7 +219,7 @@ class Gateway:
             kernel_id = str(info["id"])
             self.ours[kernel_id] = time.monotonic()
         finally:
-            self.starting -= 1
+            self.release()
         return kernel_id
 
     async def delete_kernel(self, kernel_id: str) -> None:
@@ -330,7 +334,7 @@ class GatewayPool:
             try:
                 await g.check_kernelspec(kernel_name, allow_unsandboxed)
             except BaseException as exc:
-                g.starting -= 1
+                g.release()
                 if isinstance(exc, KernelspecRefused) or not isinstance(exc, GatewayError):
                     raise
                 errors.append(str(exc))
