@@ -6,7 +6,9 @@ from codeact.hosts import is_local_host, request_host, resolve_token
 def test_loopback_names_and_addresses_are_local():
     for host in ("127.0.0.1", "127.3.4.5", "localhost", "::1", "[::1]"):
         assert is_local_host(host)
-    for host in ("0.0.0.0", "example.com", "10.0.0.1", "localhost.evil.com"):
+    for host in ("0.0.0.0", "example.com", "10.0.0.1", "localhost.evil.com",
+                 # names a DNS-rebinding page can use: they only look like addresses
+                 "127.evil.example", "127.0.0.1.evil.example", "127.1", ""):
         assert not is_local_host(host)
 
 

@@ -2,17 +2,7 @@
 
 import json
 
-from codeact.hosts import is_local_host, resolve_token
 from codeact.mcp.guard import Guard
-
-
-def test_tokens_beyond_localhost():
-    assert resolve_token("127.0.0.1", None) == (None, False)
-    assert resolve_token("0.0.0.0", "given") == ("given", False)
-    token, generated = resolve_token("0.0.0.0", None)
-    assert generated and len(token) >= 24
-    assert is_local_host("localhost") and is_local_host("127.0.0.2")
-    assert not is_local_host("10.0.0.1")
 
 
 async def call(guard, method="POST", headers=(), body=b"{}"):
@@ -45,6 +35,9 @@ async def test_host_origin_token_and_busy():
     g = Guard(None, token=None, check_host=True)
     assert (await call(g, headers=[("host", "127.0.0.1:8765")]))[0] == 200
     assert (await call(g, headers=[("host", "evil.example:8765")]))[0] == 400
+    # a DNS-rebinding page's own name, which resolves to 127.0.0.1 by then
+    status, _, reached = await call(g, headers=[("host", "127.0.0.1.evil.example:8765")])
+    assert status == 400 and not reached
     for origin in ("http://evil.example", "null"):
         status, _, reached = await call(g, "GET", [("host", "127.0.0.1:1"),
                                                    ("origin", origin)])

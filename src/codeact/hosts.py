@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -14,8 +15,15 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def is_local_host(host: str) -> bool:
-    """Whether ``host`` (an interface or a Host header's name) is loopback."""
-    return host in LOCAL_HOSTS or host.startswith("127.")
+    """Whether ``host`` (an interface or a Host header's name) is loopback: ``localhost``
+    or a loopback address, matched exactly, because a name such as ``127.0.0.1.evil.com``
+    can be made to resolve to 127.0.0.1 later (DNS rebinding) and must stay foreign."""
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def request_host(scope: Mapping[str, Any]) -> tuple[dict[str, str], str, str]:
