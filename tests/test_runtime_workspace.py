@@ -168,6 +168,36 @@ def test_chown_tree_hands_files_to_an_owner(root: Path) -> None:
         assert (p.stat().st_uid, p.stat().st_gid) == (65534, 65534)
 
 
+def test_chown_tree_keeps_to_the_folder_it_opened(root: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # a live kernel swaps a folder for a link to a host folder while the walk is inside it
+    if os.geteuid() != 0:
+        pytest.skip("changing owners needs root")
+    names = [f"{i}.txt" for i in range(5)]
+    for name in names:
+        w.write_bytes(root, f"a/{name}", b"x")
+    host = tmp_path / "host-etc"
+    host.mkdir()
+    for name in names:
+        (host / name).write_bytes(b"secret")
+    real_chown = os.chown
+    swapped = []
+
+    def chown_then_swap(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_chown(path, *args, **kwargs)
+        if os.path.basename(path) in names and not swapped:
+            os.rename(root / "a", root / "moved")
+            os.symlink(host, root / "a")
+            swapped.append(path)
+
+    monkeypatch.setattr(os, "chown", chown_then_swap)
+    w.chown_tree(root, (65534, 65534))
+    assert swapped
+    for name in names:
+        assert (host / name).stat().st_uid == 0, name
+        assert (root / "moved" / name).stat().st_uid == 65534, name
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -520,10 +520,10 @@ class Session:
 
     def write_file(self, relpath: str | os.PathLike[str], data: bytes | str) -> Path:
         """Write a workspace file by atomic replace; return its host path."""
-        p = wsfiles.write_bytes(self._workspace, relpath, data, mode=0o644)
-        owner = self.backend.owner()
-        if owner:
-            wsfiles.chown_tree(self._workspace, owner)
+        # new folders and the file go to the sandbox user through their descriptors; no
+        # walk over a tree that the live kernel can change under it
+        p = wsfiles.write_bytes(self._workspace, relpath, data, mode=0o644,
+                                owner=self.backend.owner())
         if self.remote:  # the kernel on the gateway gets it just before the next cell
             self._dirty.add(p.relative_to(self._workspace).as_posix())
         return p

@@ -320,17 +320,23 @@ def list_files(root: Path | str) -> list[str]:
 
 
 def chown_tree(root: Path, owner: tuple[int, int]) -> None:
-    """(host root only) Make the workspace writable by the sandbox user."""
+    """(host root only) Make the workspace writable by the sandbox user.
+
+    Every change goes through a descriptor of a directory opened without following links
+    (``os.fwalk``): a live kernel may swap a directory for a link to ``/etc`` while the walk
+    is inside it, and a walk by path would then hand host files to the sandbox user."""
     uid, gid = owner
     try:
         st = os.lstat(root)
         if (st.st_uid, st.st_gid) != owner:
-            os.chown(root, uid, gid)
-        for dirpath, dirs, files in os.walk(root):
+            os.chown(root, uid, gid, follow_symlinks=False)
+        for _dirpath, dirs, files, dir_fd in os.fwalk(root):
             for name in dirs + files:
-                p = os.path.join(dirpath, name)
-                st = os.lstat(p)
-                if (st.st_uid, st.st_gid) != owner:
-                    os.chown(p, uid, gid, follow_symlinks=False)
+                try:
+                    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                    if (st.st_uid, st.st_gid) != owner:
+                        os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+                except FileNotFoundError:  # gone since the listing
+                    continue
     except OSError as exc:
         log.warning("cannot hand the workspace %s to the sandbox user: %s", root, exc)
