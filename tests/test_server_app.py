@@ -305,8 +305,14 @@ def test_upload_download_and_names_cannot_escape(client: Client, tmp_path: Path)
     assert files["out/result.txt"]["source"] == "agent"
     r = client.http.get(f"/api/conversations/{cid}/files/out/result.txt")
     assert r.status_code == 200 and r.content == b"2"
-    assert "attachment" in r.headers["content-disposition"]
+    assert r.headers["content-disposition"] == 'attachment; filename="result.txt"'
     assert r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["content-length"] == "1"
+    client.http.post(f"/api/conversations/{cid}/files",
+                     files={"file": ("résumé.txt", b"cv", "text/plain")})
+    r = client.http.get(f"/api/conversations/{cid}/files/résumé.txt")
+    assert r.content == b"cv"
+    assert r.headers["content-disposition"] == "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt"
     for bad in ("..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", ".%2E/chat.db"):
         r = client.http.get(f"/api/conversations/{cid}/files/{bad}")
         assert r.status_code in (400, 404), bad

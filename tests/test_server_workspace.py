@@ -30,7 +30,8 @@ def test_write_and_download_stay_inside(tmp_path: Path) -> None:
     root.mkdir()
     assert ws.write_file(root, "sub/a.txt", b"hi") == ("sub/a.txt", 2)
     assert (root / "sub/a.txt").read_bytes() == b"hi"
-    assert ws.open_for_download(root, "sub/a.txt") == (root / "sub/a.txt").resolve()
+    with ws.open_for_download(root, "sub/a.txt") as f:
+        assert f.read() == b"hi"
     with pytest.raises(FileNotFoundError):
         ws.open_for_download(root, "sub")  # a directory is not a file
     with pytest.raises(ws.UnsafeName):
@@ -53,6 +54,24 @@ def test_symlinks_cannot_lead_out(tmp_path: Path) -> None:
     with pytest.raises(ws.UnsafeName):
         ws.open_for_download(root, "secret-link")
     assert ws.scan(root) == {}
+
+
+def test_download_reads_the_file_it_opened(tmp_path: Path) -> None:
+    # a kernel swapping the file for a link to a host file after it was opened
+    root = tmp_path / "w"
+    root.mkdir()
+    (tmp_path / "secret").write_bytes(b"host secret")
+    ws.write_file(root, "out.txt", b"made by the agent")
+    with ws.open_for_download(root, "out.txt") as f:
+        os.rename(root / "out.txt", root / "old.txt")
+        os.symlink(tmp_path / "secret", root / "out.txt")
+        assert f.read() == b"made by the agent"
+    with pytest.raises(ws.UnsafeName):
+        ws.open_for_download(root, "out.txt")
+    os.unlink(root / "out.txt")
+    os.mkfifo(root / "out.txt")  # a FIFO must not hang the server
+    with pytest.raises(ws.UnsafeName):
+        ws.open_for_download(root, "out.txt")
 
 
 def test_scan_skips_hidden_and_limits(tmp_path: Path) -> None:

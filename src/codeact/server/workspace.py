@@ -11,10 +11,13 @@ one implementation in :mod:`codeact.runtime.workspace`, shared with ``Session``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO
 
 from ..runtime import workspace as _safe
 from ..runtime.workspace import UnsafeName
@@ -68,12 +71,23 @@ def write_file(workspace: Path, name: str, data: bytes) -> tuple[str, int]:
     return rel, len(data)
 
 
-def open_for_download(workspace: Path, name: str) -> Path:
-    """The path of an existing regular file in the workspace, or raise FileNotFoundError."""
-    target = resolve_in(workspace, name)
-    if not target.is_file():
+def open_for_download(workspace: Path, name: str) -> BinaryIO:
+    """An existing regular file of the workspace, opened for reading (the caller closes
+    it); FileNotFoundError where there is none, :class:`UnsafeName` for a link.
+
+    Opened once, through descriptors that follow no link, and served from that descriptor:
+    a live kernel that swaps the file for a link to a host file between a check by path
+    and the read would otherwise hand that host file out."""
+    rel = safe_relative_name(name)
+    st = _safe.stat_file(workspace, rel)
+    if st is None or stat.S_ISDIR(st.st_mode):
         raise FileNotFoundError(name)
-    return target
+    try:
+        return _safe.open_file(workspace, rel)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeName(f"file name {name!r} is a link") from None
+        raise
 
 
 def scan(workspace: Path, limit: int | None = SCAN_LIMIT) -> dict[str, int]:

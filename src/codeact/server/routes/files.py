@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 
 from codeact.server import workspace as ws
 from codeact.server.errors import NotFound
@@ -64,25 +67,42 @@ async def upload(state: AppState, request: Request, cid: ConversationId,
     return await asyncio.to_thread(state.store.upsert_file, cid, rel, len(data), "upload")
 
 
-@router.get("/api/conversations/{cid}/files/{name:path}", response_class=FileResponse,
+@router.get("/api/conversations/{cid}/files/{name:path}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}},
                              "description": "the file, as an attachment"},
                        **errors({400: "the file name is refused",
                                  404: "no such conversation or file"})})
-async def download(state: AppState, cid: ConversationId, name: str) -> FileResponse:
+async def download(state: AppState, cid: ConversationId, name: str) -> StreamingResponse:
     await state.conversation_or_404(cid)
     hub = state.hub
     roots = [p for p in (hub.live_workspace(cid), hub.workspace(cid)) if p is not None]
     for root in roots:
         try:
-            path = ws.open_for_download(root, name)
+            f = await asyncio.to_thread(ws.open_for_download, root, name)
         except ws.UnsafeName as exc:
             raise HTTPException(400, f"file name refused: {exc}") from None
         except FileNotFoundError:
             continue
-        return FileResponse(path, media_type="application/octet-stream",
-                            filename=Path(name).name, content_disposition_type="attachment")
+        size = os.fstat(f.fileno()).st_size
+        # served from the descriptor opened above, never opened again by path
+        return StreamingResponse(_chunks(f), media_type="application/octet-stream", headers={
+            "Content-Length": str(size),
+            "Content-Disposition": _attachment(Path(name).name)})
     raise HTTPException(404, "no such file in the workspace")
+
+
+def _chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for a download (RFC 6266; non-ASCII names as RFC 5987)."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 @router.get("/api/conversations/{cid}/images/{image_id}", response_class=Response,
