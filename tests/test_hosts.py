@@ -1,6 +1,8 @@
 """Local-host and token rules shared by `codeact serve` and `codeact mcp`."""
 
-from codeact.hosts import is_local_host, request_host, resolve_token
+import asyncio
+
+from codeact.hosts import is_local_host, limited_receive, request_host, resolve_token
 
 
 def test_loopback_names_and_addresses_are_local():
@@ -25,3 +27,17 @@ def test_a_token_is_always_required_beyond_localhost():
     assert resolve_token("0.0.0.0", "given") == ("given", False)
     token, generated = resolve_token("0.0.0.0", None)
     assert generated and token and len(token) >= 24
+
+
+def test_a_body_past_the_limit_reads_as_a_disconnect():
+    chunks = [{"type": "http.request", "body": b"x" * 40, "more_body": True}
+              for _ in range(4)]
+
+    async def receive():
+        return chunks.pop(0)
+
+    async def read_all():
+        capped = limited_receive(receive, 100)
+        return [(await capped())["type"] for _ in range(3)]
+
+    assert asyncio.run(read_all()) == ["http.request", "http.request", "http.disconnect"]

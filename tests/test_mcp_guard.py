@@ -2,7 +2,7 @@
 
 import json
 
-from codeact.mcp.guard import Guard
+from codeact.mcp.guard import MAX_REQUEST_BODY, Guard
 
 
 async def call(guard, method="POST", headers=(), body=b"{}"):
@@ -44,6 +44,10 @@ async def test_host_origin_token_and_busy():
         assert status == 403 and not reached
     assert (await call(g, headers=[("host", "127.0.0.1:1"),
                                    ("origin", "http://127.0.0.1:1")]))[0] == 200
+
+    too_long = [("host", "127.0.0.1:1"), ("content-length", str(MAX_REQUEST_BODY + 1))]
+    status, _, reached = await call(g, headers=too_long)
+    assert status == 413 and not reached
 
     t = Guard(None, token="tok", check_host=False)
     assert (await call(t, headers=[("host", "h:1")]))[0] == 401

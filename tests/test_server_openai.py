@@ -255,6 +255,18 @@ def test_an_existing_web_conversation_can_be_continued(client: openai.OpenAI,
     assert timeline(api, cid)["conversation"]["model"] == "scripted"  # switched backend
 
 
+def test_a_deleted_conversation_is_a_404(client: openai.OpenAI, api: httpx.Client) -> None:
+    headers = {CONVERSATION_HEADER: "deleted-later"}
+    client.chat.completions.create(model="scripted", messages=user("run: w = 1"),
+                                   extra_headers=headers)
+    assert api.delete(f"/api/conversations/{conversation_id_for('deleted-later')}"
+                      ).status_code == 204
+    with pytest.raises(openai.NotFoundError) as nf:
+        client.chat.completions.create(model="scripted", messages=user("run: print(w)"),
+                                       extra_headers=headers)
+    assert nf.value.code == "conversation_not_found" and "deleted" in nf.value.message
+
+
 def test_a_busy_conversation_is_a_429(client: openai.OpenAI, api: httpx.Client) -> None:
     cid = api.post("/api/conversations", json={}).json()["id"]
     assert api.post(f"/api/conversations/{cid}/messages",

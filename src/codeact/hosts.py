@@ -1,15 +1,16 @@
-"""Which hosts count as local, and the token rule: shared by ``codeact serve`` and
-``codeact mcp`` so both servers guard the same way (a fix lands in both at once)."""
+"""Which hosts count as local, the token rule and the request body cap: shared by
+``codeact serve`` and ``codeact mcp`` so both servers guard the same way (a fix lands in
+both at once)."""
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["LOCAL_HOSTS", "is_local_host", "request_host", "resolve_token"]
+__all__ = ["LOCAL_HOSTS", "is_local_host", "limited_receive", "request_host", "resolve_token"]
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -43,3 +44,23 @@ def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
     if is_local_host(host):
         return None, False
     return secrets.token_urlsafe(24), True
+
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def limited_receive(receive: Receive, limit: int) -> Receive:
+    """An ASGI ``receive`` that ends a body (chunked ones too, which carry no length) as a
+    disconnect once it passes ``limit`` bytes, so no request can fill the server's memory."""
+    seen = 0
+
+    async def wrapped() -> dict[str, Any]:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                return {"type": "http.disconnect"}
+        return message
+
+    return wrapped

@@ -7,6 +7,8 @@
 - Always: a request that carries an ``Origin`` header must come from the server's own
   origin (``Origin: null`` is refused), so a browser page cannot drive it (CSRF). The MCP
   specification asks servers to check ``Origin`` on every request, so GET is checked too.
+- Always: a request body is at most ``MAX_REQUEST_BODY`` bytes (413 when its length says
+  more; a chunked body is cut off there), so no client can fill the server's memory.
 - Past the session cap, a request that would open a new MCP session is answered with a
   JSON-RPC error saying the server is busy, which MCP clients show as it is.
 """
@@ -19,9 +21,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from codeact.hosts import is_local_host, request_host
+from codeact.hosts import is_local_host, limited_receive, request_host
 
 MAX_BODY = 4 << 20  # bytes of a request that opens a session (an initialize request)
+MAX_REQUEST_BODY = 64 << 20  # any request: a write_file call carries the whole file
 BUSY_CODE = -32000
 
 
@@ -57,6 +60,11 @@ class Guard:
                     "detail": "missing or wrong access token: send 'Authorization: Bearer "
                               "TOKEN' (see codeact mcp --token)"},
                     [(b"www-authenticate", b"Bearer")])
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_REQUEST_BODY:
+            return await _send_json(send, 413, {"detail": "the request body is larger than "
+                                                f"the limit of {MAX_REQUEST_BODY} bytes"})
+        receive = limited_receive(receive, MAX_REQUEST_BODY)
         if (self.busy is not None and scope["method"] == "POST"
                 and "mcp-session-id" not in headers):
             message = self.busy()

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from codeact.hosts import LOCAL_HOSTS, is_local_host, request_host
+from codeact.hosts import LOCAL_HOSTS, is_local_host, limited_receive, request_host
 
 __all__ = ["CSP", "DEFAULT_MAX_UPLOAD", "LOCAL_HOSTS", "MAX_JSON_BODY", "PUBLIC_PREFIXES",
            "TOKEN_COOKIE", "Guard", "add_security", "is_local_host", "security_headers"]
@@ -100,23 +100,7 @@ class Guard:
         if length.isdigit() and int(length) > limit:
             return await _send_json(send, 413, f"the request body is larger than the limit "
                                                f"of {limit} bytes", path)
-        await self.app(scope, _limited(receive, limit), send)
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    """Stop reading a body (chunked uploads too) once it passes ``limit`` bytes."""
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                return {"type": "http.disconnect"}
-        return message
-
-    return wrapped
+        await self.app(scope, limited_receive(receive, limit), send)
 
 
 def _token_from(headers: dict[str, str], scope: Scope) -> str | None:

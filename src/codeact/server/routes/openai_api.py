@@ -263,7 +263,12 @@ async def chat_completions(state: AppState, request: Request) -> Response:
         return openai_error(400, f"{CONVERSATION_HEADER}: at most {MAX_KEY_CHARS} "
                                  f"characters", code="invalid_request")
     hub, store = state.hub, state.store
-    conv, fresh = await asyncio.to_thread(_open_conversation, store, key, req.model)
+    try:
+        conv, fresh = await asyncio.to_thread(_open_conversation, store, key, req.model)
+    except NotFound:  # the key names a conversation deleted in the web app (undo window)
+        return openai_error(404, f"the conversation {key!r} was deleted: restore it in the "
+                                 f"web app, or send another {CONVERSATION_HEADER}",
+                            code="conversation_not_found", param=CONVERSATION_HEADER)
     cid = conv["id"]
     starting = _starting.setdefault(hub, set())
     if cid in starting or hub.is_running(cid):
