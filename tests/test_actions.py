@@ -115,6 +115,32 @@ def test_whole_code_before_a_fence_and_a_runaway_solution_is_run():
     assert isinstance(code.parse(Completion(text=cut, finish_reason="length")), Invalid)
 
 
+def test_a_bare_fence_ends_the_code_and_the_prose_after_it_is_not_run():
+    # seen: six turns of the same SyntaxError on the ``` line
+    text = ("<execute>\ndef f(x):\n    return x + 1\n\nassert f(1) == 2\n```\n\n"
+            "Now, the function will pass the test cases.")
+    action = code.parse(Completion(text=text, stop_sequence=None))
+    assert isinstance(action, CodeAction)
+    assert action.code == "def f(x):\n    return x + 1\n\nassert f(1) == 2"
+    assert action.note.startswith("Note: a ``` line ended your code")
+    # two blocks each ended that way: both run, as one cell
+    text = ("<execute>\nimport math\n```\n<execute>\nfinal_answer(math.pi)\n```\n\n"
+            "The answer is pi.")
+    action = code.parse(Completion(text=text, stop_sequence=None))
+    assert isinstance(action, CodeAction)
+    assert action.code == "import math\n\nfinal_answer(math.pi)"
+    assert "2 code blocks were run together" in action.note
+
+
+def test_a_fence_in_working_code_or_before_broken_code_is_kept():
+    in_string = 'text = """\n```\nnot code\n```\n"""\nprint(text)'
+    action = code.parse(Completion(text=f"<execute>\n{in_string}\n</execute>"))
+    assert isinstance(action, CodeAction) and action.code == in_string and action.note is None
+    broken = "x = (1,\n```\nprose"  # the code before the fence does not parse either
+    action = code.parse(Completion(text=f"<execute>\n{broken}\n</execute>"))
+    assert isinstance(action, CodeAction) and action.code == broken
+
+
 def test_unclosed_block_ended_by_eos_is_run():
     action = code.parse(Completion(text="<execute>print(1)", stop_sequence=None))
     assert action == CodeAction("print(1)")

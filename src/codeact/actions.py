@@ -26,6 +26,7 @@ from codeact.llm.base import Completion
 from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
 from codeact.runaway import cut_runaway
+from codeact.syntax import parses
 from codeact.tools import Tool
 
 EXECUTE_OPEN, EXECUTE_CLOSE = "<execute>", "</execute>"
@@ -214,7 +215,6 @@ class CodeFormat(ActionFormat):
                                "<execute> block.")
             return Invalid("Your <execute> block was empty. Put Python code between "
                            "<execute> and </execute>, or answer with <solution>.")
-        code = "\n\n".join(b.strip("\n") for b in non_empty)
         notes: list[str] = []
         if len(non_empty) > 1:
             notes.append(f"Note: your {len(non_empty)} code blocks were run together as "
@@ -235,6 +235,13 @@ class CodeFormat(ActionFormat):
                          "<solution>) until the length limit cut it; the code was run, the "
                          "rest ignored. End the code with </execute> and wait for its output.")
             return CodeAction(code, note=" ".join(notes))
+        fence_ended = [_end_at_stray_fence(b) for b in non_empty]
+        if any(e is not None for e in fence_ended):
+            non_empty = [b if e is None else e
+                         for b, e in zip(non_empty, fence_ended, strict=True)]
+            notes.insert(0, "Note: a ``` line ended your code and what followed it was not "
+                            "run. End code with </execute>.")
+        code = "\n\n".join(b.strip("\n") for b in non_empty)
         if solution is not None and solution.strip():
             return CodeAction(code, solution=solution.strip(), note=" ".join(notes) or None)
         return CodeAction(code, note=" ".join(notes) or None)
@@ -268,6 +275,21 @@ def _code_before_fence(block: str, text: str) -> str | None:
         return None
     code = body[:-3].strip("\n")
     return code if code.strip() else None
+
+
+_BARE_FENCE = re.compile(r"^[ \t]*```[ \t]*$", re.M)
+
+
+def _end_at_stray_fence(block: str) -> str | None:
+    """The code of an <execute> block that a bare ``` line ended, Markdown style, with
+    prose or another block after it (seen: re-sent for six turns, each a SyntaxError on the
+    fence), or None. Only where the block does not parse and the code before the fence
+    does, so a fence inside a string of working code is left alone."""
+    m = _BARE_FENCE.search(block)
+    if m is None or parses(block):
+        return None
+    code = block[:m.start()]
+    return code if parses(code) else None
 
 
 def _strip_fence(block: str) -> str:

@@ -10,9 +10,10 @@ instances, so the code can run and the conversation can show the shorter version
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
+
+from codeact.syntax import parses
 
 MIN_REPEATS = 4  # a pattern this many times in a row at the cut end is a runaway
 KEEP = 2  # instances of the pattern that are kept (and run)
@@ -73,16 +74,8 @@ def cut_runaway(code: str) -> Runaway | None:
     end = start + KEEP * period
     while end >= start:  # the kept code must parse: drop a torn last statement
         kept = "\n".join(lines[:end]).rstrip()
-        if kept.strip() and _parses(kept):
+        if parses(kept):
             return Runaway(kept, lines[start].strip(), (len(lines) - start) // period,
                            start + 1)
         end -= 1
     return None
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except SyntaxError:
-        return False
-    return True
