@@ -45,7 +45,7 @@ class ServerProcess:
              "--llm-factory", "test_server_app:scripted_factory", "--pool-size", "0",
              "--log-level", "warning", *extra],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a loaded machine starts it slowly
         while True:
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
@@ -53,6 +53,8 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()  # not left running after the test
+                self.proc.wait(30)
                 self.log.close()
                 raise RuntimeError("server did not start: " + Path(self.log.name).read_text())
             time.sleep(0.2)
