@@ -149,9 +149,14 @@ def test_token_is_generated_and_printed_beyond_localhost(tmp_path: Path,
         assert httpx.get(f"{url}/api/conversations").status_code == 401
         ok = httpx.get(f"{url}/api/conversations", headers={"Authorization": f"Bearer {token}"})
         assert ok.status_code == 200
+        login = httpx.get(f"{url}/?token={token}", follow_redirects=False)
+        assert login.status_code in (302, 303)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
+    # the access log shows the login request, not the token ("shown once" stays true)
+    access_log = proc.stdout.read()
+    assert "GET /?token=[redacted]" in access_log and token not in access_log
 
 
 def test_help_lists_the_kernel_and_mcp_options() -> None:

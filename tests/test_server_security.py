@@ -6,6 +6,7 @@ headers work for any routes they are put around.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from codeact.server.security import (
     CSP,
     MAX_JSON_BODY,
     TOKEN_COOKIE,
+    RedactTokens,
     add_security,
 )
 
@@ -55,6 +57,14 @@ def bare_app(**security: Any) -> FastAPI:
 def url() -> Iterator[str]:
     with ThreadServer(bare_app(token=TOKEN, check_host=True, max_upload_bytes=100_000)) as s:
         yield s.url
+
+
+def test_tokens_in_logged_urls_are_blanked() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/?token=s3cret&x=1", "1.1", 303), None)
+    assert RedactTokens().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /?token=[redacted]&x=1 HTTP/1.1" 303'
 
 
 def test_token_by_header_and_public_prefixes(url: str) -> None:

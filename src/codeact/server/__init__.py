@@ -14,6 +14,7 @@ from typing import Any
 from codeact.hosts import is_local_host, resolve_token
 from codeact.server.app import create_app
 from codeact.server.schema import default_data_dir
+from codeact.server.security import redact_access_log
 from codeact.server.store import Store
 
 __all__ = ["Store", "create_app", "default_data_dir", "serve", "resolve_token"]
@@ -69,4 +70,5 @@ def serve(
         say(f"codeact: open {url}?token=YOUR_TOKEN (the token you gave)")
     else:
         say(f"codeact: open {url}")
+    redact_access_log()
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)

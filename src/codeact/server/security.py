@@ -9,6 +9,8 @@ headers (CSP, no sniffing, no framing) to every response a route gives.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from codeact.hosts import LOCAL_HOSTS, is_local_host, limited_receive, request_host
 
 __all__ = ["CSP", "DEFAULT_MAX_UPLOAD", "LOCAL_HOSTS", "MAX_JSON_BODY", "PUBLIC_PREFIXES",
-           "TOKEN_COOKIE", "Guard", "add_security", "is_local_host", "security_headers"]
+           "TOKEN_COOKIE", "Guard", "RedactTokens", "add_security", "is_local_host",
+           "redact_access_log", "security_headers"]
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 MAX_JSON_BODY = 1024 * 1024
@@ -150,3 +153,26 @@ _LOGIN_PAGE = """<!doctype html><meta charset="utf-8"><title>codeact: access tok
 <h1>Access token needed</h1><p>This server requires its access token. Open the link that
 <code>codeact serve</code> printed when it started (it ends in <code>/?token=...</code>).</p>
 </body>"""
+
+
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
+
+
+class RedactTokens(logging.Filter):
+    """Blanks ``token=`` query values in log lines: the login link (``/?token=...``) would
+    otherwise put the access token into the access log, which is often kept or shipped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_QUERY.sub(r"\1[redacted]", a) if isinstance(a, str)
+                                else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_QUERY.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def redact_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Install :class:`RedactTokens` on the server's access log (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactTokens) for f in logger.filters):
+        logger.addFilter(RedactTokens())
