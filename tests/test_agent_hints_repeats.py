@@ -31,6 +31,17 @@ def test_silent_output_is_not_a_repeat_but_different_code_same_output_is():
     assert note and "from different actions" in note and not stop
 
 
+def test_true_or_false_from_different_checks_is_no_repeat_but_the_same_check_is():
+    guard = RepeatGuard()
+    for i, date in enumerate(["15-01-2012", "04-0-2040", "06/04/2020", "02-30-2020"]):
+        assert guard.check(f"valid_date({date!r})", f"Out[{i}]: False") == (None, False)
+    assert guard.check("valid_date('')", "Out: False") == (None, False)
+    assert guard.check("print(f(1), f(2))", "True\nFalse") == (None, False)
+    assert guard.check("print(f(3), f(4))", "True\nFalse") == (None, False)
+    note, _ = guard.check("valid_date('04-0-2040')", "Out[9]: False")
+    assert note and "this same action gave this same output" in note
+
+
 def test_reset_forgets_the_counts():
     guard = RepeatGuard()
     guard.check("x", "1")

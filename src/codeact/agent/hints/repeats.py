@@ -34,6 +34,18 @@ def _informative(output: str) -> bool:
     return output.strip() not in _UNINFORMATIVE
 
 
+# lines that are only True/False/None (a check's result, with IPython's "Out[_]: " or not)
+_TRUTH_LINES = re.compile(r"((Out(\[_\])?: )?(True|False|None)\s*)+")
+
+
+def _distinctive(output: str) -> bool:
+    """Outputs that, from *different* actions, say the work went in a circle. A check that
+    prints True or False gives the same line for many different inputs: counted as the
+    same output from different actions, testing a function on its examples (seen: the third
+    `Out: False` from three other dates) was told to answer now or be stopped."""
+    return _informative(output) and _TRUTH_LINES.fullmatch(output.strip()) is None
+
+
 class RepeatGuard(Hint):
     """Counts repeats within one run. ``code_format`` picks the advice's wording."""
 
@@ -82,7 +94,7 @@ class RepeatGuard(Hint):
         self._pairs[(action, output)] += 1
         same_pair = self._pairs[(action, output)]
         same_output = 0
-        if _informative(output):
+        if _distinctive(output):
             self._outputs[output] += 1
             same_output = self._outputs[output]
         times = max(same_pair, same_output)
