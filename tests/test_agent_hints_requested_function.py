@@ -73,6 +73,40 @@ def test_a_run_stuck_on_the_requested_function_submits_it(session):
     assert "final_answer(count_distinct)" in traj.turns[1].observation
 
 
+def test_a_run_at_the_turn_limit_submits_the_requested_function(session):
+    # seen on HumanEval/72: every example checked, all right, never submitted
+    checks = iter(["<execute>print(count_distinct('aab'))</execute>",
+                   "<execute>print(count_distinct('AbBa'))</execute>"])
+    replies = iter([DEFINITION, *checks])
+    llm = ScriptedLLM(lambda messages: next(replies))
+    traj = Agent(llm, session=session, max_turns=3).run(TASK)
+    assert traj.stop_reason == "solution"
+    assert traj.answer.startswith("def count_distinct(s):")
+    assert traj.metadata["fallback_answer"] == {"turn": 3, "stop": "max_turns"}
+    # no function defined by a cell that worked: no answer, as before
+    broken = iter(["<execute>def count_distinct(s):\n    return len(set(s)) +</execute>"] * 3)
+    llm = ScriptedLLM(lambda messages: next(broken))
+    traj = Agent(llm, session=session, max_turns=2).run(TASK)
+    assert traj.stop_reason == "max_turns" and traj.answer is None
+
+
+def test_submit_at_limit_only_after_a_definition_and_not_in_chat():
+    from codeact.agent.hints.base import RunStart, Step, Verdict
+
+    hint = RequestedFunction()
+    hint.reset(RunStart(TASK))
+    assert hint.submit_at_limit() is None
+    hint.after_action(Step(1, "def count_distinct(s):\n    return 0", "", True,
+                           Observation()), Verdict())
+    assert hint.submit_at_limit() == "final_answer(count_distinct)"
+    hint.reset(RunStart(TASK))
+    assert hint.submit_at_limit() is None  # a new run forgets it
+    hint.reset(RunStart(TASK, chat=True))
+    hint.after_action(Step(1, "def count_distinct(s):\n    return 0", "", True,
+                           Observation()), Verdict())
+    assert hint.submit_at_limit() is None
+
+
 def test_a_stuck_run_without_a_requested_function_still_stops_as_stuck(session):
     llm = ScriptedLLM(lambda messages: DEFINITION)
     traj = Agent(llm, session=session, max_turns=8).run("Count distinct letters in 'abc'.")

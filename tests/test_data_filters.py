@@ -69,9 +69,11 @@ def test_no_repeats() -> None:
     varied = record("c", GOOD)
     for i, t in enumerate(varied["trajectory"]["turns"][:2]):
         t["code"] = f"print({i})"
-    recs = [looped, auto, varied]
+    at_limit = record("d", GOOD)  # answered by the agent when the run hit its limit
+    at_limit["trajectory"]["metadata"] = {"fallback_answer": {"turn": 3, "stop": "max_turns"}}
+    recs = [looped, auto, varied, at_limit]
     assert kept(recs) == ["c"]
-    assert kept(recs, no_repeats=False) == ["a", "b", "c"]
+    assert kept(recs, no_repeats=False) == ["a", "b", "c", "d"]
 
 
 def test_dedup_keeps_the_first() -> None:

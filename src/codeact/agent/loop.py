@@ -549,21 +549,35 @@ class Agent:
         yield FinalAnswerEvent(record.turn, answer)
 
     def _fall_back(self, traj: Trajectory) -> Iterator[Event]:
-        """When the run ended without an answer after one was refused as a guess (a
-        :class:`GuessNote`: nothing computed it): that answer is kept, marked as such in
+        """When the run ended without an answer: what a hint submits for it (the function
+        the task asks for, :meth:`_submitted_at_limit`), else an answer refused as a guess
+        (a :class:`GuessNote`: nothing computed it) is kept; either is marked as such in
         ``metadata["fallback_answer"]`` and in the event, since a refused guess is
         sometimes right and no answer never is. Answers refused on evidence (a count that
         does not match the task, a value where a function was asked) are not kept, nor
         answers that cannot be one (None, empty, an error message). Seen: the README task
         at T=0.7 kept 65796, refused as the sum over 25 primes where 100 were asked."""
-        if traj.answer is not None or traj.stop_reason not in FALLBACK_STOPS or \
-                self._fallback is None or self.chat:
+        if traj.answer is not None or traj.stop_reason not in FALLBACK_STOPS or self.chat:
             return
-        turn, answer = self._fallback
+        fallback = self._submitted_at_limit(traj) or self._fallback
+        if fallback is None:
+            return
+        turn, answer = fallback
         traj.metadata["fallback_answer"] = {"turn": turn, "stop": str(traj.stop_reason)}
         traj.answer = answer
         traj.stop_reason = StopReason.SOLUTION
         yield FinalAnswerEvent(turn, answer, fallback=True)
+
+    def _submitted_at_limit(self, traj: Trajectory) -> tuple[int, str] | None:
+        """What a hint submits for a run that ended without an answer (the function the
+        task asks for, as the kernel holds it), before a refused guess: it is what the
+        task asked for. ``(turn, answer)``, or None."""
+        for hint in self.hints:
+            code = hint.submit_at_limit()
+            answer = self._submit(code) if code else None
+            if answer is not None:
+                return len(traj.turns), answer
+        return None
 
     def _chat_reply(self, traj: Trajectory, turn: int,
                     answer: str) -> Generator[Event, None, str]:

@@ -130,7 +130,12 @@ def has_recovery(item: Item) -> bool:
 
 
 def has_repeats(item: Item) -> bool:
-    """An action run twice word for word, or an answer submitted for a stuck run."""
+    """An action run twice word for word, or an answer the agent submitted for the model
+    (for a stuck run, or one kept at the run's limit): the data should show models that
+    end a run themselves."""
+    metadata = (item.record.get("trajectory") or {}).get("metadata") or {}
+    if metadata.get("fallback_answer"):
+        return True
     seen: set[str] = set()
     for t in item.turns:
         if t.get("action") == ActionKind.CODE_AUTO_FINAL_ANSWER:

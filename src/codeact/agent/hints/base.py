@@ -132,6 +132,11 @@ class Hint:
         written as a reply."""
         return None
 
+    def submit_at_limit(self) -> str | None:
+        """The run ended without an answer (turn, time or token limit, or stuck): a cell
+        that submits what the run made instead (``final_answer(fn)``), or None."""
+        return None
+
     def vetoes(self, action: str) -> str | None:
         """Before an action runs (as :attr:`Step.action` would hold it): a reason to ask
         the model again instead of running it, or None."""

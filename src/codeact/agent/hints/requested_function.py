@@ -54,10 +54,12 @@ class RequestedFunction(Hint):
         self._noted: set[str] = set()
         self.task = ""
         self.chat = False  # a reply to a person: prose about the function is fine
+        self._defined: str | None = None  # the last one a successful cell defined
 
     def reset(self, run: RunStart) -> None:
         self.task = run.task
         self.chat = run.chat
+        self._defined = None
         self.read_task(run.task, [t.name for t in run.tools])
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
@@ -88,6 +90,7 @@ class RequestedFunction(Hint):
         name = self.requested(step.action, step.observation)
         if name is None:
             return None
+        self._defined = name
         if so_far.stuck:
             return Advice(note=f"The run stopped repeating: `{name}`, the function the "
                                f"task asks for, was submitted as the answer.",
@@ -95,6 +98,13 @@ class RequestedFunction(Hint):
         if so_far.repeat:
             return Advice(note=self.repeat_note(name))
         return Advice(note=self.first_note(name))
+
+    def submit_at_limit(self) -> str | None:
+        """At the run's limit without an answer, the requested function as the kernel holds
+        it, when a successful cell defined it (seen: HumanEval/72 checked its function on
+        every example, all right, until the turn limit, and ended with no answer). Not in
+        chat."""
+        return None if self.chat or self._defined is None else f"final_answer({self._defined})"
 
     def read_task(self, task: str, tool_names: Iterable[str] = ()) -> None:
         """Read the names ``task`` asks for; a tool's own name is never one (a task that
