@@ -435,3 +435,15 @@ def test_localhost_guard_rejects_foreign_host_and_cross_origin(client: Client) -
     r = client.http.post("/api/conversations", json={},
                          headers={"Origin": str(client.http.base_url).rstrip("/")})
     assert r.status_code == 201
+
+
+def test_a_download_sends_the_size_it_announced(tmp_path: Path) -> None:
+    # a file the kernel still writes to grows after it was opened for a download
+    from codeact.server.routes.files import _chunks
+
+    p = tmp_path / "log.txt"
+    p.write_bytes(b"abc")
+    with open(p, "rb") as f:
+        with open(p, "ab") as w:
+            w.write(b"def")
+        assert b"".join(_chunks(f, 3, chunk=2)) == b"abc"

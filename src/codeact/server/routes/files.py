@@ -85,16 +85,19 @@ async def download(state: AppState, cid: ConversationId, name: str) -> Streaming
             continue
         size = os.fstat(f.fileno()).st_size
         # served from the descriptor opened above, never opened again by path
-        return StreamingResponse(_chunks(f), media_type="application/octet-stream", headers={
+        return StreamingResponse(_chunks(f, size), media_type="application/octet-stream", headers={
             "Content-Length": str(size),
             "Content-Disposition": _attachment(Path(name).name)})
     raise HTTPException(404, "no such file in the workspace")
 
 
-def _chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+def _chunks(f: BinaryIO, size: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """The file's first ``size`` bytes (its size when opened: a file the kernel is still
+    writing must not outgrow the Content-Length sent)."""
     with f:
-        while chunk := f.read(size):
-            yield chunk
+        while size > 0 and (data := f.read(min(chunk, size))):
+            size -= len(data)
+            yield data
 
 
 def _attachment(filename: str) -> str:
