@@ -127,15 +127,14 @@ def open_file(root: Path | str, relpath: str | os.PathLike[str]) -> BinaryIO:
                      dir_fd=dfd)
     finally:
         os.close(dfd)
-    f = os.fdopen(fd, "rb")
-    try:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:  # checked before fdopen, which refuses a folder without closing the descriptor
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafeName(f"path {str(relpath)!r} is not a regular file")
-        os.set_blocking(f.fileno(), True)
+        os.set_blocking(fd, True)
     except BaseException:
-        f.close()
+        os.close(fd)
         raise
-    return f
+    return os.fdopen(fd, "rb")
 
 
 def read_bytes(root: Path | str, relpath: str | os.PathLike[str]) -> bytes:

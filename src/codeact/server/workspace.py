@@ -23,7 +23,7 @@ from ..runtime import workspace as _safe
 from ..runtime.workspace import UnsafeName
 
 __all__ = ["MAX_NAME_LENGTH", "MAX_PATH_DEPTH", "SCAN_LIMIT", "UnsafeName", "mirror",
-           "open_for_download", "resolve_in", "safe_relative_name", "scan", "write_file"]
+           "open_for_download", "safe_relative_name", "scan", "write_file"]
 
 MAX_NAME_LENGTH = 255
 MAX_PATH_DEPTH = 8
@@ -59,11 +59,6 @@ def safe_relative_name(name: str) -> str:
     return "/".join(parts)
 
 
-def resolve_in(workspace: Path, name: str) -> Path:
-    """The absolute path of ``name`` inside ``workspace``; raise if it would escape it."""
-    return _safe.resolve_inside(workspace, safe_relative_name(name))
-
-
 def write_file(workspace: Path, name: str, data: bytes) -> tuple[str, int]:
     """Write ``data`` to ``name`` in the workspace (atomically); return (name, size)."""
     rel = safe_relative_name(name)
@@ -79,11 +74,13 @@ def open_for_download(workspace: Path, name: str) -> BinaryIO:
     a live kernel that swaps the file for a link to a host file between a check by path
     and the read would otherwise hand that host file out."""
     rel = safe_relative_name(name)
-    st = _safe.stat_file(workspace, rel)
-    if st is None or stat.S_ISDIR(st.st_mode):
-        raise FileNotFoundError(name)
     try:
         return _safe.open_file(workspace, rel)
+    except UnsafeName:  # not a regular file: a folder is no file to download
+        st = _safe.stat_file(workspace, rel)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise FileNotFoundError(name) from None
+        raise
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeName(f"file name {name!r} is a link") from None
