@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +46,8 @@ def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
     return secrets.token_urlsafe(24), True
 
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
 
 
 def limited_receive(receive: Receive, limit: int) -> Receive:
@@ -54,7 +55,7 @@ def limited_receive(receive: Receive, limit: int) -> Receive:
     disconnect once it passes ``limit`` bytes, so no request can fill the server's memory."""
     seen = 0
 
-    async def wrapped() -> dict[str, Any]:
+    async def wrapped() -> Message:
         nonlocal seen
         message = await receive()
         if message["type"] == "http.request":
