@@ -351,6 +351,21 @@ def test_share_link_is_read_only(client: Client) -> None:
         assert client.http.request(method, f"/api/share/{token}").status_code == 405
 
 
+def test_a_new_share_link_revokes_the_old_one(client: Client) -> None:
+    conv = client.new()
+    old = conv["share_token"]
+    r = client.http.post(f"/api/conversations/{conv['id']}/share")
+    assert r.status_code == 200
+    new = r.json()["share_token"]
+    assert new != old and len(new) >= 32
+    assert client.http.get(f"/api/share/{old}").status_code == 404
+    assert client.http.get(f"/r/{old}").status_code == 404
+    assert client.http.get(f"/api/share/{new}").status_code == 200
+    assert client.http.get(f"/api/conversations/{conv['id']}").json()[
+        "conversation"]["share_token"] == new
+    assert client.http.post(f"/api/conversations/{'0' * 32}/share").status_code == 404
+
+
 def test_second_message_while_running_is_409_and_stop_interrupts(client: Client) -> None:
     conv = client.new()
     cid = conv["id"]

@@ -37,6 +37,17 @@ def test_conversation_crud_and_share_token(store: Store) -> None:
         store.conversation_by_share_token("nope")
 
 
+def test_a_new_share_token_revokes_the_old_one(store: Store) -> None:
+    a = store.create_conversation("First", "m1")
+    renewed = store.new_share_token(a["id"])
+    assert renewed["share_token"] != a["share_token"]
+    assert store.conversation_by_share_token(renewed["share_token"])["id"] == a["id"]
+    with pytest.raises(NotFound):
+        store.conversation_by_share_token(a["share_token"])
+    with pytest.raises(NotFound):
+        store.new_share_token("0" * 32)
+
+
 def test_pin_rename_and_settings(store: Store) -> None:
     a = store.create_conversation("a", settings={"temperature": 0.2})["id"]
     b = store.create_conversation("b")["id"]

@@ -108,8 +108,14 @@ def test_share_link_is_read_only(server: ThreadServer, page: Any) -> None:
     send(page, "hello from the share test")
     page.wait_for_selector(".msg.assistant:has-text('You said: hello from the share test')")
     page.click("#share")
+    first = page.input_value("#share-url")
+    assert "/r/" in first
+    page.click("#share-new")  # revokes the first link
+    page.wait_for_function("(old) => document.querySelector('#share-url').value !== old",
+                           arg=first)
     link = page.input_value("#share-url")
     assert "/r/" in link
+    assert page.request.get(first).status == 404
     page.goto(link)
     page.wait_for_selector(".msg.user:has-text('hello from the share test')")
     page.wait_for_selector(".readonly-badge")

@@ -1,5 +1,6 @@
 """Conversations: list, search, create, read (with the timeline and its branches), rename,
-pin, switch model or settings, delete (with undo: restore within the undo window)."""
+pin, switch model or settings, revoke the share link, delete (with undo: restore within the
+undo window)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,17 @@ async def patch_conversation(state: AppState, cid: ConversationId, body: Convers
         return await asyncio.to_thread(state.store.update_conversation, cid,
                                        title=body.title, model=body.model,
                                        pinned=body.pinned, settings=settings)
+    except NotFound:
+        raise HTTPException(404, "no such conversation") from None
+
+
+@router.post("/api/conversations/{cid}/share", response_model=Conversation,
+             responses=NO_CONVERSATION,
+             description="Gives the conversation a new share token (`share_token` in the "
+                         "answer): the old read-only link `/r/<token>` stops working at once.")
+async def new_share_link(state: AppState, cid: ConversationId) -> ConversationRecord:
+    try:
+        return await asyncio.to_thread(state.store.new_share_token, cid)
     except NotFound:
         raise HTTPException(404, "no such conversation") from None
 

@@ -398,6 +398,16 @@
     $("#share-box").hidden = !$("#share-box").hidden;
     $("#share-url").select();
   });
+  $("#share-new").addEventListener("click", async () => {
+    if (!state.current) return;
+    try {
+      const c = await api("POST", `/api/conversations/${state.current.id}/share`);
+      state.current.share_token = c.share_token;
+      $("#share-url").value = `${location.origin}/r/${c.share_token}`;
+      $("#share-url").select();
+      toast("New link made: the old one no longer works");
+    } catch (err) { toast(err.message, "bad"); }
+  });
   $("#notebook").addEventListener("click", () => {
     // the route answers with Content-Disposition: attachment, so this downloads the file
     if (state.current) location.href = `/api/conversations/${state.current.id}/notebook`;

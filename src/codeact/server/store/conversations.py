@@ -1,4 +1,5 @@
-"""Conversations: create, list, read, rename / pin / settings, delete (at once or with undo)."""
+"""Conversations: create, list, read, rename / pin / settings, a new share link, delete (at
+once or with undo)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,15 @@ class Conversations(Database):
                                                 Conversation.deleted_at.is_(None)))
         if c is None:
             raise NotFound(token)
+        return conversation_record(c)
+
+    @transaction
+    def new_share_token(self, conversation_id: str, *,
+                        s: Session = OWN) -> ConversationRecord:
+        """Give the conversation a new share token: every link made from the old one stops
+        working at once (the way to revoke a link that went further than meant)."""
+        c = shown(s, conversation_id)
+        c.share_token = secrets.token_urlsafe(24)
         return conversation_record(c)
 
     @transaction
