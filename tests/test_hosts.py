@@ -2,7 +2,16 @@
 
 import asyncio
 
-from codeact.hosts import is_local_host, limited_receive, request_host, resolve_token
+import pytest
+
+from codeact.hosts import (
+    MIN_TOKEN_CHARS,
+    WeakTokenError,
+    is_local_host,
+    limited_receive,
+    request_host,
+    resolve_token,
+)
 
 
 def test_loopback_names_and_addresses_are_local():
@@ -24,9 +33,17 @@ def test_request_host_reads_the_host_header_without_port():
 
 def test_a_token_is_always_required_beyond_localhost():
     assert resolve_token("127.0.0.1", None) == (None, False)
-    assert resolve_token("0.0.0.0", "given") == ("given", False)
+    assert resolve_token("0.0.0.0", "given-token-16chr") == ("given-token-16chr", False)
     token, generated = resolve_token("0.0.0.0", None)
     assert generated and token and len(token) >= 24
+
+
+def test_a_short_chosen_token_is_refused_beyond_localhost_only():
+    short = "x" * (MIN_TOKEN_CHARS - 1)
+    assert resolve_token("127.0.0.1", short) == (short, False)  # only local users reach it
+    for host in ("0.0.0.0", "192.168.1.5", "::"):
+        with pytest.raises(WeakTokenError, match=f"at least {MIN_TOKEN_CHARS} characters"):
+            resolve_token(host, short)
 
 
 def test_a_body_past_the_limit_reads_as_a_disconnect():

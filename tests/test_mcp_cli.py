@@ -27,6 +27,12 @@ def test_bad_transport():
     assert result.exit_code == 2 and "stdio or http" in result.output
 
 
+def test_a_short_token_beyond_localhost_is_refused():
+    result = runner.invoke(app, ["mcp", "--transport", "http", "--host", "0.0.0.0",
+                                 "--token", "short"])
+    assert result.exit_code == 2 and "at least 16 characters" in result.output
+
+
 def test_help_lists_the_options():
     result = runner.invoke(app, ["mcp", "--help"])
     assert result.exit_code == 0

@@ -416,7 +416,7 @@ def test_token_required_beyond_localhost(tmp_path: Path) -> None:
     assert resolve_token("127.0.0.1", None) == (None, False)
     token, generated = resolve_token("0.0.0.0", None)
     assert generated and token and len(token) >= 24
-    assert resolve_token("0.0.0.0", "given") == ("given", False)
+    assert resolve_token("0.0.0.0", "given-token-16chr") == ("given-token-16chr", False)
     with ThreadServer(make_app(tmp_path, token="s3cret-token", check_host=False,
                                pool_size=0)) as srv:
         anon = httpx.Client(base_url=srv.url)

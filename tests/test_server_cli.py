@@ -30,6 +30,12 @@ def test_help_lists_the_options() -> None:
         assert option in result.output
 
 
+def test_a_short_token_beyond_localhost_stops_before_anything_starts() -> None:
+    result = CliRunner().invoke(app, ["--host", "0.0.0.0", "--token", "short"])
+    assert result.exit_code == 2
+    assert "at least 16 characters" in " ".join(result.output.replace("│", " ").split())
+
+
 class ServerProcess:
     """``python -m codeact.server.cli`` in a subprocess, with the scripted model."""
 

@@ -10,9 +10,17 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["LOCAL_HOSTS", "is_local_host", "limited_receive", "request_host", "resolve_token"]
+__all__ = ["LOCAL_HOSTS", "MIN_TOKEN_CHARS", "WeakTokenError", "check_token", "is_local_host",
+           "limited_receive", "request_host", "resolve_token"]
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# a chosen token guards a server others can reach: short ones can be guessed (there is no
+# rate limit on tries); generated ones have 32 characters
+MIN_TOKEN_CHARS = 16
+
+
+class WeakTokenError(ValueError):
+    """A chosen access token too short for a server bound beyond localhost."""
 
 
 def is_local_host(host: str) -> bool:
@@ -36,9 +44,21 @@ def request_host(scope: Mapping[str, Any]) -> tuple[dict[str, str], str, str]:
     return headers, host_header, urlsplit(f"//{host_header}").hostname or ""
 
 
+def check_token(host: str, token: str | None) -> None:
+    """Refuse (:class:`WeakTokenError`) a chosen token shorter than ``MIN_TOKEN_CHARS`` on a
+    server bound beyond localhost; on localhost any token goes (only local users reach it)."""
+    if token and len(token) < MIN_TOKEN_CHARS and not is_local_host(host):
+        raise WeakTokenError(
+            f"the access token must have at least {MIN_TOKEN_CHARS} characters when the "
+            f"server listens beyond localhost (it has {len(token)}): choose a longer one, "
+            f"or leave --token out to have a random one generated and printed")
+
+
 def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
     """The access token to require and whether it was generated: beyond localhost there
-    is always one (a random one when none was given)."""
+    is always one (a random one when none was given); a chosen one passes
+    :func:`check_token`."""
+    check_token(host, token)
     if token:
         return token, False
     if is_local_host(host):

@@ -66,11 +66,17 @@ def mcp(
     if ctx.invoked_subcommand is not None:
         return
     from codeact import assemble
+    from codeact.hosts import WeakTokenError, check_token
     from codeact.mcp.errors import MCPUnavailableError, require_sdk
     from codeact.mcp.server import ServerConfig, serve_http, serve_stdio
 
     if transport not in ("stdio", "http"):
         raise _fail(f"--transport must be stdio or http, got {transport!r}")
+    if transport == "http":
+        try:
+            check_token(host, token)
+        except WeakTokenError as exc:
+            raise _fail(str(exc)) from None
     try:
         require_sdk()
     except MCPUnavailableError as exc:

@@ -71,8 +71,13 @@ def serve(
     (connected once at start, closed at shutdown); --packages ask behaves as deny (a
     server has no terminal user)."""
     from codeact import assemble
+    from codeact.hosts import WeakTokenError, check_token
     from codeact.server import serve as run_server
 
+    try:
+        check_token(host, token)
+    except WeakTokenError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--token") from None
     try:
         warning = assemble.unsafe_warning(settings)
         sandbox = assemble.sandbox_config(settings)  # no terminal user to ask
