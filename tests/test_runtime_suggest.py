@@ -148,6 +148,19 @@ def test_an_assert_is_not_evaluated_again_where_that_could_have_effects():
                  "assert total() == 3")
     assert _note_with_source_in(tool_user, {}, tools=["buy"]) is None  # it calls a tool
     assert _note_with_source_in("assert print('x') == 1", {}) is None  # no pure builtin
+    # indexing a defaultdict stores the key: not evaluated again, nothing added
+    from collections import Counter, defaultdict
+    counts: defaultdict[str, int] = defaultdict(int)
+    assert _note_with_source_in("assert counts['x'] == 2", {"counts": counts}) is None
+    assert dict(counts) == {"x": 0}  # only the cell's own read stored it
+    counts.clear()
+    shown = _note_with_source_in("assert tally['x'] == 2", {"tally": Counter("xyz")})
+    assert shown is not None and "tally['x'] = 1" in shown  # a Counter only reads
+    own = ("class Log:\n    def __init__(self):\n        self.asked = []\n"
+           "    def __getitem__(self, k):\n        self.asked.append(k)\n        return 0\n"
+           "log = Log()\nassert log['a'] == 1")
+    ns: dict[str, Any] = {}
+    assert _note_with_source_in(own, ns) is None and ns["log"].asked == ["a"]
 
 
 def _note_with_source_in(code: str, ns: dict[str, Any], tools: list[str] | None = None

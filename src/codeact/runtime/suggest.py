@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import contextlib
 import difflib
 import importlib.util
@@ -531,9 +532,7 @@ _EXPRESSION_NODES = (ast.Name, ast.Constant, ast.Call, ast.Subscript, ast.Attrib
 def _model_function(value: Any, tools: set[str], names: dict[str, Any], depth: int = 0) -> bool:
     """A function the model defined in its cells that calls no tool (checked through the
     functions it names, a few levels deep): calling it again has no effect outside."""
-    if not isinstance(value, types.FunctionType) or value.__name__ in tools or depth > 3:
-        return False
-    if not re.search(r"ipykernel|<ipython-input", value.__code__.co_filename):
+    if not _model_code(value) or value.__name__ in tools or depth > 3:
         return False
     called = set(value.__code__.co_names)
     for inner in value.__code__.co_consts:  # nested functions and comprehensions
@@ -596,12 +595,32 @@ def _keeps_to_itself(fn: types.FunctionType) -> bool:
     return True
 
 
+def _model_code(fn: object) -> bool:
+    """Whether ``fn`` is a Python function written in a cell of the kernel."""
+    return isinstance(fn, types.FunctionType) and \
+        re.search(r"ipykernel|<ipython-input", fn.__code__.co_filename) is not None
+
+
+def _indexes_purely(obj: object) -> bool:
+    """Whether ``obj[key]`` only reads: a ``defaultdict`` stores every key it is asked for
+    (a failed ``assert counts['x'] == 2`` evaluated again would add ``'x'``), and a class of
+    the model's own may do anything in ``__getitem__``."""
+    if isinstance(obj, collections.Counter):
+        return True  # its __missing__ answers 0 and stores nothing
+    kind = type(obj)
+    return not hasattr(kind, "__missing__") and \
+        not _model_code(getattr(kind, "__getitem__", None))
+
+
 def _evaluable(node: ast.expr, names: dict[str, Any], tools: set[str]) -> bool:
     """An expression that can be evaluated again without effects: names, literals,
-    operators, indexing, and calls of the model's own tool-free functions or of a few
-    builtins that only compute."""
+    operators, indexing that only reads, and calls of the model's own tool-free functions
+    or of a few builtins that only compute."""
     for sub in ast.walk(node):
         if not isinstance(sub, _EXPRESSION_NODES):
+            return False
+        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
+                not _indexes_purely(names.get(sub.value.id)):
             return False
         if isinstance(sub, ast.Call):
             if not isinstance(sub.func, ast.Name):
