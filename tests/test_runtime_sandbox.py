@@ -43,6 +43,20 @@ def test_argv_hides_home_checkout_and_env(tmp_path, monkeypatch):
     assert any(sys.base_prefix.startswith(b) or b.startswith("/usr") for b in binds)
 
 
+def test_launcher_starts_outside_the_workspace_with_two_capabilities(tmp_path):
+    # a root host's launcher is the namespace's root until it drops: it must not start in
+    # the workspace (model code plants modules there) nor hold more than it needs to drop
+    cmd = bwrap.build_bwrap_argv(SandboxConfig(), workspace=tmp_path / "ws",
+                                 run_dir=tmp_path / "r", etc_dir=tmp_path / "etc",
+                                 kernel_argv=["ipykernel"], userns_fd=7)
+    argv = cmd.argv
+    assert argv[argv.index("--chdir") + 1] == "/"
+    assert argv[argv.index("-c") + 2:argv.index("-c") + 4] == ["--cwd", "/workspace"]
+    caps = [(a, argv[i + 1]) for i, a in enumerate(argv) if a in ("--cap-add", "--cap-drop")]
+    assert caps == [("--cap-drop", "ALL"), ("--cap-add", "CAP_SETUID"),
+                    ("--cap-add", "CAP_SETGID")]
+
+
 def test_check_bwrap_works_here():
     ok, message = check_bwrap()
     assert ok, message

@@ -56,6 +56,9 @@ class Attack:
     code: Callable[[Host], str]
     check: Callable[[Observation, Host], tuple[bool, str]]
     timeout: float = 10.0
+    # code run next in the same session (a fresh kernel, when the attack crashed its own);
+    # ``check`` judges this one's observation
+    then: Callable[[Host], str] | None = None
 
 
 def _not_in(obs: Observation, text: str) -> bool:
@@ -132,6 +135,58 @@ def _check_crash(obs: Observation, h: Host) -> tuple[bool, str]:
     ok = obs.restarted or (obs.error is not None and obs.error.name == "RecursionError")
     how = (obs.restart_reason or "").split(";")[0] or (obs.error.name if obs.error else "")
     return ok, f"detected: {how}, kernel restarted" if ok else "no crash reported"
+
+
+# A module planted in the workspace under a name the kernel launcher imports before it
+# drops privileges and sets rlimits: it records where it ran (and as which uid), then hands
+# over the real module so the kernel still starts. The attack crashes its kernel to get a
+# new one.
+_PLANT = (
+    "import importlib, os, sys\n"
+    "with open('.planted-' + __name__, 'w') as f:\n"  # the launcher runs as `python -c`
+    "    f.write(('launcher' if sys.argv[:1] == ['-c'] else 'kernel') + f' {os.getuid()}')\n"
+    "del sys.modules[__name__]\n"
+    "_path = sys.path[:]\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.', os.getcwd())]\n"
+    "_real = importlib.import_module(__name__)\n"
+    "sys.path[:] = _path\n"
+    "sys.modules[__name__] = _real\n"
+)
+_PLANTED = ("ctypes", "resource", "zmq", "ipykernel")
+
+
+def _plant_modules(h: Host) -> str:
+    return ("import os\n"
+            f"for name in {_PLANTED!r}:\n"
+            f"    open(name + '.py', 'w').write({_PLANT!r})\n"
+            "os._exit(1)  # the next kernel starts with the modules in its working folder\n")
+
+
+def _planted_report(h: Host) -> str:
+    return ("import os\n"
+            "for f in sorted(os.listdir('.')):\n"
+            "    if f.startswith('.planted-'):\n"
+            "        print('PLANT', f[9:], 'ran in the', open(f).read())\n"
+            "        os.remove(f)\n"
+            f"for name in {_PLANTED!r}:\n"
+            "    if os.path.exists(name + '.py'):\n"
+            "        print('KEPT', name)\n"
+            "        os.remove(name + '.py')\n"
+            "print('uid', os.getuid())\n")
+
+
+def _check_planted(obs: Observation, h: Host) -> tuple[bool, str]:
+    ran = [ln for ln in obs.stdout.splitlines() if ln.startswith("PLANT ")]
+    if "uid " not in obs.stdout:
+        return False, f"no report: {obs.stdout[-200:]} {obs.error}"
+    # imported by the kernel, after the drop and the rlimits, a plant is only the model's
+    # own code; imported by the launcher, it ran before them
+    early = [ln for ln in ran if ln.split()[-2] == "launcher"]
+    if early:
+        return False, f"RAN BEFORE THE DROP: {early}"
+    if "KEPT " not in obs.stdout:  # a gateway may start the new kernel in a new folder
+        return True, "the planted files did not reach the next kernel's folder"
+    return True, "launcher imported nothing from the workspace before dropping privileges"
 
 
 ATTACKS: list[Attack] = [
@@ -215,6 +270,8 @@ ATTACKS: list[Attack] = [
            lambda h: "print('x' * 200_000_000)\nimport sys\nfor i in range(2000):\n"
                      "    sys.stdout.write('y' * 1000 + '\\n')",
            _check_flood, timeout=60.0),
+    Attack("plant modules the kernel launcher imports",
+           _plant_modules, _check_planted, timeout=30.0, then=_planted_report),
     Attack("crash by deep recursion",
            lambda h: ("import sys\nsys.setrecursionlimit(10**8)\n"
                       "nested = []\nfor _ in range(2 * 10**6):\n    nested = [nested]\n"
@@ -345,6 +402,8 @@ def run_attack(session: Session, attack: Attack, host: Host) -> AttackResult:
         _flood_peak["before"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         obs = session.execute(attack.code(host), timeout=attack.timeout)
+        if attack.then is not None:
+            obs = session.execute(attack.then(host), timeout=attack.timeout)
         blocked, detail = attack.check(obs, host)
     except Exception as exc:  # the runtime itself failed: not blocked
         return AttackResult(attack.name, False, f"runtime error: {exc!r}", False)

@@ -1,10 +1,11 @@
 """Kernel launcher, run first (as ``python -s -c``) by every sandbox backend.
 
 Drops to the sandbox uid where it starts as uid 0 of the session's user namespace, clears
-capabilities, sets rlimits, then becomes the IPython kernel. argv: ``[--unsafe-no-sandbox]``
-then limits as ``NAME=VALUE``..., ``--``, the kernel's argv. It must stay standard-library
-only: it runs before anything of codeact is importable (pyzmq is imported only for
-``$CODEACT_LISTEN_FDS``, and the kernel needs it anyway).
+capabilities, sets rlimits, enters the kernel's folder, then becomes the IPython kernel.
+argv: ``[--unsafe-no-sandbox]``, ``[--cwd DIR]``, then limits as ``NAME=VALUE``..., ``--``,
+the kernel's argv. It must stay standard-library only: it runs before anything of codeact
+is importable (pyzmq is imported only for ``$CODEACT_LISTEN_FDS``, and the kernel needs it
+anyway).
 
 ``$CODEACT_LISTEN_FDS`` (``PORT:FD,...``, set by the gateway kernelspec launcher,
 ``runtime/kernelspec_launch.py``): TCP sockets the host already bound and listens on, in
@@ -12,10 +13,18 @@ the host's network namespace; the kernel's zmq sockets adopt them (``ZMQ_USE_FD`
 instead of binding, so the kernel serves a gateway from a sandbox without a network.
 """
 
-import ctypes
-import os
-import resource
 import sys
+
+# `python -c` puts the working directory (the workspace, which model code writes) first on
+# sys.path: a planted ctypes.py or resource.py would run here before the drop below, as
+# the namespace's root (host root on a root host) with every capability and no rlimits.
+# So nothing is imported from it until the kernel has been started (see main).
+_CWD_ENTRIES = [p for p in sys.path if p in ("", ".")]
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+
+import ctypes  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
 
 SANDBOX_UID = 1000  # must equal codeact.runtime.sandbox.SANDBOX_UID (a test checks it)
 
@@ -57,6 +66,9 @@ def main() -> None:
     unsafe = args[:1] == ["--unsafe-no-sandbox"]
     if unsafe:
         args = args[1:]
+    cwd = None
+    if args[:1] == ["--cwd"]:
+        cwd, args = args[1], args[2:]
     sep = args.index("--")
     limits, kargv = args[:sep], args[sep + 1:]
     if os.getuid() == 0 and not unsafe:
@@ -73,10 +85,13 @@ def main() -> None:
         res = getattr(resource, name)
         hard = v + 5 if name == "RLIMIT_CPU" else v
         resource.setrlimit(res, (v, hard))
+    if cwd is not None:
+        os.chdir(cwd)
     adopt_listen_fds()
     sys.argv = kargv
     from ipykernel import kernelapp
 
+    sys.path[:0] = _CWD_ENTRIES  # as in any kernel: the model imports its own modules
     kernelapp.launch_new_instance()
 
 

@@ -150,10 +150,15 @@ LAUNCHER = source("launcher")
 
 
 def launcher_argv(python: str, limits: Mapping[str, int], kernel_argv: list[str], *,
-                  unsafe: bool = False) -> list[str]:
-    """``python -s -c LAUNCHER [--unsafe-no-sandbox] NAME=VALUE... -- kernel argv``."""
-    flag = ["--unsafe-no-sandbox"] if unsafe else []
-    return [python, "-s", "-c", LAUNCHER, *flag, *(f"{k}={v}" for k, v in limits.items()),
+                  unsafe: bool = False, cwd: str | None = None) -> list[str]:
+    """``python -s -c LAUNCHER [--unsafe-no-sandbox] [--cwd DIR] NAME=VALUE... -- kernel
+    argv``. ``cwd``: the folder the kernel works in, entered only after the launcher has
+    dropped privileges (start the launcher elsewhere: a sandbox root without capabilities
+    may not enter the sandbox user's workspace, and should import nothing from it)."""
+    flags = ["--unsafe-no-sandbox"] if unsafe else []
+    if cwd is not None:
+        flags += ["--cwd", cwd]
+    return [python, "-s", "-c", LAUNCHER, *flags, *(f"{k}={v}" for k, v in limits.items()),
             "--", *kernel_argv]
 
 

@@ -103,7 +103,10 @@ def build_bwrap_argv(
     a: list[str] = [bwrap]
     fds: tuple[int, ...] = ()
     if userns_fd is not None:
-        a += ["--userns", str(userns_fd), "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # bwrap run by root keeps every capability unless told: the launcher needs only
+        # these two, to drop to the sandbox uid (and then clears them)
+        a += ["--userns", str(userns_fd), "--cap-drop", "ALL",
+              "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         fds = (userns_fd,)
     else:
         a += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
@@ -145,12 +148,14 @@ def build_bwrap_argv(
                 a += ["--perms", "0755", "--dir", anc]
         a += ["--ro-bind", host, inside]
     a += ["--perms", "0755", "--dir", "/run"]
+    # the launcher starts in / and enters the workspace once it is the sandbox user
     a += ["--bind", str(run_dir), INSIDE_RUN, "--bind", str(workspace), INSIDE_WORKSPACE,
-          "--chdir", INSIDE_WORKSPACE, "--clearenv"]
+          "--chdir", "/", "--clearenv"]
     env = sandbox_env(config, prefixes, python)
     for k, v in env.items():
         a += ["--setenv", k, v]
-    a += launcher_argv(os.path.abspath(python or sys.executable), config.limits(), kernel_argv)
+    a += launcher_argv(os.path.abspath(python or sys.executable), config.limits(), kernel_argv,
+                       cwd=INSIDE_WORKSPACE)
     return SandboxCommand(a, fds, env)
 
 
