@@ -116,6 +116,7 @@ def test_unsandboxed_session_uses_the_host_overlay_path(tmp_path):
     (["install", "-r", "req.txt"], "pip option -r is not supported"),
     (["install", "./pkg"], "only package names"),
     (["install", "git+https://x/y"], "only package names"),
+    (["install", "numpy\n"], "only package names"),  # a regex's $ would take it
 ])
 def test_parse_refuses_what_is_not_a_package_name(args, reason):
     with pytest.raises(InstallRefused, match=reason.replace("(", r"\(").replace(")", r"\)")):

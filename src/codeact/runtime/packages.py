@@ -37,7 +37,7 @@ MODES = ("allow", "deny", "ask")
 INSIDE_SITE = "/opt/codeact/site-packages"  # where the kernel sees the overlay
 PIP_TIMEOUT = 600.0
 _REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9._,-]*\])?"
-                  r"((?:(?:==|>=|<=|~=|!=|<|>|===)[A-Za-z0-9.*+!_-]+,?)*)$")
+                  r"((?:(?:==|>=|<=|~=|!=|<|>|===)[A-Za-z0-9.*+!_-]+,?)*)\Z")  # $ takes a "\n"
 _FLAGS = {"-q", "--quiet", "-U", "--upgrade", "--no-cache-dir", "--user", "-v", "--verbose",
           "--disable-pip-version-check", "--no-warn-script-location", "--progress-bar=off"}
 
