@@ -85,6 +85,32 @@ def test_login_link_sets_a_cookie_that_then_works(url: str) -> None:
     with httpx.Client(base_url=url, cookies={TOKEN_COOKIE: TOKEN}) as c:
         assert c.get("/private").status_code == 200
     assert httpx.get(f"{url}/", params={"token": "wrong"}).status_code == 401
+    # the guard's own answers carry headers too (they never reach the header middleware)
+    for answer in (page, login, httpx.get(f"{url}/private")):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert "Secure" not in cookie  # plain HTTP here; over HTTPS the cookie is Secure
+
+
+def test_the_cookie_is_secure_over_https() -> None:
+    import asyncio
+
+    from codeact.server.security import Guard
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    guard = Guard(FastAPI(), token=TOKEN, check_host=True)  # the app is never reached
+    scope = {"type": "http", "scheme": "https", "method": "GET", "path": "/",
+             "query_string": f"token={TOKEN}".encode(), "headers": [(b"host", b"localhost")]}
+    asyncio.run(guard(scope, receive, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 303 and b"; Secure" in headers[b"set-cookie"]
 
 
 def test_host_and_origin_checks(url: str) -> None:

@@ -93,7 +93,7 @@ class Guard:
                     query = parse_qs(scope.get("query_string", b"").decode())
                     if secrets.compare_digest(query.get("token", [""])[0].encode(),
                                               self.token.encode()):
-                        return await _send_login_redirect(send, self.token)
+                        return await _send_login_redirect(send, self.token, scope)
                     return await _send_html(send, 401, _LOGIN_PAGE)
                 return await _send_json(send, 401, "missing or wrong access token: send "
                                                    "'Authorization: Bearer TOKEN'", path)
@@ -117,6 +117,13 @@ def _token_from(headers: dict[str, str], scope: Scope) -> str | None:
     return None
 
 
+# the guard's own answers (401, 403, 413, the login page) never reach the app's header
+# middleware: nothing in them may run or be sniffed as something else
+_GUARD_HEADERS = [(b"x-content-type-options", b"nosniff"),
+                  (b"content-security-policy",
+                   b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")]
+
+
 async def _send_json(send: Send, status: int, detail: str, path: str = "") -> None:
     """``{"detail": ...}``; under ``/v1/`` OpenAI's error shape, which its clients read."""
     content: dict[str, object] = {"detail": detail}
@@ -128,7 +135,7 @@ async def _send_json(send: Send, status: int, detail: str, path: str = "") -> No
     body = json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *_GUARD_HEADERS]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -136,15 +143,19 @@ async def _send_html(send: Send, status: int, html: str) -> None:
     body = html.encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *_GUARD_HEADERS]})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_login_redirect(send: Send, token: str) -> None:
+async def _send_login_redirect(send: Send, token: str, scope: Scope) -> None:
+    """Set the token cookie (``Secure`` when the request came over HTTPS, also through a
+    proxy uvicorn trusts, so the browser never sends it over plain HTTP)."""
     cookie = f"{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+    if scope.get("scheme") == "https":
+        cookie += "; Secure"
     await send({"type": "http.response.start", "status": 303,
                 "headers": [(b"location", b"/"), (b"set-cookie", cookie.encode()),
-                            (b"content-length", b"0")]})
+                            (b"content-length", b"0"), *_GUARD_HEADERS]})
     await send({"type": "http.response.body", "body": b""})
 
 
