@@ -229,6 +229,8 @@ def test_json_in_fence():
 
 @pytest.mark.parametrize("body,fragment", [
     ("{not json", "not valid JSON"),
+    ("{[1]: 2}", "not valid JSON"),  # literal_eval raises TypeError: unhashable key
+    ("[" * 100_000, "not valid JSON"),  # and RecursionError / MemoryError on deep nesting
     ('[{"tool": "add"}]', "not a list"),
     ('"add"', "JSON object"),
     ('{"arguments": {}}', '"tool" field'),

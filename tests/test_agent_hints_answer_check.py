@@ -26,7 +26,7 @@ def test_non_answers_are_refused(answer):
 
 @pytest.mark.parametrize("answer", ["42", "Paris", "Errors were found in 3 lines",
                                     "def f():\n    return None", "['a', 'b']", "none of them",
-                                    "not found", "Nothing to report"])
+                                    "not found", "Nothing to report", "{[1], [2]}"])
 def test_real_answers_pass(answer):
     assert _check(answer) is None
 

@@ -1,6 +1,10 @@
 """The one check of whether model-written code parses as a kernel cell."""
 
-from codeact.syntax import parses
+import ast
+
+import pytest
+
+from codeact.syntax import LITERAL_ERRORS, parses
 
 
 def test_python_and_ipython_lines_parse():
@@ -14,3 +18,10 @@ def test_empty_code_and_broken_code_do_not():
     assert not parses("  \n")
     assert not parses("x = (1,\n```")
     assert not parses("print('a')\0")
+
+
+@pytest.mark.parametrize("text", ["{[1]: 2}", "{[1]}", "(" * 200_000 + ")" * 200_000,
+                                  "-" * 200_000 + "1", "x + 1", "'open"])
+def test_every_error_a_model_written_literal_raises_is_named(text):
+    with pytest.raises(LITERAL_ERRORS):
+        ast.literal_eval(text)

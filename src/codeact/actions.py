@@ -26,7 +26,7 @@ from codeact.llm.base import Completion
 from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
 from codeact.runaway import cut_runaway
-from codeact.syntax import parses
+from codeact.syntax import LITERAL_ERRORS, parses
 from codeact.tools import Tool
 
 EXECUTE_OPEN, EXECUTE_CLOSE = "<execute>", "</execute>"
@@ -347,13 +347,14 @@ class JsonFormat(_ToolCallFormat):
         data: Any
         try:
             data = json.loads(body)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # deep nesting: RecursionError
+            where = (f" ({exc.msg} at position {exc.pos})"
+                     if isinstance(exc, json.JSONDecodeError) else "")
             try:
                 data = ast.literal_eval(body)
-            except (ValueError, SyntaxError):
-                return Invalid(f"Your tool call is not valid JSON ({exc.msg} at position "
-                               f"{exc.pos}). Write one object like "
-                               '{"tool": "name", "arguments": {...}}.')
+            except LITERAL_ERRORS:
+                return Invalid(f"Your tool call is not valid JSON{where}. Write one object "
+                               'like {"tool": "name", "arguments": {...}}.')
         if isinstance(data, list):
             return Invalid("Write exactly one JSON object (one tool call) per reply, "
                            "not a list.")
@@ -396,7 +397,7 @@ def _split_text_arguments(rest: str) -> list[Any]:
         value = ast.literal_eval(f"({rest},)")
         if isinstance(value, tuple):
             return list(value)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except LITERAL_ERRORS:
         pass
     parts: list[str] = []
     buf: list[str] = []
@@ -419,7 +420,7 @@ def _split_text_arguments(rest: str) -> list[Any]:
     for part in parts:
         try:
             values.append(ast.literal_eval(part))
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except LITERAL_ERRORS:
             values.append(part)
     return values
 

@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from codeact.syntax import LITERAL_ERRORS
+
 REL_TOL = 1e-3
 ABS_TOL = 1e-2 + 1e-9  # answers rounded to two decimals still match
 
@@ -90,7 +92,7 @@ def _parse_structured(text: str) -> Any:
     for loader in (json.loads, ast.literal_eval):
         try:
             return loader(s)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        except LITERAL_ERRORS:
             continue
     return None
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
 from codeact.errors import CodeactError
+from codeact.syntax import LITERAL_ERRORS
 from codeact.tools.signatures import (
     VAR_KEYWORD,
     VAR_POSITIONAL,
@@ -245,10 +246,10 @@ def _coerce_one(value: Any, expected: type) -> Any:
         if isinstance(value, str):
             try:
                 parsed = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 try:
                     parsed = ast.literal_eval(value.strip())
-                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                except LITERAL_ERRORS:
                     return _MISMATCH
             if expected is list and isinstance(parsed, tuple):
                 parsed = list(parsed)

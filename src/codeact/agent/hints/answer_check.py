@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.tool_reminder import failing_text
+from codeact.syntax import LITERAL_ERRORS
 
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
                     r"[:(]|Error: )")
@@ -100,7 +101,7 @@ def _collection_size(text: str) -> int | None:
         return None
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except LITERAL_ERRORS:
         return None
     return len(value) if isinstance(value, list | tuple | set | dict) else None
 

@@ -34,6 +34,7 @@ import ast
 import re
 
 from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
+from codeact.syntax import LITERAL_ERRORS
 
 # "first 100 prime numbers", "the 10 largest", "top 5", "20 random words": a number
 # before a plural word or after first/last/top/bottom (years and ranges do not count)
@@ -185,7 +186,7 @@ def printed_lists(output: str) -> list[list]:
     for text in _LIST.findall(output):
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except LITERAL_ERRORS:
             continue
         if isinstance(value, list) and len(value) >= 2:
             lists.append(value)

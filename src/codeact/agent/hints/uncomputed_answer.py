@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 
 from codeact.agent.hints.base import GuessNote, Hint, RunStart, Step, Verdict, every_statement
+from codeact.syntax import LITERAL_ERRORS
 
 ANSWER_CALL = "final_answer"
 SHOWN_CHARS = 80  # the most of the answer the note quotes
@@ -31,7 +32,7 @@ def _submits_a_literal(stmt: ast.stmt) -> bool:
     try:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             ast.literal_eval(arg)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except LITERAL_ERRORS:
         return False
     return True
 

@@ -24,6 +24,7 @@ from typing import Any
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.self_check import beside_task
 from codeact.agent.hints.uncomputed_answer import literal_answer_only
+from codeact.syntax import LITERAL_ERRORS
 
 MAX_ITEMS = 200  # a longer collection is not checked item by item
 KEEP_SEEN = 30  # successful outputs remembered
@@ -125,7 +126,7 @@ class UnseenAnswer(Hint):
             return True
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        except LITERAL_ERRORS:
             value = text
         if isinstance(value, str) and len(value.split()) > 8:
             return True  # prose: a reply, not a value

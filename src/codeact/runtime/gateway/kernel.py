@@ -27,6 +27,8 @@ import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codeact.syntax import LITERAL_ERRORS
+
 from .. import workspace as wsfiles
 from ..comm_bridge import CommBridge
 from ..kernel import source
@@ -54,7 +56,7 @@ def _literal(expr_reply: Any) -> Any:
     text = (expr_reply.get("data") or {}).get("text/plain")
     try:
         return ast.literal_eval(text) if isinstance(text, str) else None
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except LITERAL_ERRORS:
         return None
 
 
@@ -264,8 +266,9 @@ class RemoteKernel:
             state = _json((reply.get("user_expressions") or {}).get("s"))
             if not isinstance(state, dict):
                 return
-        now = {str(k): (int(v[0]), int(v[1])) for k, v in state.items()
-               if isinstance(v, (list, tuple)) and len(v) == 2}
+        now = {str(k): (v[0], v[1]) for k, v in state.items()
+               if isinstance(v, (list, tuple)) and len(v) == 2
+               and all(type(x) is int for x in v)}  # the kernel's answer: model code can forge it
         root = self.s.workspace
         for rel in set(self.known) - set(now):
             try:
@@ -308,7 +311,12 @@ class RemoteKernel:
         if not isinstance(files, dict):
             return
         for rel, b64 in files.items():
-            self._store(rel, base64.b64decode(b64))
+            try:
+                data = base64.b64decode(b64, validate=True)
+            except (TypeError, ValueError):  # binascii.Error is a ValueError
+                log.warning("session %s: the gateway kernel sent %s garbled", self.s.id, rel)
+                continue
+            self._store(str(rel), data)
 
     def _store(self, rel: str, data: bytes) -> None:
         """Write a file that came from the kernel into the host workspace."""
