@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
+from .special import defuse_messages, marker_pattern
 
 SNAPSHOTS = 2  # KV-cache snapshots of first messages kept (tasks of one suite share one)
 
@@ -107,6 +108,9 @@ class LlamaCppLLM(BaseLLM):
             template=self.chat_template, eos_token=self.eos_token, bos_token=self.bos_token,
         )
         self._add_bos = bool(model.add_bos_token())
+        control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+        self._markers = marker_pattern(
+            token_text(t) for t in range(self._llm.n_vocab()) if model.token_get_attr(t) & control)
         ends = [self.eos_token, token_text(model.token_eot())]
         if "<|im_end|>" in self.chat_template:
             ends.append("<|im_end|>")
@@ -127,7 +131,7 @@ class LlamaCppLLM(BaseLLM):
     def render(self, messages: Sequence[Message]) -> str:
         """The raw prompt text the chat template makes of ``messages``."""
         try:
-            msgs: Any = [dict(m) for m in messages]  # llama_cpp's TypedDicts, structurally
+            msgs: Any = defuse_messages(messages, self._markers)  # llama_cpp's TypedDicts
             return self._formatter(messages=msgs).prompt
         except Exception as exc:  # noqa: BLE001 - jinja errors become one line
             raise LLMError(f"chat template of {self.name} failed: {exc}") from exc

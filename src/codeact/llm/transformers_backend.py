@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
+from .special import defuse_messages, hf_markers
 
 
 def _import_hf() -> tuple[Any, Any]:
@@ -69,13 +70,15 @@ class TransformersLLM(BaseLLM):
         ends = [self.tokenizer.eos_token, "<|im_end|>" if "<|im_end|>" in
                 str(self.tokenizer.chat_template) else None]
         self.stop_tokens = [t for t in dict.fromkeys(ends) if t]
+        self._markers = hf_markers(self.tokenizer)
         self._lock = threading.Lock()
         limit = getattr(self.model.config, "max_position_embeddings", None)
         self.context_window = int(limit) if isinstance(limit, int) and limit > 0 else None
 
     def render(self, messages: Sequence[Message]) -> str:
         return self.tokenizer.apply_chat_template(
-            [dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
+            defuse_messages(messages, self._markers), tokenize=False,
+            add_generation_prompt=True)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.tokenizer(self.render(messages), add_special_tokens=False)["input_ids"])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.errors import CodeactError
+from codeact.llm.special import defuse_messages, hf_markers
 
 IGNORE = -100
 
@@ -78,7 +79,9 @@ def end_of_turn(tokenizer: Any, assistant_text: str) -> str | None:
 
 def assistant_spans(tokenizer: Any, messages: Sequence[dict[str, str]]
                     ) -> tuple[str, list[tuple[int, int]]]:
-    """The rendered conversation and the character spans the model must learn."""
+    """The rendered conversation and the character spans the model must learn (message
+    text rendered as the backends render it: control-token texts defused)."""
+    messages = defuse_messages(messages, hf_markers(tokenizer))
     full = _render(tokenizer, messages, generation=False)
     spans: list[tuple[int, int]] = []
     for i, message in enumerate(messages):
