@@ -25,6 +25,16 @@ def test_parse_spec():
             parse_spec(bad)
 
 
+
+@pytest.mark.parametrize("spec", ["'Authorization=Bearer s3cr3t' https://h/mcp extra",
+                                  "API_KEY=s3cr3t", "TOKEN=s3cr3t 'unclosed",
+                                  "X-Key=\"s3cr3t value\" python s.py"])
+def test_a_refused_spec_never_shows_its_secrets(spec):
+    with pytest.raises(MCPLoadError) as info:
+        parse_spec(spec)
+    assert "s3cr3t" not in str(info.value) and "[redacted]" in str(info.value)
+
+
 @pytest.fixture(scope="module")
 def stdio():
     with MCPManager([STDIO_SPEC], call_timeout=20) as m:

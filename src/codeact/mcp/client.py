@@ -68,6 +68,16 @@ class ServerSpec:
         return self.url or shlex.join(self.command)
 
 
+_PAIR_IN_TEXT = re.compile(r"""(^|\s)(['"])?([A-Za-z_][A-Za-z0-9_-]*)=(?:"[^"]*"|'[^']*'|"""
+                           r"""(?(2)(?:(?!\2).)*|\S*))""")
+
+
+def _shown(text: str) -> str:
+    """A spec for an error message: the values of its ``NAME=VALUE`` pairs (headers such
+    as ``Authorization=Bearer ...``, env values such as API keys) blanked."""
+    return repr(_PAIR_IN_TEXT.sub(r"\1\2\3=[redacted]", text))
+
+
 def parse_spec(spec: str) -> ServerSpec:
     """Read one ``--mcp`` value (see the module docstring); MCPLoadError when unusable."""
     if not isinstance(spec, str) or not spec.strip():
@@ -76,22 +86,22 @@ def parse_spec(spec: str) -> ServerSpec:
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise MCPLoadError(f"MCP server spec {text!r} cannot be split: {exc}") from None
+        raise MCPLoadError(f"MCP server spec {_shown(text)} cannot be split: {exc}") from None
     pairs: list[tuple[str, str]] = []
     while words and _PAIR_WORD.match(words[0]):
         name, value = _PAIR_WORD.match(words[0]).groups()  # type: ignore[union-attr]
         pairs.append((name, value))
         words.pop(0)
     if not words:
-        raise MCPLoadError(f"MCP server spec {text!r} has no command or URL")
+        raise MCPLoadError(f"MCP server spec {_shown(text)} has no command or URL")
     if _URL.match(words[0]):
         if len(words) > 1:
-            raise MCPLoadError(f"MCP server spec {text!r}: a URL takes no arguments "
+            raise MCPLoadError(f"MCP server spec {_shown(text)}: a URL takes no arguments "
                                "(quote it if it contains spaces)")
         return ServerSpec(text, url=words[0], headers=tuple(pairs))
     bad = [n for n, _ in pairs if not n.isidentifier()]
     if bad:
-        raise MCPLoadError(f"MCP server spec {text!r}: {bad[0]!r} is not an environment "
+        raise MCPLoadError(f"MCP server spec {_shown(text)}: {bad[0]!r} is not an environment "
                            "variable name")
     return ServerSpec(text, command=tuple(words), env=tuple(pairs))
 
