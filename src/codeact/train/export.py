@@ -3,15 +3,19 @@
 GGUF conversion runs llama.cpp's own ``convert_hf_to_gguf.py`` (with its ``conversion``
 package and the ``gguf-py`` it was written against) taken from the llama.cpp sources that
 ``llama-cpp-python``'s sdist vendors: the sdist of the *installed* llama-cpp-python version
-is fetched once with ``pip download`` (a registry client, never a build) and the three
-pieces are unpacked into the codeact cache, so the converter always matches the llama.cpp
-that will load the file.
+is fetched once from the package index's simple API (``$PIP_INDEX_URL``, else PyPI),
+checked against the sha256 the index gives, and the three pieces are unpacked into the
+codeact cache, so the converter always matches the llama.cpp that will load the file.
+Nothing of the sdist runs on the way (``pip download`` would prepare its metadata: the
+build backend and any code it names would run on the host).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,11 +23,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from codeact.errors import CodeactError
 
 GGUF_TYPES = ("f32", "f16", "bf16", "q8_0", "auto")
 _PIECES = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
+PYPI_SIMPLE = "https://pypi.org/simple"
+MAX_SDIST_BYTES = 512 << 20
 
 
 class ExportError(CodeactError, RuntimeError):
@@ -130,16 +137,38 @@ def converter_dir(version: str | None = None) -> Path:
 
 
 def _download_sdist(version: str, dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-           "--disable-pip-version-check", "-q", "--dest", str(dest),
-           f"llama-cpp-python=={version}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    found = sorted(dest.glob("llama_cpp_python-*.tar.gz"))
-    if not found:  # pip saves the sdist before preparing its metadata, which may fail
-        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+    """The llama-cpp-python ``version`` sdist from the index's simple API (PEP 503), its
+    sha256 checked before it is used."""
+    import httpx
+
+    index = (os.environ.get("PIP_INDEX_URL") or PYPI_SIMPLE).rstrip("/")
+    page_url = f"{index}/llama-cpp-python/"
+    name = f"llama_cpp_python-{version}.tar.gz"
+    try:
+        with httpx.Client(follow_redirects=True, timeout=60.0) as client:
+            page = client.get(page_url)
+            page.raise_for_status()
+            link = re.search(rf'href="([^"]*/?{re.escape(name)})#sha256=([0-9a-f]{{64}})"',
+                             page.text)
+            if link is None:
+                raise ExportError(f"{page_url} lists no {name} with a sha256: cannot fetch "
+                                  "the GGUF converter")
+            url, want = urljoin(str(page.url), link[1]), link[2]
+            out, digest, size = dest / name, hashlib.sha256(), 0
+            with client.stream("GET", url) as r, open(out, "wb") as f:
+                r.raise_for_status()
+                for chunk in r.iter_bytes(1 << 20):
+                    size += len(chunk)
+                    if size > MAX_SDIST_BYTES:
+                        raise ExportError(f"{name} is larger than {MAX_SDIST_BYTES >> 20} MiB")
+                    digest.update(chunk)
+                    f.write(chunk)
+    except httpx.HTTPError as exc:
         raise ExportError(f"could not fetch the llama-cpp-python {version} sdist for its "
-                          f"GGUF converter: {lines[-1] if lines else proc.returncode}")
-    return found[0]
+                          f"GGUF converter from {index}: {exc}") from None
+    if digest.hexdigest() != want:
+        raise ExportError(f"{name} from {url} does not match the index's sha256: refused")
+    return out
 
 
 def _extract(sdist: Path, dest: Path) -> None:
