@@ -50,6 +50,20 @@ def test_urls_are_normalised_and_checked():
         parse_urls("a:1")
 
 
+def test_a_token_sent_in_the_clear_beyond_this_host_is_warned_about_once(caplog):
+    from codeact.runtime.gateway.endpoints import warn_if_token_in_clear
+
+    with caplog.at_level("WARNING", logger="codeact.runtime"):
+        assert warn_if_token_in_clear("http://gw.example:8888", "t")
+        assert not warn_if_token_in_clear("http://gw.example:8888", "t")  # once
+        assert not warn_if_token_in_clear("https://gw.example:8888", "t")
+        assert not warn_if_token_in_clear("http://127.0.0.1:8888", "t")
+        assert not warn_if_token_in_clear("http://other.example:8888", None)
+    assert [r.getMessage() for r in caplog.records] == [
+        "the gateway token goes to http://gw.example:8888 over plain HTTP: anyone who can "
+        "read that traffic can start kernels there; use https:// or a private network"]
+
+
 def test_errors_are_codeact_errors():
     for cls in (GatewayError, GatewayUnavailable, GatewayLost):
         assert issubclass(cls, CodeactError) and issubclass(cls, RuntimeError)

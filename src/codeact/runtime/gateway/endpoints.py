@@ -24,12 +24,27 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from ...errors import CodeactError
+from ...hosts import is_local_host
 
 __all__ = ["DOWN_FOR", "PROBE_TIMEOUT", "Gateway", "GatewayError", "GatewayLost",
            "GatewayPool", "GatewayUnavailable", "KernelspecRefused", "parse_urls", "pool_for",
-           "spec_sandbox"]
+           "spec_sandbox", "warn_if_token_in_clear"]
 
 log = logging.getLogger("codeact.runtime")
+_warned_plain: set[str] = set()  # gateway URLs already warned about (once per process)
+
+
+def warn_if_token_in_clear(url: str, token: str | None) -> bool:
+    """Say once per URL that a token goes to a gateway beyond this host over plain HTTP:
+    whoever reads the traffic can start kernels there (True when it said so)."""
+    parts = urlsplit(url)
+    if not token or parts.scheme != "http" or is_local_host(parts.hostname or "") \
+            or url in _warned_plain:
+        return False
+    _warned_plain.add(url)
+    log.warning("the gateway token goes to %s over plain HTTP: anyone who can read that "
+                "traffic can start kernels there; use https:// or a private network", url)
+    return True
 
 PROBE_TIMEOUT = 3.0  # seconds a gateway gets to list its kernels (the health check)
 DOWN_FOR = 10.0  # seconds a gateway whose connection broke is left out of placement
@@ -89,6 +104,7 @@ class Gateway:
     def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.token = token or None
+        warn_if_token_in_clear(self.url, self.token)
         self.down_until = 0.0
         self.last_error: str | None = None
         self.can_list = True  # the gateway lists its kernels (else: count our own)
