@@ -165,6 +165,13 @@ def test_unreachable_server_is_one_clear_line() -> None:
     msg = str(err.value)
     assert msg.startswith(f"cannot reach LLM server at {url}: ")
     assert "\n" not in msg and "Traceback" not in msg
+    port = url.split(":")[2].split("/")[0]
+    secret = OpenAICompatLLM("m", base_url=f"http://me:s3cr3t@127.0.0.1:{port}/v1",
+                             backoff=0.01, max_attempts=1)
+    with pytest.raises(LLMError) as err:
+        secret.complete(MSGS)
+    assert "s3cr3t" not in str(err.value)
+    assert f"http://[credentials]@127.0.0.1:{port}/v1" in str(err.value)
 
 
 def test_extra_stops_are_applied_client_side(fake: FakeOpenAI) -> None:

@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx  # a dependency of codeact itself (and of the openai SDK)
 
@@ -26,6 +27,14 @@ from .base import BaseLLM, LLMError, Message, StreamEnd, StreamRequest
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` as an error message may show it: ``user:password@`` blanked."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    return urlunsplit(parts._replace(netloc="[credentials]@" + parts.netloc.rpartition("@")[2]))
 
 
 def _first_line(text: object) -> str:
@@ -112,7 +121,7 @@ class OpenAICompatLLM(BaseLLM):
 
     def _as_llm_error(self, exc: Exception) -> LLMError:
         o = self._openai
-        where = self.base_url
+        where = _without_credentials(self.base_url)
         if isinstance(exc, o.APITimeoutError):
             return LLMError(f"LLM server at {where} timed out")
         if isinstance(exc, o.APIConnectionError):
