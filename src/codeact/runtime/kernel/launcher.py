@@ -15,10 +15,11 @@ instead of binding, so the kernel serves a gateway from a sandbox without a netw
 
 import sys
 
-# `python -c` puts the working directory (the workspace, which model code writes) first on
-# sys.path: a planted ctypes.py or resource.py would run here before the drop below, as
-# the namespace's root (host root on a root host) with every capability and no rlimits.
-# So nothing is imported from it until the kernel has been started (see main).
+# `python -c` puts the working directory first on sys.path: were it the workspace (model
+# code writes there), a planted ctypes.py or resource.py would run here, before the drop
+# below, as the namespace's root (host root on a root host) with its capabilities and no
+# rlimits. So the launcher starts elsewhere (``--cwd``), and nothing is imported from the
+# working directory until the kernel has been started (see main).
 _CWD_ENTRIES = [p for p in sys.path if p in ("", ".")]
 sys.path[:] = [p for p in sys.path if p not in ("", ".")]
 
