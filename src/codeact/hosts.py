@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from codeact.errors import CodeactError
+
 __all__ = ["LOCAL_HOSTS", "MIN_TOKEN_CHARS", "WeakTokenError", "check_token", "is_local_host",
            "limited_receive", "request_host", "resolve_token"]
 
@@ -19,7 +21,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MIN_TOKEN_CHARS = 16
 
 
-class WeakTokenError(ValueError):
+class WeakTokenError(CodeactError, ValueError):
     """A chosen access token too short for a server bound beyond localhost."""
 
 
