@@ -57,6 +57,52 @@ def test_launcher_starts_outside_the_workspace_with_two_capabilities(tmp_path):
                     ("--cap-add", "CAP_SETGID")]
 
 
+def test_a_sandbox_of_a_user_makes_no_user_namespaces_of_its_own(monkeypatch):
+    """What a non-root host gets (here run as nobody when the tests run as root): the full
+    bwrap command, with ``--disable-userns``, keeps model code from unsharing a user
+    namespace of its own; the same command without it does not."""
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(bwrap, "userns_can_be_disabled", lambda: True)
+    cmd = bwrap.build_bwrap_argv(SandboxConfig(), workspace=Path("/ws"), run_dir=Path("/r"),
+                                 etc_dir=Path("/e"), kernel_argv=["x"], userns_fd=None)
+    assert "--disable-userns" in cmd.argv
+    root_cmd = bwrap.build_bwrap_argv(SandboxConfig(), workspace=Path("/ws"),
+                                      run_dir=Path("/r"), etc_dir=Path("/e"),
+                                      kernel_argv=["x"], userns_fd=7)
+    assert "--disable-userns" not in root_cmd.argv  # bwrap refuses it with --userns
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return  # the run below needs to become another user
+    base = Path(tempfile.mkdtemp(prefix="codeact-userns-"))
+    try:
+        for d in ("ws", "run", "etc"):
+            (base / d).mkdir()
+        bwrap.write_etc(base / "etc")
+        argv = bwrap.build_bwrap_argv(SandboxConfig(), workspace=base / "ws",
+                                      run_dir=base / "run", etc_dir=base / "etc",
+                                      kernel_argv=["x"], userns_fd=None, prefixes=[],
+                                      python="/bin/sh").argv
+        argv = argv[:argv.index("-c") - 2] + [
+            "/bin/sh", "-c", "unshare -U true 2>/dev/null; echo $?"]
+        for p in [base, *base.rglob("*")]:
+            os.chown(p, 65534, 65534)
+
+        def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(args, capture_output=True, text=True, timeout=60,
+                                  user=65534, group=65534, extra_groups=[], cwd="/")
+
+        without = run([a for a in argv if a != "--disable-userns"])
+        if without.returncode != 0:
+            pytest.skip(f"bwrap does not run for an unprivileged user here: {without.stderr}")
+        assert without.stdout.strip() == "0", json.dumps(without.stdout)  # it could
+        assert run(argv).stdout.strip() != "0"  # it cannot
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_check_bwrap_works_here():
     ok, message = check_bwrap()
     assert ok, message

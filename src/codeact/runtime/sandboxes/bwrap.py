@@ -19,6 +19,7 @@ fork bomb in one session cannot use up another session's (or the host's) process
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -57,6 +58,21 @@ INSIDE_RUN = "/run/codeact"
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+@functools.cache
+def userns_can_be_disabled() -> bool:
+    """Whether this bwrap can keep the sandbox from making user namespaces of its own
+    (``--disable-userns``: bubblewrap 0.8+, not setuid, only with ``--unshare-user``, so
+    not on a root host, whose sandbox joins a namespace prepared for it)."""
+    bwrap = bwrap_path()
+    if bwrap is None or is_root():
+        return False
+    try:
+        return subprocess.run([bwrap, "--unshare-user", "--disable-userns", "--ro-bind", "/",
+                               "/", "true"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "ssl", "ca-certificates",
@@ -110,6 +126,8 @@ def build_bwrap_argv(
         fds = (userns_fd,)
     else:
         a += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        if userns_can_be_disabled():  # no user namespaces of its own inside (more kernel
+            a += ["--disable-userns"]  # code to attack, namespaces to rearrange)
     a += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
           "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
           "--new-session"]
