@@ -103,6 +103,22 @@ def test_a_sandbox_of_a_user_makes_no_user_namespaces_of_its_own(monkeypatch):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_model_code_cannot_unshare_a_user_namespace_but_threads_and_processes_work():
+    # on a root host by the seccomp filter; for a user by --disable-userns (or the filter)
+    with Session() as s:
+        obs = s.execute(
+            "import subprocess, threading\n"
+            "print(subprocess.run(['unshare', '-U', 'true'], capture_output=True).returncode)\n"
+            "seen = []\n"
+            "t = threading.Thread(target=lambda: seen.append(1)); t.start(); t.join()\n"
+            "print(seen, subprocess.run(['echo', 'hi'], capture_output=True, text=True)"
+            ".stdout.strip())\n"
+            "from multiprocessing import Pool\n"
+            "with Pool(2) as p:\n"
+            "    print(p.map(abs, [-1, -2]))", timeout=120)
+        assert obs.stdout.splitlines() == ["1", "[1] hi", "[1, 2]"], obs
+
+
 def test_check_bwrap_works_here():
     ok, message = check_bwrap()
     assert ok, message

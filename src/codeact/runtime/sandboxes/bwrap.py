@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..packages import INSIDE_SITE
+from . import seccomp
 from .base import (
     LaunchRequest,
     LaunchSpec,
@@ -58,6 +59,26 @@ INSIDE_RUN = "/run/codeact"
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+def needs_userns_filter() -> bool:
+    """Whether sandboxes here need the seccomp filter to refuse user namespaces: on a root
+    host, or where this bwrap has no ``--disable-userns``."""
+    return is_root() or not userns_can_be_disabled()
+
+
+def userns_filter_fd() -> int | None:
+    """A pipe's read end holding the :mod:`.seccomp` filter (None where none is defined
+    for this machine, or none is needed); the caller closes it once bwrap has started."""
+    program = seccomp.userns_filter() if needs_userns_filter() else None
+    if program is None:
+        return None
+    read, write = os.pipe()
+    try:
+        os.write(write, program)  # a few hundred bytes: the pipe's buffer takes them
+    finally:
+        os.close(write)
+    return read
 
 
 @functools.cache
@@ -104,12 +125,15 @@ def build_bwrap_argv(
     python: str | None = None,
     prefixes: list[str] | None = None,
     extra_ro: Sequence[tuple[str, str]] = (),
+    seccomp_fd: int | None = None,
 ) -> SandboxCommand:
     """The full bwrap command that starts the launcher then the kernel.
 
     ``python`` and ``prefixes``: the kernel's interpreter and the installation
     directories it needs (default: codeact's own). ``extra_ro``: more (host, inside)
-    directories to mount read-only, e.g. the session's package overlay.
+    directories to mount read-only, e.g. the session's package overlay. ``seccomp_fd``:
+    a descriptor to read the :mod:`.seccomp` filter from, used where ``--disable-userns``
+    is not (see :func:`needs_userns_filter`).
     """
     bwrap = bwrap_path()
     if bwrap is None:
@@ -128,6 +152,9 @@ def build_bwrap_argv(
         a += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
         if userns_can_be_disabled():  # no user namespaces of its own inside (more kernel
             a += ["--disable-userns"]  # code to attack, namespaces to rearrange)
+    if seccomp_fd is not None:
+        a += ["--seccomp", str(seccomp_fd)]
+        fds = (*fds, seccomp_fd)
     a += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
           "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
           "--new-session"]
@@ -306,17 +333,21 @@ class BwrapSandbox(SandboxBackend):
         etc = request.run_dir / "etc"
         write_etc(etc)
         userns_fd = make_userns() if is_root() else None
+        seccomp_fd = None
         try:
+            seccomp_fd = userns_filter_fd()
             cmd = build_bwrap_argv(request.config, workspace=request.workspace,
                                    run_dir=request.ipc_dir, etc_dir=etc,
                                    kernel_argv=request.kernel_argv, userns_fd=userns_fd,
                                    python=request.python, prefixes=list(request.prefixes),
-                                   extra_ro=[(str(request.site_dir), INSIDE_SITE)])
+                                   extra_ro=[(str(request.site_dir), INSIDE_SITE)],
+                                   seccomp_fd=seccomp_fd)
         except BaseException:
-            if userns_fd is not None:
-                os.close(userns_fd)
+            for fd in (userns_fd, seccomp_fd):
+                if fd is not None:
+                    os.close(fd)
             raise
-        close = (userns_fd,) if userns_fd is not None else ()
+        close = tuple(fd for fd in (userns_fd, seccomp_fd) if fd is not None)
         return LaunchSpec(cmd.argv, {}, None, cmd.pass_fds, close)
 
     def start_failure(self, message: str, stderr: str) -> Exception:
