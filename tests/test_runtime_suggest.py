@@ -39,6 +39,9 @@ def test_names_attributes_and_keys_get_their_fix():
         "Did you mean the key 'apple' of `prices`?"
     assert _note("cfg = {'a': 1, 'b': 2}\ncfg['zzz']") == "The keys of `cfg` are: 'a', 'b'."
     assert _note("big = {str(i): i for i in range(50)}\nbig['zzz']") is None
+    assert _note("rows = {'order_id': 1, 'date': 2, 'units': 3}\nrows['transaction_date']") \
+        == ("'transaction_date' is not a key of `rows`. Did you mean the key 'date'? Its "
+            "keys are: 'order_id', 'date', 'units'.")
     assert _note("1 / 0") is None
     assert _note("print(nothing_like_it_anywhere)") is None
 
@@ -325,6 +328,11 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("import pandas as pd\ndf = pd.DataFrame({'price': [1]})\n"
                           "df['prices']")
     assert render_observation(obs).endswith("Did you mean the key 'price' of `df`?")
+    obs = session.execute("sales = pd.DataFrame({'date': ['2024-07-01'], 'units': [3]})\n"
+                          "sales['transaction_date']")
+    assert render_observation(obs).splitlines()[-1] == (
+        "'transaction_date' is not a key of `sales`. Did you mean the key 'date'? Its keys "
+        "are: 'date', 'units'.")
     obs = session.execute("import pandas as pd\npd.read_csv('hotels.csv')")
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
@@ -338,6 +346,21 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("import statistics\nstatistics.mean()")
     assert render_observation(obs).splitlines()[-1].startswith(
         "The call must match `statistics.mean(data)`: Return the sample arithmetic mean")
+
+
+def test_a_key_that_adds_or_drops_a_word_gets_the_key_with_those_words():
+    from codeact.runtime.suggest import word_match
+
+    assert word_match("transaction_date", ["order_id", "date", "region"]) == "date"
+    assert word_match("product_name", ["product", "units"]) == "product"
+    assert word_match("units", ["units_sold", "unit_price_usd"]) == "units_sold"
+    assert word_match("unitsSold", ["units", "unit_price"]) == "units"  # closer share wins
+    assert word_match("date", ["order_date", "ship_date"]) is None  # a tie says nothing
+    assert word_match("unit_price", ["units_sold"]) is None  # one shared word of two
+    assert word_match("customer", ["order_id", 3, None]) is None
+    big = {f"col_{i}": i for i in range(40)} | {"total_amount": 1}
+    assert _note("big = " + repr(big) + "\nbig['amount']") == \
+        "'amount' is not a key of `big`. Did you mean the key 'total_amount'?"
 
 
 def test_short_names_need_a_close_match():

@@ -326,11 +326,33 @@ def _mappings(frame: FrameType | None, names: dict[str, Any]) -> list[tuple[str,
     return found
 
 
+def word_match(word: str, candidates: Iterable[Any]) -> str | None:
+    """The one candidate whose words contain, or are contained in, the words of ``word``
+    (``transaction_date`` -> ``date``, ``units`` -> ``units_sold``): a guessed column or
+    key name usually adds or drops a word rather than misspelling one. The candidate
+    sharing the largest part of its words wins; a tie gives nothing."""
+    wanted = _words(word)
+    if not wanted:
+        return None
+    scored: list[tuple[float, str]] = []
+    for c in candidates:
+        if not isinstance(c, str) or c == word:
+            continue
+        have = _words(c)
+        if have and (have <= wanted or wanted <= have):
+            scored.append((len(have & wanted) / len(have | wanted), c))
+    scored.sort(key=lambda sc: -sc[0])
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
+
+
 def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> str | None:
     if len(exc.args) != 1 or not isinstance(exc.args[0], str):
         return None
     key = exc.args[0]
     small: tuple[str, list[Any]] | None = None
+    by_words: tuple[str, str, list[Any]] | None = None
     for name, mapping in _mappings(frame, names):
         try:
             keys = list(mapping.keys())
@@ -339,8 +361,15 @@ def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> 
         match = close_match(key, keys)
         if match is not None:
             return f"Did you mean the key {match!r} of `{name}`?"
+        if by_words is None and (found := word_match(key, keys)) is not None:
+            by_words = (name, found, keys)
         if small is None and 0 < len(keys) <= LIST_KEYS:
             small = (name, keys)
+    if by_words is not None:
+        name, found, keys = by_words
+        listed = f" Its keys are: {', '.join(map(repr, keys))}." \
+            if len(keys) <= LIST_KEYS else ""
+        return f"{key!r} is not a key of `{name}`. Did you mean the key {found!r}?{listed}"
     if small is not None:
         return f"The keys of `{small[0]}` are: {', '.join(map(repr, small[1]))}."
     return None
