@@ -333,6 +333,11 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     assert render_observation(obs).splitlines()[-1] == (
         "'transaction_date' is not a key of `sales`. Did you mean the key 'date'? Its keys "
         "are: 'date', 'units'.")
+    obs = session.execute("def info(sku):\n    return {'weight_kg': 2.5}\n"
+                          "for s in ['A1']:\n    w = info(s)['unit_weight']")
+    assert render_observation(obs).splitlines()[-1] == (
+        "What `info(s)` returned has no key 'unit_weight'. Print it once (print(info(s))) "
+        "to see the keys it has, then use one of them.")
     obs = session.execute("import pandas as pd\npd.read_csv('hotels.csv')")
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
@@ -361,6 +366,24 @@ def test_a_key_that_adds_or_drops_a_word_gets_the_key_with_those_words():
     big = {f"col_{i}": i for i in range(40)} | {"total_amount": 1}
     assert _note("big = " + repr(big) + "\nbig['amount']") == \
         "'amount' is not a key of `big`. Did you mean the key 'total_amount'?"
+
+
+def test_a_key_looked_up_on_what_a_call_returned_says_to_print_that_value():
+    tools = "def sku_info(sku):\n    return {'name': sku, 'weight_kg': 2.5}\n"
+    assert _note_with_source(tools + "w = sku_info('A1')['unit_weight']") == (
+        "What `sku_info('A1')` returned has no key 'unit_weight'. Print it once "
+        "(print(sku_info('A1'))) to see the keys it has, then use one of them.")
+    loop = "total = 0\nfor s in ['A1']:\n    total += sku_info(s)['unit_weight']"
+    assert _note_with_source(tools + loop) == (
+        "What `sku_info(s)` returned has no key 'unit_weight'. Print it once "
+        "(print(sku_info(s))) to see the keys it has, then use one of them.")
+    block = "for k in sku_info('A1')['parts']:\n    print(k)"  # a line that opens a block
+    assert _note_with_source(tools + block).startswith(
+        "What `sku_info('A1')` returned has no key 'parts'.")
+    # a close key of a stored value still comes first; other keys say nothing of calls
+    assert _note_with_source(tools + "info = sku_info('A1')\ninfo['weight_kq']") == \
+        "Did you mean the key 'weight_kg' of `info`?"
+    assert _note_with_source(tools + "d = {}\nd[sku_info('A1')['name']]") is None
 
 
 def test_short_names_need_a_close_match():

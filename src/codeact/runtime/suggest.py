@@ -347,7 +347,39 @@ def word_match(word: str, candidates: Iterable[Any]) -> str | None:
     return scored[0][1]
 
 
-def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> str | None:
+def _parsed_line(line: str) -> ast.AST | None:
+    """A failing source line as a tree: a line that opens a block (``for x in f()['k']:``)
+    gets a ``pass`` to parse; None when it does not parse alone."""
+    for text in (line, line + " pass"):
+        try:
+            return ast.parse(text)
+        except SyntaxError:
+            continue
+    return None
+
+
+def _unstored_key_note(key: str, tb: TracebackType | None,
+                       frame: FrameType | None) -> str | None:
+    """A key looked up right on what a call returned (``sku_info(sku)["unit_weight"]``):
+    no variable holds that value, so no keys can be listed, and the model guesses key
+    after key. It is told to print the call's value once."""
+    line = _failing_line(tb, frame) if frame is not None else None
+    tree = _parsed_line(line) if line else None
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call) and \
+                isinstance(node.slice, ast.Constant) and node.slice.value == key:
+            call = ast.unparse(node.value)
+            if len(call) > VALUE_CHARS:
+                return None
+            return (f"What `{call}` returned has no key {key!r}. Print it once "
+                    f"(print({call})) to see the keys it has, then use one of them.")
+    return None
+
+
+def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
+              names: dict[str, Any]) -> str | None:
     if len(exc.args) != 1 or not isinstance(exc.args[0], str):
         return None
     key = exc.args[0]
@@ -370,6 +402,9 @@ def _key_note(exc: KeyError, frame: FrameType | None, names: dict[str, Any]) -> 
         listed = f" Its keys are: {', '.join(map(repr, keys))}." \
             if len(keys) <= LIST_KEYS else ""
         return f"{key!r} is not a key of `{name}`. Did you mean the key {found!r}?{listed}"
+    unstored = _unstored_key_note(key, tb, frame)
+    if unstored is not None:
+        return unstored
     if small is not None:
         return f"The keys of `{small[0]}` are: {', '.join(map(repr, small[1]))}."
     return None
@@ -539,7 +574,7 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, AttributeError):
         return _attribute_note(exc) or _values_note(tb, frame, names)
     if isinstance(exc, KeyError):
-        return _key_note(exc, frame, names)
+        return _key_note(exc, tb, frame, names)
     if isinstance(exc, TypeError):
         return _call_note(exc, tb, frame, names, list(tools or [])) or \
             _one_at_a_time_note(exc) or _values_note(tb, frame, names)
