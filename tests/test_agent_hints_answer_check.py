@@ -72,6 +72,9 @@ def test_a_true_or_false_task_refuses_other_answers_once():
 def test_a_count_needs_a_number_but_code_and_prose_pass():
     assert _check("several", "How many primes are below 20?")
     assert _check("8", "How many primes are below 20?") is None
+    # the digits of an id are no number (seen: "M661 has no books on loan afterwards.")
+    assert _check("M661 has none", "How many books does M661 have on loan?")
+    assert _check("M661 has 3", "How many books does M661 have on loan?") is None
     assert _check("def count(s):\n    return len(s)", "Write def count(s): the number of "
                   "letters") is None
 
@@ -260,6 +263,14 @@ def test_an_answer_made_of_the_notes_words_is_refused_firmly():
     hint.after_action(typed, Verdict())
     assert hint.checks_answer("The Hound of the Baskervilles") is None
     hint.reset(RunStart("Which mystery book is the oldest?"))  # a new run forgets them
+    assert hint.checks_answer(reworded) is None
+    # a note that quotes the answer back is not where the answer came from (seen: the
+    # unseen-answer note's "Your answer: M661 has no books on loan afterwards.")
+    answer = "M661 has no books on loan afterwards."
+    hint.shown_notes([f"No cell has shown the value you submitted.\nYour answer: {answer}\n"
+                      "Is this exactly what the task asks for?"])
+    assert hint.checks_answer(answer) is None
+    hint.reset(RunStart("Which mystery book is the oldest?"))
     assert hint.checks_answer(reworded) is None
 
 

@@ -167,7 +167,9 @@ class AnswerCheck(Hint):
                             "run, not a result. Read that error, fix the code that raised "
                             "it (use the tools you were given), and submit what it "
                             "computes.")
-        if not self.chat and copies_notes(copied, [*self.notes, *self.failed],
+        # a note that quotes the answer back ("Your answer: ...") is not where it came from
+        quoting = [note.replace(copied, " ") for note in self.notes]
+        if not self.chat and copies_notes(copied, [*quoting, *self.failed],
                                           [*self.seen, *self.code]):
             return FirmNote(f"Your answer {copied!r} repeats codeact's notes or an error "
                             "message, which are about your code, not a result of it. Do "
@@ -208,7 +210,8 @@ class AnswerCheck(Hint):
                     "sentence about it. If the task asks for a sentence, submit the same "
                     "answer again.")
         short = "\n" not in text and len(text) < 60  # a value, not code or prose
-        if short and _COUNTING.search(self.task) and not re.search(r"\d", text):
+        # a number of its own: the digits of an id ("M661 has no books") are none
+        if short and _COUNTING.search(self.task) and not re.search(r"\b\d", text):
             return ("The task asks for a number, and your answer has none. Compute it, "
                     "print it, and submit the number.")
         return None
