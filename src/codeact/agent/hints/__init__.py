@@ -20,6 +20,7 @@ from codeact.agent.hints.base import (
     Step,
     Verdict,
 )
+from codeact.agent.hints.caught_errors import CaughtErrors
 from codeact.agent.hints.counts import CountCheck
 from codeact.agent.hints.example_copy import ExampleCopy
 from codeact.agent.hints.failed_assignments import FailedAssignments
@@ -60,6 +61,7 @@ register(NameAsText)
 register(ToolReminder)
 register(SmallSteps)
 register(SilentPrint)
+register(CaughtErrors)
 register(IdleCells)
 register(ImagesOnly)
 register(CountCheck)

@@ -59,7 +59,7 @@ class ToolReminder(Hint):
             self.shown[n] = step.turn
         which = (f"the tool `{names[0]}`. It is" if len(names) == 1 else
                  "the tools " + ", ".join(f"`{n}`" for n in names) + ". They are")
-        entries = "\n".join(self._entry(self.tools[n]) for n in names)
+        entries = "\n".join(self.entry(self.tools[n]) for n in names)
         # worded so that it reads as a reminder, not as code to write: an earlier
         # wording ("check the call against its signature") was answered with a `def`
         return Advice(note=f"Note: what failed uses {which} already defined: call as "
@@ -88,7 +88,8 @@ class ToolReminder(Hint):
         return [name for _, name in sorted(used)]
 
     @staticmethod
-    def _entry(tool: Tool) -> str:
+    def entry(tool: Tool) -> str:
+        """A tool's signature and description (cut short), indented, for a note."""
         doc = " ".join(tool.doc().split())
         if len(doc) > MAX_DESCRIPTION:
             doc = doc[:MAX_DESCRIPTION].rsplit(" ", 1)[0] + " ..."
