@@ -386,6 +386,20 @@ def test_a_key_looked_up_on_what_a_call_returned_says_to_print_that_value():
     assert _note_with_source(tools + "d = {}\nd[sku_info('A1')['name']]") is None
 
 
+def test_a_key_error_names_the_mapping_that_lacks_the_key():
+    # `orders` has 'total': the failed lookup was `refunds['total']`, and a note listing
+    # the keys of `orders` (with 'total' among them) would tell the model nothing is wrong
+    code = ("orders = {'order_id': 1, 'total': 9.5}\nrefunds = {'order_id': 1, 'amount': 2}\n"
+            "net = orders['total'] - refunds['total']")
+    assert _note(code) == "The keys of `refunds` are: 'order_id', 'amount'."
+    assert _note_with_source(code) == "The keys of `refunds` are: 'order_id', 'amount'."
+    # the mapping the failing line names comes before one the cell named earlier
+    lines = "a = {'x': 1}\nb = {'y': 2}\nprint(a['x'])\nb['z']"
+    assert _note_with_source(lines) == "The keys of `b` are: 'y'."
+    # the only mapping in sight has the key: the lookup failed inside a call, no note
+    assert _note("m = {'k': 1}\ndef f():\n    raise KeyError('k')\nv = m['k'] + f()") is None
+
+
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"

@@ -378,6 +378,19 @@ def _unstored_key_note(key: str, tb: TracebackType | None,
     return None
 
 
+def _suspects(tb: TracebackType | None, frame: FrameType | None,
+              names: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The mappings a ``KeyError`` may have come from, those the failing line names first
+    (``orders['total'] - refunds['total']``: the cell's first mapping is not the suspect
+    when the line names another)."""
+    found = _mappings(frame, names)
+    line = _failing_line(tb, frame) if frame is not None else None
+    if not line:
+        return found
+    on_line = set(_line_names(line))
+    return sorted(found, key=lambda nm: nm[0] not in on_line)
+
+
 def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
               names: dict[str, Any]) -> str | None:
     if len(exc.args) != 1 or not isinstance(exc.args[0], str):
@@ -385,10 +398,12 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
     key = exc.args[0]
     small: tuple[str, list[Any]] | None = None
     by_words: tuple[str, str, list[Any]] | None = None
-    for name, mapping in _mappings(frame, names):
+    for name, mapping in _suspects(tb, frame, names):
         try:
             keys = list(mapping.keys())
         except Exception:
+            continue
+        if key in keys:  # this one has the key: the lookup that failed was elsewhere
             continue
         match = close_match(key, keys)
         if match is not None:
