@@ -336,8 +336,13 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     obs = session.execute("def info(sku):\n    return {'weight_kg': 2.5}\n"
                           "for s in ['A1']:\n    w = info(s)['unit_weight']")
     assert render_observation(obs).splitlines()[-1] == (
-        "What `info(s)` returned has no key 'unit_weight'. Print it once (print(info(s))) "
-        "to see the keys it has, then use one of them.")
+        "What `info(s)` returned has no key 'unit_weight'. Print it once (print(info(s)); "
+        "`s` holds 'A1' now) to see the keys it has, then use one of them.")
+    obs = session.execute("orders = pd.DataFrame({'order_id': [1], 'total': [9.5]})\n"
+                          "refunds = pd.DataFrame({'order_id': [1], 'amount': [2.0]})\n"
+                          "net = orders['total'] - refunds['total']")
+    assert render_observation(obs).splitlines()[-1] == \
+        "The keys of `refunds` are: 'order_id', 'amount'."
     obs = session.execute("import pandas as pd\npd.read_csv('hotels.csv')")
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
@@ -376,7 +381,8 @@ def test_a_key_looked_up_on_what_a_call_returned_says_to_print_that_value():
     loop = "total = 0\nfor s in ['A1']:\n    total += sku_info(s)['unit_weight']"
     assert _note_with_source(tools + loop) == (
         "What `sku_info(s)` returned has no key 'unit_weight'. Print it once "
-        "(print(sku_info(s))) to see the keys it has, then use one of them.")
+        "(print(sku_info(s)); `s` holds 'A1' now) to see the keys it has, then use one "
+        "of them.")
     block = "for k in sku_info('A1')['parts']:\n    print(k)"  # a line that opens a block
     assert _note_with_source(tools + block).startswith(
         "What `sku_info('A1')` returned has no key 'parts'.")

@@ -358,8 +358,23 @@ def _parsed_line(line: str) -> ast.AST | None:
     return None
 
 
-def _unstored_key_note(key: str, tb: TracebackType | None,
-                       frame: FrameType | None) -> str | None:
+def _argument_values(call: ast.Call, names: dict[str, Any]) -> str:
+    """What the call's plain-name arguments hold now (``; `sku` holds 'P-301' now``): a
+    1.5B model told to print ``sku_info(sku)`` after a loop printed ``sku_info("D1")``,
+    the bin the task named, and the tool refused it. Simple values only."""
+    shown = []
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(arg, ast.Name) and arg.id in names:
+            value = names[arg.id]
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                text = repr(value)
+                if len(text) <= VALUE_CHARS:
+                    shown.append(f"`{arg.id}` holds {text} now")
+    return "; " + ", ".join(dict.fromkeys(shown)) if shown else ""
+
+
+def _unstored_key_note(key: str, tb: TracebackType | None, frame: FrameType | None,
+                       names: dict[str, Any]) -> str | None:
     """A key looked up right on what a call returned (``sku_info(sku)["unit_weight"]``):
     no variable holds that value, so no keys can be listed, and the model guesses key
     after key. It is told to print the call's value once."""
@@ -374,7 +389,8 @@ def _unstored_key_note(key: str, tb: TracebackType | None,
             if len(call) > VALUE_CHARS:
                 return None
             return (f"What `{call}` returned has no key {key!r}. Print it once "
-                    f"(print({call})) to see the keys it has, then use one of them.")
+                    f"(print({call}){_argument_values(node.value, names)}) to see the "
+                    "keys it has, then use one of them.")
     return None
 
 
@@ -417,7 +433,7 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
         listed = f" Its keys are: {', '.join(map(repr, keys))}." \
             if len(keys) <= LIST_KEYS else ""
         return f"{key!r} is not a key of `{name}`. Did you mean the key {found!r}?{listed}"
-    unstored = _unstored_key_note(key, tb, frame)
+    unstored = _unstored_key_note(key, tb, frame, names)
     if unstored is not None:
         return unstored
     if small is not None:
