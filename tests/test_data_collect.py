@@ -11,7 +11,7 @@ import pytest
 from codeact.bench.suites import load_suite
 from codeact.data import filters
 from codeact.data.build import build
-from codeact.data.collect import CollectConfig, collect
+from codeact.data.collect import CollectConfig, check_resume, collect
 from codeact.llm.scripted import ScriptedLLM
 from codeact.runtime import check_bwrap
 
@@ -165,12 +165,29 @@ def test_resume_runs_nothing_twice(collected: Path, tmp_path: Path) -> None:
     lines_before = (collected / "raw.jsonl").read_text().count("\n")
     src = next(collected.parent.glob("tasks.jsonl"))
     llm = ScriptedLLM(teacher, name="org/scripted-teacher")  # resume is per teacher model
-    result = collect(CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX), collected,
-                     llm=llm, progress=False)
+    result = collect(CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX,
+                                   teacher="scripted"), collected, llm=llm, progress=False)
     assert result.ran == 0 and llm.calls == []
     assert (collected / "raw.jsonl").read_text().count("\n") == lines_before
     runs = json.loads((collected / "collection.json").read_text())["runs"]
     assert len(runs) == 2 and runs[0]["ran"] == 9 and runs[1]["ran"] == 0
+
+
+def test_resume_with_other_settings_is_refused(collected: Path) -> None:
+    """Runs made at another temperature or turn limit would be mixed in under a manifest
+    that records only the new settings: refused before any model time, nothing written."""
+    src = next(collected.parent.glob("tasks.jsonl"))
+    before = (collected / "collection.json").read_text()
+    llm = ScriptedLLM(teacher, name="org/scripted-teacher")
+    other = CollectConfig(sources=[str(src)], n=20, sandbox=SANDBOX, teacher="scripted",
+                          temperature=0.3, max_turns=6)
+    with pytest.raises(ValueError, match=r"temperature 0\.0 \(now 0\.3\), max_turns 10 "
+                                         r"\(now 6\).*another --output"):
+        collect(other, collected, llm=llm, progress=False)
+    assert llm.calls == [] and (collected / "collection.json").read_text() == before
+    # what may change: the budget, workers, timeouts, more tasks or samples
+    check_resume(CollectConfig(sources=[str(src)], n=40, sandbox=SANDBOX, teacher="scripted",
+                               max_hours=2, workers=2, task_timeout=60), collected)
 
 
 def test_budget_stops_new_tasks(tmp_path: Path) -> None:

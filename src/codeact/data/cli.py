@@ -155,7 +155,7 @@ def collect(
     """Run a teacher model (--model) on generated tasks and make a filtered training set."""
     from codeact import assemble
     from codeact.data import generators
-    from codeact.data.collect import CollectConfig
+    from codeact.data.collect import CollectConfig, check_resume
     from codeact.data.collect import collect as run_collect
     from codeact.data.sources import SourceError
 
@@ -177,6 +177,10 @@ def collect(
         raise _fail(str(exc)) from None
     spec = settings.model
     cfg.teacher = spec
+    try:
+        check_resume(cfg, output)  # before minutes of model loading
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     from codeact.llm.registry import spec_in_process
 
     options: dict[str, Any] = {}

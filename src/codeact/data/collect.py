@@ -131,6 +131,32 @@ def _write_manifest(out: Path, data: dict[str, Any]) -> None:
     tmp.replace(out / build_mod.MANIFEST)
 
 
+# What a run is made of: a collection resumed with another value would mix runs made two
+# ways under one manifest (which keeps only the last settings). --n, --max-hours, workers,
+# backend, timeouts and --samples may change (runs are keyed by task name and sample).
+RUN_SETTINGS = ("sources", "seed", "split", "difficulty", "temperature", "resample",
+                "max_turns", "max_new_tokens", "teacher")
+
+
+def check_resume(cfg: CollectConfig, out_dir: str | Path) -> None:
+    """Refuse to resume a collection in ``out_dir`` that ran with other settings: the
+    runs already there were made one way, and the manifest would record only the new
+    way. Raises ValueError naming each difference."""
+    out = Path(out_dir)
+    manifest = build_mod.read_manifest(out)
+    raw = out / build_mod.RAW
+    if not manifest.get("runs") or not raw.exists() or raw.stat().st_size == 0:
+        return
+    now = json.loads(json.dumps(asdict(cfg), default=str))
+    changed = [f"{key} {manifest[key]!r} (now {now.get(key)!r})" for key in RUN_SETTINGS
+               if key in manifest and key in now and now[key] != manifest[key]
+               and not (key == "teacher" and not now[key])]
+    if changed:
+        raise ValueError(f"{out} holds runs collected with other settings: "
+                         f"{', '.join(changed)}. Resuming would mix runs made two ways; "
+                         "give another --output, or the same settings to resume")
+
+
 def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
             llm_factory: Callable[[], LLM] | None = None,
             fcfg: filters.FilterConfig | None = None, formats: tuple[str, ...] = ("jsonl",),
@@ -141,6 +167,7 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
     if not cfg.teacher and llm is not None:
         cfg.teacher = str(getattr(llm, "name", "") or type(llm).__name__)
     out = Path(out_dir)
+    check_resume(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     spec = SourceSpec(sources=list(cfg.sources), n=cfg.n, seed=cfg.seed, split=cfg.split,
                       difficulty=cfg.difficulty, samples=cfg.samples)
