@@ -343,6 +343,9 @@ def test_the_kernel_shows_the_note_under_the_error(session):
                           "net = orders['total'] - refunds['total']")
     assert render_observation(obs).splitlines()[-1] == \
         "The keys of `refunds` are: 'order_id', 'amount'."
+    obs = session.execute("books = [{'id': 'B1', 'year': 1965}]\nprint(books[0]['author'])")
+    assert render_observation(obs).splitlines()[-1] == \
+        "`books[0]` has no key 'author'. Its keys are: 'id', 'year'."
     obs = session.execute("import pandas as pd\npd.read_csv('hotels.csv')")
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
@@ -404,6 +407,21 @@ def test_a_key_error_names_the_mapping_that_lacks_the_key():
     assert _note_with_source(lines) == "The keys of `b` are: 'y'."
     # the only mapping in sight has the key: the lookup failed inside a call, no note
     assert _note("m = {'k': 1}\ndef f():\n    raise KeyError('k')\nv = m['k'] + f()") is None
+
+
+def test_a_key_on_an_item_of_a_list_or_dict_gets_that_items_keys():
+    books = "books = [{'id': 'B1', 'title': 'Dune', 'year': 1965}]\n"
+    assert _note_with_source(books + "print(books[0]['author'])") == \
+        "`books[0]` has no key 'author'. Its keys are: 'id', 'title', 'year'."
+    data = "data = {'items': [{'unit_price': 2.5, 'qty': 3}]}\ni = 0\n"
+    assert _note_with_source(data + "t = data['items'][i]['price'] * 2") == (
+        "`data['items'][i]` has no key 'price'. Did you mean the key 'unit_price'? Its keys "
+        "are: 'unit_price', 'qty'.")
+    # a container of another class (its __getitem__ may do anything) is not read again
+    own = ("class Shelf(list):\n    def __getitem__(self, i):\n        log.append(i)\n"
+           "        return {'a': 1}\nlog = []\ns = Shelf()\n")
+    ns: dict[str, Any] = {}
+    assert _note_with_source_in(own + "x = s[0]['b']", ns) is None and ns["log"] == [0]
 
 
 def test_short_names_need_a_close_match():

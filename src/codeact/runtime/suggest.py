@@ -407,11 +407,75 @@ def _suspects(tb: TracebackType | None, frame: FrameType | None,
     return sorted(found, key=lambda nm: nm[0] not in on_line)
 
 
+_PLAIN_CONTAINERS = (list, tuple, dict)
+
+
+def _indexed_value(node: ast.expr, names: dict[str, Any]) -> Any:
+    """The value of ``rows[0]`` or ``data['items'][i]`` read again: a variable indexed by
+    literals or plain-name ints and strings, through plain lists, tuples and dicts only (their
+    indexing has no effects). Raises LookupError or TypeError where it cannot."""
+    if isinstance(node, ast.Name):
+        if node.id not in names:
+            raise LookupError(node.id)
+        return names[node.id]
+    if not isinstance(node, ast.Subscript):
+        raise TypeError("not an index")
+    index: Any
+    if isinstance(node.slice, ast.Constant):
+        index = node.slice.value
+    elif isinstance(node.slice, ast.Name) and \
+            type(names.get(node.slice.id)) in (int, str):
+        index = names[node.slice.id]
+    else:
+        raise TypeError("not a plain index")
+    container = _indexed_value(node.value, names)
+    if type(container) not in _PLAIN_CONTAINERS or type(index) not in (int, str):
+        raise TypeError("not a plain container")
+    return container[index]
+
+
+def _nested_key_note(key: str, tb: TracebackType | None, frame: FrameType | None,
+                     names: dict[str, Any]) -> str | None:
+    """A key looked up on an item of a list or dict (``books[0]['author']``): no variable
+    is that dict, so none of its keys were named; a 1.5B model re-sent
+    ``filtered_books[0]['author']`` for seven turns. The item is read again (plain
+    containers only) and its keys given."""
+    line = _failing_line(tb, frame) if frame is not None else None
+    tree = _parsed_line(line) if line else None
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript)
+                and isinstance(node.slice, ast.Constant) and node.slice.value == key):
+            continue
+        try:
+            item = _indexed_value(node.value, names)
+        except (LookupError, TypeError):
+            continue
+        if type(item) is not dict or key in item or not item:
+            continue
+        keys = list(item)
+        shown = ast.unparse(node.value)
+        if len(shown) > VALUE_CHARS:
+            return None
+        close = close_match(key, keys) or word_match(key, keys)
+        text = f"`{shown}` has no key {key!r}."
+        if close is not None:
+            text += f" Did you mean the key {close!r}?"
+        if len(keys) <= LIST_KEYS:
+            text += f" Its keys are: {', '.join(map(repr, keys))}."
+        return text
+    return None
+
+
 def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
               names: dict[str, Any]) -> str | None:
     if len(exc.args) != 1 or not isinstance(exc.args[0], str):
         return None
     key = exc.args[0]
+    nested = _nested_key_note(key, tb, frame, names)
+    if nested is not None:
+        return nested
     small: tuple[str, list[Any]] | None = None
     by_words: tuple[str, str, list[Any]] | None = None
     for name, mapping in _suspects(tb, frame, names):
