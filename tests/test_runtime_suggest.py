@@ -424,6 +424,27 @@ def test_a_key_on_an_item_of_a_list_or_dict_gets_that_items_keys():
     assert _note_with_source_in(own + "x = s[0]['b']", ns) is None and ns["log"] == [0]
 
 
+def test_pandas_messages_give_the_missing_column():
+    import pandas as pd
+
+    from codeact.runtime.suggest import missing_key
+
+    df = pd.DataFrame({"customer_id": [1], "total": [2.0]})
+    found = []
+    for look in (lambda: df.groupby("total")["customer"], lambda: df[["total", "customer"]],
+                 lambda: df[["customer", "x"]], lambda: df["customer"]):
+        try:
+            look()
+        except KeyError as exc:
+            found.append(missing_key(exc))
+    assert found == ["customer"] * 4
+    assert missing_key(KeyError(3)) is None and missing_key(KeyError("a", "b")) is None
+    ns = {"pd": pd}
+    assert _note_with_source_in("orders = pd.DataFrame({'customer_id': [1], 'n': [2]})\n"
+                                "orders.groupby('n')['customer'].sum()", ns) == \
+        "Did you mean the key 'customer_id' of `orders`?"
+
+
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"

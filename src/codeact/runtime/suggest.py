@@ -468,11 +468,36 @@ def _nested_key_note(key: str, tb: TracebackType | None, frame: FrameType | None
     return None
 
 
-def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
-              names: dict[str, Any]) -> str | None:
+# pandas words a missing column inside its message: the column is the key looked up
+_WRAPPED_KEY = (re.compile(r"^Column not found: (?P<key>.+)$"),
+                re.compile(r"^\[(?P<keys>.+)\] not in index$"),
+                re.compile(r"^None of \[Index\(\[(?P<keys>.+)\], dtype=.*\)\] are in the "
+                           r"\[\w+\]$"))
+
+
+def missing_key(exc: KeyError) -> str | None:
+    """The key a ``KeyError`` is about: its argument, or the first column a pandas
+    message names (``Column not found: total``, ``['total'] not in index``)."""
     if len(exc.args) != 1 or not isinstance(exc.args[0], str):
         return None
-    key = exc.args[0]
+    text = exc.args[0]
+    for pattern in _WRAPPED_KEY:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        if "key" in found.groupdict():
+            return found.group("key")
+        first = found.group("keys").split(",")[0].strip()
+        return first[1:-1] if len(first) >= 2 and first[0] == first[-1] and \
+            first[0] in "'\"" else None
+    return text
+
+
+def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
+              names: dict[str, Any]) -> str | None:
+    key = missing_key(exc)
+    if key is None:
+        return None
     nested = _nested_key_note(key, tb, frame, names)
     if nested is not None:
         return nested
