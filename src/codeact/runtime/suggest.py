@@ -373,12 +373,10 @@ def _argument_values(call: ast.Call, names: dict[str, Any]) -> str:
     return "; " + ", ".join(dict.fromkeys(shown)) if shown else ""
 
 
-def _unstored_key_note(key: str, tb: TracebackType | None, frame: FrameType | None,
-                       names: dict[str, Any]) -> str | None:
+def _unstored_key_note(key: str, line: str | None, names: dict[str, Any]) -> str | None:
     """A key looked up right on what a call returned (``sku_info(sku)["unit_weight"]``):
     no variable holds that value, so no keys can be listed, and the model guesses key
     after key. It is told to print the call's value once."""
-    line = _failing_line(tb, frame) if frame is not None else None
     tree = _parsed_line(line) if line else None
     if tree is None:
         return None
@@ -394,13 +392,12 @@ def _unstored_key_note(key: str, tb: TracebackType | None, frame: FrameType | No
     return None
 
 
-def _suspects(tb: TracebackType | None, frame: FrameType | None,
+def _suspects(line: str | None, frame: FrameType | None,
               names: dict[str, Any]) -> list[tuple[str, Any]]:
     """The mappings a ``KeyError`` may have come from, those the failing line names first
     (``orders['total'] - refunds['total']``: the cell's first mapping is not the suspect
     when the line names another)."""
     found = _mappings(frame, names)
-    line = _failing_line(tb, frame) if frame is not None else None
     if not line:
         return found
     on_line = set(_line_names(line))
@@ -434,13 +431,11 @@ def _indexed_value(node: ast.expr, names: dict[str, Any]) -> Any:
     return container[index]
 
 
-def _nested_key_note(key: str, tb: TracebackType | None, frame: FrameType | None,
-                     names: dict[str, Any]) -> str | None:
+def _nested_key_note(key: str, line: str | None, names: dict[str, Any]) -> str | None:
     """A key looked up on an item of a list or dict (``books[0]['author']``): no variable
     is that dict, so none of its keys were named; a 1.5B model re-sent
     ``filtered_books[0]['author']`` for seven turns. The item is read again (plain
     containers only) and its keys given."""
-    line = _failing_line(tb, frame) if frame is not None else None
     tree = _parsed_line(line) if line else None
     if tree is None:
         return None
@@ -498,12 +493,13 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
     key = missing_key(exc)
     if key is None:
         return None
-    nested = _nested_key_note(key, tb, frame, names)
+    line = _failing_line(tb, frame) if frame is not None else None
+    nested = _nested_key_note(key, line, names)
     if nested is not None:
         return nested
     small: tuple[str, list[Any]] | None = None
     by_words: tuple[str, str, list[Any]] | None = None
-    for name, mapping in _suspects(tb, frame, names):
+    for name, mapping in _suspects(line, frame, names):
         try:
             keys = list(mapping.keys())
         except Exception:
@@ -522,7 +518,7 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
         listed = f" Its keys are: {', '.join(map(repr, keys))}." \
             if len(keys) <= LIST_KEYS else ""
         return f"{key!r} is not a key of `{name}`. Did you mean the key {found!r}?{listed}"
-    unstored = _unstored_key_note(key, tb, frame, names)
+    unstored = _unstored_key_note(key, line, names)
     if unstored is not None:
         return unstored
     if small is not None:
