@@ -81,6 +81,7 @@ SUBMITTED = (ActionKind.CODE_FINAL_ANSWER, ActionKind.CODE_AUTO_FINAL_ANSWER)
 DEFAULT_RESAMPLE = 2  # tries to replace a repeated action before it runs anyway
 RESAMPLE_TEMPERATURES = (0.7, 1.0)  # per try, the last one repeated for later tries
 MAX_FIRM_REFUSALS = 3  # per run: answers that can never be right, refused each time
+PROBE_TIMEOUT = 10.0  # seconds for a hint's silent probe cell (examples of a function)
 UNRUN_NOTE = "Note: your last reply was not run, because {}. Write your next step without that."
 # mechanisms ``Agent(ablate=...)`` switches off, one at a time, so a benchmark can measure
 # what each adds (hints, resampling and self-consistency have their own switches):
@@ -317,6 +318,8 @@ class Agent:
             outcome = yield from self._act(record, action)
             if outcome.error is not None:
                 return (yield from self._fail(traj, turn, outcome.error))
+            if outcome.step is not None and outcome.step.observation is not None:
+                self._probe(outcome.step)
             refused = False
             if outcome.stop == StopReason.SOLUTION and remaining \
                     and "answer_check" not in self.ablate:  # the last turn's stands:
@@ -662,6 +665,22 @@ class Agent:
             return replace(outcome, notes=notes + noted(verdict.submit_note), answer=answer,
                            stop=StopReason.SOLUTION)
         return replace(outcome, notes=notes, stop=StopReason.STUCK)
+
+    def _probe(self, step: Step) -> None:
+        """Run the hints' silent probe cells for a code action that ran (the task's
+        examples on a function it defined). Not when a person approves each cell: they
+        would not have seen that code."""
+        if self.approve is not None:
+            return
+        for hint in self.hints:
+            code = hint.probe(step)
+            if code is None:
+                continue
+            try:
+                obs = self.session.execute(code, timeout=min(PROBE_TIMEOUT, self.exec_timeout))
+            except Exception:  # noqa: BLE001 - the kernel is gone: the next cell says so
+                continue
+            hint.read_probe(step, obs)
 
     def _submit(self, code: str) -> str | None:
         """Run a hint's submitting cell (``final_answer(fn)``); the answer, or None when it

@@ -32,6 +32,7 @@ from codeact.agent.hints.requested_function import RequestedFunction
 from codeact.agent.hints.self_check import SelfCheck
 from codeact.agent.hints.silent_print import SilentPrint
 from codeact.agent.hints.small_steps import SmallSteps
+from codeact.agent.hints.task_examples import TaskExamples
 from codeact.agent.hints.tool_reminder import ToolReminder
 from codeact.agent.hints.uncomputed_answer import UncomputedAnswer
 from codeact.agent.hints.unseen_answer import UnseenAnswer
@@ -67,6 +68,7 @@ register(ImagesOnly)
 register(CountCheck)
 register(ExampleCopy)
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
+register(TaskExamples)  # before requested_function: a failing example comes first
 register(RequestedFunction)
 register(AnswerCheck)
 register(UncomputedAnswer)  # before unused_tools: the error is what to fix first

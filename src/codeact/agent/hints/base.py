@@ -137,6 +137,16 @@ class Hint:
         that submits what the run made instead (``final_answer(fn)``), or None."""
         return None
 
+    def probe(self, step: Step) -> str | None:
+        """After a code action ran: code to run silently in the same kernel (not a turn,
+        never shown to the model; the loop skips it when a person approves each cell),
+        or None. What it printed goes to :meth:`read_probe` before the answer check and
+        :meth:`after_action` see the step."""
+        return None
+
+    def read_probe(self, step: Step, obs: Observation) -> None:
+        """The result of running :meth:`probe`'s code."""
+
     def vetoes(self, action: str) -> str | None:
         """Before an action runs (as :attr:`Step.action` would hold it): a reason to ask
         the model again instead of running it, or None."""
