@@ -144,3 +144,18 @@ def test_in_the_loop_a_value_is_refused_and_the_function_submitted(session):
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run(TASK)
     assert "asks for the function `count_distinct` itself" in traj.turns[2].observation
     assert traj.answer.startswith("def count_distinct(s):")
+
+
+def test_a_repeat_is_not_told_to_submit_when_a_hint_found_the_function_wrong():
+    from codeact.agent.hints.base import RunStart, Step, Verdict
+
+    hint = RequestedFunction()
+    hint.reset(RunStart(task=TASK))
+    code = DEFINITION.removeprefix("<execute>\n").removesuffix("\n</execute>")
+    step = Step(1, code, "", True, Observation())
+    first = hint.after_action(step, Verdict())
+    assert first is not None and "final_answer(count_distinct)" in (first.note or "")
+    again = hint.after_action(step, Verdict(repeat=True))
+    assert again is not None and "submit it with final_answer" in (again.note or "")
+    wrong = hint.after_action(step, Verdict(repeat=True, problem=True))  # e.g. an example
+    assert wrong is None or wrong.note is None

@@ -67,8 +67,8 @@ register(IdleCells)
 register(ImagesOnly)
 register(CountCheck)
 register(ExampleCopy)
+register(TaskExamples)  # before repeats: a failing example is no finished result
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
-register(TaskExamples)  # before requested_function: a failing example comes first
 register(RequestedFunction)
 register(AnswerCheck)
 register(UncomputedAnswer)  # before unused_tools: the error is what to fix first

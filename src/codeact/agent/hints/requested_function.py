@@ -95,8 +95,8 @@ class RequestedFunction(Hint):
             return Advice(note=f"The run stopped repeating: `{name}`, the function the "
                                f"task asks for, was submitted as the answer.",
                           submit=f"final_answer({name})")
-        if so_far.repeat:
-            return Advice(note=self.repeat_note(name))
+        if so_far.repeat and not so_far.problem:  # not "submit it" when a hint found
+            return Advice(note=self.repeat_note(name))  # it wrong (a failing example)
         return Advice(note=self.first_note(name))
 
     def submit_at_limit(self) -> str | None:
