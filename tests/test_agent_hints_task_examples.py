@@ -89,6 +89,12 @@ def test_the_probe_runs_the_examples_in_a_real_kernel_and_leaves_nothing(session
     obs = session.execute(probe_code(task_examples(
         'digits(235) -> 15.\nbf("Earth", "Mercury") ==> ("Venus")')), timeout=10)
     assert read_results(obs.stdout) == [(0, "15.0", True), (1, "('Venus',)", None)]
+    # a value of another type says so: a list where the task shows a tuple
+    session.execute("def bf(a, b):\n    return ['Saturn', 'Uranus']")
+    obs = session.execute(probe_code(task_examples(
+        'bf("Jupiter", "Neptune") ==> ("Saturn", "Uranus")')), timeout=10)
+    assert read_results(obs.stdout) == [
+        (0, "['Saturn', 'Uranus'] (a list; the task's value is a tuple)", False)]
 
 
 def test_the_hint_names_a_failing_example_and_refuses_that_function_once(session):

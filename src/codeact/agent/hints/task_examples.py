@@ -176,11 +176,19 @@ def probe_code(examples: list[Example]) -> str:
         except Exception as exc:
             out.append([index, "raises " + type(exc).__name__ + ": " + str(exc)[:200], False])
             continue
+        shown = repr(got)[:{MAX_SHOWN}]
         try:
-            holds = same(got, ast.literal_eval(expected))
+            value = ast.literal_eval(expected)
+            holds = same(got, value)
         except Exception:
             holds = None
-        out.append([index, repr(got)[:{MAX_SHOWN * 2}], holds])
+        else:
+            numbers = (int, float)
+            if holds is False and type(got) is not type(value) and not (
+                    type(got) in numbers and type(value) in numbers):
+                shown += (" (a " + type(got).__name__ + "; the task's value is a "
+                          + type(value).__name__ + ")")
+        out.append([index, shown, holds])
     print({MARKER!r} + json.dumps(out))
 __codeact_examples({cases!r})
 del __codeact_examples'''
