@@ -31,7 +31,7 @@ MAX_EXAMPLES = 8  # per function: the task's first ones
 MAX_LITERAL = 400  # characters a value may span
 MAX_SHOWN = 120  # characters of a returned value repeated in a note
 MARKER = "__codeact_examples__:"
-# what joins a call to its value: ==, arrows, "should return", "returns"
+# what joins a call to its value: ==, arrows, "should return", "returns", "gives"
 _JOINER = re.compile(r"\s*(?:==>|==|=>|->|➞|→|⟶|should\s+return|returns|gives)\s*")
 _DOCTEST = re.compile(r"^[ \t]*>>>[ \t]*(.+)$", re.MULTILINE)
 
@@ -147,9 +147,10 @@ def task_examples(task: str) -> list[Example]:
 def probe_code(examples: list[Example]) -> str:
     """Kernel code that calls each example's function on its literal arguments (its
     prints swallowed) and prints one marked JSON line: ``[index, returned repr, holds]``
-    per example (``holds`` None when the values cannot be compared, or when the task's
-    value may be a one-item tuple written without its comma, ``("Venus")``). It defines nothing
-    that stays."""
+    per example. The repr is followed by both types when they differ (a list where the
+    task shows a tuple is hard to see in two reprs); ``holds`` is None when the values
+    cannot be compared, or when the task's value may be a one-item tuple written without
+    its comma, ``("Venus")``. It defines nothing that stays."""
     cases = [[i, ex.name, ex.args, ex.kwargs, ex.expected] for i, ex in enumerate(examples)]
     return f'''def __codeact_examples(cases):
     import ast, contextlib, io, json, math
