@@ -11,6 +11,7 @@ and module, so warnings from anything else still show.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 import warnings
@@ -51,6 +52,14 @@ def quiet_third_party() -> Iterator[None]:
             hub_utils.disable_progress_bars()
             restore.append(hub_utils.enable_progress_bars)
     except ImportError:
+        pass
+    try:  # the GGUF loader's bar is plain tqdm, outside transformers' own switch
+        from transformers import modeling_gguf_pytorch_utils as gguf_loader
+
+        plain_tqdm = gguf_loader.tqdm
+        gguf_loader.tqdm = functools.partial(plain_tqdm, disable=True)
+        restore.append(lambda: setattr(gguf_loader, "tqdm", plain_tqdm))
+    except (ImportError, AttributeError):
         pass
     try:
         with warnings.catch_warnings():
