@@ -3,6 +3,7 @@ tqdm bars and no third-party deprecation notices; checked on a real tiny trainin
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 import warnings
@@ -44,9 +45,9 @@ def test_only_the_training_libraries_notices_are_silenced() -> None:
 def test_library_progress_bars_are_off_during_the_run_and_restored() -> None:
     pytest.importorskip("transformers")
     from datasets.utils import logging as ds_logging
-    from transformers import modeling_gguf_pytorch_utils as gguf_loader
     from transformers.utils import logging as tf_logging
 
+    gguf_loader = importlib.import_module("transformers.modeling_gguf_pytorch_utils")
     assert tf_logging.is_progress_bar_enabled() and ds_logging.is_progress_bar_enabled()
     with quiet_third_party():
         assert not tf_logging.is_progress_bar_enabled()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import re
 import time
 import warnings
@@ -54,10 +55,9 @@ def quiet_third_party() -> Iterator[None]:
     except ImportError:
         pass
     try:  # the GGUF loader's bar is plain tqdm, outside transformers' own switch
-        from transformers import modeling_gguf_pytorch_utils as gguf_loader
-
+        gguf_loader = importlib.import_module("transformers.modeling_gguf_pytorch_utils")
         plain_tqdm = gguf_loader.tqdm
-        gguf_loader.tqdm = functools.partial(plain_tqdm, disable=True)
+        setattr(gguf_loader, "tqdm", functools.partial(plain_tqdm, disable=True))  # noqa: B010
         restore.append(lambda: setattr(gguf_loader, "tqdm", plain_tqdm))
     except (ImportError, AttributeError):
         pass
