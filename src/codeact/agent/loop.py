@@ -678,7 +678,7 @@ class Agent:
                 continue
             try:
                 obs = self.session.execute(code, timeout=min(PROBE_TIMEOUT, self.exec_timeout))
-            except Exception:  # noqa: BLE001 - the kernel is gone: the next cell says so
+            except Exception:  # the kernel is gone: the next cell says so
                 continue
             hint.read_probe(step, obs)
 

@@ -86,6 +86,14 @@ def _literal_call(call: str) -> tuple[str, str, str] | None:
     return node.func.id, repr(args), repr(kwargs)
 
 
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def _leading_literal(text: str) -> str | None:
     """The longest prefix of ``text`` that is a Python literal (``'a3bc2' and ...`` gives
     ``'a3bc2'``; a sentence's full stop is left out), or None."""
@@ -94,11 +102,9 @@ def _leading_literal(text: str) -> str | None:
         if text[end - 1].isspace() or text[end - 1] == ",":  # "6," is no tuple here
             continue
         candidate = text[:end]
-        try:
-            ast.literal_eval(candidate)
-        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        if not _is_literal(candidate):
             continue
-        if candidate.endswith(".") and _leading_literal(candidate[:-1]) == candidate[:-1]:
+        if candidate.endswith(".") and _is_literal(candidate[:-1]):
             return candidate[:-1]  # "returns 0." ends a sentence
         return candidate
     return None
