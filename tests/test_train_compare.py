@@ -147,3 +147,31 @@ def test_results_made_with_other_settings_are_not_resumed(tmp_path):
     (cfg.out / "tuned.settings.json").unlink()
     with pytest.raises(cmp.SettingsMismatch, match="without a record"):
         cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+
+
+def test_agent_code_fingerprint_follows_the_code_a_run_goes_through(tmp_path):
+    """A changed hint or prompt is another agent; a changed server or training file is not."""
+    for rel in ("agent/hints/repeats.py", "prompts/code.md", "server/app.py",
+                "train/trainer.py", "agent/__pycache__/loop.cpython-311.pyc"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    first = cmp.agent_code_fingerprint(tmp_path)
+    for rel in ("server/app.py", "train/trainer.py", "agent/__pycache__/loop.cpython-311.pyc"):
+        (tmp_path / rel).write_text("x = 2\n")
+    assert cmp.agent_code_fingerprint(tmp_path) == first
+    (tmp_path / "prompts/code.md").write_text("Write code.\n")
+    changed = cmp.agent_code_fingerprint(tmp_path)
+    assert changed != first
+    (tmp_path / "agent/hints/new_hint.py").write_text("")  # a new file counts too
+    assert cmp.agent_code_fingerprint(tmp_path) != changed
+
+
+def test_stored_runs_of_another_agent_code_are_not_resumed(tmp_path, monkeypatch):
+    model = tmp_path / "tuned.gguf"
+    model.write_bytes(b"GGUF")
+    cfg = cmp.CompareConfig(out=tmp_path / "cmp")
+    cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+    (cfg.out / "tuned.tasks.jsonl").write_text("")
+    monkeypatch.setattr(cmp, "agent_code_fingerprint", lambda root=None: "another-commit")
+    with pytest.raises(cmp.SettingsMismatch, match="agent_code changed"):
+        cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))

@@ -11,6 +11,7 @@ a shipped list of knowledge questions), asked without tools or a system prompt.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -188,12 +189,36 @@ def model_fingerprint(spec: str) -> dict[str, Any]:
     return {"spec": spec}
 
 
+# Parts of the package a compared run does not go through: changing them must not make
+# stored runs of an unchanged agent look stale.
+_NOT_IN_A_RUN = ("server", "notebook", "mcp", "cli", "train")
+_RUN_FILES = (".py", ".md", ".txt", ".json", ".jsonl", ".yaml", ".j2")
+
+
+def agent_code_fingerprint(root: Path | None = None) -> str:
+    """A digest of the code and prompts an agent run goes through (agent loop, hints,
+    prompts, runtime, backends, tasks and graders): base runs stored at one commit and tuned
+    runs at another would compare two agents, not two models. This module's own general
+    check is included; training code, the server and the CLI are not."""
+    root = root or Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve()
+    own = {here, here.parent / "prompts" / GENERAL_FILE}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (not path.is_file() or path.suffix not in _RUN_FILES or "__pycache__" in rel.parts
+                or (rel.parts[0] in _NOT_IN_A_RUN and path.resolve() not in own)):
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def run_settings(cfg: CompareConfig, model_spec: str) -> dict[str, Any]:
     """The settings a model's stored runs depend on (task count and suites do not: extra
-    tasks are simply run, fewer are filtered)."""
+    tasks are simply run, fewer are filtered), the agent's own code among them."""
     return {"model": model_fingerprint(model_spec), "max_turns": cfg.max_turns,
             "max_new_tokens": cfg.max_new_tokens, "exec_timeout": cfg.exec_timeout,
-            "sandbox": cfg.sandbox}
+            "sandbox": cfg.sandbox, "agent_code": agent_code_fingerprint()}
 
 
 def claim_results(out: Path, label: str, settings: dict[str, Any]) -> None:
