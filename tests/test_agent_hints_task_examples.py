@@ -61,6 +61,48 @@ def test_only_literal_calls_of_plain_names_count():
     assert calls("f(1) == 2 and again f(1) == 2.") == [("f(1)", "2")]  # once
 
 
+def test_a_value_that_goes_on_is_not_read_as_the_value():
+    """``-> 19 - 5 - 6 = 8`` shows a working, not the value 19; ``== ""aaa"`` is a typo."""
+    assert calls('fruit("5 apples", 19) ->19 - 5 - 6 = 8\nf([1, 3]) == 1 + 9 = 10') == []
+    assert calls('find_max(["aaa", "bb"]) == ""aaa"') == []
+    assert calls("f(2) == 4 # four, and f(3) == 9.") == [("f(2)", "4"), ("f(3)", "9")]
+    assert calls('to_bin(15)   # returns "db1111db"') == [("to_bin(15)", '"db1111db"')]
+
+
+PROSE_TASK = '''def maximum(arr: list, k: int) -> list:
+    """The k largest numbers of arr, sorted.
+
+    Example 1:
+        Input: arr = [-3, -4, 5], k = 3
+        Output: [-4, -3, 5]
+
+    Example 2:
+        Input: arr = [4, -4, 4], k = 2
+
+        Output: [4, 4]
+    For arr = [1], k = 1 the output should be [1].
+    Example 3:
+        Input: the list [2, 1] and k = 1
+        Output: [2]
+    """'''
+
+
+def test_prose_examples_of_the_tasks_one_signature_are_read_by_position():
+    """Inputs written as ``arr = [...]`` name the function's parameters in the task's own
+    words (not always the signature's): they are passed by position, in their order."""
+    found = task_examples(PROSE_TASK)
+    assert [(ex.call, ex.expected, ex.loose) for ex in found] == [
+        ("maximum([-3, -4, 5], 3)", "[-4, -3, 5]", True),
+        ("maximum([4, -4, 4], 2)", "[4, 4]", True),
+        ("maximum([1], 1)", "[1]", True)]  # "the list [2, 1] and k = 1" is no literal
+    assert found[0].args == "([-3, -4, 5], 3)" and found[0].kwargs == "{}"
+    assert calls("Input: [1, 2]\nOutput: 3") == []  # no signature: whose example?
+    two = "def f(x):\n    pass\ndef g(x):\n    '''Input: [1]\n    Output: 1'''"
+    assert calls(two) == []  # two signatures: not clear which one
+    assert calls("def f(x):\n    Input: 1, y = 2\n    Output: 3") == []
+    assert calls("def f(x):\n    Input: 3\n    Output: 3 # three\n") == [("f(3)", "3")]
+
+
 def probe(session, task: str, code: str, tools=()):
     hint = TaskExamples()
     hint.reset(RunStart(task=task, tools=tools))
@@ -95,6 +137,19 @@ def test_the_probe_runs_the_examples_in_a_real_kernel_and_leaves_nothing(session
         'bf("Jupiter", "Neptune") ==> ("Saturn", "Uranus")')), timeout=10)
     assert read_results(obs.stdout) == [
         (0, "['Saturn', 'Uranus'] (a list; the task's value is a tuple)", False)]
+
+
+def test_a_prose_example_that_does_not_fit_the_signature_proves_nothing(session):
+    session.execute("def maximum(arr, k):\n    return sorted(arr)[-k:][::-1]")
+    obs = session.execute(probe_code(task_examples(PROSE_TASK)), timeout=10)
+    assert read_results(obs.stdout) == [(0, "[5, -3, -4]", False), (1, "[4, 4]", True),
+                                        (2, "[1]", True)]
+    session.execute("def maximum(arr):\n    return sorted(arr)")  # takes one input
+    obs = session.execute(probe_code(task_examples(PROSE_TASK)), timeout=10)
+    assert read_results(obs.stdout) == []  # not "raises TypeError": it proves nothing
+    session.execute("def f(x):\n    return x")  # an explicit call that does not fit does
+    obs = session.execute(probe_code(task_examples("f(1, 2) == 3")), timeout=10)
+    assert read_results(obs.stdout)[0][1].startswith("raises TypeError")
 
 
 def test_the_hint_names_a_failing_example_and_refuses_that_function_once(session):

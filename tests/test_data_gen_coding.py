@@ -102,3 +102,27 @@ def test_a_function_submitted_with_final_answer_passes_the_grader() -> None:
         assert task.check(obs.final_answer, ctx).success
         wrong = s.execute(task.metadata["near_miss"] + f"\nfinal_answer({name})", timeout=30)
         assert wrong.final_answer and not task.check(wrong.final_answer, ctx).success
+
+
+def test_the_examples_a_task_shows_hold_for_its_reference() -> None:
+    """An example in the text that the reference fails teaches the model a wrong rule (the
+    agent's task_examples hint reads the same examples and would refuse a right answer)."""
+    import contextlib
+    import io
+
+    from codeact.agent.hints.task_examples import probe_code, read_results, task_examples
+
+    checked, wrong = 0, []
+    for task in GEN.generate(300, 5) + GEN.generate(300, 1_000_005, split="heldout"):
+        examples = task_examples(task.instruction)
+        assert examples, task.name  # every coding task shows one
+        namespace: dict = {}
+        exec(compile(task.metadata["reference_answer"], "<reference>", "exec"), namespace)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(probe_code(examples), "<probe>", "exec"), namespace)  # our own code
+        for index, got, holds in read_results(printed.getvalue()) or []:
+            checked += 1
+            if holds is not True:
+                wrong.append((task.name, examples[index].call, examples[index].expected, got))
+    assert checked >= 600 and not wrong, wrong[:5]

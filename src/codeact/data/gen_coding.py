@@ -254,7 +254,7 @@ INTERVALS = [
             "(spans: list[list[int]]) -> list[list[int]]",
             "`spans` holds closed intervals [start, end]. Merge every pair that overlaps"
             "{touch} and return the merged intervals sorted by start. For example "
-            "{name}([[5, 7], [1, 3], [2, 4]]) == [[1, 4], [5, 7]].",
+            "{name}([[5, 7], [1, 3], [2, 4]]) == {ex}.",
             "def {name}(spans):\n    out = []\n    for a, b in sorted(spans):\n"
             "        if out and a <= out[-1][1] + {gap}:\n"
             "            out[-1][1] = max(out[-1][1], b)\n        else:\n"
@@ -263,7 +263,9 @@ INTERVALS = [
             lambda rng: (lambda touch: {"gap": 1 if touch else 0,
                                         "touch": " or touches (ends at the integer just before "
                                         "the other starts, like [1, 2] and [3, 4])" if touch
-                                        else ""})(rng.random() < 0.5)),
+                                        else "",
+                                        "ex": "[[1, 7]]" if touch else "[[1, 4], [5, 7]]"})(
+                                            rng.random() < 0.5)),
     Problem(("free_slots", "open_gaps"), "(busy: list[list[int]], start: int, end: int) -> "
             "list[list[int]]",
             "`busy` holds meetings as [from, to] minutes (half-open: [from, to) is busy; "

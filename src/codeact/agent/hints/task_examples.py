@@ -8,7 +8,9 @@ model does not compare what it printed with what the task says; the agent can.
 
 When a successful cell defines a function the task shows examples of (``f(args) ==
 value``, an arrow such as ``f(args) -> value``, or a doctest ``>>> f(args)`` followed by
-the value), the examples are run silently in the same kernel (:meth:`Hint.probe`; only
+the value), or, for the one function whose signature the task shows, in prose
+(``Input: arr = [1, 2], k = 3`` then ``Output: [2]``; ``For num = "AB" the output should
+be 1``), the examples are run silently in the same kernel (:meth:`Hint.probe`; only
 literal arguments and values, never other text of the task) and a failing one is named
 in the observation; submitting a function that fails one is refused once.
 """
@@ -16,8 +18,10 @@ in the observation; submitting a function that fails one is refused once.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,8 +35,19 @@ MAX_EXAMPLES = 8  # per function: the task's first ones
 MAX_LITERAL = 400  # characters a value may span
 MAX_SHOWN = 120  # characters of a returned value repeated in a note
 MARKER = "__codeact_examples__:"
-# what joins a call to its value: ==, arrows, "should return", "returns", "gives"
-_JOINER = re.compile(r"\s*(?:==>|==|=>|->|➞|→|⟶|should\s+return|returns|gives)\s*")
+# what joins a call to its value: ==, arrows, "should return", "returns", "gives", each
+# also after a comment sign (``f(15)  # returns "db1111db"``)
+_JOINER = re.compile(r"\s*(?:#\s*)?(?:==>|==|=>|->|➞|→|⟶|should\s+return|returns|gives)\s*")
+# what after a literal shows it is only the start of the value: an operator, or a word or
+# quote right after it
+_CONTINUED = re.compile(r"[ \t]*[-+*/%<>=^&|@]|[A-Za-z0-9_'\"]")
+_SIGNATURE = re.compile(r"^[ \t]*def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(", re.MULTILINE)
+# prose examples of the signature's function: "Input: ..." with "Output: ..." on a later
+# line (blank lines between), and "For x = ... the output should be ..."
+_INPUT_OUTPUT = re.compile(r"^[ \t]*Input[ \t]*:[ \t]*(.+?)[ \t]*\n(?:[ \t]*\n)*"
+                           r"[ \t]*Output[ \t]*:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_FOR_OUTPUT = re.compile(r"\bFor[ \t]+(.+?),?[ \t]+(?:the[ \t]+)?(?:output|result|answer)"
+                         r"[ \t]+should[ \t]+be[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _DOCTEST = re.compile(r"^[ \t]*>>>[ \t]*(.+)$", re.MULTILINE)
 
 
@@ -45,6 +60,9 @@ class Example:
     args: str  # repr of the argument tuple (a literal)
     kwargs: str  # repr of the keyword dict (a literal)
     expected: str  # the value as the task writes it (a literal)
+    # read from prose: the inputs' names may not be the function's, so they are passed by
+    # position, and a call that does not fit the function's signature proves nothing
+    loose: bool = False
 
 
 def _call_end(text: str, start: int) -> int | None:
@@ -94,6 +112,19 @@ def _is_literal(text: str) -> bool:
     return True
 
 
+def _without_comment(code: str) -> str:
+    """``code`` up to its first comment (``4 # four, and f(3) == 9`` is the literal 4)."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                lines = code.splitlines(keepends=True)
+                return code[:sum(map(len, lines[:row - 1])) + col].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return code
+
+
 def _leading_literal(text: str) -> str | None:
     """The longest prefix of ``text`` that is a Python literal (``'a3bc2' and ...`` gives
     ``'a3bc2'``; a sentence's full stop is left out), or None."""
@@ -104,9 +135,12 @@ def _leading_literal(text: str) -> str | None:
         candidate = text[:end]
         if not _is_literal(candidate):
             continue
-        if candidate.endswith(".") and _is_literal(candidate[:-1]):
-            return candidate[:-1]  # "returns 0." ends a sentence
-        return candidate
+        segment = _without_comment(candidate)
+        if _CONTINUED.match(text, len(segment)):  # "19 - 5 = 14", '""aaa"': not the value
+            return None
+        if segment.endswith(".") and _is_literal(segment[:-1]):
+            return segment[:-1]  # "returns 0." ends a sentence
+        return segment
     return None
 
 
@@ -118,10 +152,50 @@ def _example(call: str, value: str) -> Example | None:
     return Example(name, call.strip(), args, kwargs, value.strip())
 
 
+def _prose_example(name: str, inputs: str, value: str) -> Example | None:
+    """``name`` called on ``inputs`` (``arr = [1, 2], k = 3`` or ``[1, 2], 3``), passed by
+    position in the order written, when every input and the whole value are literals."""
+    value = re.split(r"\s+#", value, maxsplit=1)[0]  # "24 # sum of 21 + 3"
+    value = value[:-1] if value.endswith(".") and _is_literal(value[:-1]) else value
+    if len(inputs) > MAX_LITERAL or not _is_literal(value):
+        return None
+    try:
+        node = ast.parse(f"f({inputs})", mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if not isinstance(node, ast.Call) or any(kw.arg is None for kw in node.keywords):
+        return None
+    try:
+        args = tuple(ast.literal_eval(arg) for arg in [*node.args, *(kw.value for kw in
+                                                                      node.keywords)])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if node.args and node.keywords:  # "[1, 2], k = 3": the order is not clear
+        return None
+    call = f"{name}({', '.join(repr(arg) for arg in args)})"
+    return Example(name, call, repr(args), "{}", value, loose=True)
+
+
+def prose_examples(task: str) -> list[Example]:
+    """Examples written in prose, for the task's one signature (``def name(``): with two
+    functions shown it is not clear which one an ``Input:`` belongs to."""
+    names = set(_SIGNATURE.findall(task))
+    if len(names) != 1:
+        return []
+    name = names.pop()
+    found = []
+    for pattern in (_INPUT_OUTPUT, _FOR_OUTPUT):
+        for match in pattern.finditer(task):
+            if ex := _prose_example(name, match.group(1), match.group(2)):
+                found.append(ex)
+    return found
+
+
 def task_examples(task: str) -> list[Example]:
     """The examples ``task`` gives of calls with literal arguments: ``f(x) == v`` (also
     ``->``, ``=>``, ``==>``, ``➞``, "should return", "returns") and doctests (``>>>
-    f(x)`` with the value on the next line). Anything else in the text is not read."""
+    f(x)`` with the value on the next line), and prose examples (:func:`prose_examples`).
+    Anything else in the text is not read."""
     found: list[Example] = []
     for match in _DOCTEST.finditer(task):
         line_end = match.end()
@@ -143,6 +217,7 @@ def task_examples(task: str) -> list[Example]:
         value = _leading_literal(task[joiner.end():])
         if value is not None and (ex := _example(task[match.start():end], value)):
             found.append(ex)
+    found.extend(prose_examples(task))
     unique: list[Example] = []
     for ex in found:
         if ex not in unique:
@@ -156,10 +231,12 @@ def probe_code(examples: list[Example]) -> str:
     per example. The repr is followed by both types when they differ (a list where the
     task shows a tuple is hard to see in two reprs); ``holds`` is None when the values
     cannot be compared, or when the task's value may be a one-item tuple written without
-    its comma, ``("Venus")``. It defines nothing that stays."""
-    cases = [[i, ex.name, ex.args, ex.kwargs, ex.expected] for i, ex in enumerate(examples)]
+    its comma, ``("Venus")``; a prose example whose inputs do not fit the function's
+    signature is left out. It defines nothing that stays."""
+    cases = [[i, ex.name, ex.args, ex.kwargs, ex.expected, ex.loose]
+             for i, ex in enumerate(examples)]
     return f'''def __codeact_examples(cases):
-    import ast, contextlib, io, json, math
+    import ast, contextlib, inspect, io, json, math
     def same(got, expected):
         if isinstance(got, float) or isinstance(expected, float):
             try:
@@ -172,10 +249,15 @@ def probe_code(examples: list[Example]) -> str:
             return None  # ("Venus") in a task's text: a one-item tuple meant, unclear
         return False
     out = []
-    for index, name, args, kwargs, expected in cases:
+    for index, name, args, kwargs, expected, loose in cases:
         fn = globals().get(name)
         if not callable(fn):
             continue
+        if loose:
+            try:
+                inspect.signature(fn).bind(*ast.literal_eval(args))
+            except (TypeError, ValueError):
+                continue
         try:
             with contextlib.redirect_stdout(io.StringIO()), \\
                     contextlib.redirect_stderr(io.StringIO()):
