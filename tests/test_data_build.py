@@ -39,6 +39,7 @@ def test_build_writes_everything(tmp_path: Path) -> None:
     report = json.loads((out / "filter_report.json").read_text())
     assert report["dropped"]["solved"] == ["x/1@0"]
     assert "| teacher | t |" in (out / "README.md").read_text()
+    assert read_manifest(out) == {"teacher": "t", "max_turns": 5}  # travels with the export
 
 
 def test_missing_raw(tmp_path: Path) -> None:

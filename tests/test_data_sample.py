@@ -40,15 +40,17 @@ def test_pick_spreads_over_kinds_and_puts_fixes_first() -> None:
         pick(RECORDS, 0)
 
 
-def _collection(tmp_path: Path) -> Path:
-    src = tmp_path / "collection"
+def _collection(tmp_path: Path, name: str = "collection", records=RECORDS, seed: int = 1,
+                total: int = 40) -> Path:
+    src = tmp_path / name
     src.mkdir()
-    (src / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    (src / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (src / "collection.json").write_text(json.dumps({
-        "teacher": "qwen2.5-coder-7b", "sources": ["all"], "seed": 1, "samples": 2,
-        "temperature": 0.7, "resample": 2}))
+        "teacher": "qwen2.5-coder-7b", "sources": ["all"], "seed": seed, "samples": 2,
+        "temperature": 0.7, "resample": 2,
+        "decontamination": {"suites": {"builtin": 96}, "hits": []}}))
     (src / "filter_report.json").write_text(json.dumps({
-        "total": 40, "funnel": [{"rule": "solved", "remaining": 22}]}))
+        "total": total, "funnel": [{"rule": "solved", "remaining": len(records)}]}))
     return src
 
 
@@ -69,11 +71,34 @@ def test_write_sample_and_its_card(tmp_path: Path) -> None:
         write_sample(tmp_path / "nowhere", tmp_path / "x")
 
 
+def test_a_sample_of_several_collections_pools_them_and_names_each(tmp_path: Path) -> None:
+    """Collections made in several runs (other seeds, temperatures) are one dataset: the
+    sample draws from all of them, and its card shows each one's settings and funnel."""
+    second = [rec("coding", "strings", 30 + i, recovered=True) for i in range(3)]
+    first = _collection(tmp_path, "collect-r1")
+    other = _collection(tmp_path, "collect-r2", second, seed=2, total=9)
+    info = write_sample([first, other / "data.jsonl"], tmp_path / "ex", 8)
+    assert info["from"] == 25 and info["records"] == 8 and info["kinds"] == 4
+    card = (tmp_path / "ex" / "README.md").read_text()
+    for needle in ("| setting | collect-r1 | collect-r2 |", "| seed | 1 | 2 |",
+                   "| teacher | qwen2.5-coder-7b | qwen2.5-coder-7b |", "### collect-r1",
+                   "### collect-r2", "Collected runs: 9.", "| solved | 3 |",
+                   "collect-r2: Suites checked: builtin (96 tasks).",
+                   "| coding | generated | 2 |", "the whole collections."):
+        assert needle in card, needle
+    with pytest.raises(FileNotFoundError, match="no data.jsonl"):
+        write_sample([first, tmp_path / "missing"], tmp_path / "x")
+
+
 def test_cli(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["data", "sample", str(_collection(tmp_path)), "-o",
                               str(tmp_path / "ex"), "--n", "4"])
     assert res.exit_code == 0, res.output
     assert "wrote 4 of 22 trajectories (3 kinds" in res.output
+    second = _collection(tmp_path, "second", [rec("coding", "strings", 40)])
+    res = runner.invoke(app, ["data", "sample", str(_collection(tmp_path, "first")),
+                              str(second), "-o", str(tmp_path / "ex2")])
+    assert res.exit_code == 0 and "wrote 23 of 23 trajectories (4 kinds" in res.output
     res = runner.invoke(app, ["data", "sample", str(tmp_path / "missing")])
     assert res.exit_code == 2 and "no data.jsonl" in res.output

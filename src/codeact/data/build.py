@@ -61,6 +61,8 @@ def build(raw: str | Path, out_dir: str | Path, cfg: filters.FilterConfig, *,
         prompts[m["prompt_name"]] = m["prompt_sha256"]
     (out / "filter_report.json").write_text(json.dumps(report.to_dict(), indent=1),
                                             encoding="utf-8")
+    if run and out.resolve() != raw.parent.resolve():  # the export keeps its settings
+        (out / MANIFEST).write_text(json.dumps(run, indent=1), encoding="utf-8")
     dec = dict(run.get("decontamination") or {})
     (out / "decontamination.json").write_text(json.dumps({
         "before_collection": dec, "at_export": report.decontamination}, indent=1),

@@ -7,6 +7,7 @@ and what each removed, decontamination, the teacher, its settings, the seed and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from codeact.data.stats import Stats
@@ -43,15 +44,69 @@ def _levels(value: Any) -> str:
     return str(value)
 
 
+def _settings(run: dict[str, Any]) -> list[list[Any]]:
+    """One collection's settings as ``[name, value]`` rows."""
+    return [
+        ["teacher", run.get("teacher", "?")],
+        ["sources", ", ".join(run.get("sources") or []) or "?"],
+        ["seed", run.get("seed", "?")],
+        ["split", run.get("split", "?")],
+        ["tasks asked for (--n)", run.get("n", "?")],
+        ["samples per task", run.get("samples", "?")],
+        ["temperature", run.get("temperature", "?")],
+        ["resample (retries of a repeated action)", run.get("resample", "?")],
+        ["difficulty", _levels(run.get("difficulty"))],
+        ["max turns", run.get("max_turns", "?")],
+        ["action format", run.get("action_format", "code")],
+    ]
+
+
+def _funnel(report: dict[str, Any]) -> list[str]:
+    if not report.get("funnel"):
+        return []
+    return [f"Collected runs: {report.get('total', '?')}.", "",
+            _table(["after rule", "remaining"],
+                   [[f["rule"], f["remaining"]] for f in report["funnel"]]), ""]
+
+
+def _decontamination(run: dict[str, Any]) -> list[str]:
+    dec = run.get("decontamination") or {}
+    if not dec:
+        return []
+    checked = ", ".join(f"{k} ({v} tasks)" for k, v in (dec.get("suites") or {}).items())
+    out = [f"Suites checked: {checked or 'none'}."]
+    if dec.get("skipped"):
+        out += [f"Suites that could not load (not checked): {', '.join(dec['skipped'])}."]
+    return out + [f"Tasks dropped before collection: {len(dec.get('hits') or [])}."]
+
+
 def render(st: Stats, *, run: dict[str, Any] | None = None,
            report: dict[str, Any] | None = None, filters: dict[str, Any] | None = None,
            prompts: dict[str, str] | None = None, files: dict[str, str] | None = None,
            title: str = "codeact trajectories",
-           sample_of: tuple[int, str] | None = None) -> str:
+           sample_of: tuple[int, str] | None = None,
+           collections: Sequence[tuple[str, dict[str, Any], dict[str, Any]]] = ()) -> str:
     """The card's Markdown text. ``sample_of``: (kept trajectories, file) when the
-    records are a sample of a bigger dataset (``codeact data sample``)."""
+    records are a sample of a bigger dataset (``codeact data sample``). ``collections``:
+    ``(name, run, report)`` of each collection the records come from, when there are
+    several (their settings side by side, a filter funnel and decontamination each);
+    ``run`` and ``report`` are then ignored."""
+    several = len(collections) > 1
+    types: dict[str, str] = {}  # source -> generated / jsonl / ..., the collections' last
+    for one in [run or {}, *(r for _, r, _ in collections)]:
+        types.update(one.get("source_types") or {})
+    if collections and not several:
+        run, report = collections[0][1], collections[0][2]
     run = run or {}
     report = report or {}
+    if several:
+        names = [name for name, _, _ in collections]
+        per_run = [_settings(r) for _, r, _ in collections]
+        settings = _table(["setting", *names], [[row[0], *(rows[i][1] for rows in per_run)]
+                                                for i, row in enumerate(per_run[0])])
+    else:
+        settings = _table(["setting", "value"], _settings(run))
+    prompt_row = "; ".join(f"{k}: {v}" for k, v in (prompts or {}).items()) or "?"
     tok = st.summary(st.tokens)
     turns = st.summary(st.turns)
     size = "n<1K" if st.records < 1000 else ("1K<n<10K" if st.records < 10_000
@@ -73,30 +128,19 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
         *([f"This is a sample ({st.records} of the {sample_of[0]} kept trajectories of "
            f"`{sample_of[1]}`), picked by `codeact data sample`: every source and kind in "
            "turn, trajectories that fix a failed cell first. The settings, filters and "
-           "decontamination below are those of the whole collection.", ""]
+           "decontamination below are those of the whole "
+           f"{'collections' if several else 'collection'}.", ""]
           if sample_of else []),
         "## Teacher and settings",
         "",
-        _table(["setting", "value"], [
-            ["teacher", run.get("teacher", "?")],
-            ["sources", ", ".join(run.get("sources") or []) or "?"],
-            ["seed", run.get("seed", "?")],
-            ["split", run.get("split", "?")],
-            ["tasks asked for (--n)", run.get("n", "?")],
-            ["samples per task", run.get("samples", "?")],
-            ["temperature", run.get("temperature", "?")],
-            ["resample (retries of a repeated action)", run.get("resample", "?")],
-            ["difficulty", _levels(run.get("difficulty"))],
-            ["max turns", run.get("max_turns", "?")],
-            ["action format", run.get("action_format", "code")],
-            ["prompt (name: sha256)", "; ".join(f"{k}: {v}" for k, v in
-                                                (prompts or {}).items()) or "?"],
-        ]),
+        settings,
+        "",
+        f"Prompt (name: sha256): {prompt_row}.",
         "",
         "## Contents",
         "",
         _table(["source", "type", "records"], [
-            [s, run.get("source_types", {}).get(s, ""), n] for s, n in st.by_source.items()]),
+            [s, types.get(s, ""), n] for s, n in st.by_source.items()]),
         "",
         *_families(st),
         _table(["kind", "records"], [[k, n] for k, n in st.by_kind.items()]),
@@ -118,25 +162,23 @@ def render(st: Stats, *, run: dict[str, Any] | None = None,
     ]
     if filters:
         out += [_table(["filter", "setting"], [[k, v] for k, v in filters.items()]), ""]
-    if report.get("funnel"):
-        out += [f"Collected runs: {report.get('total', '?')}.", "",
-                _table(["after rule", "remaining"],
-                       [[f["rule"], f["remaining"]] for f in report["funnel"]]), ""]
-    if report.get("repaired"):
-        out += [f"Trajectories repaired (invalid turns cut out): {report['repaired']}.", ""]
-    dec = run.get("decontamination") or {}
+    parts = collections if several else [("", run, report)]
+    for name, _, one_report in parts:
+        out += [f"### {name}", ""] if several else []
+        out += _funnel(one_report)
+        if one_report.get("repaired"):
+            out += [f"Trajectories repaired (invalid turns cut out): "
+                    f"{one_report['repaired']}.", ""]
     out += ["## Decontamination", "",
             "Tasks whose instruction shares a 13-gram (lower-cased, whitespace collapsed) "
             "with any instruction of an evaluation suite are dropped."]
-    if dec:
-        checked = ", ".join(f"{k} ({v} tasks)" for k, v in (dec.get("suites") or {}).items())
-        out += ["", f"Suites checked: {checked or 'none'}."]
-        if dec.get("skipped"):
-            out += [f"Suites that could not load (not checked): "
-                    f"{', '.join(dec['skipped'])}."]
-        out += [f"Tasks dropped before collection: {len(dec.get('hits') or [])}."]
-    out += [f"Trajectories dropped at export: {len(report.get('decontamination') or [])}.",
-            "", "See `decontamination.json` for each dropped task and the shared n-gram.", ""]
+    for name, one_run, one_report in parts:
+        lines = _decontamination(one_run) + [
+            f"Trajectories dropped at export: "
+            f"{len(one_report.get('decontamination') or [])}."]
+        out += ["", f"{name}: " + " ".join(lines) if several else "\n".join(lines)]
+    out += ["", "See `decontamination.json` for each dropped task and the shared n-gram.",
+            ""]
     if files:
         out += ["## Files", "", _table(["format", "path"], [[k, v] for k, v in files.items()]),
                 ""]

@@ -6,7 +6,7 @@ generate``.
     codeact data stats results/train-1/data.jsonl --plot hist.png
     codeact data show results/train-1/data.jsonl math/units/s1-3/qwen2.5-coder-1.5b/...
     codeact data import CodeActInstruct.jsonl sharegpt.jsonl -o mixed.jsonl
-    codeact data sample results/train-1 -o examples/trajectories --n 50
+    codeact data sample results/train-1 results/train-2 -o examples/trajectories --n 50
 """
 
 from __future__ import annotations
@@ -335,8 +335,9 @@ def show(
 
 @app.command("sample")
 def sample_cmd(
-    source: Annotated[Path, typer.Argument(
-        help="A collection or dataset directory (with data.jsonl), or the file")],
+    source: Annotated[list[Path], typer.Argument(
+        help="Collection or dataset directories (with data.jsonl), or the files; several "
+             "are pooled")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where the sample goes")
                       ] = Path("examples/trajectories"),
     n: Annotated[int, typer.Option("--n", min=1, help="Trajectories in the sample")] = 50,

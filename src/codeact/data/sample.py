@@ -1,8 +1,9 @@
 """A small sample of a dataset for the repository (``examples/``), with its own card.
 
-``codeact data sample SRC -o examples/trajectories --n 50`` picks ``n`` kept trajectories
-from a collection (its ``data.jsonl``; the collection's settings and filter report come
-along from ``collection.json`` and ``filter_report.json``), spread over every source and
+``codeact data sample SRC... -o examples/trajectories --n 50`` picks ``n`` kept
+trajectories from one or more collections (their ``data.jsonl``, pooled; each
+collection's settings and filter report come along from ``collection.json`` and
+``filter_report.json``), spread over every source and
 kind in turn so each kind shows up, the ones that fix a failed cell first within a kind
 (self-debugging is what the recipe selects for), the rest in an order fixed by
 ``--seed``. It writes ``data.jsonl`` (the CodeActInstruct schema, records unchanged) and
@@ -51,10 +52,7 @@ def pick(records: Sequence[dict[str, Any]], n: int, seed: int = 0) -> list[dict[
     return out
 
 
-def write_sample(src: str | Path, out_dir: str | Path, n: int = 50, *, seed: int = 0,
-                 title: str = "codeact trajectories (sample)") -> dict[str, Any]:
-    """Pick ``n`` trajectories of the collection or dataset at ``src`` (a directory with
-    ``data.jsonl``, or the file) and write them with a card into ``out_dir``."""
+def _read_source(src: str | Path) -> tuple[Path, list[dict[str, Any]]]:
     src = Path(src)
     data = src / DATA if src.is_dir() else src
     if not data.is_file():
@@ -63,17 +61,35 @@ def write_sample(src: str | Path, out_dir: str | Path, n: int = 50, *, seed: int
     records = export.read_jsonl(data)
     if not records:
         raise ValueError(f"{data} holds no trajectory")
+    return data, records
+
+
+def _collection(data: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A data file's collection: its directory's name, settings and filter report."""
+    report_path = data.parent / "filter_report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() \
+        else {}
+    return data.parent.name, read_manifest(data.parent), report
+
+
+def write_sample(src: str | Path | Sequence[str | Path], out_dir: str | Path, n: int = 50,
+                 *, seed: int = 0, title: str = "codeact trajectories (sample)"
+                 ) -> dict[str, Any]:
+    """Pick ``n`` trajectories of the collections or datasets at ``src`` (directories
+    with ``data.jsonl``, or the files; one or several, pooled) and write them with a card
+    into ``out_dir``."""
+    sources = [src] if isinstance(src, str | Path) else list(src)
+    if not sources:
+        raise ValueError("the sample needs at least one source")
+    read = [_read_source(one) for one in sources]
+    records = [rec for _, recs in read for rec in recs]
     chosen = pick(records, n, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     export.write_jsonl(chosen, out / DATA)
-    run = read_manifest(data.parent)
+    collections = [_collection(data) for data, _ in read]
     types = {str((r.get("metadata") or {}).get("source")):
              str((r.get("metadata") or {}).get("source_type") or "") for r in chosen}
-    run = {**run, "source_types": {**types, **(run.get("source_types") or {})}}
-    report_path = data.parent / "filter_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() \
-        else {}
     prompts = {}
     for r in chosen:
         m = r.get("metadata") or {}
@@ -81,9 +97,10 @@ def write_sample(src: str | Path, out_dir: str | Path, n: int = 50, *, seed: int
             prompts[str(m["prompt_name"])] = str(m.get("prompt_sha256") or "")
     counter = approx_counter()
     st = stats.compute(chosen, counter.count, counter.name)
-    text = card.render(st, run=run, report=report, filters=None, prompts=prompts,
-                       files={"jsonl": DATA}, title=title,
-                       sample_of=(len(records), str(data)))
+    where = ", ".join(str(data) for data, _ in read)
+    text = card.render(st, run={"source_types": types}, filters=None, prompts=prompts,
+                       files={"jsonl": DATA}, title=title, sample_of=(len(records), where),
+                       collections=collections)
     (out / "README.md").write_text(text, encoding="utf-8")
     return {"records": len(chosen), "from": len(records), "kinds": len(st.by_kind),
             "recovered": st.recovered, "path": str(out / DATA)}
