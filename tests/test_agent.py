@@ -531,6 +531,21 @@ def test_a_repeated_failing_cell_is_resampled_not_run(session):
                if m["role"] == "assistant") == 1
 
 
+def test_a_failing_cell_sent_again_with_only_a_comment_changed_is_a_repeat(session):
+    """Seen in a collection: the same failing cell sent again with ``# Output: 2`` added
+    ran (and failed) again; the same program is the same action, whatever its comments,
+    and every earlier copy of it leaves the retry's view."""
+    commented = "<execute>total = undefined_thing + 1  # Output: 42\n\n</execute>"
+    llm = SamplingScript([FAILING, commented, "<execute>total = 41 + 1\nprint(total)</execute>",
+                          "<execute>final_answer(total)</execute>"])
+    traj = Agent(llm, session=session, max_turns=5).run("add")
+    assert traj.stop_reason == "solution" and traj.answer == "42"
+    assert [t.code for t in traj.turns][1:] == ["total = 41 + 1\nprint(total)",
+                                               "final_answer(total)"]
+    assert traj.turns[1].resampled == [commented.removesuffix("</execute>")]
+    assert not any("undefined_thing" in m["content"] for m in llm.calls[2][:-1])
+
+
 def test_a_repeated_reply_without_an_action_is_resampled_without_it(session):
     made_up = "Observation:\n[cell In[1], line 2]\nFileNotFoundError: books.csv"
     llm = SamplingScript([made_up, made_up, "<execute>print(6 * 7)</execute>",

@@ -1,6 +1,8 @@
 """Repeat detection on its own; the agent-level behaviour is in test_agent.py."""
 
+from codeact.agent.hints.base import Step, Verdict
 from codeact.agent.hints.repeats import STOP_AT, RepeatGuard, normalize
+from codeact.runtime.observation import Observation
 
 
 def test_ipython_cell_counters_are_blanked():
@@ -77,3 +79,13 @@ def test_the_same_error_from_different_code_is_told_to_fix_it_not_to_answer():
     note, stop = guard.check("primes = []\nif primes[-1] + 1 > 7: pass", error, failed=True)
     assert note and "from different code" in note and "Read the error" in note
     assert "give the answer now" not in note and not stop
+
+
+def test_the_same_program_with_other_comments_is_the_same_action():
+    guard = RepeatGuard()
+    guard.check("print(f(1))", "Cell In[1]\nNameError: f", failed=True)
+    note, _ = guard.check("print(f(1))  # Output: 2", "Cell In[2]\nNameError: f", failed=True)
+    assert note and "same action failed with this same error" in note
+    guard.after_action(Step(1, "x = f(2)", "", False, Observation()), Verdict())
+    assert guard.vetoes("x = f(2)   # try again\n") is not None
+    assert guard.vetoes("x = f(3)") is None

@@ -64,7 +64,7 @@ def test_no_repeats() -> None:
     looped = record("a", GOOD)
     for t in looped["trajectory"]["turns"][:2]:
         t["code"] = "print(1)\n"  # the same cell twice (whitespace aside)
-    looped["trajectory"]["turns"][1]["code"] = "print(1)"
+    looped["trajectory"]["turns"][1]["code"] = "print(1)  # Output: 1"  # a comment added
     auto = record("b", [("code", True), ("code", True), ("code+auto_final_answer", True)])
     varied = record("c", GOOD)
     for i, t in enumerate(varied["trajectory"]["turns"][:2]):

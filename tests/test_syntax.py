@@ -4,7 +4,7 @@ import ast
 
 import pytest
 
-from codeact.syntax import LITERAL_ERRORS, parses
+from codeact.syntax import LITERAL_ERRORS, parses, program_key
 
 
 def test_python_and_ipython_lines_parse():
@@ -25,3 +25,13 @@ def test_empty_code_and_broken_code_do_not():
 def test_every_error_a_model_written_literal_raises_is_named(text):
     with pytest.raises(LITERAL_ERRORS):
         ast.literal_eval(text)
+
+
+def test_cells_that_differ_only_in_comments_or_spacing_are_one_program():
+    plain = "def f(x):\n    return x + 1\nprint(f(1))"
+    assert program_key(plain) == program_key(
+        "def f(x):  # add one\n\n    return x+1\nprint( f(1) )  # Output: 2\n")
+    assert program_key(plain) != program_key(plain.replace("x + 1", "x + 2"))
+    assert program_key("print('a')") != program_key("print('b')")  # strings count
+    assert program_key("  %pip install x\n") == "%pip install x"  # no Python: as written
+    assert program_key("%pip install x") != program_key("%pip install y")

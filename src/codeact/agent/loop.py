@@ -60,6 +60,7 @@ from codeact.events import (
 )
 from codeact.llm.base import LLM, estimate_tokens
 from codeact.prompts import Prompt
+from codeact.syntax import program_key
 from codeact.tools import Tool, as_tools
 from codeact.trajectory import (
     ActionKind,
@@ -390,7 +391,7 @@ class Agent:
         said: list[str] = []
         for attempt in range(1, self.resample + 1):
             if (text := _action_text(action)) is not None and \
-                    text.strip() in self._resendable:
+                    program_key(text) in self._resendable:
                 break  # the refusal invited it: the model insists, and the answer stands
             reason = self._veto(action)
             invalid = _repeated_invalid(traj, reply, action) \
@@ -410,9 +411,9 @@ class Agent:
                     told.replace("{", "{{").replace("}", "}}")
             elif (text := _action_text(action)) is not None:
                 if _failed_before(traj, text):
-                    hidden.append(text)  # its output was an error: nothing worth keeping
-                elif (problem := self._unfinished.get(text.strip())) is not None:
-                    hidden.append(text)  # copied from view, it would be copied again
+                    hidden += _texts_of(traj, text)  # an error: nothing worth keeping
+                elif (problem := self._unfinished.get(program_key(text))) is not None:
+                    hidden += _texts_of(traj, text)  # copied from view, it would be again
                     if problem and problem not in said:
                         said.append(problem)
                 elif _ran_before(traj, text):  # it worked and nothing was said against
@@ -630,7 +631,7 @@ class Agent:
                 self._refused_by.add(hint.name)
                 self._refused_answers.add(answer)
                 if outcome.step is not None:
-                    self._resendable.add(outcome.step.action.strip())
+                    self._resendable.add(program_key(outcome.step.action))
                 note = said
                 break
         if note is None:
@@ -655,7 +656,7 @@ class Agent:
         if verdict.problem and step.observation is not None:
             first = verdict.notes[0] if verdict.notes else \
                 outcome.notes[-1] if refused and outcome.notes else ""
-            self._unfinished[step.action.strip()] = first
+            self._unfinished[program_key(step.action)] = first
         notes = outcome.notes + tuple(verdict.notes)
         if not verdict.stuck:
             return replace(outcome, notes=notes)
@@ -744,9 +745,15 @@ def _repeated_invalid(traj: Trajectory, reply: Reply, action: Action) -> str | N
 
 
 def _runs_of(traj: Trajectory, code: str) -> list[TurnRecord]:
-    """The turns of this run whose cell had this code."""
-    code = code.strip()
-    return [t for t in traj.turns if t.code is not None and t.code.strip() == code]
+    """The turns of this run whose cell was this program (comments and spacing aside)."""
+    key = program_key(code)
+    return [t for t in traj.turns if t.code is not None and program_key(t.code) == key]
+
+
+def _texts_of(traj: Trajectory, code: str) -> list[str]:
+    """``code`` and the text of each earlier cell of the same program, once each: the
+    exchanges to hide from a resample's view (a copy with a comment added is a copy)."""
+    return list(dict.fromkeys([code, *(t.code for t in _runs_of(traj, code) if t.code)]))
 
 
 def _ran_before(traj: Trajectory, code: str) -> bool:

@@ -11,9 +11,9 @@ Rules, applied in this order to the raw collection records (one per task and sam
 4. ``exec_success``: at least one code execution ran without an error (a trajectory with
    no execution at all is dropped too: it teaches no code action);
 5. ``require_recovery`` (off by default): an execution error later fixed;
-6. ``no_repeats`` (not in the published recipe, on by default): no action run twice word
-   for word and no answer the agent submitted for a stuck run: a trajectory that loops
-   teaches looping, even when it ends solved;
+6. ``no_repeats`` (not in the published recipe, on by default): no action run twice (the
+   same program, whatever its comments) and no answer the agent submitted for a stuck
+   run: a trajectory that loops teaches looping, even when it ends solved;
 7. ``dedup``: identical conversations kept once;
 8. ``decontaminate``: no 13-gram shared with an evaluation suite's instruction.
 
@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from codeact.agent.observe import turns_left_note
+from codeact.syntax import program_key
 from codeact.trajectory import CODE_ACTIONS, ActionKind
 
 INVALID_MODES = ("drop", "repair", "keep")
@@ -130,9 +131,9 @@ def has_recovery(item: Item) -> bool:
 
 
 def has_repeats(item: Item) -> bool:
-    """An action run twice word for word, or an answer the agent submitted for the model
-    (for a stuck run, or one kept at the run's limit): the data should show models that
-    end a run themselves."""
+    """An action run twice (the same program, comments and spacing aside), or an answer
+    the agent submitted for the model (for a stuck run, or one kept at the run's limit):
+    the data should show models that end a run themselves."""
     metadata = (item.record.get("trajectory") or {}).get("metadata") or {}
     if metadata.get("fallback_answer"):
         return True
@@ -141,7 +142,7 @@ def has_repeats(item: Item) -> bool:
         if t.get("action") == ActionKind.CODE_AUTO_FINAL_ANSWER:
             return True
         if t.get("action") in CODE_ACTIONS and t.get("code") is not None:
-            code = str(t["code"]).strip()
+            code = program_key(str(t["code"]))  # a comment changed: the same action
             if code in seen:
                 return True
             seen.add(code)

@@ -1,11 +1,12 @@
 """Repeat and stuck detection: small models re-run a step that already worked.
 
 Seen in trajectories of a 1.5B model: it computes the answer in its first turn, then
-re-runs the same cell word for word, or re-applies its last step to its own output,
-until the turn limit. The guard counts, per run, how often an action produced the same
-output (and how often an informative output came back at all). On the 2nd time it adds
-a plain note of what happened and what to do; on the 4th the run stops as ``stuck``.
-The note names no placeholder a model could copy into its answer.
+re-runs the same cell word for word (or with only a comment changed: the same program),
+or re-applies its last step to its own output, until the turn limit. The guard counts,
+per run, how often an action produced the same output (and how often an informative
+output came back at all). On the 2nd time it adds a plain note of what happened and what
+to do; on the 4th the run stops as ``stuck``. The note names no placeholder a model could
+copy into its answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections import Counter
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.syntax import program_key
 
 NOTE_AT = 2
 STOP_AT = 4
@@ -68,7 +70,7 @@ class RepeatGuard(Hint):
         self._failing.clear()
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
-        action = step.action.strip()
+        action = program_key(step.action)
         error = step.observation.error if step.observation is not None else None
         self._ran[action] = _short(f"{error.name}: {error.message}" if error is not None
                                    else _last_line(step.output))
@@ -90,7 +92,7 @@ class RepeatGuard(Hint):
         advice: the note says to read the error and change the code instead.
         ``unfinished``: another hint found that the output does not answer the task yet,
         so the advice is to change the approach, not to answer."""
-        action, output = action.strip(), normalize(output)
+        action, output = program_key(action), normalize(output)
         self._pairs[(action, output)] += 1
         same_pair = self._pairs[(action, output)]
         same_output = 0
@@ -141,8 +143,9 @@ class RepeatGuard(Hint):
 
     def vetoes(self, action: str) -> str | None:
         """An action that already ran in this run: run again, it would most likely give
-        the same output (a model that insists still gets it run after the resamples)."""
-        action = action.strip()
+        the same output (a model that insists still gets it run after the resamples). The
+        same program counts, whatever its comments and spacing."""
+        action = program_key(action)
         if action in self._failing:
             return f"it repeats an action that failed with: {self._ran[action]}"
         if action in self._ran:
