@@ -22,6 +22,19 @@ def test_a_repeated_line_is_cut_to_the_code_before_it_and_two_instances():
     assert got.pattern == 'assert vowels("abYYY") == 3'
 
 
+def test_a_list_that_grows_by_one_item_each_line_is_a_runaway():
+    """Seen in a collection: 1024 tokens of ``print(peak_load([[1, 2], [2, 3], ...]))  #
+    Output: 4``, one more interval each line, not run and sent again the next turn."""
+    assert skeleton("f([1, 2, 3])") == skeleton("f([4, 5, 6, 7, 8])") != skeleton("f([1])")
+    assert skeleton("f([[1, 2], [2, 3]])") == skeleton("f([[1, 2], [2, 3], [3, 4]])")
+    assert skeleton("f((1, 'a'), (2, 'b'))") != skeleton("f((1, 'a'), (2, 'c'))")
+    lines = [f"print(peak_load({[[i, i + 1] for i in range(1, k)]}))  # Output: 4"
+             for k in range(3, 20)]
+    got = cut_runaway(DEF + "\n".join(lines) + "\nprint(peak_load([[1, 2], [2,")
+    assert got is not None and got.code == DEF + "\n".join(lines[:KEEP])
+    assert got.repeats == len(lines)
+
+
 def test_a_pattern_of_several_lines_is_cut_whole():
     cases = "".join(f"if n == {i}:\n    print(n * {i})\n" for i in range(2, 30))
     got = cut_runaway("n = 3\n" + cases + "if n ==")

@@ -1,9 +1,10 @@
 """Runaway code: a reply whose code repeats one pattern of lines until the length limit.
 
 Small models fall into writing out cases one by one (``assert f("AEIOUYYY") == 8``,
-``points["team67"] = ...``, the same imports again and again) with a counter that changes
-from line to line, until the length limit cuts the reply off. Such a reply was not run, and
-the model, reading its own runaway in the conversation, wrote it again the next turn.
+``points["team67"] = ...``, ``print(f([[1, 2], [2, 3], [3, 4]]))`` with one more item each
+line, the same imports again and again) with a counter that changes from line to line,
+until the length limit cuts the reply off. Such a reply was not run, and the model,
+reading its own runaway in the conversation, wrote it again the next turn.
 :func:`cut_runaway` finds the repeated tail and keeps the code before it plus a couple of
 instances, so the code can run and the conversation can show the shorter version.
 """
@@ -31,10 +32,17 @@ class Runaway:
     line: int
 
 
+# after numbers are made equal: one item of a literal list or tuple, repeated (", 0, 0",
+# ", [0, 0], [0, 0]"), which a runaway grows by one each line
+_REPEATED_ITEM = re.compile(r"(,\s*(?:\[[^\[\]]*\]|\([^()]*\)|[^,\[\]()]+?))\1+")
+
+
 def skeleton(line: str) -> str:
-    """A line with what a runaway counts up made equal: numbers, and runs of one letter
-    (``"AEIOUYYY"`` and ``"AEIOUYYYY"`` read the same)."""
-    return re.sub(r"(.)\1{2,}", r"\1\1", re.sub(r"\d+", "0", line.rstrip()))
+    """A line with what a runaway counts up made equal: numbers, runs of one letter
+    (``"AEIOUYYY"`` and ``"AEIOUYYYY"`` read the same), and a list literal that grows by
+    one item each line (``f([[1, 2], [2, 3]])`` and ``f([[1, 2], [2, 3], [3, 4]])``)."""
+    shape = re.sub(r"(.)\1{2,}", r"\1\1", re.sub(r"\d+", "0", line.rstrip()))
+    return _REPEATED_ITEM.sub(r"\1", shape)
 
 
 def _tail(shapes: list[str], period: int) -> int:
