@@ -1,4 +1,4 @@
-"""Base-vs-tuned comparison: intervals, the general check, stats, table and chart."""
+"""Base-vs-tuned comparison: intervals, stats, table and chart, the settings guard."""
 
 from __future__ import annotations
 
@@ -23,38 +23,6 @@ def test_difference_interval_contains_the_difference():
     assert d == pytest.approx(0.2) and lo < 0.2 < hi and lo > 0  # clearly better
     d, lo, hi = cmp.diff_interval(cmp.Rate(5, 10), cmp.Rate(6, 10))
     assert lo < 0 < hi  # too few to tell
-
-
-def test_general_items_are_at_least_50_with_answers():
-    items = cmp.general_items()
-    assert len(items) >= 50
-    assert {i["kind"] for i in items} == {"arithmetic", "knowledge"}
-    assert items == cmp.general_items()  # seeded
-    arith = items[0]
-    a, op, b = arith["question"].split()[2:5]
-    b = b.rstrip("?")
-    expected = {"plus": int(a) + int(b), "minus": int(a) - int(b), "times": int(a) * int(b)}[op]
-    assert arith["answers"] == [str(expected)]
-
-
-@pytest.mark.parametrize("reply,answers,ok", [
-    ("The answer is 1,234.", ["1234"], True),
-    ("12 + 3 = 15", ["15"], True),
-    ("15 is close but it is 16", ["15"], False),
-    ("It is Paris, of course.", ["Paris"], True),
-    ("Parisian food", ["Paris"], False),
-    ("CO2 is absorbed", ["carbon dioxide", "CO2"], True),
-    ("", ["7", "seven"], False),
-])
-def test_grade_general(reply, answers, ok):
-    assert cmp.grade_general(reply, answers) is ok
-
-
-def test_run_general_with_a_scripted_model():
-    items = cmp.general_items(n_arithmetic=2)[:3]
-    answers = [f"It is {i['answers'][0]}." for i in items[:2]] + ["No idea."]
-    records = cmp.run_general(ScriptedLLM(answers), items)
-    assert [r["correct"] for r in records] == [True, True, False]
 
 
 def _record(success, actions):
@@ -95,6 +63,36 @@ def test_table_markdown_and_chart(tmp_path):
     assert cmp.to_json(base)["general"]["k"] == 42
 
 
+def test_each_suite_gets_its_own_success_row_when_there_are_several(tmp_path):
+    """builtin-quick and thirdparty-quick have a target each: pooled they would hide one."""
+    def result(k_builtin, k_third):
+        builtin = cmp.agent_stats([_record(i < k_builtin, ["solution"]) for i in range(4)])
+        third = cmp.agent_stats([_record(i < k_third, ["solution"]) for i in range(5)])
+        pooled = cmp.agent_stats([_record(i < k_builtin + k_third, ["solution"])
+                                  for i in range(9)])
+        return {"heldout": pooled, "unseen_kinds": pooled, "suites": pooled,
+                "per_suite": {"builtin-quick": builtin, "thirdparty-quick": third},
+                "all_tasks": pooled, "general": cmp.Rate(5, 10)}
+
+    rows = cmp.table_rows(result(1, 4), result(3, 2))
+    labels = [r[0] for r in rows]
+    at = labels.index("suites: success")
+    assert labels[at + 1:at + 3] == ["  builtin-quick: success", "  thirdparty-quick: success"]
+    assert rows[at + 1][1].startswith("25.0%") and rows[at + 1][2].startswith("75.0%")
+    assert rows[at + 2][3].startswith("-40.0")
+    one = {**result(1, 4), "per_suite": {"builtin-quick": result(1, 4)["suites"]}}
+    assert not any("builtin-quick" in r[0] for r in cmp.table_rows(one, one))
+    png = cmp.plot(result(1, 4), result(3, 2), tmp_path / "s.png", ("base", "tuned"))
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_suite_tasks_say_which_suite_they_came_from(tmp_path):
+    cfg = cmp.CompareConfig(out=tmp_path, n_heldout=2, suites=("builtin-quick",))
+    tasks = cmp.load_tasks(cfg)
+    assert [t.metadata.get(cmp.SUITE_KEY) for t in tasks[:2]] == [None, None]  # held out
+    assert {t.metadata.get(cmp.SUITE_KEY) for t in tasks[2:]} == {"builtin-quick"}
+
+
 def test_heldout_tasks_come_from_the_heldout_split():
     tasks = cmp.heldout_tasks(8)
     assert len(tasks) == 8
@@ -120,6 +118,7 @@ def test_run_model_end_to_end_with_a_scripted_model(tmp_path):
     assert res["heldout"]["success"].n == 3 and res["suites"]["success"].k == 1
     assert res["all_tasks"]["valid_actions"].value == 1.0  # every reply was an answer
     assert res["general"].n == 33
+    assert res["per_suite"] == {}  # no --suite: the extra task was added by hand
     calls = len(llm.calls)
     again = cmp.run_model("base", llm, cfg, tasks)  # everything is read back, nothing rerun
     assert len(llm.calls) == calls

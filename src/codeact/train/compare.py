@@ -14,19 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import random
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from codeact.bench.report import wilson_interval
 from codeact.errors import CodeactError
+from codeact.train.general_check import GENERAL_FILE, general_items, run_general
 
 VALID_ACTIONS = ("code", "code+solution", "code+final_answer", "tool_call", "solution")
-GENERAL_FILE = "general_check.jsonl"
 
 
 @dataclass
@@ -67,63 +64,6 @@ def diff_interval(a: Rate, b: Rate, z: float = 1.96) -> tuple[float, float, floa
     lo = d - z * math.sqrt((b.value - lb) ** 2 / z ** 2 + (ua - a.value) ** 2 / z ** 2)
     hi = d + z * math.sqrt((ub - b.value) ** 2 / z ** 2 + (a.value - la) ** 2 / z ** 2)
     return d, lo, hi
-
-
-# --------------------------------------------------------------------------- general check
-
-
-def general_items(n_arithmetic: int = 30, seed: int = 0,
-                  path: str | Path | None = None) -> list[dict[str, Any]]:
-    """Questions with known answers: seeded arithmetic plus the shipped knowledge list."""
-    rng = random.Random(f"general-check/{seed}")
-    items: list[dict[str, Any]] = []
-    for i in range(n_arithmetic):
-        a, b = rng.randint(2, 60), rng.randint(2, 40)
-        op = ("plus", "minus", "times")[i % 3]
-        value = a + b if op == "plus" else a - b if op == "minus" else a * b
-        items.append({"question": f"What is {a} {op} {b}? Reply with the number.",
-                      "answers": [str(value)], "kind": "arithmetic"})
-    src = Path(path) if path else Path(str(resources.files("codeact.train") / "prompts"
-                                           / GENERAL_FILE))
-    for line in src.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            items.append({"question": rec["question"], "answers": rec["answer"].split("|"),
-                          "kind": "knowledge"})
-    return items
-
-
-_NUM = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def grade_general(reply: str, answers: Sequence[str]) -> bool:
-    """Numbers: the reply's last number equals one of them. Words: one of them appears as
-    a whole word (case-insensitive)."""
-    text = reply.replace(",", "")
-    for ans in answers:
-        if _NUM.fullmatch(ans):
-            nums = _NUM.findall(text)
-            if nums and float(nums[-1]) == float(ans):
-                return True
-        elif re.search(rf"(?<!\w){re.escape(ans.lower())}(?!\w)", text.lower()):
-            return True
-    return False
-
-
-def run_general(llm: Any, items: list[dict[str, Any]], max_tokens: int = 96,
-                on_item: Callable[[dict[str, Any]], None] | None = None
-                ) -> list[dict[str, Any]]:
-    """Ask each question with no tools or system prompt; one graded record each."""
-    records = []
-    for item in items:
-        completion = llm.complete([{"role": "user", "content": item["question"]}],
-                                  max_tokens=max_tokens, temperature=0.0)
-        rec = {**item, "reply": completion.text,
-               "correct": grade_general(completion.text, item["answers"])}
-        records.append(rec)
-        if on_item is not None:
-            on_item(rec)
-    return records
 
 
 # --------------------------------------------------------------------------- agent tasks
@@ -198,12 +138,13 @@ _RUN_FILES = (".py", ".md", ".txt", ".json", ".jsonl", ".yaml", ".j2")
 def agent_code_fingerprint(root: Path | None = None) -> str:
     """A digest of the code and prompts an agent run goes through (agent loop, hints,
     prompts, runtime, backends, tasks and graders): base runs stored at one commit and tuned
-    runs at another would compare two agents, not two models. This module's own general
-    check is included; training code, the server and the CLI are not."""
+    runs at another would compare two agents, not two models. The general check and its
+    questions are included; training code, this module's tables, the server and the CLI
+    are not."""
     root = root or Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    here = Path(__file__).resolve()
-    own = {here, here.parent / "prompts" / GENERAL_FILE}
+    train = Path(__file__).resolve().parent
+    own = {train / "general_check.py", train / "prompts" / GENERAL_FILE}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if (not path.is_file() or path.suffix not in _RUN_FILES or "__pycache__" in rel.parts
@@ -274,11 +215,15 @@ def run_model(label: str, llm: Any, cfg: CompareConfig, tasks: list[Any],
     heldout = [r for r in records if split.get(r["task"]) == "heldout"]
     suites = [r for r in records if split.get(r["task"]) != "heldout"]
     unseen = [r for r in heldout if by_name[r["task"]].metadata.get("unseen_kind")]
+    suite_of = {name: t.metadata.get(SUITE_KEY) for name, t in by_name.items()}
+    per_suite = {spec: agent_stats([r for r in suites if suite_of.get(r["task"]) == spec])
+                 for spec in dict.fromkeys(v for v in suite_of.values() if v)}
     return {
         "model": getattr(llm, "name", label),
         "heldout": agent_stats(heldout),
         "unseen_kinds": agent_stats(unseen),
         "suites": agent_stats(suites),
+        "per_suite": per_suite,
         "all_tasks": agent_stats(records),
         "general": Rate(sum(g["correct"] for g in general), len(general)),
     }
@@ -289,12 +234,15 @@ def load_tasks(cfg: CompareConfig) -> list[Any]:
 
     tasks = heldout_tasks(cfg.n_heldout, cfg.heldout_seed) if cfg.n_heldout else []
     for spec in cfg.suites:
-        tasks.extend(load_suite(spec))
+        for task in load_suite(spec):
+            task.metadata[SUITE_KEY] = spec  # each suite is also reported on its own
+            tasks.append(task)
     if not tasks:
         raise ValueError("no tasks to compare on (--heldout 0 and no --suite)")
     return tasks
 
 
+SUITE_KEY = "compare_suite"
 ROWS = (
     ("held-out tasks: success", "heldout", "success"),
     ("held-out tasks: valid actions", "heldout", "valid_actions"),
@@ -307,12 +255,31 @@ ROWS = (
 )
 
 
+def metrics(base: dict[str, Any]) -> list[tuple[str, str | tuple[str, str], str | None]]:
+    """The table's rows as (label, group, key): :data:`ROWS`, with each suite's success
+    after the suites' rows when there are several (``builtin-quick`` and
+    ``thirdparty-quick`` have a target each)."""
+    suites = list(base.get("per_suite") or {})
+    extra = [(f"  {spec}: success", ("per_suite", spec), "success") for spec in suites] \
+        if len(suites) > 1 else []
+    out: list[tuple[str, str | tuple[str, str], str | None]] = []
+    for row in ROWS:
+        out.append(row)
+        if row[1:] == ("suites", "success"):
+            out += extra
+    return out
+
+
+def _value(res: dict[str, Any], group: str | tuple[str, str], key: str | None) -> Any:
+    part = res[group[0]].get(group[1], {}) if isinstance(group, tuple) else res[group]
+    return part if key is None else part.get(key, Rate(0, 0))
+
+
 def table_rows(base: dict[str, Any], tuned: dict[str, Any]) -> list[list[str]]:
     """Rows of (metric, base, tuned, difference with its interval)."""
     rows = []
-    for label, group, key in ROWS:
-        a = base[group] if key is None else base[group][key]
-        b = tuned[group] if key is None else tuned[group][key]
+    for label, group, key in metrics(base):
+        a, b = _value(base, group, key), _value(tuned, group, key)
         if isinstance(a, Rate):
             if a.n == 0 and b.n == 0:
                 continue
@@ -338,20 +305,20 @@ def plot(base: dict[str, Any], tuned: dict[str, Any], path: Path, names: tuple[s
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [(label.strip(), group, key) for label, group, key in ROWS
-               if key != "avg_turns"]
-    metrics = [m for m in metrics if _rate(base, m).n or _rate(tuned, m).n]
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(metrics)), 4), dpi=120)
+    shown = [(label.strip(), group, key) for label, group, key in metrics(base)
+             if key != "avg_turns"]
+    shown = [m for m in shown if _rate(base, m).n or _rate(tuned, m).n]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(shown)), 4), dpi=120)
     width = 0.38
     for j, (res, name) in enumerate(((base, names[0]), (tuned, names[1]))):
-        rates = [_rate(res, m) for m in metrics]
-        xs = [i + (j - 0.5) * width for i in range(len(metrics))]
+        rates = [_rate(res, m) for m in shown]
+        xs = [i + (j - 0.5) * width for i in range(len(shown))]
         vals = [100 * r.value for r in rates]
         errs = [[max(0.0, 100 * (r.value - r.interval[0])) for r in rates],
                 [max(0.0, 100 * (r.interval[1] - r.value)) for r in rates]]
         ax.bar(xs, vals, width, yerr=errs, capsize=3, label=name)
-    ax.set_xticks(range(len(metrics)))
-    ax.set_xticklabels([m[0] for m in metrics], rotation=20, ha="right", fontsize=8)
+    ax.set_xticks(range(len(shown)))
+    ax.set_xticklabels([m[0] for m in shown], rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("% (95% CI)")
     ax.set_ylim(0, 105)
     ax.legend()
@@ -362,9 +329,10 @@ def plot(base: dict[str, Any], tuned: dict[str, Any], path: Path, names: tuple[s
     return path
 
 
-def _rate(res: dict[str, Any], metric: tuple[str, str, str | None]) -> Rate:
+def _rate(res: dict[str, Any], metric: tuple[str, str | tuple[str, str], str | None]
+          ) -> Rate:
     _, group, key = metric
-    return res[group] if key is None else res[group][key]
+    return _value(res, group, key)
 
 
 def to_json(res: dict[str, Any]) -> dict[str, Any]:
