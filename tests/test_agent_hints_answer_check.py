@@ -3,7 +3,7 @@
 import pytest
 
 from codeact.agent import Agent
-from codeact.agent.hints.answer_check import AnswerCheck
+from codeact.agent.hints.answer_check import AnswerCheck, pandas_display
 from codeact.agent.hints.base import FirmNote, RunStart, Step, Verdict
 from codeact.llm.scripted import ScriptedLLM
 
@@ -282,3 +282,47 @@ def test_the_loop_shows_its_notes_to_the_hints(session):
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session).run("How many?")
     assert "repeats codeact's notes or an error" in traj.turns[1].observation
     assert traj.answer == "3"
+
+
+@pytest.mark.parametrize("answer,kind,size", [
+    ("0    granite ltd\nName: name, dtype: str", "Series", 1),
+    ("3      8572.68\n11     9525.20\n12     5715.12\nName: units, dtype: float64",
+     "Series", 3),
+    ("0      0\n1      1\n      ..\n99    99\nName: x, Length: 100, dtype: int64", "Series",
+     100),
+    ("0   2023-01-01\n1   2023-01-02\ndtype: datetime64[us]", "Series", 2),
+    ("     a   b\n0    0   0\n..  ..  ..\n99  99  99\n\n[100 rows x 2 columns]", "DataFrame",
+     100),
+])
+def test_a_pandas_object_as_printed_is_known(answer, kind, size):
+    assert pandas_display(answer) == (kind, size)
+
+
+@pytest.mark.parametrize("answer", ["14925.07", "dtype: float64", "['a', 'b']",
+                                    "The dtype: float64 column", "a\nb\nc"])
+def test_values_are_not_taken_for_a_pandas_object(answer):
+    assert pandas_display(answer) is None
+
+
+def test_a_pandas_series_submitted_as_printed_is_refused_once():
+    """Seen in issue 25's collections: six runs, all failed, submitted a Series as pandas
+    prints it, for "the total revenue" (14 order revenues) or "which customer" (one)."""
+    note = _check("3      8572.68\n11     9525.20\nName: units, dtype: float64",
+                  "What is the total revenue of the South region, rounded to 2 decimals?")
+    assert note and "pandas Series of 2 values" in note and ".sum()" in note
+    assert not isinstance(note, FirmNote)  # a second answer stands
+    one = _check("0    granite ltd\nName: name, dtype: str", "Which customer spent most?")
+    assert one and "`series.iloc[0]`" in one
+    hint = AnswerCheck()
+    hint.reset(RunStart("Show me the sales by region.", chat=True))
+    assert hint.checks_answer("0    12\n1    30\ndtype: int64") is None  # a person reads it
+
+
+def test_the_loop_asks_for_the_value_of_a_series_in_a_real_kernel(session):
+    replies = iter(["<execute>import pandas as pd\ns = pd.Series([2.5, 4.0], name='units')\n"
+                    "final_answer(s * 2)</execute>",
+                    "<execute>print((s * 2).sum())\nfinal_answer((s * 2).sum())</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 resample=0).run("What is the total of the doubled units?")
+    assert "pandas Series of 2 values" in traj.turns[0].observation
+    assert traj.stop_reason == "solution" and traj.answer == "13.0"

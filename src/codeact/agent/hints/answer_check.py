@@ -6,9 +6,10 @@ the run ended "solved" with an answer no task asks for. Also seen: a filter that
 nothing submitted as ``[]`` without a look at why, and, right after a cell failed with
 ``KeyError: "unknown ingredient 'lentil soup'"``, ``final_answer("lentil soup")``: a
 word copied from the error message; and "No dates found that meet the criteria.", a
-message the model's own code printed when its search found nothing. Such an answer
-gets a note and one more turn (a second answer stands). Only what no task wants is
-refused: the check knows nothing of any suite.
+message the model's own code printed when its search found nothing; and a pandas
+Series submitted as it prints (index, values, ``dtype``) where the task asks for one
+total, or for one name. Such an answer gets a note and one more turn (a second answer
+stands). Only what no task wants is refused: the check knows nothing of any suite.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _ONE_QUANTITY = re.compile(r"(?:\b(?:what|which) is the|\bcompute the|\bcalculat
                            r"|^\s*how (?:many|much)\b", re.I | re.M)
 _LIST_WANTED = re.compile(r"\b(?:list|lists|each|per|every|which \w+s\b|what are)\b", re.I)
 _EMPTY = ("[]", "{}", "()", "set()", "''", '""', "dict()", "list()")
+# the last line of a pandas Series as printed: "Name: units, dtype: float64",
+# "Name: x, Length: 100, dtype: int64", "dtype: datetime64[ns]"
+_SERIES_TAIL = re.compile(r"^(?:\w+: [^\n]*?, )?(?:Length: (\d+), )?dtype: \S+$")
+_FRAME_TAIL = re.compile(r"^\[(\d+) rows x (\d+) columns\]$")
 MIN_COPIED = 3  # shorter answers ('a', '1') appear in error messages by chance
 KEEP_ERRORS = 10  # error messages of failed cells remembered (a copy of one is no result)
 # a task whose answer is a quantity: a "found nothing" sentence cannot be its answer
@@ -92,6 +97,38 @@ def cannot_be_an_answer(text: str) -> bool:
     text = text.strip()
     return not text or text in _EMPTY or text in _NOT_SET or bool(_ERROR.match(text)) or \
         (len(text.split()) >= MIN_WORDS and bool(_FAILURE.search(text)))
+
+
+def pandas_display(text: str) -> tuple[str, int] | None:
+    """``("Series", items)`` or ``("DataFrame", rows)`` when ``text`` is how pandas prints
+    one (the answer of ``final_answer(series)``: an index column, values, and a
+    ``dtype`` line), else None. A DataFrame is known only when printed cut short."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    last = lines[-1].strip()
+    if (series := _SERIES_TAIL.match(last)) is not None:
+        return "Series", int(series.group(1)) if series.group(1) else len(lines) - 1
+    if (frame := _FRAME_TAIL.match(last)) is not None:
+        return "DataFrame", int(frame.group(1))
+    return None
+
+
+def _display_note(kind: str, size: int) -> str:
+    if kind == "DataFrame":
+        return (f"Your answer is the printed form of a pandas DataFrame of {size} rows, not a "
+                "value. Submit what the task asks for: one value (a cell: `.iloc[0, 0]`; a "
+                "total: `df[column].sum()`), or the values as a list (`df[column].tolist()`). "
+                "Print it first.")
+    if size == 1:
+        return ("Your answer is the printed form of a pandas Series of one item (its index, "
+                "its value and a `dtype` line), not the value itself. Submit the value: "
+                "`series.iloc[0]`. Print it first.")
+    return (f"Your answer is the printed form of a pandas Series of {size} values (an index "
+            "column and a `dtype` line), not a value. If the task asks for one value, "
+            "compute it from them (a total: `.sum()`; the label of the largest: `.idxmax()`) "
+            "and submit that; if it asks for several, submit them as a list (`.tolist()`). "
+            "Print it first.")
 
 
 def _collection_size(text: str) -> int | None:
@@ -200,6 +237,9 @@ class AnswerCheck(Hint):
                     "characters) and the values it compares or looks up, for a few items, "
                     "to see why nothing was found; fix the code and submit what it "
                     "computes. If nothing really matches, submit the same answer again.")
+        shown = None if self.chat else pandas_display(text)  # a person reads a table
+        if shown is not None:  # seen: a Series of 14 order revenues for "the total revenue"
+            return _display_note(*shown)
         form = self._form_mismatch(text)
         if form is not None:
             return form
