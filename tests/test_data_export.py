@@ -31,7 +31,10 @@ def raw(name: str = "math/units/s1-3@2", model: str = "Qwen/Qwen2.5-7B") -> dict
 
 def test_published_id_and_metadata() -> None:
     rec = export.to_published(Item.from_record(raw()), {"max_turns": 5, "temperature": 0.7})
-    assert rec["id"] == "math/units/s1-3/Qwen__Qwen2.5-7B/code-max5-s2"
+    assert rec["id"] == "math/units/s1-3/Qwen__Qwen2.5-7B/code-max5-t0.7-s2"
+    # greedy runs, or a run whose temperature is unknown, say none
+    for run in ({"max_turns": 5, "temperature": 0.0}, {"max_turns": 5}):
+        assert export.to_published(Item.from_record(raw()), run)["id"].endswith("code-max5-s2")
     assert rec["conversations"] == MSGS
     meta = rec["metadata"]
     assert set(meta) == set(export.METADATA_KEYS)

@@ -102,3 +102,19 @@ def test_cli(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "wrote 23 of 23 trajectories (4 kinds" in res.output
     res = runner.invoke(app, ["data", "sample", str(tmp_path / "missing")])
     assert res.exit_code == 2 and "no data.jsonl" in res.output
+
+
+def test_the_shipped_sample_is_in_the_schema_and_its_card_counts_it() -> None:
+    """examples/trajectories is what a user reads first: each record in the CodeActInstruct
+    schema (system, task, then assistant and observation turns), solved runs only."""
+    root = Path(__file__).resolve().parent.parent / "examples" / "trajectories"
+    records = [json.loads(x) for x in (root / "data.jsonl").read_text().splitlines()]
+    assert records and len({r["id"] for r in records}) == len(records)
+    for rec in records:
+        assert set(rec) == {"id", "conversations", "metadata"}
+        roles = [m["role"] for m in rec["conversations"]]
+        assert roles[:3] == ["system", "user", "assistant"]  # then turns, observations last
+        assert all(a != b for a, b in zip(roles[1:], roles[2:], strict=False))  # alternate
+        assert rec["metadata"]["family"] and rec["metadata"]["kind"]
+    card = (root / "README.md").read_text()
+    assert f"{len(records)} multi-turn trajectories" in card

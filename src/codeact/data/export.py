@@ -34,10 +34,15 @@ def model_slug(model: str) -> str:
     return str(model).replace("/", "__")
 
 
-def setting_of(action_format: str, max_turns: Any, sample: Any) -> str:
-    """``code-max5-s0``: format, turn limit (left out when unknown), sample index."""
+def setting_of(action_format: str, max_turns: Any, sample: Any,
+               temperature: Any = None) -> str:
+    """``code-max5-s0``: format, turn limit (left out when unknown), sampling temperature
+    (``-t0.7``; left out when unknown or greedy), sample index. The temperature keeps apart
+    the runs of two collections of one task seed at other temperatures, pooled."""
     limit = f"-max{max_turns}" if max_turns not in (None, "") else ""
-    return f"{action_format}{limit}-s{sample}"
+    temp = _float_or_none(temperature)
+    heat = f"-t{temp:g}" if temp else ""
+    return f"{action_format}{limit}{heat}-s{sample}"
 
 
 def teacher_tokens(record: dict[str, Any]) -> int:
@@ -68,7 +73,7 @@ def to_published(item: Item, run: dict[str, Any] | None = None) -> dict[str, Any
     model = str(rec.get("model") or traj.get("model") or "unknown")
     max_turns = run.get("max_turns", "")
     record_id = "/".join([family, kind, task_id, model_slug(model),
-                          setting_of(fmt, max_turns, sample)])
+                          setting_of(fmt, max_turns, sample, run.get("temperature"))])
     conversations = [{"role": str(m.get("role")), "content": str(m.get("content") or "")}
                      for m in item.messages]
     metadata = {
