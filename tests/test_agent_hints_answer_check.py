@@ -310,7 +310,7 @@ def test_a_pandas_series_submitted_as_printed_is_refused_once():
     note = _check("3      8572.68\n11     9525.20\nName: units, dtype: float64",
                   "What is the total revenue of the South region, rounded to 2 decimals?")
     assert note and "pandas Series of 2 values" in note and ".sum()" in note
-    assert not isinstance(note, FirmNote)  # a second answer stands
+    assert isinstance(note, FirmNote)  # no task wants it: refused each time
     one = _check("0    granite ltd\nName: name, dtype: str", "Which customer spent most?")
     assert one and "`series.iloc[0]`" in one
     hint = AnswerCheck()
@@ -319,10 +319,14 @@ def test_a_pandas_series_submitted_as_printed_is_refused_once():
 
 
 def test_the_loop_asks_for_the_value_of_a_series_in_a_real_kernel(session):
-    replies = iter(["<execute>import pandas as pd\ns = pd.Series([2.5, 4.0], name='units')\n"
-                    "final_answer(s * 2)</execute>",
-                    "<execute>print((s * 2).sum())\nfinal_answer((s * 2).sum())</execute>"])
+    """Seen: the same cell resent after the note; a Series is refused again, so the
+    resend does not stand."""
+    send = ("<execute>import pandas as pd\ns = pd.Series([2.5, 4.0], name='units')\n"
+            "final_answer(s * 2)</execute>")
+    replies = iter([send, send, "<execute>print((s * 2).sum())\nfinal_answer((s * 2).sum())"
+                    "</execute>"])
     traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
                  resample=0).run("What is the total of the doubled units?")
     assert "pandas Series of 2 values" in traj.turns[0].observation
+    assert "pandas Series of 2 values" in traj.turns[1].observation
     assert traj.stop_reason == "solution" and traj.answer == "13.0"

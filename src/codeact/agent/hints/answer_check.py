@@ -9,7 +9,8 @@ word copied from the error message; and "No dates found that meet the criteria."
 message the model's own code printed when its search found nothing; and a pandas
 Series submitted as it prints (index, values, ``dtype``) where the task asks for one
 total, or for one name. Such an answer gets a note and one more turn (a second answer
-stands). Only what no task wants is refused: the check knows nothing of any suite.
+stands, except for answers no task wants: those are refused each time, up to a limit).
+Only what no task wants is refused: the check knows nothing of any suite.
 """
 
 from __future__ import annotations
@@ -239,7 +240,9 @@ class AnswerCheck(Hint):
                     "computes. If nothing really matches, submit the same answer again.")
         shown = None if self.chat else pandas_display(text)  # a person reads a table
         if shown is not None:  # seen: a Series of 14 order revenues for "the total revenue"
-            return _display_note(*shown)
+            # firmly: no task's answer is a table as pandas prints it, and a greedy model
+            # resent the same cell after a soft refusal, which then stood
+            return FirmNote(_display_note(*shown))
         form = self._form_mismatch(text)
         if form is not None:
             return form
