@@ -38,3 +38,14 @@ def test_card_describes_the_generator_families() -> None:
     text = card.render(stats.compute(recs))
     assert "| frames | pandas data work" in text and "| reshape |" in text
     assert "| apis | third-party-style tool worlds" in text and "| auction |" in text
+
+
+def test_every_prompt_a_collection_used_is_named():
+    """A collection resumed at another commit can hold runs of two prompts: the card
+    named only the last one it saw."""
+    def rec(sha):
+        return {"metadata": {"prompt_name": "code", "prompt_sha256": sha}}
+
+    assert card.prompts_in([rec("a" * 64)] * 3) == {"code": "a" * 64}
+    two = card.prompts_in([rec("a" * 64), rec("b" * 64), rec("b" * 64), {"metadata": {}}])
+    assert two == {"code": f"{'b' * 64} (2 records), {'a' * 64} (1 record)"}

@@ -55,10 +55,7 @@ def build(raw: str | Path, out_dir: str | Path, cfg: filters.FilterConfig, *,
     files = export.write(published, out, formats)
     counter = counter_for(tokenizer or run.get("teacher"))
     st = stats.compute(published, counter.count, counter.name)
-    prompts = {}
-    for r in published:
-        m = r["metadata"]
-        prompts[m["prompt_name"]] = m["prompt_sha256"]
+    prompts = card.prompts_in(published)
     (out / "filter_report.json").write_text(json.dumps(report.to_dict(), indent=1),
                                             encoding="utf-8")
     if run and out.resolve() != raw.parent.resolve():  # the export keeps its settings

@@ -44,6 +44,23 @@ def _levels(value: Any) -> str:
     return str(value)
 
 
+def prompts_in(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each system prompt the records were made with, by name: its SHA-256, or each one
+    with its count when the prompt changed during a collection (resumed at another
+    commit: it lists the installed packages and tools, which can change)."""
+    seen: dict[str, dict[str, int]] = {}
+    for rec in records:
+        meta = rec.get("metadata") or {}
+        if meta.get("prompt_name"):
+            shas = seen.setdefault(str(meta["prompt_name"]), {})
+            sha = str(meta.get("prompt_sha256") or "")
+            shas[sha] = shas.get(sha, 0) + 1
+    return {name: next(iter(shas)) if len(shas) == 1 else
+            ", ".join(f"{sha} ({n} record{'' if n == 1 else 's'})" for sha, n in
+                      sorted(shas.items(), key=lambda kv: -kv[1]))
+            for name, shas in seen.items()}
+
+
 def _settings(run: dict[str, Any]) -> list[list[Any]]:
     """One collection's settings as ``[name, value]`` rows."""
     return [

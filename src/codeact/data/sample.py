@@ -90,11 +90,7 @@ def write_sample(src: str | Path | Sequence[str | Path], out_dir: str | Path, n:
     collections = [_collection(data) for data, _ in read]
     types = {str((r.get("metadata") or {}).get("source")):
              str((r.get("metadata") or {}).get("source_type") or "") for r in chosen}
-    prompts = {}
-    for r in chosen:
-        m = r.get("metadata") or {}
-        if m.get("prompt_name"):
-            prompts[str(m["prompt_name"])] = str(m.get("prompt_sha256") or "")
+    prompts = card.prompts_in(chosen)
     counter = approx_counter()
     st = stats.compute(chosen, counter.count, counter.name)
     where = ", ".join(str(data) for data, _ in read)
