@@ -155,23 +155,15 @@ def _example(call: str, value: str) -> Example | None:
 def _prose_example(name: str, inputs: str, value: str) -> Example | None:
     """``name`` called on ``inputs`` (``arr = [1, 2], k = 3`` or ``[1, 2], 3``), passed by
     position in the order written, when every input and the whole value are literals."""
-    value = re.split(r"\s+#", value, maxsplit=1)[0]  # "24 # sum of 21 + 3"
+    value = _without_comment(value)  # "24 # sum of 21 + 3"
     value = value[:-1] if value.endswith(".") and _is_literal(value[:-1]) else value
-    if len(inputs) > MAX_LITERAL or not _is_literal(value):
+    parsed = _literal_call(f"f({inputs})") if len(inputs) <= MAX_LITERAL else None
+    if parsed is None or not _is_literal(value):
         return None
-    try:
-        node = ast.parse(f"f({inputs})", mode="eval").body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    args, kwargs = ast.literal_eval(parsed[1]), ast.literal_eval(parsed[2])
+    if args and kwargs:  # "[1, 2], k = 3": the order is not clear
         return None
-    if not isinstance(node, ast.Call) or any(kw.arg is None for kw in node.keywords):
-        return None
-    try:
-        args = tuple(ast.literal_eval(arg) for arg in [*node.args, *(kw.value for kw in
-                                                                      node.keywords)])
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-    if node.args and node.keywords:  # "[1, 2], k = 3": the order is not clear
-        return None
+    args = (*args, *kwargs.values())
     call = f"{name}({', '.join(repr(arg) for arg in args)})"
     return Example(name, call, repr(args), "{}", value, loose=True)
 
