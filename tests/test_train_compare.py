@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from codeact.llm.scripted import ScriptedLLM
@@ -146,6 +149,29 @@ def test_results_made_with_other_settings_are_not_resumed(tmp_path):
     (cfg.out / "tuned.settings.json").unlink()
     with pytest.raises(cmp.SettingsMismatch, match="without a record"):
         cmp.claim_results(cfg.out, "tuned", cmp.run_settings(cfg, str(model)))
+
+
+def test_the_same_weights_elsewhere_resume_their_runs(tmp_path):
+    """A base re-exported on a fresh machine (same bytes, new path and time) resumes the
+    runs stored from it; a file of other bytes with the same size and time does not."""
+    model = tmp_path / "a" / "model.gguf"
+    model.parent.mkdir()
+    model.write_bytes(b"GGUF weights 1")
+    cfg = cmp.CompareConfig(out=tmp_path / "cmp")
+    cmp.claim_results(cfg.out, "base", cmp.run_settings(cfg, str(model)))
+    (cfg.out / "base.tasks.jsonl").write_text("")
+    again = tmp_path / "b" / "model.gguf"
+    again.parent.mkdir()
+    again.write_bytes(model.read_bytes())
+    os.utime(again, ns=(1, 1))
+    cmp.claim_results(cfg.out, "base", cmp.run_settings(cfg, str(again)))  # resumes
+    stored = json.loads((cfg.out / "base.settings.json").read_text())
+    assert stored["model_path"] == str(again.resolve())  # recorded for a reader
+    st = again.stat()
+    again.write_bytes(b"GGUF weights 2")  # same size, same time, other weights
+    os.utime(again, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(cmp.SettingsMismatch, match="model changed"):
+        cmp.claim_results(cfg.out, "base", cmp.run_settings(cfg, str(again)))
 
 
 def test_agent_code_fingerprint_follows_the_code_a_run_goes_through(tmp_path):

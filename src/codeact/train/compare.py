@@ -115,17 +115,25 @@ class SettingsMismatch(CodeactError, ValueError):
     """An --out directory holds runs made with other settings or another model file."""
 
 
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def model_fingerprint(spec: str) -> dict[str, Any]:
-    """What identifies a model's weights cheaply: for a file its resolved path, size and
-    modification time; for a directory the same over its files; otherwise the spec."""
+    """What identifies a model's weights: the SHA-256 of a file's bytes (of each file, for a
+    checkpoint directory), so the same weights written again (a base re-exported on another
+    machine, a copy elsewhere) resume their stored runs, and a retrained file never does;
+    a spec that is no path (a registry name) stands for itself."""
     path = Path(spec).expanduser()
     if path.is_file():
-        st = path.stat()
-        return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {"sha256": _file_sha256(path), "size": path.stat().st_size}
     if path.is_dir():
-        stats = {f.name: f.stat() for f in sorted(path.iterdir()) if f.is_file()}
-        return {"path": str(path.resolve()),
-                "files": {name: [st.st_size, st.st_mtime_ns] for name, st in stats.items()}}
+        return {"files": {f.name: _file_sha256(f) for f in sorted(path.iterdir())
+                          if f.is_file()}}
     return {"spec": spec}
 
 
@@ -154,10 +162,20 @@ def agent_code_fingerprint(root: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def _where(spec: str) -> str:
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if path.exists() else spec
+
+
+# Recorded for a reader, not compared: where the model file lay when its runs were made.
+_INFORMATION_ONLY = ("model_path",)
+
+
 def run_settings(cfg: CompareConfig, model_spec: str) -> dict[str, Any]:
     """The settings a model's stored runs depend on (task count and suites do not: extra
     tasks are simply run, fewer are filtered), the agent's own code among them."""
-    return {"model": model_fingerprint(model_spec), "max_turns": cfg.max_turns,
+    return {"model": model_fingerprint(model_spec), "model_path": _where(model_spec),
+            "max_turns": cfg.max_turns,
             "max_new_tokens": cfg.max_new_tokens, "exec_timeout": cfg.exec_timeout,
             "sandbox": cfg.sandbox, "agent_code": agent_code_fingerprint()}
 
@@ -174,9 +192,9 @@ def claim_results(out: Path, label: str, settings: dict[str, Any]) -> None:
         except (OSError, json.JSONDecodeError):
             stored = None
     has_runs = any((out / f"{label}.{kind}.jsonl").is_file() for kind in ("tasks", "general"))
-    if stored is not None and stored != settings and has_runs:
-        changed = sorted(k for k in set(stored) | set(settings)
-                         if stored.get(k) != settings.get(k))
+    changed = sorted(k for k in set(stored or {}) | set(settings)
+                     if k not in _INFORMATION_ONLY and (stored or {}).get(k) != settings.get(k))
+    if stored is not None and changed and has_runs:
         raise SettingsMismatch(
             f"{out} already holds {label} runs made with other settings ({', '.join(changed)}"
             f" changed; see {path}); pass another --out, or delete {out} to start again")
