@@ -140,3 +140,41 @@ def test_compare_refuses_runs_made_with_other_settings_before_loading(tmp_path):
                                  "--max-new-tokens", "512", "-q"])
     assert result.exit_code == 2
     assert "max_new_tokens changed" in result.output and "another --out" in result.output
+
+
+def test_compare_only_runs_one_side_and_the_full_run_reads_it_back(tmp_path, monkeypatch):
+    """--only base runs before the tuned model exists; the full comparison later reruns
+    nothing of it."""
+    from codeact.llm import factory
+    from codeact.llm.scripted import ScriptedLLM
+
+    calls: list[str] = []
+
+    def reply(messages):
+        calls.append(messages[-1]["content"])
+        return "<solution>0</solution>"
+
+    monkeypatch.setattr(factory, "make_llm", lambda spec, **_: ScriptedLLM(reply, name=spec))
+    out = tmp_path / "cmp"
+    common = ["--out", str(out), "--heldout", "2", "--suite", "none", "--arithmetic", "0",
+              "--max-turns", "2", "--unsafe-no-sandbox", "-q"]
+    base, tuned = tmp_path / "base.gguf", tmp_path / "tuned.gguf"
+    base.write_bytes(b"GGUF base")
+    result = runner.invoke(app, ["train", "compare", str(base), str(tuned), "--only", "base",
+                                 *common])
+    assert result.exit_code == 0, result.output
+    assert "success" in result.output and "without --only" in result.output
+    assert len((out / "base.tasks.jsonl").read_text().splitlines()) == 2
+    assert not (out / "tuned.settings.json").exists() and not (out / "compare.md").exists()
+    tuned.write_bytes(b"GGUF tuned")
+    result = runner.invoke(app, ["train", "compare", str(base), str(tuned), "--only", "tuned",
+                                 *common])
+    assert result.exit_code == 0, result.output
+    before = len(calls)
+    result = runner.invoke(app, ["train", "compare", str(base), str(tuned), *common])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == before  # both sides read back
+    assert (out / "compare.md").is_file()
+    result = runner.invoke(app, ["train", "compare", str(base), str(tuned), "--only", "both",
+                                 *common])
+    assert result.exit_code == 2 and "--only takes base or tuned" in result.output

@@ -64,6 +64,10 @@ def test_table_markdown_and_chart(tmp_path):
     png = cmp.plot(edge, result(10), tmp_path / "edge.png", ("base", "tuned"))
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert cmp.to_json(base)["general"]["k"] == 42
+    one = dict(cmp.side_rows(base))  # one side alone (--only): no rows for suites not run
+    assert one["held-out tasks: success"].startswith("20.0%")
+    assert one["held-out tasks: avg turns"] == "2.00"
+    assert not any(label.startswith("suites") for label in one)
 
 
 def test_each_suite_gets_its_own_success_row_when_there_are_several(tmp_path):

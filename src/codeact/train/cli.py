@@ -154,6 +154,10 @@ def compare_cmd(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context of GGUF models.")] = 8192,
     n_threads: Annotated[int | None, typer.Option("--n-threads")] = None,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="Run one side now (base or tuned) and print its figures: the base's "
+        "runs need not wait for training. A later run without --only reads them back.")
+    ] = None,
     *,
     settings: Settings,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
@@ -165,6 +169,8 @@ def compare_cmd(
     from codeact.llm.factory import make_llm
     from codeact.train import compare as cmp
 
+    if only not in (None, "base", "tuned"):
+        raise _fail(f"--only takes base or tuned, not {only!r}")
     try:
         sandbox = assemble.sandbox_name(settings)
     except assemble.AssembleError as exc:
@@ -179,8 +185,9 @@ def compare_cmd(
         tasks = cmp.load_tasks(cfg)
     except (ValueError, ImportError) as exc:
         raise _fail(str(exc)) from None
-    models = (("base", base), ("tuned", tuned))
-    for spec in (base, tuned):  # a typo in TUNED must not wait for BASE's hour either
+    models = tuple((label, spec) for label, spec in (("base", base), ("tuned", tuned))
+                   if only in (None, label))
+    for _, spec in models:  # a typo in TUNED must not wait for BASE's hour either
         if spec.lower().endswith(".gguf") and not Path(spec).expanduser().is_file():
             raise _fail(f"model file not found: {spec}")
     try:  # both before either runs: a mismatch for TUNED must not wait for BASE's hour
@@ -203,6 +210,15 @@ def compare_cmd(
             close = getattr(llm, "close", None)
             if callable(close):
                 close()
+    if only is not None:
+        table = Table(title=f"{only}: {dict(models)[only]}")
+        for col in ("metric", only):
+            table.add_column(col)
+        for row in cmp.side_rows(results[only]):
+            table.add_row(*row)
+        console.print(table)
+        console.print(f"runs kept in {out}; run again without --only for the comparison")
+        return
     rows = cmp.table_rows(results["base"], results["tuned"])
     table = Table(title=f"{base} vs {tuned}")
     for col in ("metric", "base", "tuned", "difference (points, 95% CI)"):

@@ -309,6 +309,18 @@ def table_rows(base: dict[str, Any], tuned: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def side_rows(res: dict[str, Any]) -> list[list[str]]:
+    """Rows of (metric, value) for one model: what ``--only`` prints before the other
+    side has run."""
+    rows = []
+    for label, group, key in metrics(res):
+        if not _value(res, group, key if key != "avg_turns" else "success").n:
+            continue  # a group without runs (no --suite, say)
+        value = _value(res, group, key)
+        rows.append([label, value.cell() if isinstance(value, Rate) else f"{value:.2f}"])
+    return rows
+
+
 def markdown(rows: list[list[str]], base_name: str, tuned_name: str) -> str:
     head = f"| metric | {base_name} | {tuned_name} | difference (points, 95% CI) |"
     lines = [head, "|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows]
