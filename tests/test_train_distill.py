@@ -49,11 +49,30 @@ def test_writes_trainable_conversations_and_resumes(tmp_path):
     assert again["dropped_empty"] == 0 and len(out.read_text().splitlines()) == 3
 
 
-def test_cut_off_replies_are_dropped(tmp_path):
-    class CutOff(ScriptedLLM):
-        def complete(self, messages, **kw):
-            return Completion(text="a very long", finish_reason="length",
-                              completion_tokens=512)
+def test_long_answers_are_kept_whole_and_rambling_is_dropped(tmp_path):
+    """A reply cut at the agent's limit is asked again with a longer budget: an answer that
+    ends is kept (the base's long answers stay in the mix); one that never ends is not."""
+    class Long(ScriptedLLM):
+        budgets: list[int] = []
 
-    stats = self_distill(CutOff([""]), ["q"], tmp_path / "o.jsonl")
-    assert stats["dropped_cut_off"] == 1 and stats["written"] == 0
+        def complete(self, messages, **kw):
+            self.budgets.append(kw["max_tokens"])
+            prompt = messages[-1]["content"]
+            if prompt == "short?":
+                return Completion(text="Yes.", finish_reason="stop", completion_tokens=2)
+            if prompt == "long?" and kw["max_tokens"] > 512:
+                return Completion(text="a long answer, whole.", finish_reason="stop",
+                                  completion_tokens=900)
+            return Completion(text="a very long", finish_reason="length",
+                              completion_tokens=kw["max_tokens"])
+
+    llm = Long([""])
+    out = tmp_path / "o.jsonl"
+    stats = self_distill(llm, ["short?", "long?", "ramble?"], out)
+    assert llm.budgets == [512, 512, 2048, 512, 2048]
+    assert stats["written"] == 2 and stats["kept_long"] == 1 and stats["dropped_cut_off"] == 1
+    answers = [json.loads(x)["messages"][-1]["content"] for x in out.read_text().splitlines()]
+    assert answers == ["Yes.", "a long answer, whole."]
+    llm.budgets.clear()
+    stats = self_distill(llm, ["long?"], tmp_path / "drop.jsonl", long_tokens=0)
+    assert llm.budgets == [512] and stats["dropped_cut_off"] == 1 and stats["written"] == 0

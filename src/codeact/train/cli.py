@@ -298,7 +298,11 @@ def self_distill_cmd(
     prompts: Annotated[Path | None, typer.Option(
         "--prompts", help="Text file (one prompt a line) or JSONL with 'prompt'; default: "
         "the general prompts shipped with codeact.")] = None,
-    max_tokens: Annotated[int, typer.Option("--max-tokens")] = 512,
+    max_tokens: Annotated[int, typer.Option(
+        "--max-tokens", help="A reply's budget (the agent's turn limit).")] = 512,
+    long_tokens: Annotated[int, typer.Option(
+        "--long-tokens", help="A reply cut off at --max-tokens is asked again with this "
+        "budget and kept when it ends (0: drop cut-off replies).")] = 2048,
     temperature: Annotated[float, typer.Option("--temperature")] = 0.0,
     n_ctx: Annotated[int, typer.Option("--n-ctx")] = 4096,
     n_threads: Annotated[int | None, typer.Option("--n-threads")] = None,
@@ -319,7 +323,8 @@ def self_distill_cmd(
         raise _fail(str(exc)) from None
     with Progress(console=err) as bar:
         task = bar.add_task("self-distill", total=len(items))
-        stats = run(llm, items, out, max_tokens=max_tokens, temperature=temperature,
+        stats = run(llm, items, out, max_tokens=max_tokens, long_tokens=long_tokens,
+                    temperature=temperature,
                     on_item=lambda _: bar.advance(task))
     console.print(f"wrote {stats['written']} conversations to {out} ({stats})")
 

@@ -67,18 +67,21 @@ def _done_ids(out: Path) -> set[str]:
 
 
 def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 512,
-                 temperature: float = 0.0, system: str | None = None,
+                 long_tokens: int = 2048, temperature: float = 0.0, system: str | None = None,
                  on_item: Callable[[dict[str, Any]], None] | None = None) -> dict[str, int]:
     """Let ``llm`` answer every prompt; append ``{"id", "messages"}`` lines to ``out``.
 
-    Resumes: prompts whose id is already in ``out`` are skipped. Empty replies and
-    replies cut off by ``max_tokens`` are not written (they would teach rambling).
+    Resumes: prompts whose id is already in ``out`` are skipped. A reply cut off at
+    ``max_tokens`` (the agent's turn limit) is asked again with ``long_tokens`` and kept
+    whole when it ends: dropping the base's long answers would teach it to be shorter
+    than it is. Empty replies, and replies that do not end even then (rambling), are not
+    written; ``long_tokens=0`` drops every cut-off reply.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     done = _done_ids(out)
     model = getattr(llm, "name", type(llm).__name__).replace("/", "__")
     stats = {"prompts": len(prompts), "written": 0, "skipped_done": 0, "dropped_empty": 0,
-             "dropped_cut_off": 0, "completion_tokens": 0}
+             "dropped_cut_off": 0, "kept_long": 0, "completion_tokens": 0}
     _truncate_torn_line(out)
     with out.open("a", encoding="utf-8") as fh:
         for i, prompt in enumerate(prompts):
@@ -89,6 +92,10 @@ def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 5
             messages = ([{"role": "system", "content": system}] if system else []) + [
                 {"role": "user", "content": prompt}]
             completion = llm.complete(messages, max_tokens=max_tokens, temperature=temperature)
+            long = completion.finish_reason == "length" and long_tokens > max_tokens
+            if long:  # asked again whole: a chat API cannot continue a reply it cut
+                completion = llm.complete(messages, max_tokens=long_tokens,
+                                          temperature=temperature)
             stats["completion_tokens"] += completion.completion_tokens
             reply = completion.text.strip()
             item = {"id": rid, "messages": [*messages, {"role": "assistant", "content": reply}],
@@ -101,6 +108,7 @@ def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 5
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
                 fh.flush()
                 stats["written"] += 1
+                stats["kept_long"] += long
             if on_item is not None:
                 on_item(item)
     return stats
