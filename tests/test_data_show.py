@@ -47,3 +47,14 @@ def test_find() -> None:
         find(recs, "zzz")
     with pytest.raises(LookupError, match="no records"):
         find([], None)
+
+
+def test_find_by_the_run_name_results_files_use() -> None:
+    """`coding/dicts/s2-8@1` (a raw record's task name, as logs show it) finds that sample."""
+    def rec(sample):
+        return {**REC, "id": f"coding/dicts/s2-8/m/code-s{sample}",
+                "metadata": {"task": "coding/dicts/s2-8", "sample": sample}}
+
+    recs = [rec(0), rec(1)]
+    assert find(recs, "coding/dicts/s2-8@1") is recs[1]
+    assert find(recs, "coding/dicts/s2-8@0") is recs[0]

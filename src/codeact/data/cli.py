@@ -320,7 +320,8 @@ def stats(
 def show(
     file: Annotated[Path, typer.Argument(help="A dataset file (or raw.jsonl)")],
     record_id: Annotated[str | None, typer.Argument(
-        metavar="ID", help="Record id (or a unique part of it); default: the first")] = None,
+        metavar="ID", help="Record id, run name (task@sample, as in logs) or a unique part "
+        "of an id; default: the first")] = None,
 ) -> None:
     """Render one trajectory like `codeact run` prints it."""
     from codeact.data.show import find, render

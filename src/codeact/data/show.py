@@ -25,13 +25,23 @@ from codeact.events import (
 )
 
 
+def _run_name(record: dict[str, Any]) -> str | None:
+    """The name a bench or collect run has in results files and logs (``kind/s2-8@1``)."""
+    meta = record.get("metadata") or {}
+    if not meta.get("task"):
+        return None
+    return f"{meta['task']}@{meta['sample']}" if meta.get("sample") is not None \
+        else str(meta["task"])
+
+
 def find(records: Sequence[dict[str, Any]], record_id: str | None) -> dict[str, Any]:
-    """The record with this id, or the only one whose id contains it; the first if None."""
+    """The record with this id (or run name, ``task@sample`` as results files call it), or
+    the only one whose id contains it; the first if None."""
     if not records:
         raise LookupError("the file holds no records")
     if record_id is None:
         return records[0]
-    exact = [r for r in records if r.get("id") == record_id]
+    exact = [r for r in records if record_id in (r.get("id"), _run_name(r))]
     if exact:
         return exact[0]
     partial = [r for r in records if record_id in str(r.get("id"))]
