@@ -25,3 +25,14 @@ def test_gguf_vocabulary_counts_real_tokens() -> None:
     assert c.exact and c.name.startswith("gguf:")
     n = c.count("def add(a, b):\n    return a + b\n")
     assert 5 < n < 30 and c.count("") == 0
+
+
+def test_a_registry_model_not_downloaded_is_not_pulled_to_count(tmp_path, monkeypatch) -> None:
+    """A card's token counts fall back to the approximation, naming the pull command,
+    instead of downloading a gigabyte."""
+    from codeact.llm import models
+
+    monkeypatch.setenv("CODEACT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(models, "pull", lambda *a, **k: pytest.fail("pulled a model"))
+    c = counter_for("qwen2.5-coder-1.5b")
+    assert not c.exact and "codeact models pull qwen2.5-coder-1.5b" in c.name

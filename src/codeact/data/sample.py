@@ -22,7 +22,7 @@ from typing import Any
 
 from codeact.data import card, export, stats
 from codeact.data.build import read_manifest
-from codeact.data.tokens import approx_counter
+from codeact.data.tokens import approx_counter, counter_for
 
 DATA = "data.jsonl"
 
@@ -91,7 +91,9 @@ def write_sample(src: str | Path | Sequence[str | Path], out_dir: str | Path, n:
     types = {str((r.get("metadata") or {}).get("source")):
              str((r.get("metadata") or {}).get("source_type") or "") for r in chosen}
     prompts = card.prompts_in(chosen)
-    counter = approx_counter()
+    teachers = {str(m["teacher"]) for _, m, _ in collections if m.get("teacher")}
+    counter = counter_for(teachers.pop()) if len(teachers) == 1 else approx_counter(
+        "several teachers" if teachers else "no teacher recorded")
     st = stats.compute(chosen, counter.count, counter.name)
     where = ", ".join(str(data) for data, _ in read)
     text = card.render(st, run={"source_types": types}, filters=None, prompts=prompts,

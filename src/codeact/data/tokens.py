@@ -1,7 +1,8 @@
 """Counting tokens with the teacher's tokenizer, for the data card's statistics.
 
-- a registry name (``qwen2.5-coder-1.5b``) or ``.gguf`` path: the GGUF file's own
-  vocabulary through llama.cpp (``vocab_only``: no weights are loaded);
+- a registry name (``qwen2.5-coder-1.5b``, when downloaded: counting is no reason to
+  download one) or ``.gguf`` path: the GGUF file's own vocabulary through llama.cpp
+  (``vocab_only``: no weights are loaded);
 - ``hf:REPO_OR_DIR`` or a checkpoint directory: the ``transformers`` tokenizer;
 - anything else (``openai:...``, or a tokenizer that cannot load): an approximation of
   four characters per token, named as such in the card.
@@ -60,11 +61,14 @@ def counter_for(spec: str | None) -> TokenCounter:
                                 lambda text: len(tok.encode(text, add_special_tokens=False)))
         if spec.startswith(("openai:", "litellm:")):
             return approx_counter(f"{spec} has no local tokenizer; pass --tokenizer")
-        from codeact.llm.models import MODELS, resolve_model
+        from codeact.llm.models import MODELS, model_path, resolve_model
 
         if spec not in MODELS and not spec.lower().endswith(".gguf"):
             return approx_counter(f"unknown model {spec!r}")
-        path = resolve_model(spec, progress=False)
+        cached = model_path(spec) if spec in MODELS else resolve_model(spec, progress=False)
+        if cached is None:  # counting tokens is no reason to download a model
+            return approx_counter(f"{spec} is not downloaded (codeact models pull {spec})")
+        path = cached
         from llama_cpp import Llama
 
         with _quiet_stderr():  # llama.cpp logs context warnings from C even when quiet
