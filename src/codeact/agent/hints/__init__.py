@@ -34,6 +34,7 @@ from codeact.agent.hints.silent_print import SilentPrint
 from codeact.agent.hints.small_steps import SmallSteps
 from codeact.agent.hints.task_examples import TaskExamples
 from codeact.agent.hints.tool_reminder import ToolReminder
+from codeact.agent.hints.type_mismatch import TypeMismatch
 from codeact.agent.hints.uncomputed_answer import UncomputedAnswer
 from codeact.agent.hints.unseen_answer import UnseenAnswer
 from codeact.agent.hints.unused_tools import UnusedTools
@@ -68,6 +69,7 @@ register(ImagesOnly)
 register(CountCheck)
 register(ExampleCopy)
 register(TaskExamples)  # before repeats: a failing example is no finished result
+register(TypeMismatch)  # before repeats: a condition that cannot change is no result
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
 register(RequestedFunction)
 register(AnswerCheck)
