@@ -45,9 +45,12 @@ def test_the_comparisons_a_probe_can_judge_are_found():
     assert find_checks("x = (") == []
 
 
-def judge(session, code: str) -> TypeMismatch:
+TASK = "Ana and Ben refuse to serve together: how many committees of 5 of 10?"
+
+
+def judge(session, code: str, task: str = TASK) -> TypeMismatch:
     hint = TypeMismatch()
-    hint.reset(RunStart(task="t"))
+    hint.reset(RunStart(task=task))
     obs = session.execute(code)
     assert obs.ok, obs.stdout
     step = Step(1, code, obs.stdout, True, obs)
@@ -77,6 +80,22 @@ def test_comparisons_of_one_type_and_date_columns_say_nothing(session):
     assert hint.after_action(Step(1, FINE, "", True, Observation()), Verdict()) is None
 
 
+def test_an_always_true_guard_matters_only_for_a_value_the_task_names(session):
+    """`x != ''` over numbers rules nothing out and is harmless; `'Ana' not in comb` is
+    about someone the task names."""
+    guard = "nums = [3, 4]\nkept = [x for x in nums if x != '' and x != 'N/A']"
+    assert judge(session, guard).after_action(Step(1, guard, "", True, Observation()),
+                                              Verdict()) is None
+    note = judge(session, guard, task="Skip the N/A values.").after_action(
+        Step(1, guard, "", True, Observation()), Verdict()).note
+    assert "`x != 'N/A'` is always true here" in note and "x != ''" not in note
+    assert judge(session, COMMITTEES, task="How many committees?").after_action(
+        Step(1, COMMITTEES, "", True, Observation()), Verdict()) is None
+    never = "nums = [3, 4]\nkept = [x for x in nums if x == '3']"
+    assert "never true" in judge(session, never, task="t").after_action(
+        Step(1, never, "", True, Observation()), Verdict()).note
+
+
 def test_the_probe_fails_quietly_on_what_it_cannot_read(session):
     checks = find_checks("picked = gone[gone['a'] == 1]\nx = [v for v in missing if v == 'a']")
     obs = session.execute(probe_code(checks), timeout=10)
@@ -102,7 +121,7 @@ def test_agent_tells_the_model_once_and_refuses_an_answer_from_such_a_cell(sessi
     submit = reply(COMMITTEES.replace("print(len(valid))", "final_answer(len(valid))"))
     replies = iter([submit, submit])  # refused once; the same answer again stands
     traj = Agent(ScriptedLLM(lambda messages: next(replies)), session=session,
-                 max_turns=5).run("How many committees?")
+                 max_turns=5).run(TASK)
     assert "always true here" in (traj.turns[0].observation or "")
     assert traj.answer == "252" and len(traj.turns) == 2
 
@@ -111,7 +130,7 @@ def test_agent_without_the_hint_or_with_a_person_approving_runs_no_probe(session
     def run(**kwargs):
         replies = iter([reply(COMMITTEES), reply("final_answer(252)")])
         return Agent(ScriptedLLM(lambda messages: next(replies)), session=session,
-                     max_turns=5, **kwargs).run("How many committees?")
+                     max_turns=5, **kwargs).run(TASK)
 
     off = [name for name in default_hint_names() if name != "type_mismatch"]
     for traj in (run(hints=off), run(approve=lambda code: Approval())):

@@ -363,10 +363,20 @@ class TypeMismatch(Hint):
         self._found: list[str] = []
         self._said: set[str] = set()
         self._refused = False
+        self._task = ""
 
     def reset(self, run: RunStart) -> None:
         self._checks, self._found, self._said = [], [], set()
         self._refused = False
+        self._task = run.task.casefold()
+
+    def _worth_saying(self, check: Check) -> bool:
+        """A condition that is never true always matters (it keeps nothing); one that is
+        always true only when its constant is something the task names (`'Ana' not in
+        comb`): `x != ''` on numbers is a harmless guard."""
+        const = check.spec.get("const")
+        return not check.always or (isinstance(const, str | int | float) and const != ""
+                                    and str(const).casefold() in self._task)
 
     def probe(self, step: Step) -> str | None:
         self._found = []
@@ -378,7 +388,7 @@ class TypeMismatch(Hint):
     def read_probe(self, step: Step, obs: Observation) -> None:
         found = read_results(obs.stdout) if obs.ok else []
         self._found = [describe(self._checks[i], types, other) for i, types, other in found
-                       if 0 <= i < len(self._checks)]
+                       if 0 <= i < len(self._checks) and self._worth_saying(self._checks[i])]
 
     @staticmethod
     def _sentence(found: list[str]) -> str:
