@@ -331,3 +331,36 @@ def test_new_families_solve_end_to_end_through_the_agent(tmp_path: Path) -> None
     assert result.build is not None and len(result.build.records) == 6
     assert {r["metadata"]["family"] for r in result.build.records} == \
         {"frames", "apis", "coding"}
+
+
+def test_a_terminated_collection_still_records_its_run(tmp_path: Path) -> None:
+    """SIGTERM (`timeout`, a scheduler) mid-run: the finished runs are in raw.jsonl and the
+    manifest records the run's wall time and count (the default SIGTERM skipped that)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import time
+from codeact.data.collect import CollectConfig, collect
+from codeact.llm.scripted import ScriptedLLM
+calls = []
+def reply(messages):
+    calls.append(1)
+    if len(calls) > 1:
+        time.sleep(120)
+    return "<solution>42</solution>"
+cfg = CollectConfig(sources=["math"], n=3, sandbox={SANDBOX!r}, teacher="scripted")
+collect(cfg, {str(tmp_path)!r}, llm=ScriptedLLM(reply), progress=False, export=False)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    raw = tmp_path / "raw.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (raw.is_file() and raw.read_text().strip()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    manifest = json.loads((tmp_path / "collection.json").read_text())
+    assert [run["ran"] for run in manifest["runs"]] == [1]
+    assert len(raw.read_text().splitlines()) == 1

@@ -15,9 +15,12 @@ Afterwards the raw file is filtered and exported (:mod:`codeact.data.build`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +128,25 @@ class _Bar:
             self._bar.stop()
 
 
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM (a scheduler, ``timeout``, ``kill``) raises SystemExit while the teacher
+    runs, so the manifest still records the run's wall time and counts; by default the
+    process would die without running any ``finally``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _write_manifest(out: Path, data: dict[str, Any]) -> None:
     tmp = out / (build_mod.MANIFEST + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
@@ -209,10 +231,11 @@ def collect(cfg: CollectConfig, out_dir: str | Path, *, llm: LLM | None = None,
 
     new: list[dict[str, Any]] = []
     try:
-        new = run_suite(tasks, llm, rcfg, raw, resume=True, progress=False,
-                        backend=cfg.backend, ray_address=cfg.ray_address,
-                        llm_factory=llm_factory, on_result=bar.update,
-                        should_stop=should_stop, task_loader=spec)
+        with _terminate_as_exit():
+            new = run_suite(tasks, llm, rcfg, raw, resume=True, progress=False,
+                            backend=cfg.backend, ray_address=cfg.ray_address,
+                            llm_factory=llm_factory, on_result=bar.update,
+                            should_stop=should_stop, task_loader=spec)
     finally:
         bar.close()
         wall = time.monotonic() - t0
