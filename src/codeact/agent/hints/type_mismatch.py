@@ -213,7 +213,7 @@ def probe_code(checks: list[Check]) -> str:
     against it). It calls no function of the model's and leaves nothing defined."""
     specs = [[i, c.kind, c.spec] for i, c in enumerate(checks)]
     return f'''def __codeact_types(specs):
-    import json, numbers, sys
+    import itertools, json, numbers, sys
     def kind(v):
         if isinstance(v, numbers.Number) or type(v).__name__ in ("bool", "bool_"):
             return "number"
@@ -233,7 +233,7 @@ def probe_code(checks: list[Check]) -> str:
             container = container.keys()
         if isinstance(container, (list, tuple, set, frozenset, range,
                                   type({{}}.keys()))):
-            return list(container)[:{MAX_ITEMS}]
+            return list(itertools.islice(container, {MAX_ITEMS}))
         pd = sys.modules.get("pandas")
         if pd is not None and isinstance(container, (pd.Series, pd.Index)):
             return list(container.dropna().unique()[:{MAX_ITEMS}])
@@ -266,7 +266,8 @@ def probe_code(checks: list[Check]) -> str:
                 elif spec["call"] is not None:
                     if not isinstance(source, dict):
                         continue
-                    items = list(getattr(source, spec["call"])())[:{MAX_ITEMS}]
+                    items = list(itertools.islice(getattr(source, spec["call"])(),
+                                                  {MAX_ITEMS}))
                 else:
                     items = values_of(source)
                 seen, names = set(), {{}}
