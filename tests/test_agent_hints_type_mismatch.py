@@ -115,7 +115,7 @@ def test_agent_tells_the_model_once_and_refuses_an_answer_from_such_a_cell(sessi
                  max_turns=5).run("How many committees of 5 of 10 avoid Ana and Ben together?")
     first = traj.turns[0].observation or ""
     assert first.startswith("252") and "`'Ana' not in comb` is always true here" in first
-    assert "Your answer comes from a cell where `'Ana' not in comb`" in \
+    assert "Your answer 252 comes from a cell where `'Ana' not in comb`" in \
         (traj.turns[1].observation or "")
     assert traj.answer == "196" and len(traj.turns) == 3
     submit = reply(COMMITTEES.replace("print(len(valid))", "final_answer(len(valid))"))
@@ -136,3 +136,19 @@ def test_agent_without_the_hint_or_with_a_person_approving_runs_no_probe(session
     for traj in (run(hints=off), run(approve=lambda code: Approval())):
         assert "always true here" not in (traj.turns[0].observation or "")
         assert traj.answer == "252"
+
+
+def test_the_value_such_a_cell_printed_is_refused_when_sent_next(session):
+    """Seen (a collection sample replayed): the note read, then `final_answer(252)`."""
+    replies = iter([reply(COMMITTEES), reply("final_answer(252)"),
+                    reply("final_answer(252)")])
+    traj = Agent(ScriptedLLM(lambda messages: next(replies)), session=session,
+                 max_turns=5).run(TASK)
+    second = traj.turns[1].observation or ""
+    assert "Your answer 252 comes from a cell where `'Ana' not in comb`" in second
+    assert "Fix that comparison" in second
+    assert traj.answer == "252" and len(traj.turns) == 3  # a resend stands
+    replies = iter([reply(COMMITTEES), reply("final_answer(2520)")])
+    traj = Agent(ScriptedLLM(lambda messages: next(replies)), session=session,
+                 max_turns=5).run(TASK)
+    assert "comes from a cell" not in (traj.turns[1].observation or "")  # not its value

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -354,6 +355,19 @@ def describe(check: Check, types: list[str], other: str) -> str:
     return f"`{check.text}` is {verdict}: {where}, never {other}"
 
 
+def _shows(output: str, answer: str) -> bool:
+    """Whether ``answer`` stands in ``output`` as a whole value (``252``, not ``2520``)."""
+    value = answer.strip()
+    if not value or len(value) > 200:
+        return False
+    return re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", output) is not None
+
+
+def _short(answer: str) -> str:
+    value = answer.strip()
+    return value if len(value) <= 60 else value[:60] + "..."
+
+
 class TypeMismatch(Hint):
     """Per cell: the comparisons probed, and those whose sides share no type."""
 
@@ -363,11 +377,13 @@ class TypeMismatch(Hint):
         self._checks: list[Check] = []
         self._found: list[str] = []
         self._said: set[str] = set()
+        self._printed: list[tuple[str, list[str]]] = []  # output of a flagged cell, findings
         self._refused = False
         self._task = ""
 
     def reset(self, run: RunStart) -> None:
         self._checks, self._found, self._said = [], [], set()
+        self._printed = []
         self._refused = False
         self._task = run.task.casefold()
 
@@ -396,17 +412,29 @@ class TypeMismatch(Hint):
         return "; ".join(found) + ". Compare values of the same type."
 
     def checks_answer(self, answer: str, step: Step | None = None) -> str | None:
-        """An answer from a cell with such a comparison is refused, once per run (a
-        resend stands: a comparison that cannot change may be harmless)."""
-        if step is None or not self._found or self._refused:
+        """An answer from a cell with such a comparison, or a value that such a cell
+        printed (sent in the next cell, ``final_answer(252)``), is refused once per run (a
+        resend stands: a comparison that cannot change may be harmless). Seen: both
+        notes read, and the value the wrong cell printed submitted next."""
+        if self._refused:
+            return None
+        found = self._found if step is not None else []
+        if not found:
+            found = [text for printed, texts in self._printed for text in texts
+                     if _shows(printed, answer)]
+        if not found:
             return None
         self._refused = True
-        self._said.update(self._found)
-        found, self._found = self._found, []
-        return f"Your answer comes from a cell where {self._sentence(found)}"
+        self._said.update(found)
+        self._found = []
+        return (f"Your answer {_short(answer)} comes from a cell where "
+                f"{self._sentence(list(dict.fromkeys(found)))} Fix that comparison and "
+                f"compute the answer again.")
 
     def after_action(self, step: Step, so_far: Verdict) -> Advice | None:
         """Each such comparison is named once per run."""
+        if self._found:
+            self._printed.append((step.output, list(self._found)))
         fresh = [text for text in self._found if text not in self._said]
         self._found = []
         if not fresh:
