@@ -152,3 +152,31 @@ def test_the_value_such_a_cell_printed_is_refused_when_sent_next(session):
     traj = Agent(ScriptedLLM(lambda messages: next(replies)), session=session,
                  max_turns=5).run(TASK)
     assert "comes from a cell" not in (traj.turns[1].observation or "")  # not its value
+
+
+def test_the_probe_runs_none_of_the_models_code(session):
+    """A property, an __iter__ or a keys() the model wrote is never called by the probe."""
+    code = """class Box:
+    @property
+    def rows(self):
+        print('PROPERTY RAN')
+        return [1, 2]
+class Sneaky(list):
+    def __iter__(self):
+        print('ITER RAN')
+        return super().__iter__()
+class Keys(dict):
+    def keys(self):
+        print('KEYS RAN')
+        return super().keys()
+box, sneaky, keyed = Box(), Sneaky([1, 2]), Keys(a=1)"""
+    assert session.execute(code).ok
+    checks = find_checks("a = [x for x in box.rows if x == 'a']\n"
+                         "b = [x for x in sneaky if x == 'a']\n"
+                         "c = [k for k in keyed if k == 1]\n"
+                         "d = [k for k, v in keyed.items() if k == 1]")
+    assert len(checks) == 4
+    obs = session.execute(probe_code(checks), timeout=10)
+    assert obs.ok and "RAN" not in obs.stdout
+    # only the plain dict view of `keyed` was read: its str keys against 1
+    assert obs.stdout.strip().startswith("__codeact_types__[[2,")

@@ -201,9 +201,10 @@ def find_checks(code: str) -> list[Check]:
                 checks.append(Check(ast.unparse(node), "isin",
                                     {"frame": column[0], "col": column[1], "other": other},
                                     False))
-    unique: dict[str, Check] = {}
+    unique: dict[str, Check] = {}  # one comparison over two iterables is two checks
     for check in checks:
-        unique.setdefault(check.text, check)
+        unique.setdefault(check.text + json.dumps(check.spec, sort_keys=True, default=str),
+                          check)
     return list(unique.values())[:MAX_CHECKS]
 
 
@@ -214,7 +215,7 @@ def probe_code(checks: list[Check]) -> str:
     against it). It calls no function of the model's and leaves nothing defined."""
     specs = [[i, c.kind, c.spec] for i, c in enumerate(checks)]
     return f'''def __codeact_types(specs):
-    import itertools, json, numbers, sys
+    import inspect, itertools, json, numbers, sys
     def kind(v):
         if isinstance(v, numbers.Number) or type(v).__name__ in ("bool", "bool_"):
             return "number"
@@ -226,14 +227,13 @@ def probe_code(checks: list[Check]) -> str:
         if root not in globals():
             raise LookupError(root)
         value = globals()[root]
-        for attr in attrs:
-            value = getattr(value, attr)
+        for attr in attrs:  # no property or __getattr__ of the model's runs
+            value = inspect.getattr_static(value, attr)
         return value
     def values_of(container):
         if isinstance(container, dict):
-            container = container.keys()
-        if isinstance(container, (list, tuple, set, frozenset, range,
-                                  type({{}}.keys()))):
+            container = dict.keys(container)
+        if type(container) in (list, tuple, set, frozenset, range, type({{}}.keys())):
             return list(itertools.islice(container, {MAX_ITEMS}))
         pd = sys.modules.get("pandas")
         if pd is not None and isinstance(container, (pd.Series, pd.Index)):
@@ -243,8 +243,7 @@ def probe_code(checks: list[Check]) -> str:
         if isinstance(target, str):
             env[target] = item
             return
-        item = tuple(item)
-        if len(item) != len(target):
+        if type(item) not in (tuple, list) or len(item) != len(target):
             raise ValueError("unpack")
         for t, v in zip(target, item):
             bind(t, v, env)
@@ -265,7 +264,8 @@ def probe_code(checks: list[Check]) -> str:
                 if spec["call"] == "enumerate":
                     items = list(enumerate(values_of(source)))
                 elif spec["call"] is not None:
-                    if not isinstance(source, dict):
+                    if not isinstance(source, dict) or getattr(type(source), spec["call"]) \
+                            is not getattr(dict, spec["call"]):
                         continue
                     items = list(itertools.islice(getattr(source, spec["call"])(),
                                                   {MAX_ITEMS}))
