@@ -65,10 +65,9 @@ def counter_for(spec: str | None) -> TokenCounter:
 
         if spec not in MODELS and not spec.lower().endswith(".gguf"):
             return approx_counter(f"unknown model {spec!r}")
-        cached = model_path(spec) if spec in MODELS else resolve_model(spec, progress=False)
-        if cached is None:  # counting tokens is no reason to download a model
+        path = model_path(spec) if spec in MODELS else resolve_model(spec, progress=False)
+        if path is None:  # counting tokens is no reason to download a model
             return approx_counter(f"{spec} is not downloaded (codeact models pull {spec})")
-        path = cached
         from llama_cpp import Llama
 
         with _quiet_stderr():  # llama.cpp logs context warnings from C even when quiet
