@@ -78,7 +78,26 @@ def _settled(*gateways) -> dict[str, int]:
     return {g.url: len(g.kernels()) for g in gateways}
 
 
-def test_kernels_go_to_the_least_loaded_gateway(pair):
+@pytest.fixture
+def patient_probes(monkeypatch):
+    """Balance is what these tests check, not the health check: a listing slower than
+    the 3 s probe (six kernel starts on a loaded 2-core CI machine) leaves that gateway
+    out of placement for a while, by design, and the kernels pile up on the other one
+    (seen once in CI: 4 and 2)."""
+    from codeact.runtime.gateway import endpoints
+
+    monkeypatch.setattr(endpoints, "PROBE_TIMEOUT", 60.0)
+
+
+def _held_back(*gateways) -> list[str]:
+    """Why the process's pool left any of these gateways out (for an assertion)."""
+    from codeact.runtime.gateway.endpoints import pool_for
+
+    pool = pool_for(tuple(g.url for g in gateways), gateways[0].token)
+    return [f"{g.url}: {g.last_error}" for g in pool.gateways if g.last_error]
+
+
+def test_kernels_go_to_the_least_loaded_gateway(pair, patient_probes):
     a, b = pair
     before = _settled(a, b)
     sessions = [Session(remote_config(a, b)) for _ in range(4)]
@@ -87,7 +106,7 @@ def test_kernels_go_to_the_least_loaded_gateway(pair):
             s.start()
         where = [s._kernel.gateway.url for s in sessions]
         totals = [before[u] + where.count(u) for u in (a.url, b.url)]
-        assert max(totals) - min(totals) <= 1, (before, where)
+        assert max(totals) - min(totals) <= 1, (before, where, _held_back(a, b))
         assert {k["id"] for k in a.kernels()} | {k["id"] for k in b.kernels()} >= {
             s._kernel.kernel_id for s in sessions}
     finally:
@@ -220,7 +239,7 @@ def test_python3_with_the_opt_in_runs_and_says_so_loudly_once(pair, caplog):
         s.execute("1")
 
 
-def test_sessions_started_at_once_spread_over_the_gateways(pair):
+def test_sessions_started_at_once_spread_over_the_gateways(pair, patient_probes):
     from codeact.runtime import SessionManager
 
     a, b = pair
@@ -234,7 +253,7 @@ def test_sessions_started_at_once_spread_over_the_gateways(pair):
     before = _settled(a, b)
     where = asyncio.run(start_six())
     totals = [before[u] + where.count(u) for u in (a.url, b.url)]
-    assert max(totals) - min(totals) <= 1, (before, where)
+    assert max(totals) - min(totals) <= 1, (before, where, _held_back(a, b))
 
 
 def test_a_start_in_flight_is_counted_once_whatever_the_listing_shows():

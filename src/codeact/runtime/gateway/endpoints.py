@@ -140,11 +140,14 @@ class Gateway:
         return self._client
 
     async def request(self, method: str, path: str, *, json: Any = None,
-                      timeout: float = PROBE_TIMEOUT) -> Any:
+                      timeout: float | None = None) -> Any:
         """One REST call; the decoded JSON (None for an empty body). Fails as
-        :class:`GatewayError` in one line."""
+        :class:`GatewayError` in one line. ``timeout``: :data:`PROBE_TIMEOUT`, read at
+        each call."""
         try:
-            r = await self._http().request(method, path, json=json, timeout=timeout)
+            r = await self._http().request(
+                method, path, json=json,
+                timeout=PROBE_TIMEOUT if timeout is None else timeout)
         except httpx.HTTPError as exc:
             self.mark_down(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             raise GatewayError(f"gateway {self.url} is unreachable ({self.last_error})") from None
