@@ -343,6 +343,12 @@ def test_the_kernel_shows_the_note_under_the_error(session):
                           "net = orders['total'] - refunds['total']")
     assert render_observation(obs).splitlines()[-1] == \
         "The keys of `refunds` are: 'order_id', 'amount'."
+    obs = session.execute("cust = pd.DataFrame({'customer_id': [1], 'tier': ['b']})\n"
+                          "orders = pd.DataFrame({'order_id': [7], 'customer': [1]})\n"
+                          "cust.groupby('customer_id')['order_id'].count()")
+    assert render_observation(obs).splitlines()[-1] == (
+        "'order_id' is a key of `orders`, not of `cust`. The keys of `cust` are: "
+        "'customer_id', 'tier'. To use columns of both, merge `cust` with `orders` first.")
     obs = session.execute("books = [{'id': 'B1', 'year': 1965}]\nprint(books[0]['author'])")
     assert render_observation(obs).splitlines()[-1] == \
         "`books[0]` has no key 'author'. Its keys are: 'id', 'year'."
@@ -407,6 +413,32 @@ def test_a_key_error_names_the_mapping_that_lacks_the_key():
     assert _note_with_source(lines) == "The keys of `b` are: 'y'."
     # the only mapping in sight has the key: the lookup failed inside a call, no note
     assert _note("m = {'k': 1}\ndef f():\n    raise KeyError('k')\nv = m['k'] + f()") is None
+
+
+def test_a_key_of_another_mapping_names_the_one_that_has_it():
+    import pandas as pd
+
+    # seen: the customers frame grouped by the orders' columns for five turns, told a
+    # close key of the customers ('customer_id') and then to print the groupby
+    frames = ("customers = pd.DataFrame({'customer_id': [1], 'name': ['A'], 'tier': ['b']})\n"
+              "orders = pd.DataFrame({'order_id': [7], 'customer': [1], 'total': [2.0]})\n"
+              "bronze = customers[customers['tier'] == 'b']\n")
+    assert _note_with_source_in(frames + "bronze.groupby('customer_id')['order_id'].count()",
+                                {"pd": pd}) == (
+        "'order_id' is a key of `orders`, not of `bronze`. The keys of `bronze` are: "
+        "'customer_id', 'name', 'tier'. To use columns of both, merge `bronze` with "
+        "`orders` first.")
+    assert _note_with_source_in(frames + "bronze.groupby('customer').size()",
+                                {"pd": pd}).startswith(
+        "'customer' is a key of `orders`, not of `bronze`.")
+    # plain dicts: no merge advice; a long key list gives its closest key instead
+    wide = {f"col_{i}": i for i in range(30)} | {"unit_prices": 1}
+    dicts = f"prices = {{'sku': 1, 'unit_price': 2}}\nrow = {wide!r}\n"
+    assert _note_with_source(dicts + "x = row['unit_price']") == (
+        "'unit_price' is a key of `prices`, not of `row`. Its closest key is 'unit_prices'.")
+    # the holder on the failing line: the model knows it has the key; the other's keys
+    assert _note_with_source("a = {'k': 1}\nb = {'j': 2}\nv = a['k'] + b['k']") == \
+        "The keys of `b` are: 'j'."
 
 
 def test_a_key_on_an_item_of_a_list_or_dict_gets_that_items_keys():

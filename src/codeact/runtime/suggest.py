@@ -53,6 +53,7 @@ LIST_TOOLS = 12  # tools named when a called name is none of them
 DOC_CHARS = 240  # the most of a function's docstring a call note quotes
 VALUE_NAMES = 4  # variables of the failing line whose values a note shows
 VALUE_CHARS = 100  # the most of one value's repr shown
+MAX_CELL_CHARS = 20_000  # a longer cell's names are not read for a key's other holders
 # "prime() missing 1 required positional argument", "f() takes 1 positional argument but
 # 2 were given", "Foo.__init__() got an unexpected keyword argument 'x'"
 _CALL_ERROR = re.compile(r"([A-Za-z_][\w.]*)\(\) (?:missing|takes|got)")
@@ -488,6 +489,72 @@ def missing_key(exc: KeyError) -> str | None:
     return text
 
 
+def _keys_of(mapping: Any) -> list[Any] | None:
+    try:
+        return list(mapping.keys())
+    except Exception:
+        return None
+
+
+def _is_frame(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and \
+        type(value).__module__.startswith("pandas")
+
+
+def _holders(key: str, frame: FrameType | None, names: dict[str, Any],
+             skip: set[str]) -> list[tuple[str, Any]]:
+    """Variables that have ``key``: the mappings the whole cell names (IPython runs a
+    cell's last statement as code of its own, so the failing frame may name less), then
+    any DataFrame of the namespace. Names in ``skip`` are left out."""
+    cell: list[str] = []
+    if frame is not None:
+        source = "".join(linecache.getlines(frame.f_code.co_filename, frame.f_globals))
+        cell = _line_names(source) if len(source) <= MAX_CELL_CHARS else []
+    frames = [n for n, v in names.items() if _is_frame(v)]
+    found = []
+    for name in dict.fromkeys([*cell, *frames]):
+        value = names.get(name)
+        if name in skip or value is None or isinstance(value, type) or \
+                not callable(getattr(value, "keys", None)):
+            continue
+        if not (_is_frame(value) or type(value) is dict):
+            continue  # a Series' keys are its index labels, a class's keys anything
+        keys = _keys_of(value)
+        if keys is not None and len(keys) <= MAX_KEYS and key in keys:
+            found.append((name, value))
+    return found
+
+
+def _key_elsewhere_note(key: str, line: str | None, frame: FrameType | None,
+                        names: dict[str, Any],
+                        suspects: list[tuple[str, Any]]) -> str | None:
+    """A key looked up on the wrong one of two tables: the failing line uses a mapping
+    that lacks it, and another variable (not on that line) has it exactly. A 1.5B model
+    grouped the customers frame by the orders' columns (``customer``, then ``order_id``)
+    for five turns, each time told a close key of the customers or to print the groupby;
+    that the column belongs to ``orders`` is what it never saw."""
+    if not line:
+        return None
+    on_line = set(_line_names(line))
+    lacking = next(((n, m, keys) for n, m in suspects if n in on_line
+                    and (keys := _keys_of(m)) is not None and key not in keys), None)
+    if lacking is None:
+        return None
+    holders = _holders(key, frame, names, skip=on_line)
+    if not holders:
+        return None
+    name, mapping, keys = lacking
+    holder, table = holders[0]
+    text = f"{key!r} is a key of `{holder}`, not of `{name}`."
+    if 0 < len(keys) <= LIST_KEYS:
+        text += f" The keys of `{name}` are: {', '.join(map(repr, keys))}."
+    elif (close := close_match(key, keys) or word_match(key, keys)) is not None:
+        text += f" Its closest key is {close!r}."
+    if _is_frame(mapping) and _is_frame(table):
+        text += f" To use columns of both, merge `{name}` with `{holder}` first."
+    return text
+
+
 def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
               names: dict[str, Any]) -> str | None:
     key = missing_key(exc)
@@ -497,12 +564,15 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
     nested = _nested_key_note(key, line, names)
     if nested is not None:
         return nested
+    suspects = _suspects(line, frame, names)
+    elsewhere = _key_elsewhere_note(key, line, frame, names, suspects)
+    if elsewhere is not None:
+        return elsewhere
     small: tuple[str, list[Any]] | None = None
     by_words: tuple[str, str, list[Any]] | None = None
-    for name, mapping in _suspects(line, frame, names):
-        try:
-            keys = list(mapping.keys())
-        except Exception:
+    for name, mapping in suspects:
+        keys = _keys_of(mapping)
+        if keys is None:
             continue
         if key in keys:  # this one has the key: the lookup that failed was elsewhere
             continue
