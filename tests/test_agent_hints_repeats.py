@@ -31,6 +31,10 @@ def test_silent_output_is_not_a_repeat_but_different_code_same_output_is():
     guard.check("print(42)", "42")
     note, stop = guard.check("print(6 * 7)", "42")
     assert note and "from different actions" in note and not stop
+    # the same action again: its own count is said, not "from different actions"
+    note, stop = guard.check("print(6 * 7)", "42")
+    assert note and note.startswith("Note: this is the third time you got exactly this "
+                                    "output, twice from this same action.") and not stop
 
 
 def test_true_or_false_from_different_checks_is_no_repeat_but_the_same_check_is():

@@ -106,8 +106,11 @@ class RepeatGuard(Hint):
             what = (f"Note: this is the {_ordinal(times)} time this same action gave this same "
                     "output, so repeating it will not change anything.")
         else:
-            what = (f"Note: this is the {_ordinal(times)} time you got exactly this output, "
-                    "from different actions.")
+            # seen: 5038 from a fenced block, then three times from one same cell, each
+            # told "from different actions"
+            how = ("from different actions" if same_pair == 1 else
+                   f"{_times(same_pair)} from this same action")
+            what = f"Note: this is the {_ordinal(times)} time you got exactly this output, {how}."
         if failed:
             what = (f"Note: this is the {_ordinal(times)} time this same action failed with "
                     "this same error, so running it again will fail again.") \
@@ -166,3 +169,7 @@ def _short(text: str, limit: int = 160) -> str:
 
 def _ordinal(n: int) -> str:
     return {2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")
+
+
+def _times(n: int) -> str:
+    return {2: "twice", 3: "three times"}.get(n, f"{n} times")
