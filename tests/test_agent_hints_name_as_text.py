@@ -28,6 +28,18 @@ def test_an_undefined_name_seen_as_text_gets_quoted():
     assert hint.after_action(_step("NameError", quoted), Verdict()) is None
 
 
+def test_a_file_name_in_the_task_is_not_text_to_quote():
+    # seen: "`catalog.json` in the workspace holds ...", then `catalog['items']`: told to
+    # write 'catalog' in quotes (the kernel now says to read the file)
+    hint = NameAsText()
+    hint.reset(RunStart("`catalog.json` in the workspace holds an inventory."))
+    undefined = ExecutionError("NameError", "name 'catalog' is not defined", "")
+    assert hint.after_action(_step("NameError", undefined), Verdict()) is None
+    hint.reset(RunStart("The code is catalog."))  # the word itself, at a sentence's end
+    advice = hint.after_action(_step("NameError", undefined), Verdict())
+    assert advice is not None and "quotes: 'catalog'" in advice.note
+
+
 def test_in_the_loop_the_note_follows_the_error():
     session = Session(sandbox="bwrap")
     session.start()

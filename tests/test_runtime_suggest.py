@@ -214,6 +214,28 @@ def test_a_missing_file_gets_a_close_name_or_the_files_there(tmp_path, monkeypat
     assert _note("open('zzz.csv')") is None  # too many to list, none close
 
 
+def test_a_name_that_is_a_file_of_the_workspace_says_to_read_it(tmp_path, monkeypatch):
+    # seen: `sum(... for x in catalog['items'])` with `catalog.json` never read, twice,
+    # told to quote 'catalog' as text
+    monkeypatch.chdir(tmp_path)
+    assert _note("catalog['items']") is None
+    (tmp_path / "catalog.json").write_text("{}")
+    assert _note("total = sum(x['price'] for x in catalog['items'])") == (
+        "Nothing defines `catalog`: the working directory has the file 'catalog.json', "
+        "which no cell has read yet. Read it into a variable first: "
+        "`import json; catalog = json.load(open('catalog.json'))`.")
+    (tmp_path / "orders.tsv").write_text("a\n")
+    (tmp_path / "README").write_text("a\n")
+    assert _note("orders.head()").endswith(
+        "`import pandas as pd; orders = pd.read_csv('orders.tsv', sep='\\t')`.")
+    assert _note("print(README)").endswith("`README = open('README').read()`.")
+    # two files with that stem: which one is meant is not known
+    (tmp_path / "catalog.csv").write_text("a\n")
+    assert _note("catalog['items']") is None
+    # a close variable of the model's wins over a file: it has read it already
+    assert _note("orders_df = [1]\norders") == "Did you mean: 'orders_df'?"
+
+
 def _file_note_with_tools(path: str, tools: dict[str, Any]) -> str | None:
     try:
         open(path)
@@ -356,6 +378,10 @@ def test_the_kernel_shows_the_note_under_the_error(session):
     assert "FileNotFoundError" in render_observation(obs)
     assert render_observation(obs).splitlines()[-1].startswith(
         "the working directory has no files")
+    session.execute("with open('stock.json', 'w') as f:\n    f.write('{}')")
+    obs = session.execute("stock['items']")
+    assert render_observation(obs).splitlines()[-1].endswith(
+        "Read it into a variable first: `import json; stock = json.load(open('stock.json'))`.")
     obs = session.execute("names = ['Liam Walsh', 'Nora Quinn']\nnames * 0.07")
     assert render_observation(obs).splitlines()[-1] == \
         "Values on the failing line: names = ['Liam Walsh', 'Nora Quinn'] (list of 2 str)."

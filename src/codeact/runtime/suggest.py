@@ -123,6 +123,9 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
     match = close_match(missing, [*names, *dir(builtins)])
     if match:
         return f"Did you mean: '{match}'?"
+    data_file = _data_file_note(missing)
+    if data_file is not None:
+        return data_file
     package = _installed_import(missing)
     if package is not None:
         return f"`{missing}` is not imported: add `{package}`."
@@ -130,6 +133,39 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
                 f"none of your tools. The tools you have are: {listed_names(tools)}.")
     return None
+
+
+# how a cell reads a workspace file into a variable, by suffix ({v}: the name, {f}: file)
+_READERS = {
+    ".json": "import json; {v} = json.load(open({f!r}))",
+    ".jsonl": "import json; {v} = [json.loads(line) for line in open({f!r})]",
+    ".csv": "import pandas as pd; {v} = pd.read_csv({f!r})",
+    ".tsv": "import pandas as pd; {v} = pd.read_csv({f!r}, sep='\\t')",
+    ".xlsx": "import pandas as pd; {v} = pd.read_excel({f!r})",
+    ".xls": "import pandas as pd; {v} = pd.read_excel({f!r})",
+    ".parquet": "import pandas as pd; {v} = pd.read_parquet({f!r})",
+    ".yaml": "import yaml; {v} = yaml.safe_load(open({f!r}))",
+    ".yml": "import yaml; {v} = yaml.safe_load(open({f!r}))",
+}
+READ_TEXT = "{v} = open({f!r}).read()"
+
+
+def _data_file_note(missing: str) -> str | None:
+    """An undefined name that is a file of the working directory without its suffix
+    (``catalog`` for ``catalog.json``): the data was never read. Seen: a 0.5B model summed
+    ``catalog['items']`` twice, and was told to quote 'catalog' as text."""
+    try:
+        entries = sorted(os.listdir("."))
+    except OSError:
+        return None
+    found = [e for e in entries if os.path.splitext(e)[0] == missing and os.path.isfile(e)]
+    if len(found) != 1:
+        return None
+    file = found[0]
+    reader = _READERS.get(os.path.splitext(file)[1].lower(), READ_TEXT)
+    return (f"Nothing defines `{missing}`: the working directory has the file {file!r}, "
+            f"which no cell has read yet. Read it into a variable first: "
+            f"`{reader.format(v=missing, f=file)}`.")
 
 
 def _installed_import(name: str) -> str | None:

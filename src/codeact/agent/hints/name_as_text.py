@@ -51,7 +51,8 @@ class NameAsText(Hint):
         error = step.observation.error if step.observation is not None else None
         if error is not None and error.name == "NameError" and \
                 "is not a variable" not in step.output and \
-                "is not imported" not in step.output:  # `List` from the task: an import
+                "is not imported" not in step.output and \
+                "which no cell has read yet" not in step.output:  # a file's data, to read
             match = _UNDEFINED.search(error.message)
             if match and match.group(1) not in self.assigned and self._shown(match.group(1)):
                 name = match.group(1)
@@ -65,5 +66,6 @@ class NameAsText(Hint):
         return Advice(note=note) if note else None
 
     def _shown(self, name: str) -> bool:
-        word = re.compile(rf"(?<![\w'\"]){re.escape(name)}(?![\w'\"])")
+        # `catalog.json` in the task is a file name, not the text `catalog`
+        word = re.compile(rf"(?<![\w'\"]){re.escape(name)}(?![\w'\"]|\.[A-Za-z]\w*\b)")
         return any(word.search(text) for text in self.outputs)
