@@ -23,8 +23,8 @@ REPEATED = "<execute>print(6 * 7)</execute>"
 def test_registered_hints_run_in_order_and_unknown_names_fail():
     assert hint_names() == ["failed_assignments", "name_as_text", "tool_reminder", "small_steps",
                             "silent_print", "caught_errors", "idle_cells", "images_only",
-                            "counts", "example_copy", "task_examples", "type_mismatch",
-                            "repeats", "requested_function", "answer_check",
+                            "counts", "example_copy", "observation_copy", "task_examples",
+                            "type_mismatch", "repeats", "requested_function", "answer_check",
                             "uncomputed_answer", "assumed_values", "unused_tools",
                             "unseen_answer", "self_check"]
     assert default_hint_names() == hint_names()[:-1]  # self_check only when asked for

@@ -27,6 +27,7 @@ from codeact.agent.hints.failed_assignments import FailedAssignments
 from codeact.agent.hints.idle_cells import IdleCells
 from codeact.agent.hints.images_only import ImagesOnly
 from codeact.agent.hints.name_as_text import NameAsText
+from codeact.agent.hints.observation_copy import ObservationCopy
 from codeact.agent.hints.repeats import RepeatGuard
 from codeact.agent.hints.requested_function import RequestedFunction
 from codeact.agent.hints.self_check import SelfCheck
@@ -68,6 +69,7 @@ register(IdleCells)
 register(ImagesOnly)
 register(CountCheck)
 register(ExampleCopy)
+register(ObservationCopy)
 register(TaskExamples)  # before repeats: a failing example is no finished result
 register(TypeMismatch)  # before repeats: a condition that cannot change is no result
 register(RepeatGuard)  # before requested_function: that one reads whether a step is stuck
