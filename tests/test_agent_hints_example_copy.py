@@ -4,7 +4,13 @@ again instead of run; with a real kernel and the real default prompt."""
 from codeact.actions import CodeFormat
 from codeact.agent import Agent
 from codeact.agent.hints.base import RunStart
-from codeact.agent.hints.example_copy import ExampleCopy, example_functions, names_used
+from codeact.agent.hints.example_copy import (
+    ExampleCopy,
+    example_cells,
+    example_functions,
+    is_copy,
+    names_used,
+)
 from codeact.llm.scripted import ScriptedLLM
 from codeact.tools import tool
 
@@ -57,6 +63,24 @@ def test_a_cell_using_the_illustration_is_vetoed_with_the_tools_named():
     other = ExampleCopy()
     other.reset(RunStart(TASK, tools=[convert_mass], code_format=False, system_prompt=PROMPT))
     assert other.vetoes(COPIED) is None
+
+
+def test_the_examples_own_cell_nearly_as_written_is_vetoed():
+    # seen: after a KeyError on a sales file, the multiples-of-7 cell with its range
+    # reversed, and the empty list it printed submitted
+    plain = CodeFormat().system_prompt([])
+    hint = ExampleCopy()
+    hint.reset(RunStart("Which product sold most?", system_prompt=plain))
+    copied = ("found = [n for n in range(200, 31) if n % 7 == 0][:4]\n"
+              "total = sum(x ** 3 for x in found)\n\nprint(found,  total)")
+    assert hint.vetoes(copied) == ("it is the cell of the prompt's worked example (a task "
+                                   "that is not yours), nearly as written there")
+    assert is_copy(copied + "\nfinal_answer(total)", example_cells(plain)[0])
+    # the same shape on the task's own values, and the one-line final_answer(total): run
+    assert hint.vetoes("found = [n for n in range(1, 100) if n % 3 == 0]\n"
+                       "total = sum(found)\nprint(total)") is None
+    assert hint.vetoes("final_answer(total)") is None
+    assert all(len(c.splitlines()) >= 2 for c in example_cells(plain))
 
 
 class SamplingScript(ScriptedLLM):

@@ -9,14 +9,19 @@ made-up prices (2 of 4 such tasks, at two commits). The functions a prompt's
 example's own; a cell that uses one (a call, a reference or an assignment; a ``def`` of
 its own is the model's function) when the task does not name it is vetoed, so the model
 is asked again, with sampling, told which names belong to the illustration and which
-tools it has. Works for any prompt with examples, custom ones included; a model that
-insists still gets its cell run after the resamples.
+tools it has. A cell that is an example's cell nearly as written (seen: a 0.5B model,
+after a ``KeyError`` on a sales file, sent the example's multiples-of-7 cell with its
+range reversed, and submitted the empty list it printed; no number or string of its own)
+is vetoed the same way. Works
+for any prompt with examples, custom ones included; a model that insists still gets its
+cell run after the resamples.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import re
 
 from codeact.agent.hints.base import NOTE_TOOLS, Hint, RunStart
@@ -25,6 +30,7 @@ from codeact.runtime.suggest import listed_names
 # an example cell: the tag alone on its line (the prompt also names the tags in prose)
 _BLOCK = re.compile(r"<execute>[ \t]*\n(.*?)\n[ \t]*</execute>", re.DOTALL)
 KNOWN = frozenset(dir(builtins)) | {"final_answer"}
+COPY_RATIO = 0.8  # how alike a cell and an example cell are to count as a copy
 
 
 def example_functions(system_prompt: str, tools: set[str]) -> set[str]:
@@ -39,6 +45,30 @@ def example_functions(system_prompt: str, tools: set[str]) -> set[str]:
         found |= {node.func.id for node in ast.walk(tree)
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     return found - KNOWN - tools
+
+
+def example_cells(system_prompt: str) -> list[str]:
+    """The prompt's example cells of two lines or more (a one-line ``final_answer(total)``
+    is how every run ends, not a copy)."""
+    return [_normal(block) for block in _BLOCK.findall(system_prompt)
+            if len(_normal(block).splitlines()) >= 2]
+
+
+def _normal(code: str) -> str:
+    return "\n".join(" ".join(line.split()) for line in code.splitlines() if line.strip())
+
+
+_LITERAL = re.compile(r"\d+(?:\.\d+)?|'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def is_copy(code: str, cell: str) -> bool:
+    """Whether ``code`` is ``cell`` nearly as written: at least :data:`COPY_RATIO` alike,
+    character by character (blank lines and spacing aside), and with no number or string
+    of its own (a cell of the same shape on this task's values is the model's work)."""
+    mine = _normal(code)
+    if not set(_LITERAL.findall(mine)) <= set(_LITERAL.findall(cell)):
+        return False
+    return difflib.SequenceMatcher(None, mine, cell, autojunk=False).ratio() >= COPY_RATIO
 
 
 def names_used(code: str, names: set[str]) -> list[str]:
@@ -64,14 +94,19 @@ class ExampleCopy(Hint):
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.tools: list[str] = []
+        self.cells: list[str] = []
 
     def reset(self, run: RunStart) -> None:
         self.tools = [t.name for t in run.tools]
         names = example_functions(run.system_prompt, set(self.tools)) \
             if run.code_format else set()
         self.names = {n for n in names if not re.search(rf"\b{re.escape(n)}\b", run.task)}
+        self.cells = example_cells(run.system_prompt) if run.code_format else []
 
     def vetoes(self, action: str) -> str | None:
+        if any(is_copy(action, cell) for cell in self.cells):
+            return ("it is the cell of the prompt's worked example (a task that is not "
+                    "yours), nearly as written there")
         if not self.names:
             return None
         used = names_used(action, self.names)
