@@ -15,7 +15,9 @@ def test_counts_named_by_a_task():
     assert asked_counts("the top 5 words") == {5: "top 5 words"}
     for none in ["primes below 100", "In 2024 the numbers rose.", "between 10 and 20 items",
                  "What is 2 + 2?", "2 apples", "orders 40 units of GL-330 and 25 units",
-                 "a 45 minutes meeting", "for 3 servings"]:
+                 "a 45 minutes meeting", "for 3 servings",
+                 "rotated left by 6 positions (the first 6 move to the end)",
+                 "shift every letter 15 places forward", "grow by 20 cells"]:
         assert asked_counts(none) == {}, none
 
 

@@ -503,6 +503,24 @@ def test_pandas_messages_give_the_missing_column():
         "Did you mean the key 'customer_id' of `orders`?"
 
 
+def test_a_pandas_accessor_on_the_wrong_values_gets_the_conversion():
+    import pandas as pd
+
+    # seen: `expenses['date'].dt.month` on a CSV's text dates, told "Did you mean: 'dot'?"
+    frame = "e = pd.DataFrame({'date': ['2024-03-01'], 'amount': [2]})\n"
+    assert _note_with_source_in(frame + "q = e[e['date'].dt.month == 3]", {"pd": pd}) == (
+        "`.dt` needs dates, and `e['date']` holds text (pandas reads the dates of a file as "
+        "strings): convert it first: `e['date'] = pd.to_datetime(e['date'])`.")
+    assert _note_with_source_in(frame + "e['amount'].str.upper()", {"pd": pd}) == \
+        "`.str` needs text, and `e['amount']` holds other values: use " \
+        "`e['amount'].astype(str).str`."
+    # an attribute that exists and raised on its own gets no close name
+    cls = ("class Box:\n    @property\n    def dt(self):\n        raise AttributeError('no')\n"
+           "    def dot(self):\n        pass\n")
+    assert _note_with_source_in(cls + "Box().dt", {}) != "Did you mean: 'dot'?"
+    assert _note_with_source_in(cls + "Box().dott", {}) == "Did you mean: 'dot'?"
+
+
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"

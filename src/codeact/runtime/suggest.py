@@ -338,10 +338,41 @@ def _attribute_note(exc: AttributeError) -> str | None:
     if isinstance(obj, dict) and missing in obj:
         return f"{missing!r} is a key of this dict, not an attribute: use [{missing!r}]."
     try:
+        inspect.getattr_static(type(obj), missing)
+        return None  # it exists: its own code raised (a pandas accessor), no other name
+    except AttributeError:
+        pass
+    try:
         match = close_match(missing, [a for a in dir(obj) if not a.startswith("__")])
     except Exception:  # a hostile __dir__
         return None
     return f"Did you mean: '{match}'?" if match else None
+
+
+_ACCESSOR = re.compile(r"Can only use \.(dt|str) accessor with")
+
+
+def _accessor_note(exc: AttributeError, line: str | None) -> str | None:
+    """pandas' ``.dt`` on a column of text (a CSV's dates stay strings until converted) or
+    ``.str`` on one of numbers: the conversion, on the failing line's own column. Seen: a
+    0.5B model's ``expenses['date'].dt.month`` was told "Did you mean: 'dot'?"."""
+    found = _ACCESSOR.match(str(exc))
+    if found is None:
+        return None
+    accessor = found.group(1)
+    tree = _parsed_line(line) if line else None
+    column = next((ast.unparse(node.value) for node in ast.walk(tree)
+                   if isinstance(node, ast.Attribute) and node.attr == accessor),
+                  None) if tree is not None else None
+    if column is None or len(column) > VALUE_CHARS:
+        column = None
+    where = f"`{column}`" if column else "the column"
+    if accessor == "dt":
+        fix = f"`{column} = pd.to_datetime({column})`" if column else "pd.to_datetime(...)"
+        return (f"`.dt` needs dates, and {where} holds text (pandas reads the dates of a file "
+                f"as strings): convert it first: {fix}.")
+    fix = f"`{column}.astype(str).str`" if column else "`.astype(str).str`"
+    return f"`.str` needs text, and {where} holds other values: use {fix}."
 
 
 def _mappings(frame: FrameType | None, names: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -794,7 +825,9 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, ModuleNotFoundError):
         return _module_note(exc, list(tools or []))
     if isinstance(exc, AttributeError):
-        return _attribute_note(exc) or _values_note(tb, frame, names)
+        line = _failing_line(tb, frame) if frame is not None else None
+        return _accessor_note(exc, line) or _attribute_note(exc) or \
+            _values_note(tb, frame, names)
     if isinstance(exc, KeyError):
         return _key_note(exc, tb, frame, names)
     if isinstance(exc, TypeError):

@@ -46,7 +46,7 @@ _RANGE_WORDS = ("below", "under", "less", "up to", "between", "from", "than", "o
 _MEASURES = frozenset("""units pieces copies seconds minutes hours days weeks months years
     dollars euros pounds cents percent points degrees meters metres miles kilometers
     kilometres grams kilograms kg liters litres tons tonnes bytes times
-    servings portions calories steps""".split())
+    servings portions calories steps positions places""".split())
 _LIST = re.compile(r"\[[^\[\]]*\]")
 MIN_COUNT, MAX_COUNT = 3, 10_000
 
@@ -60,6 +60,8 @@ def asked_counts(task: str, *, ranked: bool = False) -> dict[int, str]:
         before = task[max(0, match.start() - 16):match.start()].lower()
         if any(word in before for word in _RANGE_WORDS):
             continue  # "between 10 and 20 items" names bounds, not a count
+        if not match.group(1) and re.search(r"\bby\s*$", before):
+            continue  # "rotated left by 6 positions": how far, not how many (seen: noted)
         n = int(match.group(2))
         if ranked and not match.group(1):
             continue
