@@ -521,6 +521,20 @@ def test_a_pandas_accessor_on_the_wrong_values_gets_the_conversion():
     assert _note_with_source_in(cls + "Box().dott", {}) == "Did you mean: 'dot'?"
 
 
+def test_a_class_or_function_used_as_its_module_is_named():
+    # seen: `from datetime import datetime`, then `datetime.datetime.strptime(...)` twice
+    assert _note_with_source_in("from datetime import datetime\n"
+                                "d = datetime.datetime.strptime('2024', '%Y')", {}) == (
+        "`datetime` here is the class datetime.datetime itself (as `from datetime import "
+        "datetime` gives it), not the module: drop one `.datetime` "
+        "(`datetime.strptime(...)`), or `import datetime` to use the module.")
+    assert _note_with_source_in("from time import time\nt = time.time()", {}).startswith(
+        "`time` here is the function time.time itself")
+    # a class whose module has another name: not this mistake
+    assert "itself" not in (_note_with_source_in(
+        "from collections import Counter\nCounter.Counter('ab')", {}) or "")
+
+
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"

@@ -337,6 +337,15 @@ def _attribute_note(exc: AttributeError) -> str | None:
         return None
     if isinstance(obj, dict) and missing in obj:
         return f"{missing!r} is a key of this dict, not an attribute: use [{missing!r}]."
+    home = getattr(obj, "__module__", None)
+    if isinstance(home, str) and getattr(obj, "__name__", None) == missing == home and \
+            getattr(sys.modules.get(home), missing, None) is obj:
+        # `from datetime import datetime`, then `datetime.datetime.strptime(...)`
+        kind, call = ("class", f"{missing}.{_first_method(obj)}(...)") \
+            if isinstance(obj, type) else ("function", f"{missing}()")
+        return (f"`{missing}` here is the {kind} {home}.{missing} itself (as `from {home} "
+                f"import {missing}` gives it), not the module: drop one `.{missing}` "
+                f"(`{call}`), or `import {home}` to use the module.")
     try:
         inspect.getattr_static(type(obj), missing)
         return None  # it exists: its own code raised (a pandas accessor), no other name
@@ -347,6 +356,15 @@ def _attribute_note(exc: AttributeError) -> str | None:
     except Exception:  # a hostile __dir__
         return None
     return f"Did you mean: '{match}'?" if match else None
+
+
+def _first_method(cls: type) -> str:
+    """A public callable of ``cls`` to show in a call (``strptime`` for ``datetime``)."""
+    for name in ("strptime", "fromisoformat", "now", "today"):
+        if callable(getattr(cls, name, None)):
+            return name
+    return next((n for n in sorted(vars(cls)) if not n.startswith("_")
+                 and callable(getattr(cls, n, None))), "method")
 
 
 _ACCESSOR = re.compile(r"Can only use \.(dt|str) accessor with")
