@@ -40,6 +40,15 @@ def test_a_file_name_in_the_task_is_not_text_to_quote():
     assert advice is not None and "quotes: 'catalog'" in advice.note
 
 
+def test_a_tool_parameter_is_not_text_to_quote():
+    hint = NameAsText()
+    hint.reset(RunStart("How many parcels can no carrier take?"))
+    undefined = ExecutionError("NameError", "name 'carrier' is not defined", "")
+    said = ("NameError: name 'carrier' is not defined\n`carrier` is a parameter of the tool "
+            "`quote(carrier: str, parcel_id: str)`, not a value you have")
+    assert hint.after_action(_step(said, undefined), Verdict()) is None
+
+
 def test_in_the_loop_the_note_follows_the_error():
     session = Session(sandbox="bwrap")
     session.start()

@@ -288,6 +288,57 @@ def test_a_missing_file_in_a_tools_task_names_a_first_call(tmp_path, monkeypatch
     assert _file_note_with_tools("data/x.csv", tools) is None
 
 
+TOOLS_SOURCE = """
+LOTS = {101: {'reserve': 50}}
+def list_lots() -> list:
+    return list(LOTS)
+def lot_details(lot: int) -> dict:
+    if int(lot) not in LOTS:
+        raise KeyError(f"no lot {lot!r}")
+    return LOTS[int(lot)]
+def list_carriers() -> list:
+    return ['DHL']
+def quote(carrier: str, parcel_id: str) -> float:
+    if parcel_id == 'P9':
+        raise ValueError('no service today')
+    return 1.0
+"""
+
+
+def _tools_namespace() -> tuple[dict[str, Any], list[str]]:
+    """Tools defined outside the cell (as the kernel's are), and their names."""
+    ns: dict[str, Any] = {}
+    exec(compile(TOOLS_SOURCE, "tools.py", "exec"), ns)
+    return ns, ["list_lots", "lot_details", "list_carriers", "quote"]
+
+
+def test_a_value_a_tool_refused_names_the_tool_that_lists_its_values():
+    # seen: lots 1 and 2 tried for five turns, `list_lots()` never called
+    ns, tools = _tools_namespace()
+    assert _note_with_source_in("lot_details(1)", dict(ns), tools) == (
+        "`lot_details` has no lot 1: take the lot values from `list_lots()` (print it "
+        "first), then pass one of those.")
+    assert _note_with_source_in("n = 7\nx = lot_details(lot=n)['reserve']", dict(ns),
+                                tools).startswith("`lot_details` has no lot 7:")
+    # no tool lists them: the mapping notes as before; a value the message does not name
+    # (the tool failed for another reason) gets no such note
+    assert _note_with_source_in("lot_details(1)", dict(ns), ["lot_details"]) != \
+        _note_with_source_in("lot_details(1)", dict(ns), tools)
+    assert "has no" not in (_note_with_source_in("quote('DHL', 'P9')", dict(ns), tools) or "")
+
+
+def test_a_parameter_name_used_as_a_value_is_called_a_parameter():
+    # seen: `quote(carrier, parcel_id)`, then told to write 'carrier' in quotes
+    ns, tools = _tools_namespace()
+    assert _note_with_source_in("for p in ['P1']:\n    quote(carrier, p)", dict(ns),
+                                tools) == (
+        "`carrier` is a parameter of the tool `quote(carrier: str, parcel_id: str) -> "
+        "float`, not a value you have: pass a real carrier. `list_carriers()` gives them: "
+        "print it first, then use its values.")
+    assert _note_with_source_in("quote(carrier, 'P1')", dict(ns), ["quote"]).endswith(
+        "pass a real carrier.")
+
+
 def test_a_name_used_without_its_import_gets_the_import():
     assert _note("buf = StringIO('a')") == "`StringIO` is not imported: add `from io import " \
         "StringIO`."

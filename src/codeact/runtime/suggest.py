@@ -129,6 +129,9 @@ def _name_note(exc: NameError, names: dict[str, Any], tools: list[str]) -> str |
     package = _installed_import(missing)
     if package is not None:
         return f"`{missing}` is not imported: add `{package}`."
+    parameter = _parameter_note(missing, tools, names) if tools else None
+    if parameter is not None:
+        return parameter
     if tools:  # a function from an example or from memory, not one of the tools
         return (f"Nothing defines `{missing}`: it is no variable or function of yours and "
                 f"none of your tools. The tools you have are: {listed_names(tools)}.")
@@ -300,6 +303,71 @@ def _tool_start(missing: str, tools: list[str], namespace: dict[str, Any]) -> st
     start = f"`print({first}())`" if first else " or ".join(calls)
     then = ", then " + " or ".join(calls) if first and calls else ""
     return f" Call them instead of reading files: start with {start}{then}."
+
+
+def _listers(parameter: str, tools: list[str], namespace: dict[str, Any]) -> list[str]:
+    """Tools that need no arguments and are named like ``parameter`` (``list_lots`` for
+    ``lot``, ``carriers`` for ``carrier_id``): where that parameter's values come from."""
+    wanted = _words(parameter) - _GENERIC_WORDS
+    return [t for t in tools if callable(namespace.get(t)) and wanted & _words(t)
+            and _needs_no_arguments(namespace[t])]
+
+
+def _parameter_note(missing: str, tools: list[str], namespace: dict[str, Any]) -> str | None:
+    """An undefined name that is a parameter of a tool (``quote(carrier, parcel_id)``
+    with no ``carrier`` set): the signature's word, not a value. Seen: a 0.5B model
+    called ``quote(carrier, parcel_id)`` and was told to write 'carrier' in quotes."""
+    for tool in tools:
+        func = namespace.get(tool)
+        try:
+            params = inspect.signature(func).parameters if callable(func) else {}
+        except (TypeError, ValueError):
+            continue
+        if missing not in params:
+            continue
+        note = (f"`{missing}` is a parameter of the tool {_shown_call(tool, func)}, not a "
+                f"value you have: pass a real {missing}.")
+        listers = _listers(missing, tools, namespace)
+        if listers:
+            note += f" `{listers[0]}()` gives them: print it first, then use its values."
+        return note
+    return None
+
+
+def _tool_value_note(exc: BaseException, tb: TracebackType | None, frame: FrameType | None,
+                     names: dict[str, Any], tools: list[str]) -> str | None:
+    """A tool that refused a value the cell passed (``KeyError: 'no lot 1'`` from
+    ``lot_details(1)``): where that parameter's values come from, a tool that needs no
+    arguments named like it. Seen: a 0.5B model tried lots 1 and 2 for five turns, never
+    calling ``list_lots()``."""
+    line = _failing_line(tb, frame) if frame is not None and tools else None
+    tree = _parsed_line(line) if line else None
+    if tree is None:
+        return None
+    message = str(exc)
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id in tools and callable(names.get(call.func.id))):
+            continue
+        tool, func = call.func.id, names[call.func.id]
+        try:
+            params = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            continue
+        given = [*((params[i] if i < len(params) else None, a)
+                   for i, a in enumerate(call.args)),
+                 *((k.arg, k.value) for k in call.keywords)]
+        for param, arg in given:
+            value = arg.value if isinstance(arg, ast.Constant) else \
+                names.get(arg.id) if isinstance(arg, ast.Name) else None
+            if param is None or type(value) not in (str, int, float) or \
+                    not re.search(rf"(?<![\w.]){re.escape(str(value))}(?![\w.])", message):
+                continue
+            listers = [t for t in _listers(param, tools, names) if t != tool]
+            if listers:
+                return (f"`{tool}` has no {param} {value!r}: take the {param} values from "
+                        f"`{listers[0]}()` (print it first), then pass one of those.")
+    return None
 
 
 def _file_note(exc: FileNotFoundError, tools: list[str],
@@ -846,6 +914,10 @@ def note_for(exc: BaseException, tb: TracebackType | None,
         line = _failing_line(tb, frame) if frame is not None else None
         return _accessor_note(exc, line) or _attribute_note(exc) or \
             _values_note(tb, frame, names)
+    if isinstance(exc, (KeyError, ValueError, LookupError)):
+        refused = _tool_value_note(exc, tb, frame, names, list(tools or []))
+        if refused is not None:
+            return refused
     if isinstance(exc, KeyError):
         return _key_note(exc, tb, frame, names)
     if isinstance(exc, TypeError):

@@ -52,7 +52,8 @@ class NameAsText(Hint):
         if error is not None and error.name == "NameError" and \
                 "is not a variable" not in step.output and \
                 "is not imported" not in step.output and \
-                "which no cell has read yet" not in step.output:  # a file's data, to read
+                "which no cell has read yet" not in step.output and \
+                "is a parameter of the tool" not in step.output:  # a value to get
             match = _UNDEFINED.search(error.message)
             if match and match.group(1) not in self.assigned and self._shown(match.group(1)):
                 name = match.group(1)
