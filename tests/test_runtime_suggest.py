@@ -400,7 +400,8 @@ def test_the_kernel_shows_the_note_under_the_error(session):
                                       "Did you mean: 'mRNA_seq'?"]
     obs = session.execute("import pandas as pd\ndf = pd.DataFrame({'price': [1]})\n"
                           "df['prices']")
-    assert render_observation(obs).endswith("Did you mean the key 'price' of `df`?")
+    assert render_observation(obs).endswith("Did you mean the key 'price' of `df`? The line "
+                                            "would read: `df['price']`.")
     obs = session.execute("sales = pd.DataFrame({'date': ['2024-07-01'], 'units': [3]})\n"
                           "sales['transaction_date']")
     assert render_observation(obs).splitlines()[-1] == (
@@ -474,7 +475,7 @@ def test_a_key_looked_up_on_what_a_call_returned_says_to_print_that_value():
         "What `sku_info('A1')` returned has no key 'parts'.")
     # a close key of a stored value still comes first; other keys say nothing of calls
     assert _note_with_source(tools + "info = sku_info('A1')\ninfo['weight_kq']") == \
-        "Did you mean the key 'weight_kg' of `info`?"
+        "Did you mean the key 'weight_kg' of `info`? The line would read: `info['weight_kg']`."
     assert _note_with_source(tools + "d = {}\nd[sku_info('A1')['name']]") is None
 
 
@@ -551,6 +552,11 @@ def test_pandas_messages_give_the_missing_column():
     ns = {"pd": pd}
     assert _note_with_source_in("orders = pd.DataFrame({'customer_id': [1], 'n': [2]})\n"
                                 "orders.groupby('n')['customer'].sum()", ns) == \
+        "Did you mean the key 'customer_id' of `orders`? The line would read: " \
+        "`orders.groupby('n')['customer_id'].sum()`."
+    # a key quoted twice on the line: which use failed is not known, no line
+    assert _note_with_source_in("orders = pd.DataFrame({'customer_id': [1], 'n': [2]})\n"
+                                "orders['customer'] + orders['customer']", ns) == \
         "Did you mean the key 'customer_id' of `orders`?"
 
 

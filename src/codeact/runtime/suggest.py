@@ -708,6 +708,23 @@ def _key_elsewhere_note(key: str, line: str | None, frame: FrameType | None,
     return text
 
 
+FIXED_LINE_CHARS = 160  # a longer failing line is not shown corrected
+
+
+def _fixed_line(line: str | None, key: str, match: str) -> str:
+    """`` The line would read: `...` `` with the key's one quoted use replaced, or empty.
+    Seen: a 0.5B model told "Did you mean the key 'product'?" sent ``'Product'`` four
+    more times; a line to copy is the smallest step there is."""
+    if not line:
+        return ""
+    uses = [q + key + q for q in ("'", '"') if q + key + q in line]
+    if len(uses) != 1 or line.count(uses[0]) != 1:
+        return ""
+    quote = uses[0][0]
+    fixed = line.replace(uses[0], quote + match + quote)
+    return f" The line would read: `{fixed}`." if len(fixed) <= FIXED_LINE_CHARS else ""
+
+
 def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
               names: dict[str, Any]) -> str | None:
     key = missing_key(exc)
@@ -731,7 +748,7 @@ def _key_note(exc: KeyError, tb: TracebackType | None, frame: FrameType | None,
             continue
         match = close_match(key, keys)
         if match is not None:
-            return f"Did you mean the key {match!r} of `{name}`?"
+            return f"Did you mean the key {match!r} of `{name}`?" + _fixed_line(line, key, match)
         if by_words is None and (found := word_match(key, keys)) is not None:
             by_words = (name, found, keys)
         if small is None and 0 < len(keys) <= LIST_KEYS:
