@@ -592,6 +592,17 @@ def test_a_class_or_function_used_as_its_module_is_named():
         "from collections import Counter\nCounter.Counter('ab')", {}) or "")
 
 
+def test_a_factorial_written_as_in_maths_gets_math_factorial(session):
+    # seen: `factorial_37 = 37!` from a 0.5B model; the note is added by the kernel's
+    # SyntaxError formatter (a cell that does not compile never runs)
+    obs = session.execute("factorial_37 = 37!\nprint(factorial_37)")
+    assert "Python has no `!` for factorials: write `math.factorial(37)` (after `import " \
+        "math`)." in render_observation(obs)
+    assert "math.factorial(n)" in render_observation(session.execute("x = (5 - 2)!"))
+    for other in ("if x != 3 print(x)", "print('wow!' 3)"):
+        assert "factorial" not in render_observation(session.execute(other)), other
+
+
 def test_short_names_need_a_close_match():
     assert close_match("nope", ["open", "print"]) is None
     assert close_match("alpah", ["alpha"]) == "alpha"

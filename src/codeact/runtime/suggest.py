@@ -919,6 +919,8 @@ def note_for(exc: BaseException, tb: TracebackType | None,
              namespace: dict[str, Any], tools: list[str] | None = None) -> str | None:
     """A note that names the likely fix for ``exc``, or None. ``namespace``: the user's
     variables (the kernel's ``user_ns``); ``tools``: the names of the given tools."""
+    if isinstance(exc, SyntaxError):
+        return _syntax_note(exc)
     frame = cell_frame(tb)
     names = _visible(frame, namespace)
     if isinstance(exc, NameError):
@@ -945,6 +947,21 @@ def note_for(exc: BaseException, tb: TracebackType | None,
     if isinstance(exc, AssertionError):
         return _assert_note(tb, frame, names, list(tools or []))
     return None
+
+
+# `37!`, `n!`, `(n-k)!`: a factorial as maths writes it (not `!=`)
+_FACTORIAL = re.compile(r"(\b\d+|\b[A-Za-z_]\w*|\))!(?!=)")
+
+
+def _syntax_note(exc: SyntaxError) -> str | None:
+    """Python for a notation it lacks. Seen: a 0.5B model wrote ``factorial_37 = 37!``."""
+    line = re.sub(r"'[^'\n]*'|\"[^\"\n]*\"", "''", exc.text or "")  # not in a string
+    found = _FACTORIAL.search(line)
+    if found is None or found.group(1) == ")":
+        return "Python has no `!` for factorials: use `math.factorial(n)` (after " \
+            "`import math`)." if found is not None else None
+    return (f"Python has no `!` for factorials: write `math.factorial({found.group(1)})` "
+            "(after `import math`).")
 
 
 SAFE_BUILTINS = {"len", "sorted", "sum", "min", "max", "abs", "round", "list", "tuple",

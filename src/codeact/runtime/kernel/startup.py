@@ -138,6 +138,16 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
 
     tbfmt.structured_traceback = structured_traceback
 
+    syntax_fmt = ip.SyntaxTB
+    orig_syntax = syntax_fmt.structured_traceback
+
+    def syntax_traceback(etype, evalue, etb=None, *args, **kwargs):
+        if suggest:  # a note for a syntax small models expect (`37!`)
+            hint.annotate(evalue, etb, ip.user_ns)
+        return orig_syntax(etype, evalue, etb, *args, **kwargs)
+
+    syntax_fmt.structured_traceback = syntax_traceback
+
     # --- tool bridge client ---
     lock = threading.Lock()
     conn: dict = {"sock": None, "file": None, "pid": None}
