@@ -301,6 +301,10 @@ def list_carriers() -> list:
 def quote(carrier: str, parcel_id: str) -> float:
     if parcel_id == 'P9':
         raise ValueError('no service today')
+    if parcel_id == 'P8':
+        raise ValueError(f'{carrier} takes at most 30 kg')
+    if carrier not in list_carriers():
+        raise ValueError(f'unknown carrier {carrier!r} for {parcel_id!r}')
     return 1.0
 """
 
@@ -325,6 +329,11 @@ def test_a_value_a_tool_refused_names_the_tool_that_lists_its_values():
     assert _note_with_source_in("lot_details(1)", dict(ns), ["lot_details"]) != \
         _note_with_source_in("lot_details(1)", dict(ns), tools)
     assert "has no" not in (_note_with_source_in("quote('DHL', 'P9')", dict(ns), tools) or "")
+    # a ValueError is about a value the tool does not know only when it says so
+    assert "has no" not in (_note_with_source_in("quote('DHL', 'P8')", dict(ns), tools) or "")
+    assert _note_with_source_in("quote('UPS', 'P1')", dict(ns), tools) == (
+        "`quote` has no carrier 'UPS': take the carrier values from `list_carriers()` "
+        "(print it first), then pass one of those.")
 
 
 def test_a_parameter_name_used_as_a_value_is_called_a_parameter():
@@ -598,7 +607,7 @@ def test_a_factorial_written_as_in_maths_gets_math_factorial(session):
     obs = session.execute("factorial_37 = 37!\nprint(factorial_37)")
     assert "Python has no `!` for factorials: write `math.factorial(37)` (after `import " \
         "math`)." in render_observation(obs)
-    assert "math.factorial(n)" in render_observation(session.execute("x = (5 - 2)!"))
+    assert "`math.factorial(n)`" in render_observation(session.execute("x = (5 - 2)!"))
     for other in ("if x != 3 print(x)", "print('wow!' 3)"):
         assert "factorial" not in render_observation(session.execute(other)), other
 

@@ -334,17 +334,26 @@ def _parameter_note(missing: str, tools: list[str], namespace: dict[str, Any]) -
     return None
 
 
+# how a tool says it does not know a value (a KeyError is a failed lookup by itself)
+_UNKNOWN_VALUE = re.compile(r"\b(unknown|not found|no such|does not exist|doesn't exist|"
+                            r"not a valid|invalid)\b", re.I)
+
+
 def _tool_value_note(exc: BaseException, tb: TracebackType | None, frame: FrameType | None,
                      names: dict[str, Any], tools: list[str]) -> str | None:
-    """A tool that refused a value the cell passed (``KeyError: 'no lot 1'`` from
+    """A tool that did not know a value the cell passed (``KeyError: 'no lot 1'`` from
     ``lot_details(1)``): where that parameter's values come from, a tool that needs no
-    arguments named like it. Seen: a 0.5B model tried lots 1 and 2 for five turns, never
-    calling ``list_lots()``."""
+    arguments named like it. Only when the message names exactly one of the values passed
+    that such a tool lists (``DHL takes at most 30 kg`` is no unknown carrier). Seen: a 0.5B
+    model tried lots 1 and 2 for five turns, never calling ``list_lots()``."""
+    message = str(exc)
+    if not isinstance(exc, KeyError) and not _UNKNOWN_VALUE.search(message):
+        return None
     line = _failing_line(tb, frame) if frame is not None and tools else None
     tree = _parsed_line(line) if line else None
     if tree is None:
         return None
-    message = str(exc)
+    found: list[str] = []
     for call in ast.walk(tree):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id in tools and callable(names.get(call.func.id))):
@@ -365,9 +374,9 @@ def _tool_value_note(exc: BaseException, tb: TracebackType | None, frame: FrameT
                 continue
             listers = [t for t in _listers(param, tools, names) if t != tool]
             if listers:
-                return (f"`{tool}` has no {param} {value!r}: take the {param} values from "
-                        f"`{listers[0]}()` (print it first), then pass one of those.")
-    return None
+                found.append(f"`{tool}` has no {param} {value!r}: take the {param} values "
+                             f"from `{listers[0]}()` (print it first), then pass one of those.")
+    return found[0] if len(set(found)) == 1 else None
 
 
 def _file_note(exc: FileNotFoundError, tools: list[str],
@@ -957,11 +966,11 @@ def _syntax_note(exc: SyntaxError) -> str | None:
     """Python for a notation it lacks. Seen: a 0.5B model wrote ``factorial_37 = 37!``."""
     line = re.sub(r"'[^'\n]*'|\"[^\"\n]*\"", "''", exc.text or "")  # not in a string
     found = _FACTORIAL.search(line)
-    if found is None or found.group(1) == ")":
-        return "Python has no `!` for factorials: use `math.factorial(n)` (after " \
-            "`import math`)." if found is not None else None
-    return (f"Python has no `!` for factorials: write `math.factorial({found.group(1)})` "
-            "(after `import math`).")
+    if found is None:
+        return None
+    operand = "n" if found.group(1) == ")" else found.group(1)
+    return (f"Python has no `!` for factorials: write `math.factorial({operand})` (after "
+            "`import math`).")
 
 
 SAFE_BUILTINS = {"len", "sorted", "sum", "min", "max", "abs", "round", "list", "tuple",
