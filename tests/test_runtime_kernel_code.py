@@ -105,3 +105,16 @@ def test_final_answer_defined_or_assigned_again_stays_the_given_one(s):
     assert "this cell defined final_answer" in obs.stderr
     assert s.execute("final_answer('back')").final_answer == "back"
     assert s.execute("def helper():\n    return 1").stderr == ""  # other defs: no note
+
+
+def test_common_standard_modules_are_there_without_an_import(s):
+    # seen: `math.factorial(37)` sent four times under "`math` is not imported"
+    obs = s.execute("print(math.factorial(5), json.dumps([1]), re.sub('a', 'b', 'aa'))")
+    assert obs.ok and obs.stdout == "120 [1] bb\n"
+    # a function that uses one is submitted with its import line, as if it had one
+    s.execute("def fact(n):\n    return math.factorial(n)")
+    assert s.execute("final_answer(fact)").final_answer == (
+        "import math\n\ndef fact(n):\n    return math.factorial(n)\n")
+    # the names are the model's to rebind
+    assert s.execute("string = 'abc'\nprint(string.upper())").stdout == "ABC\n"
+    assert s.execute("print(type(random).__name__)").stdout == "module\n"

@@ -375,6 +375,14 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
     ip.user_ns["final_answer"] = final_answer
     ip.user_ns_hidden["final_answer"] = final_answer
 
+    # --- standard modules small models use without importing them ---
+    # Seen: a 0.5B model sent `math.factorial(37)` four times under "`math` is not
+    # imported: add `import math`". Bound as a first cell's imports would be (not hidden:
+    # a submitted function that uses one gets its import line); a cell may rebind them.
+    for name in ("math", "json", "re", "random", "itertools", "collections", "statistics",
+                 "functools", "string"):
+        ip.user_ns.setdefault(name, importlib.import_module(name))
+
     import types
     mod = types.ModuleType("codeact_tools")
     vars(mod).update(call=call, ToolError=ToolError, convert=conv, internal=internal, tools=[])
