@@ -166,6 +166,9 @@ def test_setup_cell_defines_final_answer_and_pure_tools() -> None:
     assert ns["double"](4) == 8 and "host_price" not in ns
     ns["final_answer"]([1, 2])
     assert ns["FINAL_ANSWER"] == [1, 2]
+    # the modules a codeact kernel starts with, for cells that use them unimported
+    exec("r = math.factorial(4) + len(json.dumps([1]))", ns)  # noqa: S102
+    assert ns["r"] == 27
 
 
 def test_a_stored_conversation_becomes_a_notebook() -> None:

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from typing import Any
 
 from codeact.errors import CodeactError
+from codeact.runtime.kernel_code import PREBOUND_MODULES
 from codeact.trajectory import ActionKind, StopReason, Trajectory, TurnRecord
 
 __all__ = ["SETUP_TAG", "NotebookError", "conversation_notebook", "dumps", "prose",
@@ -63,9 +64,11 @@ def prose(text: str, *, had_code: bool = True) -> str:
 
 
 def setup_source(tools: Iterable[dict[str, Any]]) -> str:
-    """The first code cell: a ``final_answer`` stand-in and the source of each pure tool."""
+    """The first code cell: the modules a codeact kernel starts with, a ``final_answer``
+    stand-in and the source of each pure tool."""
     parts = ["# Added by codeact: what a codeact kernel defines, so this notebook re-runs "
-             "in a plain kernel.\n" + FINAL_ANSWER_STANDIN]
+             f"in a plain kernel.\nimport {', '.join(PREBOUND_MODULES)}\n\n"
+             + FINAL_ANSWER_STANDIN]
     parts += [t["source"].rstrip() + "\n" for t in tools if _is_pure(t)]
     return "\n\n".join(parts)
 

@@ -26,6 +26,10 @@ from .kernel import source
 DROP_MARK = "\x00codeact-dropped:"  # + count + "\x00": chars dropped inside the kernel
 FINAL_ANSWER_SOURCE = "codeact.final_answer"  # payload source of final_answer(...)
 MAX_ANSWER = 200_000  # characters a final answer may have
+# standard modules bound in every kernel at start, as a first cell's imports would be
+# (seen: a 0.5B model sent `math.factorial(37)` four times without `import math`)
+PREBOUND_MODULES = ("math", "json", "re", "random", "itertools", "collections", "statistics",
+                    "functools", "string")
 
 
 @functools.cache
@@ -47,7 +51,8 @@ def setup_code(limit: int, sock_path: str | None, site_dir: str | None = None, *
         source("startup")
         + f"__codeact_setup({limit!r}, {sock_path!r}, {DROP_MARK!r}, "
         + f"{convert_src!r}, {submission_src!r}, {suggest_src!r}, "
-        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r}, {bool(suggest)!r})\n"
+        + f"{FINAL_ANSWER_SOURCE!r}, {MAX_ANSWER!r}, {site_dir!r}, {bool(suggest)!r}, "
+        + f"{PREBOUND_MODULES!r})\n"
         + "del __codeact_setup\n"
         + "get_ipython().run_line_magic('colors', 'nocolor')\n"
         # Model code sees a plain interpreter's argv, not the kernel's own flags, so

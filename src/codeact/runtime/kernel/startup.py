@@ -9,7 +9,7 @@ codeact's own frames out of what the model sees, did-you-mean notes on lookup er
 
 
 def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest_src,
-                    answer_source, max_answer, site_dir, suggest=True):
+                    answer_source, max_answer, site_dir, suggest=True, modules=()):
     import builtins
     import collections
     import json
@@ -376,11 +376,9 @@ def __codeact_setup(limit, sock_path, mark, convert_src, submission_src, suggest
     ip.user_ns_hidden["final_answer"] = final_answer
 
     # --- standard modules small models use without importing them ---
-    # Seen: a 0.5B model sent `math.factorial(37)` four times under "`math` is not
-    # imported: add `import math`". Bound as a first cell's imports would be (not hidden:
-    # a submitted function that uses one gets its import line); a cell may rebind them.
-    for name in ("math", "json", "re", "random", "itertools", "collections", "statistics",
-                 "functools", "string"):
+    # Bound as a first cell's imports would be (not hidden: a submitted function that
+    # uses one gets its import line); a cell may rebind them.
+    for name in modules:
         ip.user_ns.setdefault(name, importlib.import_module(name))
 
     import types
