@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from codeact.llm.base import Completion
 from codeact.llm.scripted import ScriptedLLM
 from codeact.train.data import load_file
 from codeact.train.distill import (
@@ -50,29 +49,29 @@ def test_writes_trainable_conversations_and_resumes(tmp_path):
 
 
 def test_long_answers_are_kept_whole_and_rambling_is_dropped(tmp_path):
-    """A reply cut at the agent's limit is asked again with a longer budget: an answer that
-    ends is kept (the base's long answers stay in the mix); one that never ends is not."""
-    class Long(ScriptedLLM):
+    """A reply longer than the agent's limit is kept when it ends within the long budget
+    (the base's long answers stay in the mix); one that never ends, or loops, is not. Each
+    prompt is asked once, with the long budget."""
+    long_answer = " ".join(f"w{i}" for i in range(700))  # about 900 tokens, then it ends
+    never_ends = " ".join(f"v{i}" for i in range(9000))  # past 2,048 tokens, no loop
+    replies = {"short?": "Yes.", "long?": long_answer, "ramble?": never_ends,
+               "loop?": "Intro. " + "Chapel Row, " * 3000}
+
+    class Budgets(ScriptedLLM):
         budgets: list[int] = []
 
-        def complete(self, messages, **kw):
-            self.budgets.append(kw["max_tokens"])
-            prompt = messages[-1]["content"]
-            if prompt == "short?":
-                return Completion(text="Yes.", finish_reason="stop", completion_tokens=2)
-            if prompt == "long?" and kw["max_tokens"] > 512:
-                return Completion(text="a long answer, whole.", finish_reason="stop",
-                                  completion_tokens=900)
-            return Completion(text="a very long", finish_reason="length",
-                              completion_tokens=kw["max_tokens"])
+        def _raw_stream(self, messages, request):
+            self.budgets.append(request.max_tokens)
+            return super()._raw_stream(messages, request)
 
-    llm = Long([""])
+    llm = Budgets(lambda messages: replies[messages[-1]["content"]])
     out = tmp_path / "o.jsonl"
-    stats = self_distill(llm, ["short?", "long?", "ramble?"], out)
-    assert llm.budgets == [512, 512, 2048, 512, 2048]
-    assert stats["written"] == 2 and stats["kept_long"] == 1 and stats["dropped_cut_off"] == 1
+    stats = self_distill(llm, ["short?", "long?", "ramble?", "loop?"], out)
+    assert llm.budgets == [2048] * 4
+    assert stats["written"] == 2 and stats["kept_long"] == 1
+    assert stats["dropped_cut_off"] == 1 and stats["dropped_looping"] == 1
     answers = [json.loads(x)["messages"][-1]["content"] for x in out.read_text().splitlines()]
-    assert answers == ["Yes.", "a long answer, whole."]
+    assert answers == ["Yes.", long_answer]
     llm.budgets.clear()
     stats = self_distill(llm, ["long?"], tmp_path / "drop.jsonl", long_tokens=0)
     assert llm.budgets == [512] and stats["dropped_cut_off"] == 1 and stats["written"] == 0

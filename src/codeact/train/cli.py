@@ -301,8 +301,8 @@ def self_distill_cmd(
     max_tokens: Annotated[int, typer.Option(
         "--max-tokens", help="A reply's budget (the agent's turn limit).")] = 512,
     long_tokens: Annotated[int, typer.Option(
-        "--long-tokens", help="A reply cut off at --max-tokens is asked again with this "
-        "budget and kept when it ends (0: drop cut-off replies).")] = 2048,
+        "--long-tokens", help="A reply longer than --max-tokens is kept when it ends "
+        "within this budget (0: drop replies longer than --max-tokens).")] = 2048,
     temperature: Annotated[float, typer.Option("--temperature")] = 0.0,
     n_ctx: Annotated[int, typer.Option("--n-ctx")] = 4096,
     n_threads: Annotated[int | None, typer.Option("--n-threads")] = None,

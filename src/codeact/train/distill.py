@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from codeact.errors import CodeactError
+from codeact.llm.base import Completion
+from codeact.llm.repetition import repeats_at_end
 
 DEFAULT_PROMPTS = "general_prompts.txt"
+LOOP_CHECK_CHARS = 256  # a streamed reply is checked for a loop every this many characters
 
 
 class DistillError(CodeactError, ValueError):
@@ -71,17 +74,22 @@ def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 5
                  on_item: Callable[[dict[str, Any]], None] | None = None) -> dict[str, int]:
     """Let ``llm`` answer every prompt; append ``{"id", "messages"}`` lines to ``out``.
 
-    Resumes: prompts whose id is already in ``out`` are skipped. A reply cut off at
-    ``max_tokens`` (the agent's turn limit) is asked again with ``long_tokens`` and kept
-    whole when it ends: dropping the base's long answers would teach it to be shorter
-    than it is. Empty replies, and replies that do not end even then (rambling), are not
-    written; ``long_tokens=0`` drops every cut-off reply.
+    Resumes: prompts whose id is already in ``out`` are skipped. A reply longer than
+    ``max_tokens`` (the agent's turn limit) is kept whole when it ends within
+    ``long_tokens``: dropping the base's long answers would teach it to be shorter than it
+    is. Each prompt is asked once, with the larger budget (asking again after a cut-off
+    made the first 512 tokens twice), and the stream stops as soon as the reply loops
+    (:func:`~codeact.llm.repetition.repeats_at_end`): such replies never ended and cost
+    minutes each. Empty, looping and cut-off replies are not written; ``long_tokens=0``
+    drops every reply longer than ``max_tokens``.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     done = _done_ids(out)
     model = getattr(llm, "name", type(llm).__name__).replace("/", "__")
     stats = {"prompts": len(prompts), "written": 0, "skipped_done": 0, "dropped_empty": 0,
-             "dropped_cut_off": 0, "kept_long": 0, "completion_tokens": 0}
+             "dropped_cut_off": 0, "dropped_looping": 0, "kept_long": 0,
+             "completion_tokens": 0}
+    budget = max(max_tokens, long_tokens)
     _truncate_torn_line(out)
     with out.open("a", encoding="utf-8") as fh:
         for i, prompt in enumerate(prompts):
@@ -91,27 +99,47 @@ def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 5
                 continue
             messages = ([{"role": "system", "content": system}] if system else []) + [
                 {"role": "user", "content": prompt}]
-            completion = llm.complete(messages, max_tokens=max_tokens, temperature=temperature)
-            long = completion.finish_reason == "length" and long_tokens > max_tokens
-            if long:  # asked again whole: a chat API cannot continue a reply it cut
-                completion = llm.complete(messages, max_tokens=long_tokens,
-                                          temperature=temperature)
-            stats["completion_tokens"] += completion.completion_tokens
-            reply = completion.text.strip()
-            item = {"id": rid, "messages": [*messages, {"role": "assistant", "content": reply}],
-                    "source": "self-distill", "model": model}
-            if not reply:
-                stats["dropped_empty"] += 1
-            elif completion.finish_reason == "length":
-                stats["dropped_cut_off"] += 1
+            completion = _reply(llm, messages, budget, temperature)
+            item = {"id": rid, "messages": messages, "source": "self-distill", "model": model}
+            if completion is None:
+                stats["dropped_looping"] += 1
             else:
-                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-                fh.flush()
-                stats["written"] += 1
-                stats["kept_long"] += long
+                stats["completion_tokens"] += completion.completion_tokens
+                reply = completion.text.strip()
+                item["messages"] = [*messages, {"role": "assistant", "content": reply}]
+                if not reply:
+                    stats["dropped_empty"] += 1
+                elif completion.finish_reason == "length":
+                    stats["dropped_cut_off"] += 1
+                else:
+                    fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+                    fh.flush()
+                    stats["written"] += 1
+                    stats["kept_long"] += completion.completion_tokens > max_tokens
             if on_item is not None:
                 on_item(item)
     return stats
+
+
+def _reply(llm: Any, messages: list[dict[str, Any]], budget: int,
+           temperature: float) -> Completion | None:
+    """The model's whole reply, or None when it looped (the stream is closed there)."""
+    stream = llm.stream(messages, max_tokens=budget, temperature=temperature)
+    text, checked = "", 0
+    try:
+        for item in stream:
+            if isinstance(item, Completion):
+                return item
+            text += item
+            if len(text) - checked >= LOOP_CHECK_CHARS:
+                checked = len(text)
+                if repeats_at_end(text):
+                    return None
+    finally:
+        close = getattr(stream, "close", None)  # a generator: the backend stops there
+        if close is not None:
+            close()
+    raise DistillError("the model's stream ended without a reply")
 
 
 def _truncate_torn_line(out: Path) -> None:
