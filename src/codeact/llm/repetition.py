@@ -1,9 +1,9 @@
 """Whether generated text has fallen into a loop: its end is one piece repeated.
 
 Small models at temperature 0 sometimes repeat a phrase until the token budget runs out
-(seen: "Chapel Row, Chapel Row, ..." for 512 tokens, and general-mix replies that never
-ended within 2,048 tokens, each costing minutes on a CPU). A stream can stop there:
-nothing after the loop starts is worth generating.
+(seen: "Chapel Row, Chapel Row, ..." for 512 tokens, a whole agent turn). A reply that
+loops never ends, so a stream can stop there: nothing after the loop starts is worth
+generating, and on a CPU each thousand tokens of it costs about a minute.
 """
 
 from __future__ import annotations

@@ -9,12 +9,11 @@ made-up prices (2 of 4 such tasks, at two commits). The functions a prompt's
 example's own; a cell that uses one (a call, a reference or an assignment; a ``def`` of
 its own is the model's function) when the task does not name it is vetoed, so the model
 is asked again, with sampling, told which names belong to the illustration and which
-tools it has. A cell that is an example's cell nearly as written (seen: a 0.5B model,
-after a ``KeyError`` on a sales file, sent the example's multiples-of-7 cell with its
-range reversed, and submitted the empty list it printed; no number or string of its own)
-is vetoed the same way. Works
-for any prompt with examples, custom ones included; a model that insists still gets its
-cell run after the resamples.
+tools it has. A cell that is an example's cell nearly as written, with no number or
+string of its own, is vetoed the same way (seen: a 0.5B model, after a ``KeyError`` on a
+sales file, sent the example's multiples-of-7 cell with its range reversed, and submitted
+the empty list it printed). Works for any prompt with examples, custom ones included; a
+model that insists still gets its cell run after the resamples.
 """
 
 from __future__ import annotations
