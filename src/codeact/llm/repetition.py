@@ -3,7 +3,7 @@
 Small models at temperature 0 sometimes repeat a phrase until the token budget runs out
 (seen: "Chapel Row, Chapel Row, ..." for 512 tokens, a whole agent turn). A reply that
 loops never ends, so a stream can stop there: nothing after the loop starts is worth
-generating, and on a CPU each thousand tokens of it costs about a minute.
+generating.
 """
 
 from __future__ import annotations
