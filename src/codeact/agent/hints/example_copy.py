@@ -49,8 +49,8 @@ def example_functions(system_prompt: str, tools: set[str]) -> set[str]:
 def example_cells(system_prompt: str) -> list[str]:
     """The prompt's example cells of two lines or more (a one-line ``final_answer(total)``
     is how every run ends, not a copy)."""
-    return [_normal(block) for block in _BLOCK.findall(system_prompt)
-            if len(_normal(block).splitlines()) >= 2]
+    cells = [_normal(block) for block in _BLOCK.findall(system_prompt)]
+    return [cell for cell in cells if len(cell.splitlines()) >= 2]
 
 
 def _normal(code: str) -> str:
