@@ -23,6 +23,10 @@ from typing import Any
 NOISY_MODULES = ("transformers", "trl", "peft", "accelerate", "datasets", "torch",
                  "huggingface_hub")
 _NOISY = rf"({'|'.join(map(re.escape, NOISY_MODULES))})(\..*)?$"
+# UserWarnings about a library's own bookkeeping, not about the run: peft, saving the
+# adapter of a base loaded from a GGUF file (no config.json beside it), says it assumes the
+# vocabulary unchanged, which it is (training never resizes it). Printed twice a run.
+QUIET_USER_WARNINGS = (("peft", "Could not find a config file in "),)
 
 
 @contextlib.contextmanager
@@ -65,6 +69,9 @@ def quiet_third_party() -> Iterator[None]:
         with warnings.catch_warnings():
             for category in (FutureWarning, DeprecationWarning):
                 warnings.filterwarnings("ignore", category=category, module=_NOISY)
+            for module, start in QUIET_USER_WARNINGS:
+                warnings.filterwarnings("ignore", re.escape(start), UserWarning,
+                                        rf"{re.escape(module)}(\..*)?$")
             yield
     finally:
         for undo in restore:
