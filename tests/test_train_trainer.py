@@ -70,6 +70,10 @@ def test_lora_resume_and_merged_model_runs_through_codeact(tmp_path, base_dir):
     first = train(cfg)
     assert first["compute"] == "fp32"
     assert first["method"] == "lora" and (out / "adapter" / "adapter_config.json").is_file()
+    for card in (out / "README.md", out / "adapter" / "README.md", out / "model" / "README.md"):
+        text = card.read_text()  # ours, not TRL's "fine-tuned version of None" or peft's
+        assert f"`{base_dir}` fine-tuned by `codeact train`" in text, card
+        assert "More Information Needed" not in text
     assert last_checkpoint(out).name == "checkpoint-2"
     cfg.max_steps, cfg.resume = 4, True
     second = train(cfg)

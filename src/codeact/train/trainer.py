@@ -18,6 +18,7 @@ from codeact.errors import CodeactError
 from codeact.train import data as data_mod
 from codeact.train.base import BaseSource, load_model, load_tokenizer, resolve_base
 from codeact.train.masking import tokenize_conversation
+from codeact.train.model_card import write_model_cards
 from codeact.train.progress import TrainProgress, quiet_third_party, use_on
 
 LOG_FILE = "train_log.json"
@@ -293,6 +294,7 @@ def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer
         "device": device,
         "dtype": str(dtype).removeprefix("torch."),
         "compute": compute,
+        "learning_rate": cfg.lr,
         "data": {**data_stats, **tok_stats, "examples": len(rows)},
     }
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
@@ -322,6 +324,7 @@ def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer
         summary.update(_save(trainer, tokenizer, cfg, out))
         summary["history"] = trainer.state.log_history
         (out / LOG_FILE).write_text(json.dumps(summary, indent=1, default=str))
+        write_model_cards(out, summary)  # after the libraries wrote theirs
     trainer.accelerator.wait_for_everyone()
     return summary
 
