@@ -26,7 +26,7 @@ def test_card_says_what_was_trained_on_what_and_how_to_run_it() -> None:
     assert "52,407 tokens of which 11,722 learned" in card and "2 cut at --max-length" in card
     assert "20 optimizer steps (2 epochs), batch 1 x gradient accumulation 8," in card
     assert "0.288 at the first logged step, 0.136 at the last" in card
-    assert "104,814 tokens seen in 86 min (20.4 tokens/s)" in card
+    assert "104,814 tokens seen in 1:25:38 (20.4 tokens/s)" in card
     assert 'codeact run --model runs/a/model.gguf "' in card
     assert "- `model.gguf`: a GGUF file" in card and "- `adapter`: the LoRA adapter" in card
     assert "None" not in card and "More Information Needed" not in card

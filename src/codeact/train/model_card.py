@@ -12,12 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from codeact.train.progress import clock
+
 CARD_FILE = "README.md"
-
-
-def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{seconds / 3600:.1f} h"
 
 
 def _method(summary: dict[str, Any]) -> str:
@@ -31,8 +28,7 @@ def _method(summary: dict[str, Any]) -> str:
 def _data_line(data: dict[str, Any]) -> str:
     sources = ", ".join(f"{'the --data files' if name == 'main' else name}: {n}"
                         for name, n in data.get("examples_by_source", {}).items())
-    line = f"{data.get('examples', 0)} examples ({sources})" if sources else (
-        f"{data.get('examples', 0)} examples")
+    line = f"{data.get('examples', 0)} examples" + (f" ({sources})" if sources else "")
     if data.get("tokens"):
         line += (f", {data['tokens']:,} tokens of which {data.get('learned_tokens', 0):,} "
                  "learned (assistant turns)")
@@ -67,8 +63,8 @@ def render_model_card(summary: dict[str, Any], where: str) -> str:
     lr = summary.get("learning_rate")
     seen = summary.get("tokens_seen") or 0
     wall = summary.get("wall_seconds") or 0.0
-    speed = (f"{seen:,} tokens seen in {_duration(wall)} ({summary.get('tokens_per_second')} "
-             "tokens/s)") if seen else f"{_duration(wall)}"
+    speed = (f"{seen:,} tokens seen in {clock(wall)} ({summary.get('tokens_per_second')} "
+             "tokens/s)") if seen else clock(wall)
     rows = [
         ("Base", f"`{base}`"),
         ("Method", _method(summary)),
@@ -97,8 +93,8 @@ def render_model_card(summary: dict[str, Any], where: str) -> str:
         lines += ["## Files", ""]
         lines += [f"- `{Path(str(summary[key])).name}`: {label}" for key, label in files]
         lines.append("")
-    run_as = f"{where}/{Path(str(summary.get('gguf') or summary.get('model'))).name}" if (
-        summary.get("gguf") or summary.get("model")) else where
+    weights = summary.get("gguf") or summary.get("model")
+    run_as = f"{where}/{Path(str(weights)).name}" if weights else where
     lines += ["## Use", "", "```bash",
               f'codeact run --model {run_as} "What is 17 * 23?"',
               f"codeact train compare BASE {run_as} --out {where}/compare",

@@ -91,11 +91,12 @@ def format_line(step: int, total: int, loss: float | None, lr: float | None,
              f"loss {loss:.4f}" if loss is not None else "loss -",
              f"lr {lr:.2e}" if lr is not None else "lr -",
              f"{tokens_per_s:,.0f} tok/s" if tokens_per_s is not None else "- tok/s",
-             _clock(elapsed)]
+             clock(elapsed)]
     return "  ".join(parts)
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """``H:MM:SS``, as the summary lines and the model card show a duration."""
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
