@@ -207,11 +207,37 @@ def test_a_found_nothing_sentence_for_a_quantity_is_refused_firmly():
     ("KeyError: 'x'", True), ("No dates found that meet the criteria.", True),
     ("0", False), ("False", False), ("paint", False), ("not found", False),
     ("[1, 2]", False), ("The Hound of the Baskervilles", False),
+    ("Executed successfully with no output.", True), ("[Output was truncated.]", True),
+    ("Execution timed out after 30 s and was interrupted.", True),
+    ("Executed successfully", False), ("no output", False),
 ])
 def test_what_cannot_be_an_answer_whatever_the_task(answer, never):
     from codeact.agent.hints.answer_check import cannot_be_an_answer
 
     assert cannot_be_an_answer(answer) is never
+
+
+@pytest.mark.parametrize("answer", ["Executed successfully with no output.",
+                                    "[Executed successfully with no output.]",
+                                    "'executed successfully with no output'",
+                                    "Output was truncated.",
+                                    "[Execution timed out after 30 s and was interrupted.]"])
+def test_codeacts_own_placeholder_is_refused_firmly(answer):
+    note = _check(answer, "Which team is top of the table?")
+    assert isinstance(note, FirmNote) and "how a cell ran" in note
+
+
+def test_the_loop_refuses_the_placeholder_copied_from_its_observation(session):
+    # seen (0.5B student, league/leader): a cell that printed nothing, then
+    # final_answer('Executed successfully with no output.') ended the run "solved"
+    replies = iter(["<execute>top = 'Athletic'</execute>",
+                    "<execute>final_answer('Executed successfully with no output.')</execute>",
+                    "<execute>print(top)\nfinal_answer(top)</execute>"])
+    traj = Agent(ScriptedLLM(lambda m: next(replies)), session=session,
+                 resample=0).run("Which team is top of the table?")
+    assert "[Executed successfully with no output.]" in traj.turns[0].observation
+    assert "how a cell ran" in traj.turns[1].observation
+    assert traj.answer == "Athletic" and traj.stop_reason != "max_turns"
 
 
 def test_an_answer_that_cannot_be_one_is_never_kept_when_the_run_ends(session):

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 from codeact.runtime.observation import Observation
 
+NO_OUTPUT = "[Executed successfully with no output.]"
+TRUNCATED = "[Output was truncated.]"
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FRAME_START = re.compile(r"^(Cell In\[\d+\]|File |Input In \[|<ipython-input)")
 _SEPARATOR = re.compile(r"^-{20,}\s*$")
@@ -91,9 +94,9 @@ def render_observation(obs: Observation) -> str:
             tb = f"{tb}\n{summary}"
         parts.append(tb or summary)
     if obs.truncated and "truncated" not in " ".join(parts):
-        parts.append("[Output was truncated.]")
+        parts.append(TRUNCATED)
     if not parts:
-        parts.append("[Executed successfully with no output.]")
+        parts.append(NO_OUTPUT)
     return "\n".join(parts)
 
 

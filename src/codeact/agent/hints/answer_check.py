@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from codeact.agent.hints.base import Advice, FirmNote, Hint, RunStart, Step, Verdict
 from codeact.agent.hints.tool_reminder import failing_text
+from codeact.agent.observe import NO_OUTPUT, TRUNCATED
 from codeact.syntax import LITERAL_ERRORS
 
 _ERROR = re.compile(r"^\s*(Traceback \(most recent call last\)|[A-Z]\w*(Error|Exception)\b"
@@ -89,6 +90,17 @@ def copies_notes(answer: str, notes: Sequence[str], seen: Sequence[str]) -> bool
 
 
 _NOT_SET = ("None", "null", "nan", "NaN")
+# what codeact writes where a cell shows nothing: seen submitted as the answer
+# ("final_answer('Executed successfully with no output.')"), with its brackets or without
+_PLACEHOLDERS = {p.strip("[]").rstrip(".").lower() for p in (NO_OUTPUT, TRUNCATED)}
+_TIMED_OUT = re.compile(r"^\[?execution timed out after [\d.]+ ?s\b", re.I)
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether ``text`` is one of codeact's own observation placeholders (no output,
+    output truncated, timed out), which say how a cell ran, never what it computed."""
+    text = text.strip().strip("'\"").strip()
+    return text.strip("[]").rstrip(".").lower() in _PLACEHOLDERS or bool(_TIMED_OUT.match(text))
 
 
 def cannot_be_an_answer(text: str) -> bool:
@@ -97,7 +109,7 @@ def cannot_be_an_answer(text: str) -> bool:
     answer is never kept in the end (see :class:`~codeact.agent.hints.base.GuessNote`)."""
     text = text.strip()
     return not text or text in _EMPTY or text in _NOT_SET or bool(_ERROR.match(text)) or \
-        (len(text.split()) >= MIN_WORDS and bool(_FAILURE.search(text)))
+        is_placeholder(text) or (len(text.split()) >= MIN_WORDS and bool(_FAILURE.search(text)))
 
 
 def pandas_display(text: str) -> tuple[str, int] | None:
@@ -192,6 +204,12 @@ class AnswerCheck(Hint):
                     "condition compares. Code written for another layout (HTML tags in "
                     "plain text, other key names) selects nothing. If nothing really "
                     "matches, submit the same answer again.")
+        if is_placeholder(text):
+            said = text.strip("'\"")
+            return FirmNote(f"Your answer {said!r} is what codeact writes about how a cell "
+                            "ran (it printed nothing, was cut short or timed out), not a "
+                            "result. Print the value the task asks for, then submit that "
+                            "value itself with final_answer(value).")
         if _ERROR.match(text):
             return FirmNote("Your answer is an error message, not a result. Read the error, "
                             "fix the code, and submit the value the task asks for.")

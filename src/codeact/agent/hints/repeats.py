@@ -15,11 +15,12 @@ import re
 from collections import Counter
 
 from codeact.agent.hints.base import Advice, Hint, RunStart, Step, Verdict
+from codeact.agent.observe import NO_OUTPUT
 from codeact.syntax import program_key
 
 NOTE_AT = 2
 STOP_AT = 4
-_UNINFORMATIVE = ("[Executed successfully with no output.]", "")
+_UNINFORMATIVE = (NO_OUTPUT, "")
 # IPython numbers every cell, so the same failing cell prints "Cell In[3], line 1" once
 # and "Cell In[4], line 1" the next time; older IPython writes "<ipython-input-3-...>".
 _CELL_COUNTERS = re.compile(r"(Cell In|Out|In)\[\d+\]|<ipython-input-\d+-[0-9a-f]+>")
