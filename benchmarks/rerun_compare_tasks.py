@@ -6,6 +6,9 @@ reproducible on one machine.
 
     PYTHONPATH=src python benchmarks/rerun_compare_tasks.py runs/q05-compare/base \\
         runs/q05-base/model.gguf --first 29 -o results/rerun-base.jsonl
+
+``--task NAME`` (repeatable) reruns the named tasks instead of the first ones: the
+tasks where a change is meant to act.
 """
 
 from __future__ import annotations
@@ -25,26 +28,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("side", help="a compare side without suffix: OUT/base or OUT/tuned")
     ap.add_argument("model", help="the model that side ran (a .gguf path or a name)")
-    ap.add_argument("--first", type=int, required=True, help="how many of its tasks")
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--first", type=int, help="how many of its tasks")
+    which.add_argument("--task", action="append", help="a task by name (repeatable)")
     ap.add_argument("--suite", action="append", default=None,
                     help="the compare's --suite options (default: builtin-quick)")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
-    lines = rerun(Path(args.side), make_llm(args.model), args.first,
+    lines = rerun(Path(args.side), make_llm(args.model), args.first or args.task,
                   tuple(args.suite or ("builtin-quick",)), Path(args.output))
     print("\n".join(lines))
 
 
-def rerun(side: Path, llm: Any, first: int, suites: tuple[str, ...], output: Path,
-          progress: bool = True) -> list[str]:
-    """Run ``side``'s first stored tasks with ``llm`` into ``output`` (resumed); a line
-    per task, before and after, and a summary line."""
+def rerun(side: Path, llm: Any, first: int | list[str], suites: tuple[str, ...],
+          output: Path, progress: bool = True) -> list[str]:
+    """Run ``side``'s first stored tasks (or the ones named in ``first``) with ``llm``
+    into ``output`` (resumed); a line per task, before and after, and a summary line."""
     settings = json.loads(side.with_suffix(".settings.json").read_text(encoding="utf-8"))
     cfg = CompareConfig(out=side.parent, suites=suites, max_turns=settings["max_turns"],
                         max_new_tokens=settings["max_new_tokens"],
                         exec_timeout=settings["exec_timeout"], sandbox=settings["sandbox"])
     before = {r["task"]: r for r in load_results(side.with_suffix(".tasks.jsonl"))}
-    tasks = [t for t in load_tasks(cfg) if t.name in before][:first]
+    tasks = [t for t in load_tasks(cfg) if t.name in before]
+    if isinstance(first, int):
+        tasks = tasks[:first]
+    else:
+        unknown = sorted(set(first) - {t.name for t in tasks})
+        if unknown:
+            raise SystemExit(f"not tasks of {side}: {', '.join(unknown)}")
+        tasks = [t for t in tasks if t.name in first]
     run_cfg = RunConfig(formats=["code"], max_turns=cfg.max_turns, sandbox=cfg.sandbox,
                         exec_timeout=cfg.exec_timeout, max_new_tokens=cfg.max_new_tokens,
                         suite="rerun-compare")

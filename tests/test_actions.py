@@ -8,6 +8,7 @@ from codeact.actions import (
     FORMATS,
     ActionFormat,
     CodeAction,
+    CodeFormat,
     FinalAnswer,
     Invalid,
     NoAction,
@@ -377,3 +378,45 @@ def test_a_runaway_in_the_last_of_several_blocks_keeps_both_notes():
     assert isinstance(action, CodeAction) and action.code == "a = 1\n\nx0 = 0\nx1 = 1"
     assert action.note.startswith("Note: your 2 code blocks were run together")
     assert "repeated one pattern from line 1 on" in action.note
+
+
+@tool
+def find_doctors(specialty: str) -> list:
+    """Ids of the doctors of one specialty."""
+    return []
+
+
+@tool
+def open_slots(doctor_id: str, day: str) -> list:
+    """The hours a doctor still has free on a day."""
+    return []
+
+
+def _stub_copy_reply(before: str) -> str:
+    stubs = "".join(f'def {n}(x):\n    """Copied."""\n\n' for n in
+                    ["find_doctors", "open_slots", "find_doctors_free", "find_doctors_free_x"])
+    return f"I will use the tools.\n<execute>\n{before}{stubs}def find_doc"
+
+
+def test_a_reply_cut_off_copying_the_tool_stubs_is_shown_up_to_the_first():
+    fmt = CodeFormat()
+    fmt.system_prompt([find_doctors, open_slots])
+    action = fmt.parse(Completion(text=_stub_copy_reply("import math\n\n"),
+                                  finish_reason="length"))
+    assert isinstance(action, Invalid)  # imports alone are no step: nothing runs
+    assert "wrote out 4 function definitions (find_doctors, open_slots, " in action.message
+    assert "find_doctors, open_slots are given tools, already defined" in action.message
+    assert "`result = find_doctors(...)`" in action.message
+    assert action.shown == ('I will use the tools.\n<execute>\nimport math\ndef '
+                            'find_doctors(x):\n    """Copied."""\n</execute>')
+
+
+def test_code_before_copied_stubs_runs_and_the_reply_is_shown_without_them():
+    fmt = CodeFormat()
+    fmt.system_prompt([find_doctors, open_slots])
+    action = fmt.parse(Completion(text=_stub_copy_reply("ids = find_doctors('eye')\n"),
+                                  finish_reason="length"))
+    assert isinstance(action, CodeAction) and action.code == "ids = find_doctors('eye')"
+    assert "Only the code before them was run" in action.note
+    assert action.shown == ("I will use the tools.\n<execute>\nids = find_doctors('eye')\n"
+                            "</execute>")

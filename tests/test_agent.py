@@ -711,3 +711,29 @@ def test_a_runaway_cut_off_by_the_limit_runs_up_to_it_and_is_shown_shortened(ses
     seen = llm.calls[1][-2]["content"]  # the model's own reply, in its next view
     assert seen.endswith("check(2, 4)\ncheck(3, 9)\n</execute>") and "check(9," not in seen
     assert traj.answer == "done"
+
+
+def test_a_reply_copying_the_tool_stubs_is_told_to_call_them_and_shown_short(session):
+    """Seen: a 0.5B model wrote its tools' stubs out, then made-up longer names, until the
+    length limit, four turns in a row; each turn it read its whole copy again."""
+    stubs = "".join(f'def {n}(item: str) -> float:\n    """Price of an item."""\n\n' for n in
+                    ["lookup_price", "lookup_price_of", "lookup_price_of_item",
+                     "lookup_price_of_item_of", "lookup_price_of_item_of_item"] * 3)
+    reply = "<execute>\nimport math\n\n" + stubs
+    llm = ScriptedLLM([reply, "<execute>\nprint(lookup_price('pear'))\n</execute>",
+                       "<solution>0.75</solution>"])
+    traj = Agent(llm, tools=[lookup_price], session=session, max_turns=4, max_new_tokens=120,
+                 resample=0).run("What does a pear cost?")
+    first = traj.turns[0]
+    assert first.action == "invalid" and first.code is None  # nothing ran
+    assert "lookup_price is a given tool, already defined" in first.observation
+    seen = llm.calls[1][-2]["content"]  # the model's own reply, in its next view
+    assert seen == ('<execute>\nimport math\ndef lookup_price(item: str) -> float:\n'
+                    '    """Price of an item."""\n</execute>')
+    assert "0.75" in traj.turns[1].observation and traj.answer == "0.75"
+
+
+def test_the_code_format_knows_the_given_tools_with_a_custom_system_prompt_too():
+    for system_prompt in (None, "You write Python."):
+        agent = Agent(ScriptedLLM([]), tools=[lookup_price], system_prompt=system_prompt)
+        assert agent.format.tool_names == frozenset({"lookup_price"})

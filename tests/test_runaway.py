@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codeact.runaway import KEEP, cut_runaway, skeleton
+from codeact.runaway import KEEP, cut_runaway, cut_stub_copies, skeleton
 
 DEF = "def vowels(s):\n    return sum(c in 'aeiou' for c in s.lower())\n"
 
@@ -57,3 +57,41 @@ def test_code_without_a_runaway_or_too_short_a_one_is_left_alone():
 def test_a_runaway_inside_a_statement_is_not_split():
     rows = "".join(f"    ({i}, 'row{i}'),\n" for i in range(50))
     assert cut_runaway("table = [\n" + rows + "    (50, 'ro") is None
+
+
+STUB = 'def {name}(x: int) -> int:\n    """What {name} gives for x."""\n\n'
+
+
+def _stub_run(names: list[str]) -> str:
+    return "".join(STUB.format(name=n) for n in names)
+
+
+def test_bodiless_definitions_up_to_the_cut_are_a_stub_copy():
+    """Seen: a 0.5B model copied its tools' stubs from the system prompt, then made up
+    longer and longer names (no line repeats, so no pattern does), for four turns."""
+    names = ["find", "find_free", "find_free_and_free", "find_free_and_free_and_free"]
+    code = "from math import sqrt\n\n# the tools\n" + _stub_run(names) + "def find_fr"
+    got = cut_stub_copies(code)
+    assert got is not None
+    assert got.code == "from math import sqrt"  # its introducing comment goes with it
+    assert got.names == tuple(names) and got.line == 4
+    assert got.first == STUB.format(name="find").rstrip()
+    assert cut_runaway(code) is None  # which the pattern cut did not catch
+
+
+def test_given_tools_with_made_up_bodies_count_as_copies():
+    tools = frozenset({"stock", "order"})
+    code = ("total = 0\n" + "def helper(x):\n    return x + 1\n\n"
+            + "def stock(s):\n    return 5\n\n" + "def order(s, q):\n    return 'PO1'\n\n"
+            + _stub_run(["order_total"]) + "def more(")
+    got = cut_stub_copies(code, tools)
+    assert got is not None and got.names == ("stock", "order", "order_total")
+    assert got.code == "total = 0\ndef helper(x):\n    return x + 1"
+    assert cut_stub_copies(code) is None  # without the tool names: one stub only
+
+
+def test_definitions_that_code_goes_on_to_use_are_no_copy():
+    code = _stub_run(["a", "b", "c"]) + "print(a(1))\nprint(b(2))\nprint(c("
+    assert cut_stub_copies(code) is None
+    assert cut_stub_copies(_stub_run(["a", "b"]) + "def c(") is None  # too few
+    assert cut_stub_copies("def a(:\n  pass\n") is None  # nothing parses

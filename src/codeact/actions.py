@@ -25,7 +25,7 @@ from typing import Any
 from codeact.llm.base import Completion
 from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
-from codeact.runaway import cut_runaway
+from codeact.runaway import cut_runaway, cut_stub_copies
 from codeact.syntax import LITERAL_ERRORS, parses
 from codeact.tools import Tool
 
@@ -65,6 +65,7 @@ class Invalid:
     """An unusable reply; ``message`` is what the model is told."""
 
     message: str
+    shown: str | None = None  # the reply as the conversation keeps it (None: as written)
 
 
 @dataclass
@@ -172,6 +173,9 @@ class CodeFormat(ActionFormat):
     """Python code actions run in the sandboxed kernel."""
 
     name = "code"
+    # the given tools' names: set by system_prompt (or by whoever writes the prompt), so a
+    # reply that copies their definitions can be told to call them instead
+    tool_names: frozenset[str] = frozenset()
     resample_done_note = ("Note: your last reply was not run, because {}. It ran before, so "
                           "running it again gives the same output. If that output answers "
                           "the task, give the answer now: call final_answer() with it; if "
@@ -183,6 +187,7 @@ class CodeFormat(ActionFormat):
         line in the ``{tools}`` place; the prompt's hash stays the template's);
         ``can_install``: ``%pip install`` works (through the host)."""
         prompt = prompt or self.default_prompt()
+        self.tool_names = frozenset(t.name for t in tools)
         stubs = "\n\n".join(t.python_stub() for t in tools)
         section = ("\n" + prompt_part("code", "tools").replace("{stubs}", stubs)) if tools else ""
         if packages:
@@ -225,7 +230,8 @@ class CodeFormat(ActionFormat):
         if last_unclosed and not closed_by_stop and _cut_off(completion):
             ended = _code_before_fence(non_empty[-1], text)
             if ended is None:
-                return _runaway_cut(text, non_empty, notes) or Invalid(
+                return _stub_cut(text, non_empty, notes, self.tool_names) \
+                    or _runaway_cut(text, non_empty, notes) or Invalid(
                     "Your code was cut off by the length limit and was not run. "
                     "Write shorter code, or split the work over several turns.")
             # seen: "<execute>code\n```\n\n<solution>[a list of hundreds of numbers":
@@ -264,6 +270,48 @@ def _runaway_cut(text: str, blocks: list[str], notes: list[str]) -> CodeAction |
             "code up to its first instances was run (your reply is shown shortened). Do not "
             "write cases out one by one: use a loop over the values, or check a few.")
     return CodeAction(code, note=" ".join([*notes, note]), shown=shown)
+
+
+def _stub_cut(text: str, blocks: list[str], notes: list[str],
+              tool_names: frozenset[str]) -> CodeAction | Invalid | None:
+    """Code cut off while writing out copied definitions (:func:`cut_stub_copies`): seen
+    with a 0.5B model given a clinic's tools, which copied their stubs from the system
+    prompt, then made up longer and longer names, for four turns. The code before the
+    stubs runs (else nothing does), and the conversation keeps the reply up to the
+    first stub, so the model does not read, and copy, the whole run next turn."""
+    stubs = cut_stub_copies(blocks[-1].lstrip("\n"), tool_names)
+    if stubs is None:
+        return None
+    given = [n for n in dict.fromkeys(stubs.names) if n in tool_names]
+    names = ", ".join(dict.fromkeys(stubs.names))
+    names = names if len(names) <= 120 else names[:117] + "..."
+    told = (f"Note: your code wrote out {len(stubs.names)} function definitions ({names}) "
+            "and no code that uses them, until the length limit cut it off. ")
+    if given:
+        told += (f"{', '.join(given)} {'is a given tool' if len(given) == 1 else 'are given tools'}"
+                 ", already defined: do not write them, call them (`result = "
+                 f"{given[0]}(...)`, then print what you need). ")
+    head = text[:text.rfind(EXECUTE_OPEN)]
+    code = "\n\n".join([*(b.strip("\n") for b in blocks[:-1]), stubs.code]).strip("\n")
+    if not _only_imports(code):
+        told += "Only the code before them was run (your reply is shown shortened)."
+        return CodeAction(code, note=" ".join([*notes, told]),
+                          shown=f"{head}{EXECUTE_OPEN}\n{stubs.code}\n{EXECUTE_CLOSE}")
+    kept = "\n".join(p for p in (stubs.code, stubs.first) if p.strip())
+    told += ("Nothing was run (your reply is shown shortened). Write code that does the "
+             "next step of the task.")
+    return Invalid(" ".join([*notes, told]),
+                   shown=f"{head}{EXECUTE_OPEN}\n{kept}\n{EXECUTE_CLOSE}")
+
+
+def _only_imports(code: str) -> bool:
+    """Whether ``code`` does nothing but import (or is empty): running it alone is no
+    step of the task."""
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError):
+        return False
+    return all(isinstance(s, ast.Import | ast.ImportFrom) for s in body)
 
 
 def _code_before_fence(block: str, text: str) -> str | None:

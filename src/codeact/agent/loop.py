@@ -173,6 +173,8 @@ class Agent:
         self.prompt_name, self.prompt_sha = self.prompt.name, self.prompt.sha
         if system_prompt is not None:
             self.prompt_name, self.prompt_sha = "custom", Prompt("custom", system_prompt).sha
+            if isinstance(self.format, CodeFormat):  # as the rendered prompt would have
+                self.format.tool_names = frozenset(self._tools_by_name)
         self.context_window = context_window or getattr(llm, "context_window", None)
         self._budget: ContextBudget | None = None
         if self.context_window:
