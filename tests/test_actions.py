@@ -420,3 +420,12 @@ def test_code_before_copied_stubs_runs_and_the_reply_is_shown_without_them():
     assert "Only the code before them was run" in action.note
     assert action.shown == ("I will use the tools.\n<execute>\nids = find_doctors('eye')\n"
                             "</execute>")
+
+
+def test_code_stopped_in_a_loop_is_not_run_and_the_note_says_why():
+    text = "<execute>\nprint(place_bid(1, 'me', 1" + "0" * 600
+    action = code.parse(Completion(text=text, finish_reason="loop"))
+    assert isinstance(action, Invalid) and "fell into a loop" in action.message
+    lines = "".join(f"x{i} = {i}\n" for i in range(60))  # a runaway stopped early is cut
+    action = code.parse(Completion(text="<execute>\n" + lines + "x6", finish_reason="loop"))
+    assert isinstance(action, CodeAction) and action.code == "x0 = 0\nx1 = 1"

@@ -737,3 +737,15 @@ def test_the_code_format_knows_the_given_tools_with_a_custom_system_prompt_too()
     for system_prompt in (None, "You write Python."):
         agent = Agent(ScriptedLLM([]), tools=[lookup_price], system_prompt=system_prompt)
         assert agent.format.tool_names == frozenset({"lookup_price"})
+
+
+def test_a_reply_that_loops_is_stopped_early_and_the_run_goes_on(session):
+    looping = "<execute>\nprint(1" + "0" * 4000 + ")\n</execute>"
+    llm = ScriptedLLM([looping, "<execute>\nprint(6 * 7)\n</execute>", "<solution>42</solution>"],
+                      chunk_size=4)
+    traj = Agent(llm, session=session, max_turns=4, max_new_tokens=2000,
+                 resample=0).run("What is 6 times 7?")
+    first = traj.turns[0]
+    assert first.action == "invalid" and len(first.completion) < 1000  # stopped early
+    assert "fell into a loop" in first.observation
+    assert "42" in traj.turns[1].observation and traj.answer == "42"

@@ -53,3 +53,38 @@ def test_an_interrupted_generation_without_a_reply_is_no_error():
     stop.set()
     _, reply = _run(Silent(["x"]), interrupted=stop)
     assert reply.completion is None and reply.error is None
+
+
+class Looping(ScriptedLLM):
+    """Streams one reply that loops to 10,000 characters, and records how far it was read."""
+
+    def __init__(self) -> None:
+        super().__init__(["unused"])
+        self.sent = 0
+        self.closed = False
+
+    def count_tokens(self, messages) -> int:
+        return 42
+
+    def stream(self, *args, **kwargs) -> Iterator[str | Completion]:
+        try:
+            yield "<execute>\nx = "
+            for _ in range(5000):  # bounded: a missed loop fails the test, not hangs it
+                self.sent += 1
+                yield "10"
+            yield Completion(text="never read this far")
+        finally:
+            self.closed = True
+
+
+def test_a_reply_that_loops_is_stopped_there_as_cut_off():
+    """Seen: `place_bid(lot, "bidder1", 1000000...` for the whole 512-token budget."""
+    llm = Looping()
+    events, reply = _run(llm)
+    text = reply.completion.text
+    assert text.startswith("<execute>\nx = 1010") and len(text) < 1000
+    assert "".join(e.text for e in events) == text
+    assert llm.closed and llm.sent < 500  # the stream was closed, not drained
+    assert reply.completion.finish_reason == "loop"
+    assert reply.completion.prompt_tokens == 42  # the backend's own count
+    assert reply.completion.completion_tokens == llm.sent + 1

@@ -1,6 +1,6 @@
 """Loops at the end of generated text, and text that only looks repetitive."""
 
-from codeact.llm.repetition import repeats_at_end
+from codeact.llm.repetition import LoopWatch, repeats_at_end
 
 
 def test_a_phrase_repeated_to_the_end_is_a_loop():
@@ -18,3 +18,13 @@ def test_ordinary_text_and_short_or_ended_repeats_are_not():
     table = "| a | b |\n|---|---|\n" + "".join(f"| {i} | {i * i} |\n" for i in range(60))
     assert not repeats_at_end(table)
     assert not repeats_at_end("")
+
+
+def test_a_loop_watch_says_so_once_the_streamed_text_loops():
+    watch = LoopWatch(check_every=64)
+    said = [watch.feed(piece) for piece in ["Which stops? ", *["Chapel Row, "] * 60]]
+    first = said.index(True)
+    assert not any(said[:first]) and 34 <= first <= 45  # 400 characters, then a check
+    assert watch.text.startswith("Which stops? Chapel Row, ")
+    quiet = LoopWatch(check_every=64)
+    assert not any(quiet.feed(f"line {i}\n") for i in range(200))

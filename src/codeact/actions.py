@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact.llm.base import Completion
+from codeact.llm.repetition import LOOPED
 from codeact.prompts import EXAMPLE_MARK, Prompt, load_prompt
 from codeact.prompts import part as prompt_part
 from codeact.runaway import cut_runaway, cut_stub_copies
@@ -104,7 +105,9 @@ def _as_completion(reply: Completion | str) -> Completion:
 
 
 def _cut_off(completion: Completion) -> bool:
-    return completion.finish_reason == "length"
+    """Whether the reply did not end by itself: the length limit, or the agent stopped it
+    in a loop (:data:`~codeact.llm.repetition.LOOPED`)."""
+    return completion.finish_reason in ("length", LOOPED)
 
 
 class ActionFormat:
@@ -231,9 +234,7 @@ class CodeFormat(ActionFormat):
             ended = _code_before_fence(non_empty[-1], text)
             if ended is None:
                 return _stub_cut(text, non_empty, notes, self.tool_names) \
-                    or _runaway_cut(text, non_empty, notes) or Invalid(
-                    "Your code was cut off by the length limit and was not run. "
-                    "Write shorter code, or split the work over several turns.")
+                    or _runaway_cut(text, non_empty, notes) or Invalid(_cut_note(completion))
             # seen: "<execute>code\n```\n\n<solution>[a list of hundreds of numbers":
             # the code was whole, the made-up answer after it ran into the limit
             code = "\n\n".join([*(b.strip("\n") for b in non_empty[:-1]), ended])
@@ -270,6 +271,16 @@ def _runaway_cut(text: str, blocks: list[str], notes: list[str]) -> CodeAction |
             "code up to its first instances was run (your reply is shown shortened). Do not "
             "write cases out one by one: use a loop over the values, or check a few.")
     return CodeAction(code, note=" ".join([*notes, note]), shown=shown)
+
+
+def _cut_note(completion: Completion) -> str:
+    """What the model is told about its code cut off and not run."""
+    if completion.finish_reason == LOOPED:
+        return ("Your code fell into a loop (the same text again and again) and was "
+                "stopped there; it was not run. Write shorter code, or split the work "
+                "over several turns.")
+    return ("Your code was cut off by the length limit and was not run. Write shorter "
+            "code, or split the work over several turns.")
 
 
 def _stub_cut(text: str, blocks: list[str], notes: list[str],

@@ -26,3 +26,33 @@ def repeats_at_end(text: str, *, min_repeats: int = MIN_REPEATS, min_chars: int 
         if tail == tail[-size:] * times:
             return True
     return False
+
+
+LOOPED = "loop"  # the finish_reason of a reply stopped because it looped
+CHECK_EVERY = 256  # a stream is checked for a loop each time this many characters arrive
+
+
+class LoopWatch:
+    """Watches a streamed reply for a loop: :meth:`feed` each piece; it says True once the
+    text so far ends in one (checked every :data:`CHECK_EVERY` characters, so a long
+    reply costs a few checks, not one per token)."""
+
+    def __init__(self, check_every: int = CHECK_EVERY) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._checked = 0
+        self._every = check_every
+
+    @property
+    def text(self) -> str:
+        """Everything fed so far."""
+        return "".join(self._parts)
+
+    def feed(self, piece: str) -> bool:
+        """Add ``piece``; True when the text now ends in a loop."""
+        self._parts.append(piece)
+        self._length += len(piece)
+        if self._length - self._checked < self._every:
+            return False
+        self._checked = self._length
+        return repeats_at_end(self.text)

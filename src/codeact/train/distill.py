@@ -15,10 +15,9 @@ from typing import Any
 
 from codeact.errors import CodeactError
 from codeact.llm.base import Completion
-from codeact.llm.repetition import repeats_at_end
+from codeact.llm.repetition import LoopWatch
 
 DEFAULT_PROMPTS = "general_prompts.txt"
-LOOP_CHECK_CHARS = 256  # a streamed reply is checked for a loop every this many characters
 
 
 class DistillError(CodeactError, ValueError):
@@ -79,7 +78,7 @@ def self_distill(llm: Any, prompts: list[str], out: Path, *, max_tokens: int = 5
     ``long_tokens``: dropping the base's long answers would teach it to be shorter than it
     is. Each prompt is asked once, with the larger budget (asking again after a cut-off
     made the first 512 tokens twice), and the stream stops as soon as the reply loops
-    (:func:`~codeact.llm.repetition.repeats_at_end`): such replies never ended and cost
+    (:class:`~codeact.llm.repetition.LoopWatch`): such replies never ended and cost
     minutes each. Empty, looping and cut-off replies are not written; ``long_tokens=0``
     drops every reply longer than ``max_tokens``.
     """
@@ -125,16 +124,13 @@ def _reply(llm: Any, messages: list[dict[str, Any]], budget: int,
            temperature: float) -> Completion | None:
     """The model's whole reply, or None when it looped (the stream is closed there)."""
     stream = llm.stream(messages, max_tokens=budget, temperature=temperature)
-    text, checked = "", 0
+    watch = LoopWatch()
     try:
         for item in stream:
             if isinstance(item, Completion):
                 return item
-            text += item
-            if len(text) - checked >= LOOP_CHECK_CHARS:
-                checked = len(text)
-                if repeats_at_end(text):
-                    return None
+            if watch.feed(item):
+                return None
     finally:
         close = getattr(stream, "close", None)  # a generator: the backend stops there
         if close is not None:
