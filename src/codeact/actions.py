@@ -267,7 +267,7 @@ def _runaway_cut(text: str, blocks: list[str], notes: list[str]) -> CodeAction |
     shown = f"{text[:text.rfind(EXECUTE_OPEN)]}{EXECUTE_OPEN}\n{kept}\n{EXECUTE_CLOSE}"
     pattern = runaway.pattern if len(runaway.pattern) <= 80 else runaway.pattern[:77] + "..."
     note = (f"Note: your code repeated one pattern from line {runaway.line} on (`{pattern}`, "
-            f"{runaway.repeats} times and more) until the length limit cut it off. Only the "
+            f"{runaway.repeats} times and more) until it was cut off. Only the "
             "code up to its first instances was run (your reply is shown shortened). Do not "
             "write cases out one by one: use a loop over the values, or check a few.")
     return CodeAction(code, note=" ".join([*notes, note]), shown=shown)
@@ -297,7 +297,7 @@ def _stub_cut(text: str, blocks: list[str], notes: list[str],
     names = ", ".join(dict.fromkeys(stubs.names))
     names = names if len(names) <= 120 else names[:117] + "..."
     told = (f"Note: your code wrote out {len(stubs.names)} function definitions ({names}) "
-            "and no code that uses them, until the length limit cut it off. ")
+            "and no code that uses them, until it was cut off. ")
     if given:
         told += (f"{', '.join(given)} {'is a given tool' if len(given) == 1 else 'are given tools'}"
                  ", already defined: do not write them, call them (`result = "
