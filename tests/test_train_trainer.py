@@ -112,3 +112,18 @@ def test_precision_auto_follows_the_cpu_and_unknown_ones_fail():
     assert _device_dtype("fp32")[2] == "fp32"
     with pytest.raises(TrainError, match="unknown precision 'fp8'"):
         _device_dtype("fp8")
+
+
+def test_resume_skips_a_checkpoint_whose_save_was_cut_short(tmp_path, caplog):
+    """A session that ends while the trainer saves leaves a partial newest checkpoint."""
+    for step, whole in ((2, True), (4, True), (6, False)):
+        ckpt = tmp_path / f"checkpoint-{step}"
+        ckpt.mkdir()
+        (ckpt / "adapter_model.safetensors").write_bytes(b"x")
+        if whole:
+            (ckpt / "trainer_state.json").write_text("{}")
+    assert last_checkpoint(tmp_path).name == "checkpoint-4"
+    assert "checkpoint-6 was not saved to the end" in caplog.text
+    (tmp_path / "checkpoint-4" / "trainer_state.json").unlink()
+    (tmp_path / "checkpoint-2" / "trainer_state.json").unlink()
+    assert last_checkpoint(tmp_path) is None

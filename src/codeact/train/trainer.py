@@ -8,6 +8,7 @@ config): only the main process writes logs, merges and exports.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from codeact.train.progress import TrainProgress, quiet_third_party, use_on
 
 LOG_FILE = "train_log.json"
 LOSS_PNG = "loss.png"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -197,10 +199,20 @@ def _checkpointing_field(config_cls: Any) -> str:
         else "gradient_checkpointing"
 
 
+COMPLETE_MARK = "trainer_state.json"  # the trainer writes it last into a checkpoint
+
+
 def last_checkpoint(out: Path) -> Path | None:
-    """The newest ``checkpoint-N`` directory in ``out``."""
+    """The newest whole ``checkpoint-N`` directory in ``out``: one whose save finished (it
+    holds :data:`COMPLETE_MARK`). A run killed while saving (a session's end, a scheduler)
+    leaves a partial newest one, which resuming from would fail on; the one before it is
+    taken instead (the trainer keeps two)."""
     ckpts = [p for p in out.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+    whole = [p for p in ckpts if (p / COMPLETE_MARK).is_file()]
+    for partial in sorted(set(ckpts) - set(whole)):
+        log.warning("%s was not saved to the end (no %s): not resumed from", partial,
+                    COMPLETE_MARK)
+    return max(whole, key=lambda p: int(p.name.split("-")[-1])) if whole else None
 
 
 def train(cfg: TrainConfig, *, source: BaseSource | None = None,
@@ -231,7 +243,7 @@ def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer
     if cfg.resume:
         resume_from = last_checkpoint(out)
         if resume_from is None:
-            raise TrainError(f"--resume: no checkpoint-* directory in {out}")
+            raise TrainError(f"--resume: no checkpoint-* directory saved to the end in {out}")
     device, dtype, compute = _device_dtype(cfg.precision)
     examples, data_stats = build_examples(cfg)  # bad data fails before any model loads
     added = False
