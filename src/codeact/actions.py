@@ -293,8 +293,9 @@ def _stub_cut(text: str, blocks: list[str], notes: list[str],
     stubs = cut_stub_copies(blocks[-1].lstrip("\n"), tool_names)
     if stubs is None:
         return None
-    given = [n for n in dict.fromkeys(stubs.names) if n in tool_names]
-    names = ", ".join(dict.fromkeys(stubs.names))
+    distinct = list(dict.fromkeys(stubs.names))
+    given = [n for n in distinct if n in tool_names]
+    names = ", ".join(distinct)
     names = names if len(names) <= 120 else names[:117] + "..."
     told = (f"Note: your code wrote out {len(stubs.names)} function definitions ({names}) "
             "and no code that uses them, until it was cut off. ")

@@ -64,7 +64,7 @@ def generate(llm: LLM, messages: Sequence[dict[str, Any]], *, turn: int, stop: l
         if close is not None:
             close()
     seconds = time.monotonic() - start
-    if looped and completion is None:
+    if looped:  # broken off before the backend's final Completion
         completion = _looped(llm, messages, watch.text, pieces, seconds)
     if completion is None and not interrupted.is_set():
         return Reply(error="LLM backend returned no reply", seconds=seconds)
