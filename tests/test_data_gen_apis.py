@@ -6,9 +6,13 @@ real sandboxed kernel through the tool bridge; nothing trips decontamination."""
 from __future__ import annotations
 
 import pytest
+from generator_helpers import (
+    assert_not_contaminated,
+    assert_one_kind_held_out,
+    assert_seeds_reproduce,
+)
 
 from codeact.bench.selfcheck import check_task
-from codeact.data import decontam
 from codeact.data.gen_apis import ApisGenerator
 from codeact.runtime import check_bwrap
 from codeact.tools import Tool
@@ -19,17 +23,11 @@ TASKS = GEN.generate(60, 3) + GEN.generate(24, 1_000_003, split="heldout")
 
 
 def test_seeds_reproduce_and_differ() -> None:
-    again = GEN.generate(60, 3)
-    assert [(t.name, t.instruction, t.expected) for t in again] == \
-        [(t.name, t.instruction, t.expected) for t in TASKS[:60]]
-    assert [t.instruction for t in GEN.generate(60, 4)] != [t.instruction for t in TASKS[:60]]
+    assert_seeds_reproduce(GEN, TASKS, 60, 3)
 
 
 def test_kinds_heldout_and_answer_types() -> None:
-    assert {t.metadata["kind"] for t in TASKS[:60]} == set(GEN.kinds) - {"auction"}
-    held = TASKS[60:]
-    assert {t.metadata["kind"] for t in held} == set(GEN.kinds)
-    assert all(t.metadata["unseen_kind"] == (t.metadata["kind"] == "auction") for t in held)
+    assert_one_kind_held_out(GEN, TASKS[:60], TASKS[60:], "auction")
     types = {type(t.expected).__name__ for t in TASKS}
     assert {"int", "float", "str", "list", "dict", "bool"} <= types, types
 
@@ -93,8 +91,7 @@ def test_reference_code_runs_in_a_real_kernel(task) -> None:
 
 
 def test_no_generated_instruction_is_contaminated() -> None:
-    index = decontam.build_index()
-    assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []
+    assert_not_contaminated(TASKS)
 
 
 def test_worlds_are_not_the_bench_domains() -> None:

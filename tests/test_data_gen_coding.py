@@ -6,9 +6,13 @@ the same programs in a plain interpreter; nothing trips decontamination."""
 from __future__ import annotations
 
 import pytest
+from generator_helpers import (
+    assert_not_contaminated,
+    assert_one_kind_held_out,
+    assert_seeds_reproduce,
+)
 
 from codeact.bench.task import CheckContext
-from codeact.data import decontam
 from codeact.data.gen_coding import CodingGenerator
 from codeact.runtime import check_bwrap
 
@@ -30,11 +34,8 @@ def _passes_in_host(program: str, tests: str) -> bool:
 
 
 def test_seeds_reproduce() -> None:
-    again = GEN.generate(45, 5)
-    assert [(t.instruction, t.metadata["tests"]) for t in again] == \
-        [(t.instruction, t.metadata["tests"]) for t in TASKS[:45]]
-    assert {t.metadata["kind"] for t in TASKS[:45]} == set(GEN.kinds) - {"parsing"}
-    assert {t.metadata["kind"] for t in TASKS[45:]} == set(GEN.kinds)
+    assert_seeds_reproduce(GEN, TASKS, 45, 5, ("name", "instruction", "tests"))
+    assert_one_kind_held_out(GEN, TASKS[:45], TASKS[45:], "parsing")
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
@@ -67,8 +68,7 @@ def test_sandboxed_grading(kind: str) -> None:
 
 
 def test_no_generated_instruction_is_contaminated() -> None:
-    index = decontam.build_index()
-    assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []
+    assert_not_contaminated(TASKS)
 
 
 def test_code_format_asks_for_final_answer_and_the_others_for_solution() -> None:

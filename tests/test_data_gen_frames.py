@@ -6,8 +6,13 @@ agrees; difficulty adds files and steps; nothing trips decontamination."""
 from __future__ import annotations
 
 import pytest
+from generator_helpers import (
+    assert_not_contaminated,
+    assert_one_kind_held_out,
+    assert_reference_passes_and_wrong_answers_fail,
+    assert_seeds_reproduce,
+)
 
-from codeact.data import decontam
 from codeact.data.gen_frames import FramesGenerator
 from codeact.runtime import Session, check_bwrap
 
@@ -17,26 +22,16 @@ TASKS = GEN.generate(60, 3) + GEN.generate(24, 1_000_003, split="heldout")
 
 
 def test_seeds_reproduce_and_differ() -> None:
-    again = GEN.generate(60, 3)
-    assert [(t.name, t.instruction, t.expected, t.files) for t in again] == \
-        [(t.name, t.instruction, t.expected, t.files) for t in TASKS[:60]]
-    assert [t.instruction for t in GEN.generate(60, 4)] != [t.instruction for t in TASKS[:60]]
+    assert_seeds_reproduce(GEN, TASKS, 60, 3, ("name", "instruction", "expected", "files"))
 
 
 def test_kinds_and_heldout() -> None:
-    assert {t.metadata["kind"] for t in TASKS[:60]} == set(GEN.kinds) - {"reshape"}
-    held = TASKS[60:]
-    assert {t.metadata["kind"] for t in held} == set(GEN.kinds)
-    assert all(t.metadata["unseen_kind"] == (t.metadata["kind"] == "reshape") for t in held)
+    assert_one_kind_held_out(GEN, TASKS[:60], TASKS[60:], "reshape")
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
 def test_reference_passes_and_wrong_answers_fail(task) -> None:
-    meta = task.metadata
-    assert task.check(meta["reference_answer"]).success
-    assert task.check(f"The answer is {meta['reference_answer']}.").success
-    assert not task.check(meta["near_miss"]).success
-    assert not task.check(None).success and not task.check("").success
+    assert_reference_passes_and_wrong_answers_fail(task)
     for name in task.files:
         assert f"`{name}`" in task.instruction
 
@@ -69,5 +64,4 @@ def test_the_pandas_reference_agrees_in_a_real_kernel() -> None:
 
 
 def test_no_generated_instruction_is_contaminated() -> None:
-    index = decontam.build_index()
-    assert decontam.check(((t.name, t.instruction) for t in TASKS), index) == []
+    assert_not_contaminated(TASKS)
