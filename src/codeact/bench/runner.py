@@ -21,6 +21,7 @@ from codeact.bench.run_one import RunConfig, prompt_fields, run_task
 from codeact.bench.task import Task
 from codeact.llm.base import LLM
 from codeact.llm.serialized import serialize
+from codeact.progress import CountBar
 
 __all__ = ["plan", "run_suite", "share"]
 
@@ -37,40 +38,22 @@ def share(llm: LLM, workers: int) -> LLM:
 
 
 class _Progress:
-    """A rich progress bar with the running success rate (or nothing when disabled)."""
+    """The bench's bar, with the running success rate (or nothing when disabled)."""
 
     def __init__(self, total: int, skipped: int, enabled: bool) -> None:
         self.done = 0
         self.ok = 0
         self.total = total
-        self._bar = None
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                                 TimeElapsedColumn(), TimeRemainingColumn())
-            note = f" (skipping {skipped} finished)" if skipped else ""
-            self._id = self._bar.add_task(f"bench{note}", total=total, rate="")
-            self._bar.start()
+        note = f" (skipping {skipped} finished)" if skipped else ""
+        self._bar = CountBar(f"bench{note}", total, enabled=enabled)
 
     def update(self, record: dict[str, Any]) -> None:
         self.done += 1
         self.ok += bool(record.get("success"))
-        if self._bar is not None:
-            rate = f"success {self.ok}/{self.done} ({100 * self.ok / self.done:.0f}%)"
-            self._bar.update(self._id, advance=1, rate=rate)
+        self._bar.advance(f"success {self.ok}/{self.done} ({100 * self.ok / self.done:.0f}%)")
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        self._bar.close()
 
 
 def run_suite(

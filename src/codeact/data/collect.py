@@ -31,6 +31,7 @@ from codeact.data import decontam, filters
 from codeact.data.export import teacher_tokens
 from codeact.data.sources import SourceSpec, with_samples
 from codeact.llm.base import LLM
+from codeact.progress import CountBar
 
 
 @dataclass
@@ -93,23 +94,8 @@ class _Bar:
                  enabled: bool) -> None:
         self.fcfg = fcfg
         self.done = self.kept = self.tokens = self.fixed = 0
-        self._bar = None
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                                 TimeElapsedColumn(), TimeRemainingColumn())
-            note = f" (skipping {skipped} finished)" if skipped else ""
-            self._id = self._bar.add_task(f"collect{note}", total=total, info="")
-            self._bar.start()
+        note = f" (skipping {skipped} finished)" if skipped else ""
+        self._bar = CountBar(f"collect{note}", total, enabled=enabled)
 
     def update(self, record: dict[str, Any]) -> None:
         self.done += 1
@@ -118,14 +104,11 @@ class _Bar:
             self.tokens += teacher_tokens(record)
             item = filters.Item.from_record(record)
             self.fixed += bool(item is not None and filters.has_recovery(item))
-        if self._bar is not None:
-            self._bar.update(self._id, advance=1,
-                             info=f"kept {self.kept}/{self.done} · {self.fixed} with a fix "
-                                  f"· {self.tokens} tokens")
+        self._bar.advance(f"kept {self.kept}/{self.done} · {self.fixed} with a fix "
+                          f"· {self.tokens} tokens")
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        self._bar.close()
 
 
 @contextlib.contextmanager

@@ -19,6 +19,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from codeact.progress import CountBar
+
 # Modules whose deprecation notices are about their own internals, not the user's code.
 NOISY_MODULES = ("transformers", "trl", "peft", "accelerate", "datasets", "torch",
                  "huggingface_hub")
@@ -113,8 +115,7 @@ class TrainProgress:
         self.enabled = enabled
         self.console = console
         self.lines: list[str] = []  # every summary line printed, for the log and tests
-        self._bar: Any = None
-        self._task: Any = None
+        self._bar: CountBar | None = None
         self._losses: list[float] = []
         self._lr: float | None = None
         self._start = 0.0
@@ -125,26 +126,15 @@ class TrainProgress:
         if not (self.enabled and state.is_world_process_zero):
             return
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
 
         if self.window is None:
             self.window = default_window(state.max_steps)
         self._start = time.monotonic()
         self._last_step = state.global_step
         self._mark = (self._start, self._tokens(state))
-        self._bar = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                             TimeRemainingColumn(), console=self.console or Console())
-        self._task = self._bar.add_task("train", total=state.max_steps,
-                                        completed=state.global_step, info="")
-        self._bar.start()
+        self.console = self.console or Console()
+        self._bar = CountBar("train", state.max_steps, completed=state.global_step,
+                             console=self.console)
 
     @staticmethod
     def _tokens(state: Any) -> int:
@@ -152,7 +142,7 @@ class TrainProgress:
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         if self._bar is not None:
-            self._bar.update(self._task, completed=state.global_step)
+            self._bar.update(completed=state.global_step)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
                **kw: Any) -> None:
@@ -163,7 +153,7 @@ class TrainProgress:
         self._losses.append(float(logs["loss"]))
         if "learning_rate" in logs:
             self._lr = float(logs["learning_rate"])
-        self._bar.update(self._task, info=f"loss {self._losses[-1]:.4f}")
+        self._bar.update(info=f"loss {self._losses[-1]:.4f}")
         if (state.global_step - self._last_step >= (self.window or 1)
                 or state.global_step >= state.max_steps):
             self._summary(state)
@@ -176,7 +166,7 @@ class TrainProgress:
         line = format_line(state.global_step, state.max_steps, loss, self._lr, tps,
                            now - self._start)
         self.lines.append(line)
-        self._bar.console.print(line)
+        self.console.print(line)
         self._losses = []
         self._last_step = state.global_step
         self._mark = (now, tokens)
@@ -186,7 +176,7 @@ class TrainProgress:
             return
         if self._losses:
             self._summary(state)
-        self._bar.stop()
+        self._bar.close()
         self._bar = None
 
 
