@@ -52,3 +52,11 @@ def test_cards_replace_the_libraries_ones_where_the_folders_exist(tmp_path) -> N
     for path in written:
         text = path.read_text()
         assert "More Information Needed" not in text and "# run\n" in text
+
+
+def test_resumed_run_gives_its_own_time_and_speed() -> None:
+    summary = {**SUMMARY, "steps": 28, "tokens_seen": 119919, "resumed_at_step": 16,
+               "tokens_this_run": 48364, "tokens_per_second": 16.4, "wall_seconds": 2951.0}
+    card = render_model_card(summary, "runs/a")
+    assert ("119,919 tokens seen; the last run, resumed at step 16: 48,364 tokens in 0:49:11 "
+            "(16.4 tokens/s)") in card

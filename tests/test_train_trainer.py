@@ -12,6 +12,7 @@ from codeact.train.trainer import (
     TrainError,
     _device_dtype,
     cpu_has_native_bf16,
+    describe_speed,
     last_checkpoint,
     train,
 )
@@ -78,6 +79,10 @@ def test_lora_resume_and_merged_model_runs_through_codeact(tmp_path, base_dir):
     cfg.max_steps, cfg.resume = 4, True
     second = train(cfg)
     assert second["steps"] == 4
+    assert first["resumed_at_step"] is None and first["tokens_this_run"] == first["tokens_seen"]
+    assert second["resumed_at_step"] == 2  # its throughput counts steps 3-4 only
+    assert second["tokens_this_run"] == second["tokens_seen"] - first["tokens_seen"] > 0
+    assert "this run from step 2" in describe_speed(second)
     assert [h["step"] for h in second["history"] if "loss" in h] == [1, 2, 3, 4]
     llm = make_llm(str(out / "model"))  # a checkpoint directory runs with transformers
     completion = llm.complete([{"role": "user", "content": "hi"}], max_tokens=4)

@@ -63,8 +63,14 @@ def render_model_card(summary: dict[str, Any], where: str) -> str:
     lr = summary.get("learning_rate")
     seen = summary.get("tokens_seen") or 0
     wall = summary.get("wall_seconds") or 0.0
+    resumed = summary.get("resumed_at_step")
+    this_run = summary.get("tokens_this_run", seen)
     speed = (f"{seen:,} tokens seen in {clock(wall)} ({summary.get('tokens_per_second')} "
              "tokens/s)") if seen else clock(wall)
+    if resumed is not None and seen:
+        speed = (f"{seen:,} tokens seen; the last run, resumed at step {resumed}: "
+                 f"{this_run:,} tokens in {clock(wall)} ({summary.get('tokens_per_second')} "
+                 "tokens/s)")
     rows = [
         ("Base", f"`{base}`"),
         ("Method", _method(summary)),

@@ -215,6 +215,16 @@ def last_checkpoint(out: Path) -> Path | None:
     return max(whole, key=lambda p: int(p.name.split("-")[-1])) if whole else None
 
 
+def checkpoint_progress(ckpt: Path | None) -> tuple[int, int]:
+    """(optimizer steps, input tokens seen) at ``ckpt``; (0, 0) for a fresh run. A resumed
+    run's throughput counts only what it trained itself: the state it restores already
+    holds the earlier runs' tokens, and their time is not in this run's clock."""
+    if ckpt is None:
+        return 0, 0
+    state = json.loads((ckpt / COMPLETE_MARK).read_text())
+    return int(state.get("global_step") or 0), int(state.get("num_input_tokens_seen") or 0)
+
+
 def train(cfg: TrainConfig, *, source: BaseSource | None = None,
           model: Any = None, tokenizer: Any = None) -> dict[str, Any]:
     """Train; returns the summary that is also written to ``DIR/train_log.json``.
@@ -314,6 +324,7 @@ def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer
                          callbacks=[_log_callback(out, meta)])
     progress = TrainProgress(window=cfg.log_window, enabled=cfg.progress)
     use_on(trainer, progress)
+    step_before, seen_before = checkpoint_progress(resume_from)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start
@@ -325,7 +336,9 @@ def _train(cfg: TrainConfig, *, source: BaseSource | None, model: Any, tokenizer
         "train_loss": result.training_loss,
         "wall_seconds": round(wall, 2),
         "tokens_seen": seen,
-        "tokens_per_second": round(seen / wall, 1) if wall > 0 else None,
+        "resumed_at_step": step_before if resume_from else None,
+        "tokens_this_run": seen - seen_before,
+        "tokens_per_second": round((seen - seen_before) / wall, 1) if wall > 0 else None,
         "first_loss": next((h["loss"] for h in trainer.state.log_history if "loss" in h),
                            None),
         "last_loss": next((h["loss"] for h in reversed(trainer.state.log_history)
@@ -359,10 +372,16 @@ def _save(trainer: Any, tokenizer: Any, cfg: TrainConfig, out: Path) -> dict[str
 
 
 def describe_speed(summary: dict[str, Any]) -> str:
-    """One line for the terminal: steps, tokens, wall time, tokens/s, loss first → last."""
+    """One line for the terminal: steps, tokens, wall time, tokens/s, loss first → last.
+    A resumed run says so: its time and tokens/s are its own, from the step it resumed at."""
     tps = summary.get("tokens_per_second")
     first, last = summary.get("first_loss"), summary.get("last_loss")
     loss = f"loss {first:.3f} → {last:.3f}" if first is not None and last is not None else ""
-    return (f"{summary['steps']} steps, {summary['tokens_seen']:,} tokens in "
-            f"{summary['wall_seconds']:.0f} s ({tps if tps is not None else math.nan} tok/s) "
-            f"{loss}").strip()
+    speed = (f"in {summary['wall_seconds']:.0f} s "
+             f"({tps if tps is not None else math.nan} tok/s)")
+    resumed = summary.get("resumed_at_step")
+    if resumed is not None:
+        return (f"{summary['steps']} steps, {summary['tokens_seen']:,} tokens; this run from "
+                f"step {resumed}: {summary.get('tokens_this_run', 0):,} tokens {speed} "
+                f"{loss}").strip()
+    return f"{summary['steps']} steps, {summary['tokens_seen']:,} tokens {speed} {loss}".strip()
