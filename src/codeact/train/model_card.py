@@ -63,14 +63,15 @@ def render_model_card(summary: dict[str, Any], where: str) -> str:
     lr = summary.get("learning_rate")
     seen = summary.get("tokens_seen") or 0
     wall = summary.get("wall_seconds") or 0.0
+    rate = f"in {clock(wall)} ({summary.get('tokens_per_second')} tokens/s)"
     resumed = summary.get("resumed_at_step")
-    this_run = summary.get("tokens_this_run", seen)
-    speed = (f"{seen:,} tokens seen in {clock(wall)} ({summary.get('tokens_per_second')} "
-             "tokens/s)") if seen else clock(wall)
-    if resumed is not None and seen:
+    if not seen:
+        speed = clock(wall)
+    elif resumed is None:
+        speed = f"{seen:,} tokens seen {rate}"
+    else:
         speed = (f"{seen:,} tokens seen; the last run, resumed at step {resumed}: "
-                 f"{this_run:,} tokens in {clock(wall)} ({summary.get('tokens_per_second')} "
-                 "tokens/s)")
+                 f"{summary.get('tokens_this_run', seen):,} tokens {rate}")
     rows = [
         ("Base", f"`{base}`"),
         ("Method", _method(summary)),
